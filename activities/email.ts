@@ -1,0 +1,40 @@
+import { log } from '@temporalio/activity';
+import type { Mailer } from '../adapters/mailer';
+import type { Db } from '../infra/db';
+
+export interface PartyNotice {
+  /** Unique per business event (e.g. order:42:7); each recipient's email is keyed by it. */
+  key: string;
+  partyIds: string[];
+  subject: string;
+  text: string;
+}
+
+export function createEmailActivities({ db, mailer }: { db: Db; mailer: Mailer }) {
+  async function deliver(key: string, to: string, subject: string, text: string): Promise<void> {
+    await db.emailOutbox.createMany({ data: [{ key, to, subject, text, status: 'pending' }], skipDuplicates: true });
+    const row = await db.emailOutbox.findUniqueOrThrow({ where: { key } });
+    if (row.status === 'sent') return;
+    const messageId = `<${key.replace(/[^A-Za-z0-9.:_-]/g, '_')}@tradeguard>`;
+    await db.emailOutbox.update({ where: { key }, data: { attempts: { increment: 1 } } });
+    await mailer.send({ messageId, to: row.to, subject: row.subject, text: row.text });
+    await db.emailOutbox.update({ where: { key }, data: { status: 'sent', sentAt: new Date(), messageId } });
+  }
+
+  return {
+    /** Emails each party once per notice, through the outbox: a retried activity skips what was sent. */
+    async notifyParties(notice: PartyNotice): Promise<void> {
+      const parties = await db.party.findMany({ where: { id: { in: notice.partyIds } } });
+      for (const partyId of notice.partyIds) {
+        const party = parties.find((p) => p.id === partyId);
+        if (!party) {
+          // A party without a registered address cannot be emailed; retrying would not change that.
+          log.warn('no email address for party; notice not sent', { partyId, key: notice.key });
+          continue;
+        }
+        await deliver(`${notice.key}:${partyId}`, party.email, notice.subject, notice.text);
+      }
+    },
+  };
+}
+

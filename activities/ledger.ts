@@ -1,0 +1,88 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from '../infra/db';
+
+export interface LedgerPosting {
+  /** Idempotency key of the movement, derived from the business ID and step (e.g. order:42:release). */
+  id: string;
+  orderId?: string;
+  kind: string;
+  currency: string;
+  /** Signed minor units: positive debits, negative credits. They must sum to zero. */
+  entries: { account: string; amount: number }[];
+}
+
+/** Ledger account names, in one place. */
+export const ledgerAccount = {
+  buyerFunding: (buyerId: string) => `buyer:${buyerId}:funding`,
+  escrow: (orderId: string) => `escrow:order:${orderId}`,
+  supplierPayable: (supplierId: string) => `supplier:${supplierId}:payable`,
+};
+
+export interface EscrowMovement {
+  /** Idempotency key of the movement (business ID and step). */
+  id: string;
+  orderId: string;
+  partyId: string;
+  amount: number;
+  currency: string;
+}
+
+export function createLedgerActivities({ db }: { db: Db }) {
+  /** Posts a balanced transaction exactly once: a retry with the same id changes nothing. */
+  async function postLedgerTransaction(posting: LedgerPosting): Promise<{ posted: boolean }> {
+      const sum = posting.entries.reduce((s, e) => s + e.amount, 0);
+      if (posting.entries.length < 2 || sum !== 0 || posting.entries.some((e) => !Number.isSafeInteger(e.amount))) {
+        throw ApplicationFailure.create({
+          type: 'UnbalancedLedgerTransaction',
+          message: `ledger transaction ${posting.id} is not balanced (entries sum to ${sum})`,
+          nonRetryable: true,
+        });
+      }
+      return db.$transaction(async (tx) => {
+        const created = await tx.ledgerTransaction.createMany({
+          data: [{ id: posting.id, orderId: posting.orderId ?? null, kind: posting.kind, currency: posting.currency }],
+          skipDuplicates: true,
+        });
+        if (created.count === 0) return { posted: false };
+        await tx.ledgerEntry.createMany({
+          data: posting.entries.map((e) => ({
+            transactionId: posting.id,
+            account: e.account,
+            amount: BigInt(e.amount),
+            currency: posting.currency,
+          })),
+        });
+        return { posted: true };
+      });
+  }
+
+  return {
+    postLedgerTransaction,
+    /** A buyer's payment arrives and is held in the order's escrow account. */
+    holdPaymentInEscrow(m: EscrowMovement) {
+      return postLedgerTransaction({
+        id: m.id,
+        orderId: m.orderId,
+        kind: 'escrow_hold',
+        currency: m.currency,
+        entries: [
+          { account: ledgerAccount.escrow(m.orderId), amount: m.amount },
+          { account: ledgerAccount.buyerFunding(m.partyId), amount: -m.amount },
+        ],
+      });
+    },
+    /** Held funds go to the supplier. */
+    releaseEscrowToSupplier(m: EscrowMovement) {
+      return postLedgerTransaction({
+        id: m.id,
+        orderId: m.orderId,
+        kind: 'escrow_release',
+        currency: m.currency,
+        entries: [
+          { account: ledgerAccount.supplierPayable(m.partyId), amount: m.amount },
+          { account: ledgerAccount.escrow(m.orderId), amount: -m.amount },
+        ],
+      });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Request shapes. They check types and formats only; business rules live in the workflows and
+ * their policy modules.
+ */
+import { z } from 'zod';
+import { ROLES } from './keys';
+
+const MAX_MINOR_UNITS = Number.MAX_SAFE_INTEGER;
+
+export const idSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, 'must be 2–64 letters, digits, "-" or "_", starting with a letter or digit');
+
+const minorUnits = z
+  .number({ error: 'must be an integer number of minor units (e.g. cents)' })
+  .int('must be an integer number of minor units (e.g. cents)')
+  .max(MAX_MINOR_UNITS, 'is too large');
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+  }, 'is not a real calendar date');
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const createOrderSchema = z.strictObject({
+  orderId: idSchema.optional(),
+  buyerId: idSchema,
+  supplierId: idSchema.optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+  items: z
+    .array(
+      z.strictObject({
+        sku: text(64),
+        description: text(500),
+        quantity: z.number().int('must be a whole number').positive('must be positive').max(10_000_000, 'is too large'),
+        unitPrice: minorUnits.nonnegative('must not be negative'),
+      }),
+    )
+    .min(1, 'needs at least one item')
+    .max(1000, 'at most 1000 items'),
+  depositAmount: minorUnits.positive('must be positive'),
+  shippingDate: isoDate,
+  qualityRequirements: text(2000).optional(),
+  shippingMarks: text(500).optional(),
+  packaging: text(500).optional(),
+});
+export type CreateOrderBody = z.infer<typeof createOrderSchema>;
+
+export const emptyActionSchema = z.strictObject({});
+
+export const paymentSchema = z.strictObject({
+  kind: z.enum(['deposit', 'balance'], { error: 'must be "deposit" or "balance"' }),
+  amount: minorUnits.positive('must be positive'),
+  reference: text(128),
+});
+
+export const shipSchema = z.strictObject({
+  carrier: text(64),
+  trackingNumber: z.string().regex(/^[A-Za-z0-9-]{4,40}$/, 'must be 4–40 letters, digits or "-"'),
+});
+
+export const createPartySchema = z.strictObject({
+  id: idSchema,
+  kind: z.enum(['buyer', 'supplier'], { error: 'must be "buyer" or "supplier"' }),
+  name: text(200),
+  email: z.email('must be an email address'),
+});
+
+export const createApiKeySchema = z.strictObject({
+  name: text(100),
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+  partyId: idSchema.optional(),
+});

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { Client } from '@temporalio/client';
+import { createActivities } from '../activities';
+import { createMailer } from '../adapters/mailer';
+import { createApp } from '../api/app';
+import { createHealthCheck } from '../api/health';
+import { createApiKey } from '../api/keys';
+import { createTradeGuardWorker } from '../worker/worker';
+import type { TradeGuardConfig } from './config';
+import { Db, createDb } from './db';
+import { startEmbeddedDatabase } from './embedded-db';
+import { applyMigrations } from './migrate';
+import { ensureTemporalCli } from './temporal-binaries';
+import { connectClient, connectWorker, temporalSettingsFromEnv } from './temporal-connection';
+import { portOpen, startTemporalDevServer } from './temporal-dev-server';
+
+type Log = (line: string) => void;
+
+export interface OpenedDatabase {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export function embeddedDatabaseUrl(config: TradeGuardConfig): string {
+  return `postgresql://tradeguard:tradeguard@127.0.0.1:${config.embeddedDbPort}/tradeguard`;
+}
+
+/** DATABASE_URL, else the embedded server (joined if already running, started if not), migrated. */
+export async function openDatabase(config: TradeGuardConfig, log: Log): Promise<OpenedDatabase> {
+  let opened: OpenedDatabase;
+  if (config.databaseUrl) {
+    opened = { url: config.databaseUrl, embedded: false, stop: async () => undefined };
+  } else if (await portOpen(config.embeddedDbPort)) {
+    opened = { url: embeddedDatabaseUrl(config), embedded: true, stop: async () => undefined };
+  } else {
+    log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedDbPort} (data in ${path.join(config.dataDir, 'postgres')})`);
+    const db = await startEmbeddedDatabase({
+      dataDir: path.join(config.dataDir, 'postgres'),
+      port: config.embeddedDbPort,
+      database: 'tradeguard',
+      log: (line) => {
+        if (/ERROR|FATAL|PANIC/.test(line)) log(`postgres: ${line}`);
+      },
+    });
+    opened = { url: db.url, embedded: true, stop: db.stop };
+  }
+  const applied = await applyMigrations(opened.url);
+  if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
+  return opened;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  databaseUrl: string;
+  opsKeyFile?: string;
+  stop(): Promise<void>;
+}
+
+/** The whole main job: database, Temporal, worker and API, each embedded unless configured. */
+export async function startStack(config: TradeGuardConfig, log: Log): Promise<RunningStack> {
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) {
+      await s().catch((err: Error) => log(`while stopping: ${err.message}`));
+    }
+  };
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const database = await openDatabase(config, log);
+    stoppers.push(database.stop);
+    const db: Db = createDb(database.url);
+    stoppers.push(() => db.$disconnect());
+
+    let address = config.temporalAddress;
+    let uiUrl: string | undefined;
+    if (!address) {
+      const cliPath = ensureTemporalCli(log);
+      log(`starting Temporal dev server on 127.0.0.1:${config.temporalPort} (history in ${path.join(config.dataDir, 'temporal.db')})`);
+      const server = await startTemporalDevServer({
+        cliPath,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        port: config.temporalPort,
+        uiPort: config.temporalUiPort,
+      });
+      stoppers.push(server.stop);
+      address = server.address;
+      uiUrl = server.uiUrl;
+    }
+    const settings = temporalSettingsFromEnv(process.env, address);
+
+    const opsKeyFile = await bootstrapOpsKey(db, config, log);
+
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log });
+    stoppers.push(async () => mailer.close());
+
+    const workerConnection = await connectWorker(settings);
+    stoppers.push(() => workerConnection.close());
+    const worker = await createTradeGuardWorker({
+      connection: workerConnection,
+      namespace: settings.namespace,
+      taskQueue: config.taskQueue,
+      activities: createActivities({ db, mailer }),
+    });
+    const workerRun = worker.run();
+    workerRun.catch((err: Error) => log(`worker stopped: ${err.message}`));
+    stoppers.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => undefined);
+    });
+
+    const clientConnection = await connectClient(settings);
+    stoppers.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: settings.namespace });
+    const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
+    const app = createApp({ client, db, taskQueue: config.taskQueue, health, log });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.apiPort, config.apiHost, () => resolve());
+    });
+    stoppers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    return {
+      apiUrl: `http://${config.apiHost}:${config.apiPort}`,
+      temporalAddress: address,
+      temporalUiUrl: uiUrl,
+      databaseUrl: database.url,
+      opsKeyFile,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** On a database without keys, creates the first ops key and keeps it in the data folder (mode 600). */
+async function bootstrapOpsKey(db: Db, config: TradeGuardConfig, log: Log): Promise<string | undefined> {
+  const file = path.join(config.dataDir, 'ops-api-key');
+  if ((await db.apiKey.count()) > 0) return fs.existsSync(file) ? file : undefined;
+  const key = await createApiKey(db, { name: 'first ops key (created at first start)', role: 'ops' });
+  fs.writeFileSync(file, `${key.key}\n`, { mode: 0o600 });
+  log(`created the first ops API key; it is in ${file}`);
+  return file;
+}

@@ -1,0 +1,25 @@
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import type { Activities } from '../activities';
+
+export interface TradeGuardWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  /** A prebuilt bundle (tests build it once per file); otherwise the workflows folder is bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export function createTradeGuardWorker(opts: TradeGuardWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: opts.activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
+  });
+}

@@ -1,0 +1,2 @@
+// Every workflow the TradeGuard worker runs.
+export { tradeOrderWorkflow } from './order';
