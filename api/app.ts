@@ -144,14 +144,17 @@ export function createApp(deps: ApiDeps): express.Express {
   }));
 
   // Everything below needs an API key: "Authorization: Bearer tg_…" or "X-API-Key: tg_…".
-  app.use(asyncRoute(async (req) => {
+  app.use((req, _res, next) => {
+    authenticate(req).then(() => next(), next);
+  });
+  async function authenticate(req: Request): Promise<void> {
     const header = req.get('authorization');
     const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
     if (!key) throw unauthenticated('missing API key: send "Authorization: Bearer <key>"');
     const found = await findPrincipal(db, key);
     if (!found) throw unauthenticated('unknown or revoked API key');
     req.principal = found;
-  }));
+  }
 
   app.post('/parties', asyncRoute(async (req, res) => {
     allow(req, ['ops'], 'register parties');

@@ -1,0 +1,59 @@
+/**
+ * Provisions what the whole suite shares: a real PostgreSQL database (a fresh one on DATABASE_URL's
+ * server when it is set, otherwise an embedded server in a temporary folder) with the migrations
+ * applied, and a real Temporal dev server. Test files read them from TEST_DATABASE_URL and
+ * TEST_TEMPORAL_ADDRESS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedDatabase } from '../../infra/embedded-db';
+import { ensureDatabase } from '../../infra/pg-admin';
+import { applyMigrations } from '../../infra/migrate';
+import { ensureTemporalCli } from '../../infra/temporal-binaries';
+import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
+
+export interface SuiteResources {
+  stop(): Promise<void>;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  const database = `tradeguard_test_${process.pid}_${Date.now().toString(36)}`;
+  let url: string;
+  const external = process.env.DATABASE_URL;
+  if (external) {
+    await ensureDatabase(external, database);
+    const u = new URL(external);
+    u.pathname = `/${database}`;
+    url = u.toString();
+    stops.push(async () => {
+      const admin = new Client({ connectionString: external });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await admin.end();
+    });
+  } else {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-pg-'));
+    fs.chmodSync(dir, 0o755);
+    const db = await startEmbeddedDatabase({ dataDir: path.join(dir, 'data'), port: await freePort(), database });
+    url = db.url;
+    stops.push(async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  await applyMigrations(url);
+
+  const server = await startTemporalDevServer({ cliPath: ensureTemporalCli(), port: await freePort(), headless: true });
+  stops.push(server.stop);
+
+  process.env.TEST_DATABASE_URL = url;
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  (globalThis as { __tradeguardSuite?: SuiteResources }).__tradeguardSuite = {
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}

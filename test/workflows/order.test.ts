@@ -1,0 +1,233 @@
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
+import { workflowsPath } from '../../worker/worker';
+import {
+  ACTION_REFUSED,
+  ACTOR_NOT_ALLOWED,
+  INVALID_DRAFT,
+  ORDER_WORKFLOW_TYPE,
+  OrderState,
+  TradeOrderInput,
+  confirmByBuyerUpdate,
+  confirmBySupplierUpdate,
+  confirmReceiptUpdate,
+  getOrderQuery,
+  markDeliveredUpdate,
+  orderWorkflowId,
+  payUpdate,
+  shipUpdate,
+} from '../../workflows/order.messages';
+import { createMockActivities } from '../support/mock-activities';
+import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
+import { uniqueId } from '../support/env';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function withWorker<T>(fn: (ctx: ReturnType<typeof createMockActivities> & { taskQueue: string }) => Promise<T>, mocks = createMockActivities()): Promise<T> {
+  const taskQueue = uniqueId('wf');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: mocks.activities,
+  });
+  return worker.runUntil(fn({ ...mocks, taskQueue }));
+}
+
+function start(taskQueue: string, input: TradeOrderInput) {
+  return env.client.workflow.start(ORDER_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+  });
+}
+
+/** The failure an update was refused with (validator rejection). */
+async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (err as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe('tradeOrderWorkflow', () => {
+  it('runs the happy path to completion: escrow holds every payment and releases it all to the supplier', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      const afterDeposit = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      expect(afterDeposit.status).toBe('DEPOSIT_PAID');
+      expect(afterDeposit.amounts).toMatchObject({ paid: 210_000, held: 210_000, balance: 490_000 });
+      await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
+      const shipped = await handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      expect(shipped.shipment).toMatchObject({ carrier: 'DHL', trackingNumber: 'JD0146' });
+      await handle.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await handle.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
+      const final: OrderState = await handle.result();
+
+      expect(final.status).toBe('COMPLETED');
+      expect(final.amounts).toMatchObject({ total: 700_000, paid: 700_000, held: 0, released: 700_000 });
+      expect(calls.changes.map((c) => c.event.type)).toEqual([
+        'DRAFTED',
+        'BUYER_CONFIRMED',
+        'SUPPLIER_CONFIRMED',
+        'DEPOSIT_PAID',
+        'BALANCE_PAID',
+        'SHIPPED',
+        'DELIVERED',
+        'RECEIPT_CONFIRMED',
+        'FUNDS_RELEASED',
+      ]);
+      expect(calls.changes.map((c) => c.order.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(calls.changes.at(-1)?.order).toMatchObject({ status: 'COMPLETED', heldAmount: 0, releasedAmount: 700_000 });
+      expect(calls.holds.map((h) => [h.id, h.amount])).toEqual([
+        [`${handle.workflowId}:payment:deposit`, 210_000],
+        [`${handle.workflowId}:payment:balance`, 490_000],
+      ]);
+      expect(calls.releases).toEqual([
+        { id: `${handle.workflowId}:release`, orderId: final.orderId, partyId: 'supplier-1', amount: 700_000, currency: 'USD' },
+      ]);
+      const keys = calls.notices.map((n) => n.key);
+      expect(new Set(keys).size).toBe(keys.length);
+      expect(calls.notices[0]).toMatchObject({ partyIds: ['buyer-1'] });
+      expect(calls.notices.at(-1)).toMatchObject({ partyIds: ['buyer-1', 'supplier-1'] });
+    });
+  });
+
+  it('refuses to ship an unpaid order, names the reason, and changes nothing', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      const before = await handle.query(getOrderQuery);
+      const failure = await refusal(handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'X1234' }] }));
+      expect(failure.type).toBe(ACTION_REFUSED);
+      expect(failure.message).toMatch(/cannot ship: the order is unpaid/);
+      const after = await handle.query(getOrderQuery);
+      expect(after.revision).toBe(before.revision);
+      expect(after.status).toBe('CONFIRMED');
+      expect(calls.changes).toHaveLength(3);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('refuses shipment while the balance is unpaid, with the amount due', async () => {
+    await withWorker(async ({ taskQueue }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      const failure = await refusal(handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'X1234' }] }));
+      expect(failure.message).toBe('cannot ship: the balance of 4,900.00 USD is due before shipment');
+      await handle.terminate('test done');
+    });
+  });
+
+  it('keeps the order of confirmations: the supplier confirms only after the buyer', async () => {
+    await withWorker(async ({ taskQueue }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const failure = await refusal(handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] }));
+      expect(failure.type).toBe(ACTION_REFUSED);
+      expect(failure.message).toMatch(/buyer has not confirmed/);
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      const again = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] }));
+      expect(again.message).toMatch(/cannot confirm as buyer/);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('accepts only the agreed deposit amount', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      const failure = await refusal(handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 100_000, reference: 'W1' }] }));
+      expect(failure.message).toBe('deposit must be 2,100.00 USD as agreed on the purchase order, not 1,000.00 USD');
+      expect(calls.holds).toHaveLength(0);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('lets only the order\'s own parties act, each in its own role', async () => {
+    await withWorker(async ({ taskQueue }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const otherBuyer = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: { role: 'buyer', partyId: 'buyer-2' } }] }));
+      expect(otherBuyer.type).toBe(ACTOR_NOT_ALLOWED);
+      const supplierAsBuyer = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: supplier }] }));
+      expect(supplierAsBuyer.type).toBe(ACTOR_NOT_ALLOWED);
+      expect(supplierAsBuyer.message).toBe("only the order's buyer or ops may confirm the purchase order as buyer");
+      const support = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: { role: 'support' } }] }));
+      expect(support.type).toBe(ACTOR_NOT_ALLOWED);
+      const state = await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: ops }] });
+      expect(state.status).toBe('BUYER_CONFIRMED');
+      await handle.terminate('test done');
+    });
+  });
+
+  it('treats a deposit of the full amount as full payment: no balance is due', async () => {
+    await withWorker(async ({ taskQueue }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po'), { depositAmount: 700_000 }));
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      const paid = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 700_000, reference: 'W1' }] });
+      expect(paid.status).toBe('PAID');
+      const failure = await refusal(handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 1, reference: 'W2' }] }));
+      expect(failure.message).toMatch(/no balance/);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('fails a draft that breaks the policy instead of running it', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po'), { depositAmount: 800_000 }));
+      const err = await handle.result().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe(INVALID_DRAFT);
+      expect(cause.message).toMatch(/depositAmount: the deposit cannot exceed the order total/);
+      expect(calls.changes).toHaveLength(0);
+    });
+  });
+
+  it('retries a failing read-model write until it succeeds, so no state change is lost', async () => {
+    const mocks = createMockActivities();
+    const record = mocks.activities.recordOrderChange;
+    let failures = 0;
+    mocks.activities.recordOrderChange = async (change) => {
+      if (change.event.type === 'BUYER_CONFIRMED' && failures < 2) {
+        failures += 1;
+        throw new Error('database is restarting');
+      }
+      return record(change);
+    };
+    await withWorker(async ({ taskQueue, calls }) => {
+      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const state = await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      expect(state.status).toBe('BUYER_CONFIRMED');
+      expect(failures).toBe(2);
+      expect(calls.changes.map((c) => c.event.type)).toEqual(['DRAFTED', 'BUYER_CONFIRMED']);
+      await handle.terminate('test done');
+    }, mocks);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * `npm run worker`: a standalone worker against an existing Temporal cluster and database
+ * (TEMPORAL_ADDRESS, DATABASE_URL; SMTP_URL for email). `npm start` runs one in-process instead.
+ */
+import { createActivities } from '../activities';
+import { createMailer } from '../adapters/mailer';
+import { loadConfig } from '../infra/config';
+import { createDb } from '../infra/db';
+import { connectWorker, temporalSettingsFromEnv } from '../infra/temporal-connection';
+import { createTradeGuardWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.temporalAddress || !config.databaseUrl) {
+    throw new Error('set TEMPORAL_ADDRESS and DATABASE_URL (or use npm start for the embedded stack)');
+  }
+  const settings = temporalSettingsFromEnv(process.env, config.temporalAddress);
+  const db = createDb(config.databaseUrl);
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: console.log });
+  const connection = await connectWorker(settings);
+  const worker = await createTradeGuardWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: config.taskQueue,
+    activities: createActivities({ db, mailer }),
+  });
+  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.
+  await worker.run();
+  await connection.close();
+  await db.$disconnect();
+  mailer.close();
+}
+
+main().catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});
