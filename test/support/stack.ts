@@ -1,0 +1,89 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createMailer } from '../../adapters/mailer';
+import { createApp } from '../../api/app';
+import { createHealthCheck } from '../../api/health';
+import { createApiKey } from '../../api/keys';
+import { Db, createDb } from '../../infra/db';
+import { createTradeGuardWorker } from '../../worker/worker';
+import { testDatabaseUrl, testTemporalAddress, uniqueId } from './env';
+import { startSmtpServer } from './smtp';
+
+/**
+ * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
+ * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
+ */
+export async function startTestStack() {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier test file in this worker process.
+  }
+  const taskQueue = uniqueId('e2e');
+  const smtp = await startSmtpServer();
+  const db: Db = createDb(testDatabaseUrl());
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
+  const address = testTemporalAddress();
+  const workerConnection = await NativeConnection.connect({ address });
+  const worker = await createTradeGuardWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: createActivities({ db, mailer }),
+  });
+  const workerRun = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
+  const server = http.createServer(createApp({ client, db, taskQueue, health, log: (l) => console.error(l) }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
+
+  return {
+    apiUrl,
+    db,
+    client,
+    mail: smtp.messages,
+    opsKey,
+    taskQueue,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      worker.shutdown();
+      await workerRun;
+      await connection.close();
+      await workerConnection.close();
+      mailer.close();
+      await smtp.stop();
+      await db.$disconnect();
+    },
+  };
+}
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+export interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A small HTTP client for the API. */
+export function apiClient(apiUrl: string) {
+  return async function call(key: string | undefined, method: string, route: string, body?: unknown, rawBody?: string): Promise<Reply> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (key) headers.authorization = `Bearer ${key}`;
+    const res = await fetch(`${apiUrl}${route}`, {
+      method,
+      headers,
+      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
