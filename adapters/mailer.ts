@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -52,7 +53,10 @@ export function createMailer(opts: MailerOptions): Mailer {
     async send(message) {
       const info = await transport.sendMail({ from: opts.from, ...message });
       fs.mkdirSync(opts.outboxDir, { recursive: true });
-      const file = path.join(opts.outboxDir, `${message.messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.eml`);
+      // Readable, and unique per Message-ID: the same message rewrites its own file, never another's.
+      const readable = message.messageId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+      const digest = createHash('sha256').update(message.messageId).digest('hex').slice(0, 12);
+      const file = path.join(opts.outboxDir, `${readable}-${digest}.eml`);
       fs.writeFileSync(file, info.message as Buffer);
       log(`mail to ${message.to}: ${message.subject} (written to ${file})`);
     },

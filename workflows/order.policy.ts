@@ -24,7 +24,7 @@ export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
 export const CURRENT_ORDER_POLICY_VERSION = '2026-11';
 
 export function orderPolicy(version: string): OrderPolicy {
-  const policy = ORDER_POLICIES[version];
+  const policy = Object.prototype.hasOwnProperty.call(ORDER_POLICIES, version) ? ORDER_POLICIES[version] : undefined;
   if (!policy) throw new Error(`unknown order policy version ${version}`);
   return policy;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,9 @@ describe('createMailer without smtpUrl (file outbox)', () => {
     text: 'We received your deposit of 1,200.00 USD for order PO-1.',
   };
 
+  const fileFor = (messageId: string) =>
+    `${messageId.replace(/[^A-Za-z0-9._-]/g, '_')}-${createHash('sha256').update(messageId).digest('hex').slice(0, 12)}.eml`;
+
   it('describes itself as files:<outboxDir>', () => {
     expect(mailer.describe.startsWith('files:')).toBe(true);
     expect(mailer.describe).toBe(`files:${outboxDir}`);
@@ -40,7 +44,7 @@ describe('createMailer without smtpUrl (file outbox)', () => {
     expect(fs.existsSync(outboxDir)).toBe(false);
     await mailer.send(deposit);
     const files = fs.readdirSync(outboxDir);
-    expect(files).toEqual(['_order-PO-1.deposit_tradeguard.local_.eml']);
+    expect(files).toEqual([fileFor('<order-PO-1.deposit@tradeguard.local>')]);
   });
 
   it('writes the From, To, Subject and Message-ID headers and the text', async () => {
@@ -73,11 +77,11 @@ describe('createMailer without smtpUrl (file outbox)', () => {
     await mailer.send({ ...deposit, messageId: '<order-PO-1.balance@tradeguard.local>', subject: 'Balance received' });
     await mailer.send({ ...deposit, messageId: 'plain-id', to: 'supplier@maker.example' });
     expect(fs.readdirSync(outboxDir).sort()).toEqual([
-      '_order-PO-1.balance_tradeguard.local_.eml',
-      '_order-PO-1.deposit_tradeguard.local_.eml',
-      'plain-id.eml',
-    ]);
-    const plain = fs.readFileSync(path.join(outboxDir, 'plain-id.eml'), 'utf8');
+      fileFor('<order-PO-1.balance@tradeguard.local>'),
+      fileFor('<order-PO-1.deposit@tradeguard.local>'),
+      fileFor('plain-id'),
+    ].sort());
+    const plain = fs.readFileSync(path.join(outboxDir, fileFor('plain-id')), 'utf8');
     expect(plain).toContain('To: supplier@maker.example');
   });
 
@@ -85,7 +89,7 @@ describe('createMailer without smtpUrl (file outbox)', () => {
     await mailer.send(deposit);
     await mailer.send({ ...deposit, text: 'Resent: we received your deposit.' });
     const files = fs.readdirSync(outboxDir);
-    expect(files).toEqual(['_order-PO-1.deposit_tradeguard.local_.eml']);
+    expect(files).toEqual([fileFor('<order-PO-1.deposit@tradeguard.local>')]);
     const parsed = await simpleParser(fs.readFileSync(path.join(outboxDir, files[0]!)));
     expect(parsed.text?.trim()).toBe('Resent: we received your deposit.');
   });
@@ -93,7 +97,13 @@ describe('createMailer without smtpUrl (file outbox)', () => {
   it('keeps the file name inside the outbox for a messageId with path characters', async () => {
     await mailer.send({ ...deposit, messageId: '../../escape/attempt' });
     expect(fs.readdirSync(root)).toEqual(['outbox']);
-    expect(fs.readdirSync(outboxDir)).toEqual(['.._.._escape_attempt.eml']);
+    expect(fs.readdirSync(outboxDir)).toEqual([fileFor('../../escape/attempt')]);
+  });
+
+  it('gives two message IDs that differ only in punctuation two files', async () => {
+    await mailer.send({ ...deposit, messageId: '<a@b>' });
+    await mailer.send({ ...deposit, messageId: '_a_b_' });
+    expect(fs.readdirSync(outboxDir)).toHaveLength(2);
   });
 
   it('logs each message with where it was written', async () => {
@@ -101,6 +111,6 @@ describe('createMailer without smtpUrl (file outbox)', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('buyer@acme.example');
     expect(lines[0]).toContain(deposit.subject);
-    expect(lines[0]).toContain(path.join(outboxDir, '_order-PO-1.deposit_tradeguard.local_.eml'));
+    expect(lines[0]).toContain(path.join(outboxDir, fileFor('<order-PO-1.deposit@tradeguard.local>')));
   });
 });

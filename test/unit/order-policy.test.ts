@@ -50,6 +50,9 @@ describe('orderPolicy', () => {
   it('throws for an unknown version', () => {
     expect(() => orderPolicy('1999-01')).toThrow('unknown order policy version 1999-01');
     expect(() => orderPolicy('')).toThrow(/unknown order policy version/);
+    // Names inherited from Object.prototype are not policy versions either.
+    expect(() => orderPolicy('toString')).toThrow('unknown order policy version toString');
+    expect(() => orderPolicy('constructor')).toThrow(/unknown order policy version/);
   });
 });
 

@@ -1,0 +1,107 @@
+/**
+ * `npm run record-fixture`: runs each recorded order path on a Temporal dev server with in-memory
+ * activities and writes its event history (as `temporal workflow show --output json` prints it)
+ * under test/replay/fixtures/. Run it when a
+ * workflow version is released; the replay test then keeps every committed history replaying.
+ * Existing fixtures are never overwritten: a fixture is the record of a released version.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ensureTemporalCli } from '../../infra/temporal-binaries';
+import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
+import { workflowsPath } from '../../worker/worker';
+import {
+  ORDER_WORKFLOW_TYPE,
+  confirmByBuyerUpdate,
+  confirmBySupplierUpdate,
+  confirmReceiptUpdate,
+  markDeliveredUpdate,
+  orderWorkflowId,
+  payUpdate,
+  shipUpdate,
+} from '../../workflows/order.messages';
+import { createMockActivities } from '../support/mock-activities';
+import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
+
+type Handle = WorkflowHandle;
+
+/** The order paths recorded for each released workflow version. */
+const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }> = {
+  'order-v1-happy-path': {
+    deposit: 210_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
+      await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
+    },
+  },
+  'order-v1-full-deposit-by-ops': {
+    deposit: 700_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: ops, kind: 'deposit', amount: 700_000, reference: 'W1' }] });
+      await h.executeUpdate(shipUpdate, { args: [{ actor: ops, carrier: 'SF Express', trackingNumber: 'SF1234' }] });
+      await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: ops }] });
+    },
+  },
+};
+
+export const fixturesDir = path.join(__dirname, 'fixtures');
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const cli = ensureTemporalCli();
+  const server = await startTemporalDevServer({ cliPath: cli, port: await freePort(), headless: true });
+  const connection = await Connection.connect({ address: server.address });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  try {
+    const client = new Client({ connection });
+    const worker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: 'record-fixtures',
+      workflowsPath: workflowsPath(),
+      activities: createMockActivities().activities,
+    });
+    await worker.runUntil(async () => {
+      for (const [name, p] of Object.entries(paths)) {
+        const file = path.join(fixturesDir, `${name}.json`);
+        if (fs.existsSync(file)) {
+          console.log(`kept ${path.relative(process.cwd(), file)} (released fixtures are not re-recorded)`);
+          continue;
+        }
+        const input = sampleOrderInput(`fixture-${name}`, { depositAmount: p.deposit });
+        const handle = await client.workflow.start(ORDER_WORKFLOW_TYPE, {
+          taskQueue: 'record-fixtures',
+          workflowId: orderWorkflowId(input.orderId),
+          args: [input],
+        });
+        await p.drive(handle);
+        await handle.result();
+        const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
+        fs.mkdirSync(fixturesDir, { recursive: true });
+        fs.writeFileSync(file, json);
+        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      }
+    });
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await server.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { workflowsPath } from '../../worker/worker';
+
+const fixturesDir = path.join(__dirname, 'fixtures');
+const fixtures = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json')).sort();
+
+function load(file: string) {
+  return historyFromJSON(JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')));
+}
+
+beforeAll(() => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed already in this process.
+  }
+});
+
+describe('recorded histories replay with the current workflow code', () => {
+  it('has fixtures to replay', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['order-v1-happy-path.json', 'order-v1-full-deposit-by-ops.json']));
+  });
+
+  it.each(fixtures)('%s', async (file) => {
+    await expect(Worker.runReplayHistory({ workflowsPath: workflowsPath() }, load(file), file)).resolves.toBeUndefined();
+  });
+
+  it('catches a nondeterministic change', async () => {
+    const err = await Worker.runReplayHistory(
+      { workflowsPath: require.resolve('./nondeterministic') },
+      load('order-v1-happy-path.json'),
+      'nondeterministic',
+    ).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DeterminismViolationError);
+  });
+});
