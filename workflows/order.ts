@@ -192,6 +192,18 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     });
   }
 
+  // The draft is revision 1 before any handler exists: an update delivered with the start is
+  // dispatched as soon as its handler is registered, and must find the draft in place.
+  const drafted = change('DRAFT', {
+    type: 'DRAFTED',
+    actor: input.createdBy,
+    summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
+    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
+    notify: ['buyer'],
+    subject: 'new purchase order to confirm',
+    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
+  });
+
   const snapshot = (): OrderState => state;
   setHandler(getOrderQuery, snapshot);
 
@@ -355,15 +367,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     },
   );
 
-  await change('DRAFT', {
-    type: 'DRAFTED',
-    actor: input.createdBy,
-    summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
-    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
-    notify: ['buyer'],
-    subject: 'new purchase order to confirm',
-    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
-  });
+  await drafted;
 
   await condition(() => state.status === 'RECEIPT_CONFIRMED');
   await effects;

@@ -1,4 +1,4 @@
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -207,6 +207,32 @@ describe('tradeOrderWorkflow', () => {
       expect(cause.type).toBe(INVALID_DRAFT);
       expect(cause.message).toMatch(/depositAmount: the deposit cannot exceed the order total/);
       expect(calls.changes).toHaveLength(0);
+    });
+  });
+
+  it('keeps the draft as revision 1 when an update arrives together with the start', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      const input = sampleOrderInput(uniqueId('po'));
+      const startOp = new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: orderWorkflowId(input.orderId),
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      const state = await env.client.workflow.executeUpdateWithStart(confirmByBuyerUpdate, {
+        args: [{ actor: buyer }],
+        startWorkflowOperation: startOp,
+      });
+      expect(state).toMatchObject({ status: 'BUYER_CONFIRMED', revision: 2 });
+      const handle = await startOp.workflowHandle();
+      const confirmed = await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      expect(confirmed.status).toBe('CONFIRMED');
+      expect(calls.changes.map((c) => [c.order.revision, c.event.type])).toEqual([
+        [1, 'DRAFTED'],
+        [2, 'BUYER_CONFIRMED'],
+        [3, 'SUPPLIER_CONFIRMED'],
+      ]);
+      await handle.terminate('test done');
     });
   });
 
