@@ -10,7 +10,20 @@ export interface PartyNotice {
   text: string;
 }
 
-export function createEmailActivities({ db, mailer }: { db: Db; mailer: Mailer }) {
+export interface OpsNotice {
+  key: string;
+  /** `ops` for the service team's queue, `ops-leads` for a page about an overdue task. */
+  audience: 'ops' | 'ops-leads';
+  subject: string;
+  text: string;
+}
+
+export interface OpsAddresses {
+  ops: string;
+  opsLeads: string;
+}
+
+export function createEmailActivities({ db, mailer, opsAddresses }: { db: Db; mailer: Mailer; opsAddresses: OpsAddresses }) {
   async function deliver(key: string, to: string, subject: string, text: string): Promise<void> {
     await db.emailOutbox.createMany({ data: [{ key, to, subject, text, status: 'pending' }], skipDuplicates: true });
     const row = await db.emailOutbox.findUniqueOrThrow({ where: { key } });
@@ -34,6 +47,11 @@ export function createEmailActivities({ db, mailer }: { db: Db; mailer: Mailer }
         }
         await deliver(`${notice.key}:${partyId}`, party.email, notice.subject, notice.text);
       }
+    },
+    /** Emails the ops team (or pages its leads) once per notice. */
+    async notifyOps(notice: OpsNotice): Promise<void> {
+      const to = notice.audience === 'ops' ? opsAddresses.ops : opsAddresses.opsLeads;
+      await deliver(`${notice.key}:${notice.audience}`, to, notice.subject, notice.text);
     },
   };
 }

@@ -1,12 +1,17 @@
+import type { CarrierTracking } from '../adapters/carrier';
 import type { Mailer } from '../adapters/mailer';
 import type { Db } from '../infra/db';
-import { createEmailActivities } from './email';
+import { createCoverageActivities } from './coverage';
+import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
 import { createOrderActivities } from './orders';
+import { createTrackingActivities } from './tracking';
 
 export interface ActivityDeps {
   db: Db;
   mailer: Mailer;
+  carrier: CarrierTracking;
+  opsAddresses: OpsAddresses;
 }
 
 /** Every activity the workers register, built from their adapters (nothing is created at import time). */
@@ -15,6 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createLedgerActivities(deps),
     ...createEmailActivities(deps),
+    ...createCoverageActivities(deps),
+    ...createTrackingActivities(deps),
   };
 }
 

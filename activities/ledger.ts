@@ -71,6 +71,32 @@ export function createLedgerActivities({ db }: { db: Db }) {
         ],
       });
     },
+    /** Held funds go back to the buyer (cancellation, or a claim's refund). */
+    refundEscrowToBuyer(m: EscrowMovement) {
+      return postLedgerTransaction({
+        id: m.id,
+        orderId: m.orderId,
+        kind: 'escrow_refund',
+        currency: m.currency,
+        entries: [
+          { account: ledgerAccount.buyerFunding(m.partyId), amount: m.amount },
+          { account: ledgerAccount.escrow(m.orderId), amount: -m.amount },
+        ],
+      });
+    },
+    /** A refund decided after the funds were released: recovered from the supplier's payable. */
+    refundFromSupplierPayable(m: EscrowMovement & { supplierId: string }) {
+      return postLedgerTransaction({
+        id: m.id,
+        orderId: m.orderId,
+        kind: 'supplier_refund',
+        currency: m.currency,
+        entries: [
+          { account: ledgerAccount.buyerFunding(m.partyId), amount: m.amount },
+          { account: ledgerAccount.supplierPayable(m.supplierId), amount: -m.amount },
+        ],
+      });
+    },
     /** Held funds go to the supplier. */
     releaseEscrowToSupplier(m: EscrowMovement) {
       return postLedgerTransaction({

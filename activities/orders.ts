@@ -17,6 +17,10 @@ export interface OrderReadModel {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  coveredAmount?: number;
+  refundedAmount?: number;
+  nextDeadlineAt?: string;
+  completedAt?: string;
 }
 
 export interface TimelineEntry {
@@ -44,15 +48,20 @@ export function createOrderActivities({ db }: { db: Db }) {
       await db.$transaction([
         db.$executeRaw`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
-            "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt")
+            "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt",
+            "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt")
           VALUES (${order.id}, ${order.status}, ${order.buyerId}, ${order.supplierId}, ${order.currency},
             ${BigInt(order.totalAmount)}, ${BigInt(order.depositAmount)}, ${BigInt(order.paidAmount)},
             ${BigInt(order.heldAmount)}, ${BigInt(order.releasedAmount)}, ${new Date(order.shippingDate)},
-            ${order.policyVersion}, ${order.revision}, ${new Date(order.createdAt)}, ${new Date(order.updatedAt)})
+            ${order.policyVersion}, ${order.revision}, ${new Date(order.createdAt)}, ${new Date(order.updatedAt)},
+            ${BigInt(order.coveredAmount ?? 0)}, ${BigInt(order.refundedAmount ?? 0)},
+            ${order.nextDeadlineAt ? new Date(order.nextDeadlineAt) : null}, ${order.completedAt ? new Date(order.completedAt) : null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "heldAmount" = EXCLUDED."heldAmount",
             "releasedAmount" = EXCLUDED."releasedAmount", "shippingDate" = EXCLUDED."shippingDate",
-            "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt"
+            "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
+            "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",
+            "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt"
           WHERE "Order"."revision" < EXCLUDED."revision"`,
         db.orderEvent.createMany({
           data: [

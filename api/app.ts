@@ -203,7 +203,7 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!supplier || supplier.kind !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
     const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
-    problems.push(...checkDraft(terms, orderPolicy(policyVersion)));
+    problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
     if (problems.length > 0) throw badRequest(problems);
 
     const orderId = requestedId ?? `PO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;

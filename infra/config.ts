@@ -17,6 +17,9 @@ export interface TradeGuardConfig {
   smtpUrl?: string;
   mailFrom: string;
   outboxDir: string;
+  /** Where ops notices go, and where overdue tasks page the ops leads. */
+  opsEmail: string;
+  opsLeadsEmail: string;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -42,5 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TradeGuardConf
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || 'TradeGuard <no-reply@tradeguard.local>',
     outboxDir: path.join(dir, 'mail'),
+    opsEmail: env.OPS_EMAIL || 'ops@tradeguard.local',
+    opsLeadsEmail: env.OPS_LEADS_EMAIL || 'ops-leads@tradeguard.local',
   };
 }

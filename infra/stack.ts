@@ -3,17 +3,19 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
+import { SimulatedCarrier } from '../adapters/carrier';
 import { createMailer } from '../adapters/mailer';
 import { createApp } from '../api/app';
 import { createHealthCheck } from '../api/health';
 import { createApiKey } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { TradeGuardConfig } from './config';
 import { Db, createDb } from './db';
 import { startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrate';
 import { ensureTemporalCli } from './temporal-binaries';
-import { connectClient, connectWorker, temporalSettingsFromEnv } from './temporal-connection';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from './temporal-connection';
 import { portOpen, startTemporalDevServer } from './temporal-dev-server';
 
 type Log = (line: string) => void;
@@ -86,12 +88,14 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
         dbFile: path.join(config.dataDir, 'temporal.db'),
         port: config.temporalPort,
         uiPort: config.temporalUiPort,
+        searchAttributes: SEARCH_ATTRIBUTES,
       });
       stoppers.push(server.stop);
       address = server.address;
       uiUrl = server.uiUrl;
     }
     const settings = temporalSettingsFromEnv(process.env, address);
+    await ensureSearchAttributes(settings, log);
 
     const opsKeyFile = await bootstrapOpsKey(db, config, log);
 
@@ -104,7 +108,12 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
       connection: workerConnection,
       namespace: settings.namespace,
       taskQueue: config.taskQueue,
-      activities: createActivities({ db, mailer }),
+      activities: createActivities({
+        db,
+        mailer,
+        carrier: new SimulatedCarrier(),
+        opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
+      }),
     });
     const workerRun = worker.run();
     workerRun.catch((err: Error) => log(`worker stopped: ${err.message}`));

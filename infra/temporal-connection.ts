@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { Connection, ConnectionOptions } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 
 /**
  * Connection settings from the standard Temporal environment variables:
@@ -45,4 +47,42 @@ export async function connectClient(s: TemporalSettings): Promise<Connection> {
 export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
   const options: NativeConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey };
   return NativeConnection.connect(options);
+}
+
+/** Adds TradeGuard's search attributes that the namespace lacks; returns the names it added. */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const types: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+    Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  };
+  // The time-skipping test server cannot list search attributes; it then gets all of them.
+  const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: { code?: number }) => {
+    if (err.code === 12) return { customAttributes: {} };
+    throw err;
+  });
+  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]])),
+    });
+  }
+  return missing.map(([name]) => name);
+}
+
+/**
+ * Registers TradeGuard's search attributes on the namespace when they are missing. Clusters that do
+ * not allow it (e.g. Temporal Cloud without admin rights) need them created by an operator:
+ * `temporal operator search-attribute create --name TradeGuardStatus --type Keyword` (and the others).
+ */
+export async function ensureSearchAttributes(s: TemporalSettings, log: (line: string) => void): Promise<void> {
+  const connection = await connectClient(s);
+  try {
+    const added = await registerSearchAttributes(connection, s.namespace);
+    if (added.length > 0) log(`registered search attributes: ${added.join(', ')}`);
+  } catch (err) {
+    log(`could not check or register search attributes (${(err as Error).message}); create them with "temporal operator search-attribute create"`);
+  } finally {
+    await connection.close();
+  }
 }

@@ -3,10 +3,11 @@
  * (TEMPORAL_ADDRESS, DATABASE_URL; SMTP_URL for email). `npm start` runs one in-process instead.
  */
 import { createActivities } from '../activities';
+import { SimulatedCarrier } from '../adapters/carrier';
 import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
-import { connectWorker, temporalSettingsFromEnv } from '../infra/temporal-connection';
+import { connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from '../infra/temporal-connection';
 import { createTradeGuardWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -17,12 +18,18 @@ async function main(): Promise<void> {
   const settings = temporalSettingsFromEnv(process.env, config.temporalAddress);
   const db = createDb(config.databaseUrl);
   const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: console.log });
+  await ensureSearchAttributes(settings, console.log);
   const connection = await connectWorker(settings);
   const worker = await createTradeGuardWorker({
     connection,
     namespace: settings.namespace,
     taskQueue: config.taskQueue,
-    activities: createActivities({ db, mailer }),
+    activities: createActivities({
+      db,
+      mailer,
+      carrier: new SimulatedCarrier(),
+      opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
+    }),
   });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.
   await worker.run();

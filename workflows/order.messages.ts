@@ -2,6 +2,7 @@
  * The order workflow's contract: its input, state, updates and queries. The API imports this
  * module (never the workflow body) to start, update and query orders.
  */
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DraftItem } from './order.policy';
 
@@ -10,6 +11,20 @@ export const ORDER_WORKFLOW_TYPE = 'tradeOrderWorkflow';
 export function orderWorkflowId(orderId: string): string {
   return `order:${orderId}`;
 }
+
+/** Typed search attributes every order keeps up to date, so ops can list orders in Temporal. */
+export const SA_STATUS = defineSearchAttributeKey('TradeGuardStatus', 'KEYWORD');
+export const SA_BUYER = defineSearchAttributeKey('TradeGuardBuyer', 'KEYWORD');
+export const SA_SUPPLIER = defineSearchAttributeKey('TradeGuardSupplier', 'KEYWORD');
+export const SA_NEXT_DEADLINE = defineSearchAttributeKey('TradeGuardNextDeadline', 'DATETIME');
+
+/** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */
+export const SEARCH_ATTRIBUTES = {
+  TradeGuardStatus: 'Keyword',
+  TradeGuardBuyer: 'Keyword',
+  TradeGuardSupplier: 'Keyword',
+  TradeGuardNextDeadline: 'Datetime',
+} as const;
 
 export type OrderStatus =
   | 'DRAFT'
@@ -20,7 +35,15 @@ export type OrderStatus =
   | 'SHIPPED'
   | 'DELIVERED'
   | 'RECEIPT_CONFIRMED'
-  | 'COMPLETED';
+  | 'COMPLETED'
+  /** Nobody confirmed the draft within its window. */
+  | 'EXPIRED'
+  /** Cancelled by a party, or because a payment window ended unpaid; held funds were refunded. */
+  | 'CANCELLED'
+  /** A claim was decided while funds were held: the refund went to the buyer, the rest to the supplier. */
+  | 'SETTLED';
+
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
 
 export type ActorRole = 'ops' | 'support' | 'buyer' | 'supplier' | 'system';
 
@@ -53,7 +76,94 @@ export interface TradeOrderInput {
 export interface Shipment {
   carrier: string;
   trackingNumber: string;
+  /** When the shipping proof was uploaded. */
   shippedAt: string;
+  /** The carrier's first scan, once known. */
+  carrierFirstScanAt?: string;
+  /** The shipping time that counts: the carrier's first scan, or the upload time without carrier data. */
+  effectiveShippedAt?: string;
+  onTime?: boolean;
+}
+
+export type DeadlineKind =
+  | 'draft-expiry'
+  | 'deposit-due'
+  | 'balance-due'
+  | 'shipping-reminder'
+  | 'shipping-date'
+  | 'carrier-check'
+  | 'receiving-window'
+  | 'post-receipt-claims'
+  | 'claim-supplier-response'
+  | 'claim-buyer-may-escalate'
+  | 'claim-auto-escalation'
+  | 'claim-decision-reminder'
+  | 'claim-decision-due'
+  | 'evidence-due'
+  | 'feedback-window';
+
+/** An open deadline: when it falls due, the rule that set it, and what happens then. */
+export interface Deadline {
+  id: string;
+  kind: DeadlineKind;
+  dueAt: string;
+  rule: string;
+  policyVersion: string;
+  onExpiry: string;
+  claimId?: string;
+}
+
+export type ClaimCause = 'QUALITY_MISMATCH' | 'LATE_SHIPMENT' | 'NOT_RECEIVED' | 'NOT_AS_DESCRIBED';
+export const CLAIM_CAUSES: readonly ClaimCause[] = ['QUALITY_MISMATCH', 'LATE_SHIPMENT', 'NOT_RECEIVED', 'NOT_AS_DESCRIBED'];
+
+export type ClaimStatus =
+  /** Waiting for the supplier's answer. */
+  | 'OPEN'
+  /** The supplier counter-offered or rejected; the buyer accepts the counter-offer or escalates. */
+  | 'RESPONDED'
+  /** With ops for a decision. */
+  | 'ESCALATED'
+  /** Closed: refund decided (maybe zero), withdrawn, or cancelled by a missed evidence request. */
+  | 'CLOSED';
+
+export interface EvidenceFile {
+  fileId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  uploadedBy: 'buyer' | 'supplier' | 'ops';
+  uploadedAt: string;
+}
+
+export interface EvidenceRequest {
+  id: string;
+  party: 'buyer' | 'supplier';
+  description: string;
+  dueAt: string;
+  status: 'OPEN' | 'FULFILLED' | 'MISSED';
+}
+
+export interface Claim {
+  id: string;
+  cause: ClaimCause;
+  status: ClaimStatus;
+  refundAsked: number;
+  description: string;
+  openedAt: string;
+  supplierResponse?: { kind: 'accept' | 'counter' | 'reject'; counterAmount?: number; message: string; at: string };
+  escalatedAt?: string;
+  escalatedBy?: 'buyer' | 'system';
+  decision?: { refund: number; reason: string; by: 'supplier' | 'buyer' | 'ops' | 'system'; at: string };
+  outcome?: 'REFUNDED' | 'NO_REFUND' | 'WITHDRAWN' | 'CANCELLED';
+  evidence: EvidenceFile[];
+  evidenceRequests: EvidenceRequest[];
+}
+
+export interface Feedback {
+  rating: number;
+  comment: string;
+  at: string;
 }
 
 export interface NextStep {
@@ -79,8 +189,23 @@ export interface OrderState {
     paid: number;
     held: number;
     released: number;
+    /** Trade Assurance coverage reserved for this order (0 before the supplier confirms). */
+    covered?: number;
+    refunded?: number;
   };
   shipment?: Shipment;
+  /** The agreed shipping date after any extensions. */
+  shippingDate?: string;
+  late?: boolean;
+  confirmedAt?: string;
+  paidAt?: string;
+  receivingWindowEndsAt?: string;
+  receivingExtensions?: { buyer?: number; supplier?: number };
+  claims?: Claim[];
+  /** Every open deadline, earliest first. */
+  deadlines?: Deadline[];
+  feedback?: { buyer?: Feedback; supplier?: Feedback };
+  closedReason?: string;
   deliveredAt?: string;
   receiptConfirmedAt?: string;
   completedAt?: string;
@@ -110,6 +235,55 @@ export interface ShipInput extends ActionInput {
 
 export type DeliveryInput = ActionInput;
 
+export interface CancelInput extends ActionInput {
+  reason: string;
+}
+
+export interface ExtendShippingInput extends ActionInput {
+  /** The new agreed shipping date, YYYY-MM-DD, later than the current one. */
+  shippingDate: string;
+}
+
+export interface ExtendReceivingInput extends ActionInput {
+  days: number;
+}
+
+export interface OpenClaimInput extends ActionInput {
+  cause: ClaimCause;
+  refundAsked: number;
+  description: string;
+}
+
+export interface ClaimActionInput extends ActionInput {
+  claimId: string;
+}
+
+export interface SupplierResponseInput extends ClaimActionInput {
+  kind: 'accept' | 'counter' | 'reject';
+  counterAmount?: number;
+  message: string;
+}
+
+export interface DecideClaimInput extends ClaimActionInput {
+  refund: number;
+  reason: string;
+}
+
+export interface AddEvidenceInput extends ClaimActionInput {
+  file: Omit<EvidenceFile, 'uploadedBy' | 'uploadedAt'>;
+}
+
+export interface RequestEvidenceInput extends ClaimActionInput {
+  party: 'buyer' | 'supplier';
+  description: string;
+  dueAt: string;
+}
+
+export interface FeedbackInput extends ActionInput {
+  rating: number;
+  comment: string;
+}
+
 /** Failure types the API maps to HTTP statuses. */
 export const ACTION_REFUSED = 'ActionRefused';
 export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
@@ -123,3 +297,15 @@ export const payUpdate = defineUpdate<OrderState, [PaymentInput]>('pay');
 export const shipUpdate = defineUpdate<OrderState, [ShipInput]>('ship');
 export const markDeliveredUpdate = defineUpdate<OrderState, [DeliveryInput]>('markDelivered');
 export const confirmReceiptUpdate = defineUpdate<OrderState, [ActionInput]>('confirmReceipt');
+export const cancelOrderUpdate = defineUpdate<OrderState, [CancelInput]>('cancelOrder');
+export const extendShippingUpdate = defineUpdate<OrderState, [ExtendShippingInput]>('extendShipping');
+export const extendReceivingUpdate = defineUpdate<OrderState, [ExtendReceivingInput]>('extendReceiving');
+export const openClaimUpdate = defineUpdate<OrderState, [OpenClaimInput]>('openClaim');
+export const respondToClaimUpdate = defineUpdate<OrderState, [SupplierResponseInput]>('respondToClaim');
+export const acceptCounterOfferUpdate = defineUpdate<OrderState, [ClaimActionInput]>('acceptCounterOffer');
+export const escalateClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('escalateClaim');
+export const withdrawClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('withdrawClaim');
+export const decideClaimUpdate = defineUpdate<OrderState, [DecideClaimInput]>('decideClaim');
+export const addEvidenceUpdate = defineUpdate<OrderState, [AddEvidenceInput]>('addEvidence');
+export const requestEvidenceUpdate = defineUpdate<OrderState, [RequestEvidenceInput]>('requestEvidence');
+export const leaveFeedbackUpdate = defineUpdate<OrderState, [FeedbackInput]>('leaveFeedback');

@@ -11,6 +11,40 @@ export interface OrderPolicy {
   maxOrderTotal: number;
   /** Most line items on one purchase order. */
   maxItems: number;
+  /** A draft that both parties have not confirmed within this many days expires. */
+  draftExpiryDays: number;
+  /** The deposit is due within this many days of the supplier's confirmation. */
+  depositDueDays: number;
+  /** Reminders to the supplier this many days before the agreed shipping date. */
+  shippingReminderDays: number[];
+  /** Original shipping period (confirmation to shipping date) plus extensions, at most. */
+  maxShippingPeriodDays: number;
+  /** Without carrier data this long after the shipping proof, the proof's upload time counts. */
+  carrierNoDataHours: number;
+  /** The buyer confirms receipt within this many days of delivery, or it is confirmed automatically. */
+  receivingWindowDays: number;
+  /** Each party may extend the receiving window once by at most this many days. */
+  receivingExtensionMaxDays: number;
+  /** All receiving-window extensions together, at most. */
+  receivingExtensionsTotalMaxDays: number;
+  /** Claims may still be opened this many days after receipt is confirmed. */
+  postReceiptClaimDays: number;
+  /** The supplier answers a claim (accept, counter-offer, reject) within this many days. */
+  supplierResponseDays: number;
+  /** The claim day (day 1 = the day it opened) from which the buyer may escalate. */
+  buyerEscalationFromDay: number;
+  /** The claim day on which an unresolved claim escalates to ops by itself. */
+  autoEscalationDay: number;
+  /** Ops decides an escalated claim within this many working days; a reminder goes out after the first. */
+  opsDecisionWorkingDays: number;
+  opsDecisionReminderWorkingDays: number;
+  /** The working-day calendar ops deadlines are counted in. */
+  opsCalendar: string;
+  /** An evidence request is due between these bounds from when it is made. */
+  evidenceMinDueHours: number;
+  evidenceMaxDueDays: number;
+  /** Both parties may leave feedback this many days after completion. */
+  feedbackWindowDays: number;
 }
 
 export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
@@ -18,8 +52,39 @@ export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
     version: '2026-11',
     maxOrderTotal: 1_000_000_000_00,
     maxItems: 200,
+    draftExpiryDays: 14,
+    depositDueDays: 7,
+    shippingReminderDays: [3, 1],
+    maxShippingPeriodDays: 90,
+    carrierNoDataHours: 48,
+    receivingWindowDays: 30,
+    receivingExtensionMaxDays: 15,
+    receivingExtensionsTotalMaxDays: 30,
+    postReceiptClaimDays: 30,
+    supplierResponseDays: 3,
+    buyerEscalationFromDay: 4,
+    autoEscalationDay: 7,
+    opsDecisionWorkingDays: 2,
+    opsDecisionReminderWorkingDays: 1,
+    opsCalendar: 'CN',
+    evidenceMinDueHours: 24,
+    evidenceMaxDueDays: 14,
+    feedbackWindowDays: 60,
   },
 };
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** The agreed shipping date is met by shipping any time on that day (UTC): the deadline is the next midnight. */
+export function shipByInstant(shippingDate: string): number {
+  return Date.parse(`${shippingDate}T00:00:00Z`) + DAY_MS;
+}
+
+/** Claim day N (day 1 is the day it opened) starts N-1 days after opening. */
+export function claimDayStart(openedAt: number, day: number): number {
+  return openedAt + (day - 1) * DAY_MS;
+}
 
 export const CURRENT_ORDER_POLICY_VERSION = '2026-11';
 
@@ -57,10 +122,14 @@ export function orderTotal(items: readonly DraftItem[]): number {
 
 /**
  * Business checks on a purchase-order draft (the API checks shapes first). Returns every problem,
- * each naming its field; an empty list means the draft may be started.
+ * each naming its field; an empty list means the draft may be started. With `today` (YYYY-MM-DD,
+ * UTC), a shipping date in the past is a problem too.
  */
-export function checkDraft(terms: DraftTerms, policy: OrderPolicy): FieldProblem[] {
+export function checkDraft(terms: DraftTerms, policy: OrderPolicy, today?: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
+  if (today !== undefined && terms.shippingDate < today) {
+    problems.push({ field: 'shippingDate', reason: `${terms.shippingDate} is in the past (today is ${today})` });
+  }
   if (!isSupportedCurrency(terms.currency)) {
     problems.push({ field: 'currency', reason: `${terms.currency} is not a supported settlement currency` });
   }

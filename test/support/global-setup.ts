@@ -13,6 +13,7 @@ import { ensureDatabase } from '../../infra/pg-admin';
 import { applyMigrations } from '../../infra/migrate';
 import { ensureTemporalCli } from '../../infra/temporal-binaries';
 import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
+import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
 
 export interface SuiteResources {
   stop(): Promise<void>;
@@ -46,7 +47,12 @@ export default async function globalSetup(): Promise<void> {
   }
   await applyMigrations(url);
 
-  const server = await startTemporalDevServer({ cliPath: ensureTemporalCli(), port: await freePort(), headless: true });
+  const server = await startTemporalDevServer({
+    cliPath: ensureTemporalCli(),
+    port: await freePort(),
+    headless: true,
+    searchAttributes: SEARCH_ATTRIBUTES,
+  });
   stops.push(server.stop);
 
   process.env.TEST_DATABASE_URL = url;

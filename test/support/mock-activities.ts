@@ -1,7 +1,9 @@
 import type { Activities } from '../../activities';
 import type { LedgerPosting, EscrowMovement } from '../../activities/ledger';
 import type { OrderChange } from '../../activities/orders';
-import type { PartyNotice } from '../../activities/email';
+import type { OpsNotice, PartyNotice } from '../../activities/email';
+import type { CoverageRequest } from '../../activities/coverage';
+import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
 export function createMockActivities() {
@@ -11,7 +13,17 @@ export function createMockActivities() {
     holds: [] as EscrowMovement[],
     releases: [] as EscrowMovement[],
     postings: [] as LedgerPosting[],
+    refunds: [] as EscrowMovement[],
+    supplierRefunds: [] as EscrowMovement[],
+    reservations: [] as CoverageRequest[],
+    coverageReleases: [] as string[],
+    opsNotices: [] as OpsNotice[],
+    trackingChecks: [] as string[],
   };
+  /** Coverage the mock grants (per order); tests change it. */
+  const coverage = { granted: 1_000_000_00 };
+  /** What the simulated carrier answers. */
+  const carrier = new SimulatedCarrier();
   const activities: Activities = {
     async recordOrderChange(change) {
       calls.changes.push(change);
@@ -31,6 +43,29 @@ export function createMockActivities() {
       calls.postings.push(p);
       return { posted: true };
     },
+    async refundEscrowToBuyer(m) {
+      calls.refunds.push(m);
+      return { posted: true };
+    },
+    async refundFromSupplierPayable(m) {
+      calls.supplierRefunds.push(m);
+      return { posted: true };
+    },
+    async reserveCoverage(req) {
+      calls.reservations.push(req);
+      const covered = Math.min(req.requested, coverage.granted);
+      return { covered, granted: coverage.granted, available: coverage.granted };
+    },
+    async releaseCoverage({ orderId }) {
+      calls.coverageReleases.push(orderId);
+    },
+    async notifyOps(notice) {
+      calls.opsNotices.push(notice);
+    },
+    async trackShipment({ carrier: name, trackingNumber }) {
+      calls.trackingChecks.push(trackingNumber);
+      return carrier.track(name, trackingNumber);
+    },
   };
-  return { activities, calls };
+  return { activities, calls, coverage, carrier };
 }

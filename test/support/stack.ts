@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { SimulatedCarrier } from '../../adapters/carrier';
 import { createMailer } from '../../adapters/mailer';
 import { createApp } from '../../api/app';
 import { createHealthCheck } from '../../api/health';
@@ -27,12 +28,13 @@ export async function startTestStack() {
   const db: Db = createDb(testDatabaseUrl());
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
   const address = testTemporalAddress();
+  const carrier = new SimulatedCarrier();
   const workerConnection = await NativeConnection.connect({ address });
   const worker = await createTradeGuardWorker({
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ db, mailer }),
+    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' } }),
   });
   const workerRun = worker.run();
   const connection = await Connection.connect({ address });
@@ -50,6 +52,7 @@ export async function startTestStack() {
     mail: smtp.messages,
     opsKey,
     taskQueue,
+    carrier,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

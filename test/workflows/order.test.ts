@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
+import { registerSearchAttributes } from '../../infra/temporal-connection';
 import { workflowsPath } from '../../worker/worker';
 import {
   ACTION_REFUSED,
@@ -32,6 +33,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
   });
+  await registerSearchAttributes(env.connection, 'default');
   bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
 });
 
@@ -48,6 +50,12 @@ async function withWorker<T>(fn: (ctx: ReturnType<typeof createMockActivities> &
     activities: mocks.activities,
   });
   return worker.runUntil(fn({ ...mocks, taskQueue }));
+}
+
+/** A sample order whose shipping date lies 20 days after the test server's current time. */
+async function orderInput(overrides: Partial<TradeOrderInput['terms']> = {}): Promise<TradeOrderInput> {
+  const shippingDate = new Date((await env.currentTimeMs()) + 20 * 86_400_000).toISOString().slice(0, 10);
+  return sampleOrderInput(uniqueId('po'), { shippingDate, ...overrides });
 }
 
 function start(taskQueue: string, input: TradeOrderInput) {
@@ -73,7 +81,7 @@ async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
 describe('tradeOrderWorkflow', () => {
   it('runs the happy path to completion: escrow holds every payment and releases it all to the supplier', async () => {
     await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
       const afterDeposit = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
@@ -98,9 +106,11 @@ describe('tradeOrderWorkflow', () => {
         'DELIVERED',
         'RECEIPT_CONFIRMED',
         'FUNDS_RELEASED',
+        // 48 h after shipping the carrier's data is checked; the workflow then waits out its windows.
+        'SHIPMENT_VERIFIED',
       ]);
-      expect(calls.changes.map((c) => c.order.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(calls.changes.at(-1)?.order).toMatchObject({ status: 'COMPLETED', heldAmount: 0, releasedAmount: 700_000 });
+      expect(calls.changes.map((c) => c.order.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(calls.changes[8]?.order).toMatchObject({ status: 'COMPLETED', heldAmount: 0, releasedAmount: 700_000 });
       expect(calls.holds.map((h) => [h.id, h.amount])).toEqual([
         [`${handle.workflowId}:payment:deposit`, 210_000],
         [`${handle.workflowId}:payment:balance`, 490_000],
@@ -117,7 +127,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('refuses to ship an unpaid order, names the reason, and changes nothing', async () => {
     await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
       const before = await handle.query(getOrderQuery);
@@ -134,7 +144,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('refuses shipment while the balance is unpaid, with the amount due', async () => {
     await withWorker(async ({ taskQueue }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
       await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
@@ -146,7 +156,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('keeps the order of confirmations: the supplier confirms only after the buyer', async () => {
     await withWorker(async ({ taskQueue }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       const failure = await refusal(handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] }));
       expect(failure.type).toBe(ACTION_REFUSED);
       expect(failure.message).toMatch(/buyer has not confirmed/);
@@ -159,7 +169,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('accepts only the agreed deposit amount', async () => {
     await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
       const failure = await refusal(handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 100_000, reference: 'W1' }] }));
@@ -171,7 +181,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('lets only the order\'s own parties act, each in its own role', async () => {
     await withWorker(async ({ taskQueue }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       const otherBuyer = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: { role: 'buyer', partyId: 'buyer-2' } }] }));
       expect(otherBuyer.type).toBe(ACTOR_NOT_ALLOWED);
       const supplierAsBuyer = await refusal(handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: supplier }] }));
@@ -187,7 +197,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('treats a deposit of the full amount as full payment: no balance is due', async () => {
     await withWorker(async ({ taskQueue }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po'), { depositAmount: 700_000 }));
+      const handle = await start(taskQueue, await orderInput({ depositAmount: 700_000 }));
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
       const paid = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 700_000, reference: 'W1' }] });
@@ -200,7 +210,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('fails a draft that breaks the policy instead of running it', async () => {
     await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po'), { depositAmount: 800_000 }));
+      const handle = await start(taskQueue, await orderInput({ depositAmount: 800_000 }));
       const err = await handle.result().then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
@@ -212,7 +222,7 @@ describe('tradeOrderWorkflow', () => {
 
   it('keeps the draft as revision 1 when an update arrives together with the start', async () => {
     await withWorker(async ({ taskQueue, calls }) => {
-      const input = sampleOrderInput(uniqueId('po'));
+      const input = await orderInput();
       const startOp = new WithStartWorkflowOperation(ORDER_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: orderWorkflowId(input.orderId),
@@ -248,7 +258,7 @@ describe('tradeOrderWorkflow', () => {
       return record(change);
     };
     await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, sampleOrderInput(uniqueId('po')));
+      const handle = await start(taskQueue, await orderInput());
       const state = await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       expect(state.status).toBe('BUYER_CONFIRMED');
       expect(failures).toBe(2);
