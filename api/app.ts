@@ -17,14 +17,26 @@ import {
   ORDER_WORKFLOW_TYPE,
   OrderState,
   TradeOrderInput,
+  acceptCounterOfferUpdate,
+  addEvidenceUpdate,
+  cancelOrderUpdate,
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,
   confirmReceiptUpdate,
+  decideClaimUpdate,
+  escalateClaimUpdate,
+  extendReceivingUpdate,
+  extendShippingUpdate,
   getOrderQuery,
+  leaveFeedbackUpdate,
   markDeliveredUpdate,
+  openClaimUpdate,
   orderWorkflowId,
   payUpdate,
+  requestEvidenceUpdate,
+  respondToClaimUpdate,
   shipUpdate,
+  withdrawClaimUpdate,
 } from '../workflows/order.messages';
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
 import {
@@ -41,14 +53,30 @@ import {
 } from './errors';
 import { KeyProblem, Principal, Role, createApiKey, findPrincipal } from './keys';
 import {
+  EVIDENCE_MAX_BYTES,
+  EVIDENCE_TYPES,
+  cancelSchema,
+  claimIdSchema,
   createApiKeySchema,
   createOrderSchema,
   createPartySchema,
+  decideClaimSchema,
   emptyActionSchema,
+  evidenceNameSchema,
+  extendReceivingSchema,
+  extendShippingSchema,
+  feedbackSchema,
   idSchema,
+  listOrdersSchema,
+  openClaimSchema,
   paymentSchema,
+  requestEvidenceSchema,
+  respondToClaimSchema,
   shipSchema,
+  supplierAssuranceSchema,
 } from './schemas';
+import type { FileStorage } from '../adapters/storage';
+import { supplierGrantedAmount } from '../activities/coverage';
 import { HealthReport } from './health';
 
 export interface ApiDeps {
@@ -56,6 +84,7 @@ export interface ApiDeps {
   db: Db;
   taskQueue: string;
   health: () => Promise<HealthReport>;
+  storage: FileStorage;
   log?: (line: string) => void;
 }
 
@@ -276,26 +305,184 @@ export function createApp(deps: ApiDeps): express.Express {
   }));
 
   // Order actions: each is an Update whose validator answers whether the order allows it now.
-  const actions = {
-    'confirm-by-buyer': { update: confirmByBuyerUpdate, schema: emptyActionSchema },
-    'confirm-by-supplier': { update: confirmBySupplierUpdate, schema: emptyActionSchema },
-    pay: { update: payUpdate, schema: paymentSchema },
-    ship: { update: shipUpdate, schema: shipSchema },
-    'mark-delivered': { update: markDeliveredUpdate, schema: emptyActionSchema },
-    'confirm-receipt': { update: confirmReceiptUpdate, schema: emptyActionSchema },
-  } as const;
+  // The API checks shapes and roles; whether the order allows the action is the workflow's answer.
+  interface ActionRoute {
+    path: string;
+    update: typeof payUpdate;
+    schema: z.ZodType;
+    roles: Role[];
+  }
+  const action = (path: string, update: unknown, schema: z.ZodType, roles: Role[] = ['ops', 'buyer', 'supplier']): ActionRoute => ({
+    path,
+    update: update as typeof payUpdate,
+    schema,
+    roles,
+  });
+  const actions: ActionRoute[] = [
+    action('confirm-by-buyer', confirmByBuyerUpdate, emptyActionSchema),
+    action('confirm-by-supplier', confirmBySupplierUpdate, emptyActionSchema),
+    action('pay', payUpdate, paymentSchema),
+    action('ship', shipUpdate, shipSchema),
+    action('mark-delivered', markDeliveredUpdate, emptyActionSchema),
+    action('confirm-receipt', confirmReceiptUpdate, emptyActionSchema),
+    action('cancel', cancelOrderUpdate, cancelSchema),
+    action('extend-shipping', extendShippingUpdate, extendShippingSchema),
+    action('extend-receiving', extendReceivingUpdate, extendReceivingSchema),
+    action('feedback', leaveFeedbackUpdate, feedbackSchema),
+    action('claims', openClaimUpdate, openClaimSchema),
+    action('claims/:claimId/respond', respondToClaimUpdate, respondToClaimSchema),
+    action('claims/:claimId/accept-counter', acceptCounterOfferUpdate, emptyActionSchema),
+    action('claims/:claimId/escalate', escalateClaimUpdate, emptyActionSchema),
+    action('claims/:claimId/withdraw', withdrawClaimUpdate, emptyActionSchema),
+    action('claims/:claimId/decide', decideClaimUpdate, decideClaimSchema, ['ops']),
+    action('claims/:claimId/evidence-requests', requestEvidenceUpdate, requestEvidenceSchema, ['ops']),
+  ];
 
-  for (const [name, action] of Object.entries(actions)) {
-    app.post(`/orders/:orderId/${name}`, asyncRoute(async (req, res) => {
-      const p = allow(req, ['ops', 'buyer', 'supplier'], `act on orders (${name})`);
-      const orderId = parse(idSchema, req.params.orderId, 'orderId');
-      const body = parse(action.schema as z.ZodType<Record<string, unknown>>, req.body);
-      const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-      const order: OrderState = await temporalCall(client, orderId, () =>
-        handle.executeUpdate(action.update as typeof payUpdate, { args: [{ ...body, actor: actorOf(p) } as never] }),
-      );
-      res.json({ order });
+  async function runAction(req: Request, route: ActionRoute, body: Record<string, unknown>): Promise<OrderState> {
+    const p = allow(req, route.roles, `act on orders (${route.path.replace(':claimId/', '')})`);
+    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+    const claimId = req.params.claimId === undefined ? {} : { claimId: parse(claimIdSchema, req.params.claimId, 'claimId') };
+    const handle = client.workflow.getHandle(orderWorkflowId(orderId));
+    return temporalCall(client, orderId, () =>
+      handle.executeUpdate(route.update, { args: [{ ...body, ...claimId, actor: actorOf(p) } as never] }),
+    );
+  }
+
+  for (const route of actions) {
+    app.post(`/orders/:orderId/${route.path}`, asyncRoute(async (req, res) => {
+      const body = parse(route.schema as z.ZodType<Record<string, unknown>>, req.body);
+      const order = await runAction(req, route, body);
+      res.status(route.path === 'claims' ? 201 : 200).json({ order });
     }));
+  }
+
+  // Evidence: the file goes to storage (content-addressed, so a retried upload is the same file),
+  // then its reference to the claim.
+  const evidenceRoute = action('claims/:claimId/evidence', addEvidenceUpdate, emptyActionSchema, ['ops', 'buyer', 'supplier']);
+  app.post(
+    '/orders/:orderId/claims/:claimId/evidence',
+    express.raw({ type: () => true, limit: EVIDENCE_MAX_BYTES }),
+    asyncRoute(async (req, res) => {
+      allow(req, evidenceRoute.roles, 'add evidence');
+      const contentType = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (!(EVIDENCE_TYPES as readonly string[]).includes(contentType)) {
+        throw badRequest([{ field: 'Content-Type', reason: `must be one of ${EVIDENCE_TYPES.join(', ')} (got ${contentType || 'none'})` }]);
+      }
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
+      const name = parse(evidenceNameSchema, req.query.name ?? 'evidence', 'name');
+      const stored = await deps.storage.put(bytes, { contentType, name });
+      const order = await runAction(req, evidenceRoute, { file: stored });
+      res.status(201).json({ file: stored, order });
+    }),
+  );
+
+  app.get('/orders/:orderId/claims/:claimId/evidence/:fileId', asyncRoute(async (req, res) => {
+    const p = principal(req);
+    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+    const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+    assertOwnsOrder(p, order);
+    const claim = order.claims?.find((c) => c.id === req.params.claimId);
+    const ref = claim?.evidence.find((e) => e.fileId === req.params.fileId);
+    if (!ref) throw notFound(`no evidence ${req.params.fileId} on claim ${req.params.claimId}`);
+    const found = await deps.storage.get(ref.fileId);
+    if (!found) throw notFound(`evidence file ${ref.fileId} is missing from storage`);
+    res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
+  }));
+
+  app.get('/orders/:orderId/deadlines', asyncRoute(async (req, res) => {
+    const p = principal(req);
+    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+    const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+    assertOwnsOrder(p, order);
+    res.json({ orderId, status: order.status, nextStep: order.nextStep, deadlines: order.deadlines ?? [] });
+  }));
+
+  app.get('/orders', asyncRoute(async (req, res) => {
+    const p = principal(req);
+    const q = parse(listOrdersSchema, req.query);
+    const where: Record<string, unknown> = {};
+    if (q.status) where.status = q.status;
+    if (q.buyerId) where.buyerId = q.buyerId;
+    if (q.supplierId) where.supplierId = q.supplierId;
+    if (q.deadlineBefore) where.nextDeadlineAt = { lte: new Date(q.deadlineBefore) };
+    if (p.role === 'buyer') {
+      if (q.buyerId && q.buyerId !== p.partyId) throw forbidden('a buyer lists only its own orders');
+      where.buyerId = p.partyId;
+    }
+    if (p.role === 'supplier') {
+      if (q.supplierId && q.supplierId !== p.partyId) throw forbidden('a supplier lists only its own orders');
+      where.supplierId = p.partyId;
+    }
+    const limit = q.limit ?? 50;
+    const offset = q.offset ?? 0;
+    const [rows, total] = await Promise.all([
+      db.order.findMany({ where, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset }),
+      db.order.count({ where }),
+    ]);
+    res.json({
+      total,
+      limit,
+      offset,
+      orders: rows.map((o) => ({
+        orderId: o.id,
+        status: o.status,
+        buyerId: o.buyerId,
+        supplierId: o.supplierId,
+        currency: o.currency,
+        total: Number(o.totalAmount),
+        paid: Number(o.paidAmount),
+        held: Number(o.heldAmount),
+        covered: Number(o.coveredAmount),
+        refunded: Number(o.refundedAmount),
+        released: Number(o.releasedAmount),
+        shippingDate: o.shippingDate.toISOString().slice(0, 10),
+        nextDeadlineAt: o.nextDeadlineAt?.toISOString(),
+        updatedAt: o.updatedAt.toISOString(),
+      })),
+    });
+  }));
+
+  app.put('/suppliers/:supplierId/assurance', asyncRoute(async (req, res) => {
+    allow(req, ['ops'], "set a supplier's Trade Assurance qualification");
+    const supplierId = parse(idSchema, req.params.supplierId, 'supplierId');
+    const body = parse(supplierAssuranceSchema, req.body);
+    const party = await db.party.findUnique({ where: { id: supplierId } });
+    if (!party || party.kind !== 'supplier') throw notFound(`no supplier ${supplierId}`);
+    await db.supplierProfile.upsert({
+      where: { supplierId },
+      create: { supplierId, ...body },
+      update: { ...body, updatedAt: new Date() },
+    });
+    res.json({ assurance: await assuranceOf(supplierId) });
+  }));
+
+  app.get('/suppliers/:supplierId/assurance', asyncRoute(async (req, res) => {
+    const p = allow(req, ['ops', 'support', 'supplier'], "read a supplier's Trade Assurance Amount");
+    const supplierId = parse(idSchema, req.params.supplierId, 'supplierId');
+    if (p.role === 'supplier' && p.partyId !== supplierId) throw forbidden('a supplier reads only its own Trade Assurance Amount');
+    res.json({ assurance: await assuranceOf(supplierId) });
+  }));
+
+  /** Read-only preview of the supplier's amounts, from the same policy module the activities use. */
+  async function assuranceOf(supplierId: string) {
+    const profile = await db.supplierProfile.findUnique({ where: { supplierId } });
+    if (!profile) throw notFound(`supplier ${supplierId} has no Trade Assurance profile`);
+    const { granted, completedVolume } = await supplierGrantedAmount(db, supplierId, profile.currency, new Date());
+    const reserved = await db.coverageReservation.aggregate({
+      where: { supplierId, currency: profile.currency, status: 'reserved' },
+      _sum: { amount: true },
+    });
+    const reservedAmount = Number(reserved._sum.amount ?? 0n);
+    return {
+      supplierId,
+      qualification: profile.qualification,
+      currency: profile.currency,
+      completedVolume,
+      granted,
+      reserved: reservedAmount,
+      available: Math.max(0, granted - reservedAmount),
+    };
   }
 
   app.use(notFoundRoute);

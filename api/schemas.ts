@@ -3,6 +3,7 @@
  * their policy modules.
  */
 import { z } from 'zod';
+import { CLAIM_CAUSES } from '../workflows/order.messages';
 import { ROLES } from './keys';
 
 const MAX_MINOR_UNITS = Number.MAX_SAFE_INTEGER;
@@ -75,3 +76,64 @@ export const createApiKeySchema = z.strictObject({
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
   partyId: idSchema.optional(),
 });
+
+export const cancelSchema = z.strictObject({ reason: text(500) });
+
+export const extendShippingSchema = z.strictObject({ shippingDate: isoDate });
+
+export const extendReceivingSchema = z.strictObject({
+  days: z.number().int('must be a whole number of days').positive('must be positive').max(365, 'is too large'),
+});
+
+export const openClaimSchema = z.strictObject({
+  cause: z.enum(CLAIM_CAUSES, { error: `must be one of ${CLAIM_CAUSES.join(', ')}` }),
+  refundAsked: minorUnits.positive('must be positive'),
+  description: text(2000),
+});
+
+export const respondToClaimSchema = z
+  .strictObject({
+    kind: z.enum(['accept', 'counter', 'reject'], { error: 'must be "accept", "counter" or "reject"' }),
+    counterAmount: minorUnits.positive('must be positive').optional(),
+    message: text(2000),
+  })
+  .refine((b) => b.kind !== 'counter' || b.counterAmount !== undefined, { message: 'is required for a counter-offer', path: ['counterAmount'] });
+
+export const decideClaimSchema = z.strictObject({
+  refund: minorUnits.nonnegative('must not be negative'),
+  reason: text(2000),
+});
+
+export const requestEvidenceSchema = z.strictObject({
+  party: z.enum(['buyer', 'supplier'], { error: 'must be "buyer" or "supplier"' }),
+  description: text(2000),
+  dueAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time such as 2026-12-01T12:00:00Z' }),
+});
+
+export const feedbackSchema = z.strictObject({
+  rating: z.number().int('must be a whole number').min(1, 'must be 1 to 5').max(5, 'must be 1 to 5'),
+  comment: text(2000),
+});
+
+export const supplierAssuranceSchema = z.strictObject({
+  qualification: z.enum(['unverified', 'verified', 'gold'], { error: 'must be "unverified", "verified" or "gold"' }),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+});
+
+export const listOrdersSchema = z.strictObject({
+  status: z.string().regex(/^[A-Z_]{3,30}$/, 'must be an order status such as PAID').optional(),
+  buyerId: idSchema.optional(),
+  supplierId: idSchema.optional(),
+  deadlineBefore: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }).optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1 to 200').max(200, 'must be 1 to 200').optional(),
+  offset: z.coerce.number().int('must be a whole number').min(0, 'must not be negative').optional(),
+});
+
+/** Evidence files: what may be uploaded and how large. */
+export const EVIDENCE_TYPES = ['image/jpeg', 'image/png', 'application/pdf', 'video/mp4'] as const;
+export const EVIDENCE_MAX_BYTES = 10 * 1024 * 1024;
+
+export const claimIdSchema = z.string().regex(/^C\d{1,4}$/, 'must be a claim id such as C1');
+export const evidenceNameSchema = z
+  .string()
+  .regex(/^[\p{L}\p{N} ._()-]{1,120}$/u, 'must be 1–120 letters, digits, spaces, ".", "_", "-" or parentheses');

@@ -20,6 +20,8 @@ export interface TradeGuardConfig {
   /** Where ops notices go, and where overdue tasks page the ops leads. */
   opsEmail: string;
   opsLeadsEmail: string;
+  /** Folder of uploaded files (claim evidence). */
+  storageDir: string;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,5 +49,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TradeGuardConf
     outboxDir: path.join(dir, 'mail'),
     opsEmail: env.OPS_EMAIL || 'ops@tradeguard.local',
     opsLeadsEmail: env.OPS_LEADS_EMAIL || 'ops-leads@tradeguard.local',
+    storageDir: env.STORAGE_DIR || path.join(dir, 'files'),
   };
 }

@@ -5,6 +5,7 @@ import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
 import { createMailer } from '../adapters/mailer';
+import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { createHealthCheck } from '../api/health';
 import { createApiKey } from '../api/keys';
@@ -126,7 +127,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     stoppers.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: settings.namespace });
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
-    const app = createApp({ client, db, taskQueue: config.taskQueue, health, log });
+    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), log });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

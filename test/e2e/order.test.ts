@@ -40,6 +40,7 @@ async function registerParties(): Promise<Parties> {
   const supplierEmail = `${supplierId}@supplier.example`;
   expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
   expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: supplierEmail })).status).toBe(201);
+  expect((await call(stack.opsKey, 'PUT', `/suppliers/${supplierId}/assurance`, { qualification: 'gold', currency: 'USD' })).status).toBe(200);
   const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
   const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
   return { buyerId, supplierId, buyerEmail, supplierEmail, buyerKey, supplierKey };
@@ -54,7 +55,7 @@ function draftBody(buyerId: string, extra: Record<string, unknown> = {}) {
       { sku: 'USB-C-1M', description: 'USB-C cable', quantity: 500, unitPrice: 150 },
     ],
     depositAmount: 210_000,
-    shippingDate: '2026-12-20',
+    shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
     ...extra,
   };
 }
@@ -82,7 +83,7 @@ function expectError(res: Reply, status: number, code: string): void {
   expect(typeof res.body.error.message).toBe('string');
 }
 
-describe('order skeleton through the API', () => {
+describe('order lifecycle through the API', () => {
   it('drives an order from draft to completion: state, ledger rows and the emails that arrived', async () => {
     const p = await registerParties();
     const orderId = await draft(p);
@@ -104,7 +105,7 @@ describe('order skeleton through the API', () => {
       'the order to complete',
     );
     expect(state.body.order.amounts).toEqual({
-      currency: 'USD', total: 700_000, deposit: 210_000, balance: 490_000, paid: 700_000, held: 0, released: 700_000,
+      currency: 'USD', total: 700_000, deposit: 210_000, balance: 490_000, paid: 700_000, held: 0, released: 700_000, covered: 700_000, refunded: 0,
     });
 
     const timeline = await eventually(
@@ -138,7 +139,7 @@ describe('order skeleton through the API', () => {
     // Emails that reached the SMTP server: each party's notices, once each.
     const mails = await eventually(
       async () => stack.mail.filter((m) => m.subject.includes(orderId)),
-      (m) => m.length >= 13,
+      (m) => m.length >= 14,
       'the emails',
     );
     const toBuyer = mails.filter((m) => m.to.includes(p.buyerEmail)).map((m) => m.subject);
@@ -154,20 +155,23 @@ describe('order skeleton through the API', () => {
     ]);
     expect(toSupplier).toEqual([
       `[TradeGuard ${orderId}] buyer confirmed the purchase order`,
+      `[TradeGuard ${orderId}] purchase order confirmed: deposit due`,
       `[TradeGuard ${orderId}] deposit of 2,100.00 USD received and held in escrow`,
       `[TradeGuard ${orderId}] balance of 4,900.00 USD received and held in escrow`,
       `[TradeGuard ${orderId}] delivered: please confirm receipt`,
       `[TradeGuard ${orderId}] buyer confirmed receipt`,
       `[TradeGuard ${orderId}] order completed: funds released to the supplier`,
     ]);
-    expect(mails).toHaveLength(13);
+    expect(mails).toHaveLength(14);
     expect(new Set(mails.map((m) => m.messageId)).size).toBe(mails.length);
     const outbox = await stack.db.emailOutbox.findMany({ where: { key: { startsWith: `order:${orderId}:` } } });
-    expect(outbox).toHaveLength(13);
+    expect(outbox).toHaveLength(14);
     expect(outbox.every((o) => o.status === 'sent' && o.attempts === 1)).toBe(true);
 
-    // A finished order takes no more actions.
+    // A finished order takes no more receipts; coverage went back to the supplier.
     expectError(await act(p.buyerKey, 'confirm-receipt'), 409, 'action_refused');
+    const reservation = await stack.db.coverageReservation.findUniqueOrThrow({ where: { orderId } });
+    expect({ amount: reservation.amount, status: reservation.status }).toEqual({ amount: 700_000n, status: 'released' });
   });
 
   it('answers 409 with the reason when the order does not allow the action now', async () => {
@@ -251,6 +255,134 @@ describe('order skeleton through the API', () => {
     expect(asSupport.status).toBe(200);
     expect(asSupport.body.order).toMatchObject({ status: 'DRAFT', revision: 1 });
     expect((await call(supportKey, 'GET', `/orders/${orderId}/timeline`)).status).toBe(200);
+  });
+
+  it('runs a claim through the API: evidence upload and download, counter-offer accepted, refund and release in the ledger', async () => {
+    const p = await registerParties();
+    const orderId = await draft(p);
+    const act = (key: string, action: string, body: unknown = {}) => call(key, 'POST', `/orders/${orderId}/${action}`, body);
+    await act(p.buyerKey, 'confirm-by-buyer');
+    await act(p.supplierKey, 'confirm-by-supplier');
+    await act(p.buyerKey, 'pay', { kind: 'deposit', amount: 210_000, reference: 'WIRE-1' });
+    await act(p.buyerKey, 'pay', { kind: 'balance', amount: 490_000, reference: 'WIRE-2' });
+    await act(p.supplierKey, 'ship', { carrier: 'DHL', trackingNumber: 'JD014600002' });
+    await act(stack.opsKey, 'mark-delivered');
+
+    const deadlines = await call(p.buyerKey, 'GET', `/orders/${orderId}/deadlines`);
+    expect(deadlines.status).toBe(200);
+    const receiving = deadlines.body.deadlines.find((d: { kind: string }) => d.kind === 'receiving-window');
+    expect(receiving).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
+
+    const tooMuch = await act(p.buyerKey, 'claims', { cause: 'QUALITY_MISMATCH', refundAsked: 800_000, description: 'wrong colour' });
+    expectError(tooMuch, 409, 'action_refused');
+    expect(tooMuch.body.error.message).toBe('refund asked 8,000.00 USD exceeds the covered amount 7,000.00 USD');
+    const badCause = await act(p.buyerKey, 'claims', { cause: 'CHANGED_MIND', refundAsked: 1, description: 'x' });
+    expectError(badCause, 400, 'invalid_input');
+    expect(badCause.body.error.fields[0].field).toBe('cause');
+
+    const opened = await act(p.buyerKey, 'claims', { cause: 'QUALITY_MISMATCH', refundAsked: 150_000, description: 'colour differs from the golden sample' });
+    expect(opened.status).toBe(201);
+    expect(opened.body.order.claims[0]).toMatchObject({ id: 'C1', status: 'OPEN', refundAsked: 150_000 });
+
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('evidence pixels')]);
+    const upload = await fetch(`${stack.apiUrl}/orders/${orderId}/claims/C1/evidence?name=carton.png`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.buyerKey}`, 'content-type': 'image/png' },
+      body: png,
+    });
+    expect(upload.status).toBe(201);
+    const uploaded = (await upload.json()) as { file: { fileId: string; size: number } };
+    expect(uploaded.file.size).toBe(png.length);
+    const wrongType = await fetch(`${stack.apiUrl}/orders/${orderId}/claims/C1/evidence`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${p.buyerKey}`, 'content-type': 'text/html' },
+      body: '<b>x</b>',
+    });
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as { error: { fields: { field: string }[] } }).error.fields[0].field).toBe('Content-Type');
+    const download = await fetch(`${stack.apiUrl}/orders/${orderId}/claims/C1/evidence/${uploaded.file.fileId}`, {
+      headers: { authorization: `Bearer ${p.supplierKey}` },
+    });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await download.arrayBuffer()).equals(png)).toBe(true);
+
+    const early = await act(p.buyerKey, 'claims/C1/escalate');
+    expectError(early, 409, 'action_refused');
+    expect(early.body.error.message).toMatch(/the buyer may escalate from day 4/);
+    expectError(await act(p.buyerKey, 'confirm-receipt'), 409, 'action_refused');
+    expectError(await act(p.supplierKey, 'claims/C1/decide', { refund: 1, reason: 'x' }), 403, 'forbidden');
+
+    const countered = await act(p.supplierKey, 'claims/C1/respond', { kind: 'counter', counterAmount: 50_000, message: 'we refund a third' });
+    expect(countered.body.order.claims[0].status).toBe('RESPONDED');
+    const settled = await act(p.buyerKey, 'claims/C1/accept-counter');
+    expect(settled.status).toBe(200);
+    expect(settled.body.order).toMatchObject({ status: 'SETTLED', amounts: { refunded: 50_000, released: 650_000, held: 0 } });
+
+    const ledger = await eventually(
+      () => call(p.buyerKey, 'GET', `/orders/${orderId}/ledger`),
+      (r) => r.body?.transactions?.length === 4,
+      'the claim ledger',
+    );
+    const kinds = ledger.body.transactions.map((t: { id: string; kind: string }) => [t.id, t.kind]);
+    expect(kinds).toEqual([
+      [`order:${orderId}:payment:deposit`, 'escrow_hold'],
+      [`order:${orderId}:payment:balance`, 'escrow_hold'],
+      [`order:${orderId}:claim:C1:refund`, 'escrow_refund'],
+      [`order:${orderId}:claim:C1:release`, 'escrow_release'],
+    ]);
+    const entries = await stack.db.ledgerEntry.findMany({ where: { transaction: { orderId } } });
+    const balanceOf = (account: string) => entries.filter((e) => e.account === account).reduce((sum, e) => sum + e.amount, 0n);
+    expect(balanceOf(`escrow:order:${orderId}`)).toBe(0n);
+    expect(balanceOf(`buyer:${p.buyerId}:funding`)).toBe(-650_000n);
+    expect(balanceOf(`supplier:${p.supplierId}:payable`)).toBe(650_000n);
+
+    const mails = await eventually(
+      async () => stack.mail.filter((m) => m.subject.includes(orderId) && m.subject.includes('claim C1')),
+      (m) => m.length >= 5,
+      'the claim emails',
+    );
+    expect(mails.map((m) => [m.to.includes(p.buyerEmail) ? 'buyer' : 'supplier', m.subject.replace(`[TradeGuard ${orderId}] `, '')])).toEqual([
+      ['buyer', 'claim C1 opened: quality mismatch'],
+      ['supplier', 'claim C1 opened: quality mismatch'],
+      ['buyer', 'claim C1: counter-offer of 500.00 USD'],
+      ['buyer', 'claim C1 decided: refund of 500.00 USD'],
+      ['supplier', 'claim C1 decided: refund of 500.00 USD'],
+    ]);
+    const timeline = await eventually(
+      () => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`),
+      (r) => r.body?.events?.at(-1)?.type === 'CLAIM_REFUNDED',
+      'the claim timeline',
+    );
+    expect(timeline.body.events.slice(-4).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
+      ['CLAIM_OPENED', 'buyer'],
+      ['CLAIM_EVIDENCE_ADDED', 'buyer'],
+      ['CLAIM_COUNTER_OFFER', 'supplier'],
+      ['CLAIM_REFUNDED', 'buyer'],
+    ]);
+  });
+
+  it('never over-reserves a supplier\'s Trade Assurance Amount when many confirmations arrive at once', async () => {
+    const p = await registerParties();
+    // A verified supplier without completed volume is granted 10,000.00 USD.
+    expect((await call(stack.opsKey, 'PUT', `/suppliers/${p.supplierId}/assurance`, { qualification: 'verified', currency: 'USD' })).body.assurance)
+      .toMatchObject({ granted: 1_000_000, reserved: 0, available: 1_000_000 });
+    const orderIds = await Promise.all(Array.from({ length: 12 }, () => draft(p)));
+    await Promise.all(orderIds.map((id) => call(p.buyerKey, 'POST', `/orders/${id}/confirm-by-buyer`, {})));
+    const confirmations = await Promise.all(orderIds.map((id) => call(p.supplierKey, 'POST', `/orders/${id}/confirm-by-supplier`, {})));
+    expect(confirmations.map((r) => r.status)).toEqual(orderIds.map(() => 200));
+    const covered = confirmations.map((r) => r.body.order.amounts.covered as number);
+    expect(covered.reduce((a, b) => a + b, 0)).toBe(1_000_000);
+    expect(covered.every((c) => c >= 0 && c <= 700_000)).toBe(true);
+    expect(covered.filter((c) => c > 0).length).toBeGreaterThanOrEqual(2);
+    const reservations = await stack.db.coverageReservation.findMany({ where: { supplierId: p.supplierId } });
+    expect(reservations).toHaveLength(12);
+    expect(reservations.reduce((sum, r) => sum + r.amount, 0n)).toBe(1_000_000n);
+    const assurance = await call(p.supplierKey, 'GET', `/suppliers/${p.supplierId}/assurance`);
+    expect(assurance.body.assurance).toMatchObject({ granted: 1_000_000, reserved: 1_000_000, available: 0 });
+    const listed = await call(p.supplierKey, 'GET', '/orders?status=CONFIRMED&limit=200');
+    expect(listed.body.orders.map((o: { orderId: string }) => o.orderId).sort()).toEqual([...orderIds].sort());
+    expectError(await call(p.supplierKey, 'GET', `/orders?supplierId=${uniqueId('someone')}`), 403, 'forbidden');
   });
 
   it('reports the health of Temporal, the database and the worker', async () => {

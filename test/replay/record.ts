@@ -15,6 +15,12 @@ import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-serve
 import { workflowsPath } from '../../worker/worker';
 import {
   ORDER_WORKFLOW_TYPE,
+  acceptCounterOfferUpdate,
+  addEvidenceUpdate,
+  cancelOrderUpdate,
+  extendReceivingUpdate,
+  openClaimUpdate,
+  respondToClaimUpdate,
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,
   confirmReceiptUpdate,
@@ -23,6 +29,7 @@ import {
   payUpdate,
   shipUpdate,
 } from '../../workflows/order.messages';
+import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 
@@ -42,6 +49,38 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
       await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
     },
   },
+  'order-v2-happy-path': {
+    deposit: 210_000,
+    async drive(h) {
+      await paths['order-v1-happy-path'].drive(h);
+    },
+  },
+  'order-v2-claim-counter-offer-settled': {
+    deposit: 210_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
+      await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(extendReceivingUpdate, { args: [{ actor: buyer, days: 10 }] });
+      await h.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause: 'QUALITY_MISMATCH', refundAsked: 150_000, description: 'colour' }] });
+      const file = { fileId: 'ab'.repeat(32), name: 'carton.png', contentType: 'image/png', size: 10, sha256: 'ab'.repeat(32) };
+      await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file }] });
+      await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'counter', counterAmount: 50_000, message: 'a third' }] });
+      await h.executeUpdate(acceptCounterOfferUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
+    },
+  },
+  'order-v2-cancelled-in-window': {
+    deposit: 210_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      await h.executeUpdate(cancelOrderUpdate, { args: [{ actor: buyer, reason: 'ordered the wrong model' }] });
+    },
+  },
   'order-v1-full-deposit-by-ops': {
     deposit: 700_000,
     async drive(h) {
@@ -57,10 +96,24 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
 
 export const fixturesDir = path.join(__dirname, 'fixtures');
 
+/**
+ * Waits until the order has finished, or has no activity in flight (an order waiting on its
+ * windows is recorded as it stands: an open history replays just as well).
+ */
+async function settled(handle: Handle): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') return;
+    if ((d.raw.pendingActivities ?? []).length === 0 && i > 2) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${handle.workflowId} did not settle`);
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cli = ensureTemporalCli();
-  const server = await startTemporalDevServer({ cliPath: cli, port: await freePort(), headless: true });
+  const server = await startTemporalDevServer({ cliPath: cli, port: await freePort(), headless: true, searchAttributes: SEARCH_ATTRIBUTES });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   try {
@@ -78,14 +131,15 @@ async function main(): Promise<void> {
           console.log(`kept ${path.relative(process.cwd(), file)} (released fixtures are not re-recorded)`);
           continue;
         }
-        const input = sampleOrderInput(`fixture-${name}`, { depositAmount: p.deposit });
+        const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+        const input = sampleOrderInput(`fixture-${name}`, { depositAmount: p.deposit, shippingDate });
         const handle = await client.workflow.start(ORDER_WORKFLOW_TYPE, {
           taskQueue: 'record-fixtures',
           workflowId: orderWorkflowId(input.orderId),
           args: [input],
         });
         await p.drive(handle);
-        await handle.result();
+        await settled(handle);
         const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
         fs.mkdirSync(fixturesDir, { recursive: true });
         fs.writeFileSync(file, json);

@@ -22,7 +22,15 @@ beforeAll(() => {
 
 describe('recorded histories replay with the current workflow code', () => {
   it('has fixtures to replay', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['order-v1-happy-path.json', 'order-v1-full-deposit-by-ops.json']));
+    expect(fixtures).toEqual(
+      expect.arrayContaining([
+        'order-v1-happy-path.json',
+        'order-v1-full-deposit-by-ops.json',
+        'order-v2-happy-path.json',
+        'order-v2-claim-counter-offer-settled.json',
+        'order-v2-cancelled-in-window.json',
+      ]),
+    );
   });
 
   it.each(fixtures)('%s', async (file) => {

@@ -5,6 +5,10 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
 import { createMailer } from '../../adapters/mailer';
+import { LocalFileStorage } from '../../adapters/storage';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createApp } from '../../api/app';
 import { createHealthCheck } from '../../api/health';
 import { createApiKey } from '../../api/keys';
@@ -29,6 +33,8 @@ export async function startTestStack() {
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
   const address = testTemporalAddress();
   const carrier = new SimulatedCarrier();
+  const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-files-'));
+  const storage = new LocalFileStorage(storageDir);
   const workerConnection = await NativeConnection.connect({ address });
   const worker = await createTradeGuardWorker({
     connection: workerConnection,
@@ -40,7 +46,7 @@ export async function startTestStack() {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, log: (l) => console.error(l) }));
+  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, log: (l) => console.error(l) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
@@ -65,6 +71,7 @@ export async function startTestStack() {
       mailer.close();
       await smtp.stop();
       await db.$disconnect();
+      fs.rmSync(storageDir, { recursive: true, force: true });
     },
   };
 }
