@@ -59,6 +59,10 @@ async function main(): Promise<void> {
   const supplierId = `demo-supplier-${suffix}`;
   show('ops registers the buyer', expectOk(await call(ops, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Demo Buyer Ltd', email: `${buyerId}@example.com` }), 'register buyer'));
   show('ops registers the supplier', expectOk(await call(ops, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Demo Supplier Co', email: `${supplierId}@example.com` }), 'register supplier'));
+  show(
+    'ops grants the supplier Trade Assurance (gold)',
+    expectOk(await call(ops, 'PUT', `/suppliers/${supplierId}/assurance`, { qualification: 'gold', currency: 'USD' }), 'assurance'),
+  );
   const buyer = expectOk(await call(ops, 'POST', '/api-keys', { name: 'demo buyer', role: 'buyer', partyId: buyerId }), 'buyer key').body.apiKey.key;
   const supplier = expectOk(await call(ops, 'POST', '/api-keys', { name: 'demo supplier', role: 'supplier', partyId: supplierId }), 'supplier key').body.apiKey.key;
   show('ops issues API keys to both parties', { status: 201, body: {} });
@@ -102,6 +106,9 @@ async function main(): Promise<void> {
   }
   const a = state.body.order.amounts;
   show('order state (from the workflow)', state, `${state.body.order.status}: paid ${a.paid}, held ${a.held}, released ${a.released} (minor units)`);
+  const deadlines = expectOk(await call(ops, 'GET', `/orders/${orderId}/deadlines`), 'deadlines');
+  console.log('\nOpen deadlines:');
+  for (const d of deadlines.body.deadlines) console.log(`  ${d.dueAt}  ${d.kind.padEnd(20)} ${d.onExpiry}`);
 
   // The timeline is written by activities just after each change; wait for the last entry.
   let timeline = expectOk(await call(ops, 'GET', `/orders/${orderId}/timeline`), 'timeline');

@@ -97,8 +97,8 @@ it('starts on embedded defaults, runs the demo, stops cleanly, and finds the ord
 
   // Without SMTP_URL every email is an .eml file in the data folder.
   const mailsOf = () => fs.readdirSync(path.join(dataDir, 'mail')).filter((f) => f.includes(orderId!));
-  for (let i = 0; i < 100 && mailsOf().length < 13; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(mailsOf()).toHaveLength(13);
+  for (let i = 0; i < 100 && mailsOf().length < 14; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(mailsOf()).toHaveLength(14);
 
   const started = await processesUsing(dataDir);
   expect(started.length).toBeGreaterThanOrEqual(2);
