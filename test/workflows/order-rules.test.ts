@@ -5,10 +5,7 @@
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
-import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
-import { registerSearchAttributes } from '../../infra/temporal-connection';
-import { workflowsPath } from '../../worker/worker';
+import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   ACTION_REFUSED,
   ClaimCause,
@@ -37,6 +34,7 @@ import {
   withdrawClaimUpdate,
 } from '../../workflows/order.messages';
 import { uniqueId } from '../support/env';
+import { startTimeSkipping } from '../support/time-skipping';
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 
@@ -47,12 +45,7 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
-  });
-  await registerSearchAttributes(env.connection, 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  ({ env, bundle } = await startTimeSkipping());
 });
 
 afterAll(async () => {

@@ -1,10 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, Worker, bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
-import { registerSearchAttributes } from '../../infra/temporal-connection';
-import { workflowsPath } from '../../worker/worker';
+import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   ACTION_REFUSED,
   ACTOR_NOT_ALLOWED,
@@ -24,17 +21,13 @@ import {
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 import { uniqueId } from '../support/env';
+import { startTimeSkipping } from '../support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
-  });
-  await registerSearchAttributes(env.connection, 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  ({ env, bundle } = await startTimeSkipping());
 });
 
 afterAll(async () => {
