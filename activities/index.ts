@@ -1,9 +1,11 @@
 import type { CarrierTracking } from '../adapters/carrier';
 import type { Mailer } from '../adapters/mailer';
+import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { createCoverageActivities } from './coverage';
 import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
+import { createMonitoringActivities } from './monitoring';
 import { createOrderActivities } from './orders';
 import { createTrackingActivities } from './tracking';
 
@@ -12,6 +14,7 @@ export interface ActivityDeps {
   mailer: Mailer;
   carrier: CarrierTracking;
   opsAddresses: OpsAddresses;
+  payments: PaymentGateway;
 }
 
 /** Every activity the workers register, built from their adapters (nothing is created at import time). */
@@ -22,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailActivities(deps),
     ...createCoverageActivities(deps),
     ...createTrackingActivities(deps),
+    ...createMonitoringActivities(deps),
   };
 }
 

@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import express, { NextFunction, Request, Response } from 'express';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import express, { Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../infra/db';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
-  Actor,
   ORDER_WORKFLOW_TYPE,
   OrderState,
   TradeOrderInput,
@@ -45,13 +35,14 @@ import {
   conflict,
   errorHandler,
   forbidden,
-  fromZod,
   notFound,
   notFoundRoute,
   unauthenticated,
   unavailable,
 } from './errors';
+import { actorOf, allow, assertOwnsOrder, asyncRoute, isUnavailable, parse, principal, temporalCallFor } from './http';
 import { KeyProblem, Principal, Role, createApiKey, findPrincipal } from './keys';
+import { registerMonitoringRoutes } from './monitoring.routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -75,6 +66,7 @@ import {
   shipSchema,
   supplierAssuranceSchema,
 } from './schemas';
+import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
 import { supplierGrantedAmount } from '../activities/coverage';
 import { HealthReport } from './health';
@@ -85,6 +77,8 @@ export interface ApiDeps {
   taskQueue: string;
   health: () => Promise<HealthReport>;
   storage: FileStorage;
+  /** Card payments for paid services; the embedded sandbox when not given. */
+  payments?: PaymentGateway;
   log?: (line: string) => void;
 }
 
@@ -94,71 +88,10 @@ declare module 'express-serve-static-core' {
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw fromZod(result.error, prefix);
-  return result.data;
+/** Translates what Temporal said about an order into the API's statuses. */
+function temporalCall<T>(client: Client, orderId: string, call: () => Promise<T>): Promise<T> {
+  return temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, call);
 }
-
-function principal(req: Request): Principal {
-  if (!req.principal) throw unauthenticated('missing API key');
-  return req.principal;
-}
-
-function allow(req: Request, roles: Role[], what: string): Principal {
-  const p = principal(req);
-  if (!roles.includes(p.role)) {
-    throw forbidden(`a ${p.role} key cannot ${what}${p.role === 'support' ? ' (support is read-only)' : ''}`);
-  }
-  return p;
-}
-
-function actorOf(p: Principal): Actor {
-  return { role: p.role, partyId: p.partyId, keyId: p.keyId };
-}
-
-function assertOwnsOrder(p: Principal, order: { buyerId: string; supplierId: string; orderId?: string; id?: string }): void {
-  if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
-  if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
-}
-
-/** Translates what Temporal said into the API's statuses; anything unknown stays a 500. */
-async function temporalCall<T>(client: Client, orderId: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      if (err.cause.type === ACTOR_NOT_ALLOWED) throw forbidden(err.cause.message);
-      if (err.cause.type === ACTION_REFUSED) throw conflict(err.cause.message, 'action_refused');
-    }
-    if (err instanceof WorkflowNotFoundError) {
-      // An update to a finished order reads as "not found" from Temporal; tell the two apart.
-      const closed = await client.workflow
-        .getHandle(orderWorkflowId(orderId))
-        .describe()
-        .then((d) => d.status.name)
-        .catch(() => undefined);
-      if (closed && closed !== 'RUNNING') {
-        throw conflict(`order ${orderId} is ${closed.toLowerCase()}; it takes no further actions`, 'action_refused');
-      }
-      throw notFound(`no order ${orderId}`);
-    }
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw unavailable('the order did not answer in time; the action may still complete: check the order before retrying');
-    }
-    if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-    throw err;
-  }
-}
-
-function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: number })?.code;
-  return code === 14 || code === 4; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
-}
-
-const asyncRoute =
-  (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
-    fn(req, res).catch(next);
 
 export function createApp(deps: ApiDeps): express.Express {
   const { client, db, taskQueue } = deps;
@@ -485,6 +418,7 @@ export function createApp(deps: ApiDeps): express.Express {
     };
   }
 
+  registerMonitoringRoutes(app, deps);
   app.use(notFoundRoute);
   app.use(errorHandler(log));
   return app;

@@ -8,6 +8,7 @@ import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
 import { connectClient, temporalSettingsFromEnv } from '../infra/temporal-connection';
 import { LocalFileStorage } from '../adapters/storage';
+import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
 
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace });
   const health = createHealthCheck({ client, db, address: settings.address, namespace: settings.namespace, taskQueue: config.taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), log: console.error }));
+  const server = http.createServer(createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments: paymentGatewayFromEnv(), log: console.error }));
   server.listen(config.apiPort, config.apiHost, () => console.log(`TradeGuard API on http://${config.apiHost}:${config.apiPort}`));
   const stop = () => {
     server.close();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
+import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
@@ -103,6 +104,8 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log });
     stoppers.push(async () => mailer.close());
 
+    // One gateway for the worker and the API: the sandbox keeps its charges in memory.
+    const payments = paymentGatewayFromEnv();
     const workerConnection = await connectWorker(settings);
     stoppers.push(() => workerConnection.close());
     const worker = await createTradeGuardWorker({
@@ -114,6 +117,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
         mailer,
         carrier: new SimulatedCarrier(),
         opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
+        payments,
       }),
     });
     const workerRun = worker.run();
@@ -127,7 +131,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     stoppers.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: settings.namespace });
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
-    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), log });
+    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, log });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -4,6 +4,7 @@
  */
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
+import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       mailer,
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
+      payments: paymentGatewayFromEnv(),
     }),
   });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.

@@ -1,2 +1,3 @@
 // Every workflow the TradeGuard worker runs.
 export { tradeOrderWorkflow } from './order';
+export { productionMonitoringWorkflow } from './monitoring';

@@ -30,7 +30,18 @@ import {
   shipUpdate,
 } from '../../workflows/order.messages';
 import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
+import { getCalendar, localDate } from '../../workflows/calendar';
+import {
+  MONITORING_WORKFLOW_TYPE,
+  assignInspectorUpdate,
+  monitoringWorkflowId,
+  payMonitoringUpdate,
+  recordCheckUpdate,
+  requestReinspectionUpdate,
+  uploadReportUpdate,
+} from '../../workflows/monitoring.messages';
 import { createMockActivities } from '../support/mock-activities';
+import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 
 type Handle = WorkflowHandle;
@@ -94,6 +105,23 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
   },
 };
 
+/** The monitoring paths recorded for each released version of productionMonitoringWorkflow. */
+const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
+  'monitoring-v1-fail-reinspection': {
+    async drive(h) {
+      const checkDate = localDate(getCalendar('CN'), Date.now());
+      await h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment() }] });
+      await h.executeUpdate(assignInspectorUpdate, { args: [{ actor: ops, inspector: 'Li Wei', checkDate }] });
+      await h.executeUpdate(recordCheckUpdate, {
+        args: [{ actor: ops, observed: sampleProforma, lotSize: 500, sampleInspected: 50, defects: { critical: 0, major: 4, minor: 0 } }],
+      });
+      const file = { fileId: 'cd'.repeat(32), name: 'report.pdf', contentType: 'application/pdf', size: 2048, sha256: 'cd'.repeat(32) };
+      await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file }] });
+      await h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] });
+    },
+  },
+};
+
 export const fixturesDir = path.join(__dirname, 'fixtures');
 
 /**
@@ -142,6 +170,25 @@ async function main(): Promise<void> {
         await settled(handle);
         const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
         fs.mkdirSync(fixturesDir, { recursive: true });
+        fs.writeFileSync(file, json);
+        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      }
+      for (const [name, p] of Object.entries(monitoringPaths)) {
+        const file = path.join(fixturesDir, `${name}.json`);
+        if (fs.existsSync(file)) {
+          console.log(`kept ${path.relative(process.cwd(), file)} (released fixtures are not re-recorded)`);
+          continue;
+        }
+        const shipmentDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+        const input = sampleMonitoringInput(`fixture-${name}`, shipmentDate);
+        const handle = await client.workflow.start(MONITORING_WORKFLOW_TYPE, {
+          taskQueue: 'record-fixtures',
+          workflowId: monitoringWorkflowId(input.monitoringId),
+          args: [input],
+        });
+        await p.drive(handle);
+        await settled(handle);
+        const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
         fs.writeFileSync(file, json);
         console.log(`recorded ${path.relative(process.cwd(), file)}`);
       }

@@ -29,6 +29,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v2-happy-path.json',
         'order-v2-claim-counter-offer-settled.json',
         'order-v2-cancelled-in-window.json',
+        'monitoring-v1-fail-reinspection.json',
       ]),
     );
   });

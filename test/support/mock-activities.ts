@@ -3,6 +3,7 @@ import type { LedgerPosting, EscrowMovement } from '../../activities/ledger';
 import type { OrderChange } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
+import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
@@ -19,6 +20,8 @@ export function createMockActivities() {
     coverageReleases: [] as string[],
     opsNotices: [] as OpsNotice[],
     trackingChecks: [] as string[],
+    monitoringChanges: [] as MonitoringChange[],
+    feeRefunds: [] as FeeRefund[],
   };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
@@ -65,6 +68,13 @@ export function createMockActivities() {
     async trackShipment({ carrier: name, trackingNumber }) {
       calls.trackingChecks.push(trackingNumber);
       return carrier.track(name, trackingNumber);
+    },
+    async recordMonitoringChange(change) {
+      calls.monitoringChanges.push(change);
+    },
+    async refundMonitoringFee(r) {
+      calls.feeRefunds.push(r);
+      return { refundId: `re-${r.idempotencyKey}` };
     },
   };
   return { activities, calls, coverage, carrier };

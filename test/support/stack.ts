@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
+import { SandboxCardGateway } from '../../adapters/payments';
 import { createMailer } from '../../adapters/mailer';
 import { LocalFileStorage } from '../../adapters/storage';
 import fs from 'node:fs';
@@ -33,6 +34,7 @@ export async function startTestStack() {
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
   const address = testTemporalAddress();
   const carrier = new SimulatedCarrier();
+  const payments = new SandboxCardGateway();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-files-'));
   const storage = new LocalFileStorage(storageDir);
   const workerConnection = await NativeConnection.connect({ address });
@@ -40,13 +42,13 @@ export async function startTestStack() {
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' } }),
+    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments }),
   });
   const workerRun = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, log: (l) => console.error(l) }));
+  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, log: (l) => console.error(l) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
@@ -59,6 +61,7 @@ export async function startTestStack() {
     opsKey,
     taskQueue,
     carrier,
+    payments,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

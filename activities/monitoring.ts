@@ -1,0 +1,92 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { PaymentGateway } from '../adapters/payments';
+import type { Db } from '../infra/db';
+import type { TimelineEntry } from './orders';
+
+/** The monitoring task's row in the read model, as the workflow sees it at one revision. */
+export interface MonitoringReadModel {
+  id: string;
+  orderId: string;
+  status: string;
+  buyerId: string;
+  supplierId: string;
+  addedVia: string;
+  currency: string;
+  feeAmount: number;
+  paidAmount: number;
+  refundedAmount: number;
+  shipmentDate: string;
+  bookingCutoffAt: string;
+  result?: string;
+  late: boolean;
+  nextDeadlineAt?: string;
+  policyVersion: string;
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MonitoringChange {
+  task: MonitoringReadModel;
+  event: TimelineEntry;
+}
+
+export interface FeeRefund {
+  /** Derived from the workflow id and step (e.g. monitoring:PM-1:cancel:refund), never random. */
+  idempotencyKey: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+}
+
+export function createMonitoringActivities({ db, payments }: { db: Db; payments: PaymentGateway }) {
+  return {
+    /**
+     * Writes one state change of a monitoring task: upserts its row (a newer revision only) and
+     * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).
+     */
+    async recordMonitoringChange({ task, event }: MonitoringChange): Promise<void> {
+      await db.$transaction([
+        db.$executeRaw`
+          INSERT INTO "MonitoringTask" ("id", "orderId", "status", "buyerId", "supplierId", "addedVia", "currency", "feeAmount",
+            "paidAmount", "refundedAmount", "shipmentDate", "bookingCutoffAt", "result", "late", "nextDeadlineAt",
+            "policyVersion", "revision", "createdAt", "updatedAt")
+          VALUES (${task.id}, ${task.orderId}, ${task.status}, ${task.buyerId}, ${task.supplierId}, ${task.addedVia}, ${task.currency},
+            ${BigInt(task.feeAmount)}, ${BigInt(task.paidAmount)}, ${BigInt(task.refundedAmount)}, ${new Date(task.shipmentDate)},
+            ${new Date(task.bookingCutoffAt)}, ${task.result ?? null}, ${task.late},
+            ${task.nextDeadlineAt ? new Date(task.nextDeadlineAt) : null}, ${task.policyVersion}, ${task.revision},
+            ${new Date(task.createdAt)}, ${new Date(task.updatedAt)})
+          ON CONFLICT ("id") DO UPDATE SET
+            "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "refundedAmount" = EXCLUDED."refundedAmount",
+            "shipmentDate" = EXCLUDED."shipmentDate", "bookingCutoffAt" = EXCLUDED."bookingCutoffAt", "result" = EXCLUDED."result",
+            "late" = EXCLUDED."late", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "revision" = EXCLUDED."revision",
+            "updatedAt" = EXCLUDED."updatedAt"
+          WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`,
+        db.monitoringEvent.createMany({
+          data: [
+            {
+              monitoringId: task.id,
+              seq: event.seq,
+              type: event.type,
+              actorRole: event.actorRole,
+              actorId: event.actorId ?? null,
+              summary: event.summary,
+              data: event.data as object,
+              occurredAt: new Date(event.occurredAt),
+            },
+          ],
+          skipDuplicates: true,
+        }),
+      ]);
+    },
+
+    /** Refunds (part of) the service fee to the card it was paid with; the key makes a retry a no-op at the gateway. */
+    async refundMonitoringFee(r: FeeRefund): Promise<{ refundId: string }> {
+      const result = await payments.refund({ idempotencyKey: r.idempotencyKey, paymentId: r.paymentId, amount: r.amount });
+      if (result.status === 'failed') {
+        throw ApplicationFailure.create({ type: 'RefundFailed', message: `refund of ${r.paymentId} failed: ${result.reason ?? 'unknown'}` });
+      }
+      return { refundId: result.refundId };
+    },
+  };
+}

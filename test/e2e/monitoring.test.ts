@@ -1,0 +1,211 @@
+/**
+ * End to end: Production Monitoring & Inspection through the API on the real stack (dev server,
+ * worker, PostgreSQL, SMTP, sandbox card gateway, local file storage): book, pay by card, upload a
+ * sample picture, inspect, upload the report, download it; the emails that arrived; the refusals.
+ */
+import { getCalendar, localDate } from '../../workflows/calendar';
+import { uniqueId } from '../support/env';
+import { Reply, TestStack, apiClient, startTestStack } from '../support/stack';
+
+let stack: TestStack;
+let call: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  call = apiClient(stack.apiUrl);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Parties {
+  buyerId: string;
+  supplierId: string;
+  buyerEmail: string;
+  buyerKey: string;
+  supplierKey: string;
+}
+
+async function registerParties(): Promise<Parties> {
+  const buyerId = uniqueId('buyer');
+  const supplierId = uniqueId('supplier');
+  const buyerEmail = `${buyerId}@buyer.example`;
+  expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
+  expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: `${supplierId}@supplier.example` })).status).toBe(201);
+  const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
+  const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
+  return { buyerId, supplierId, buyerEmail, buyerKey, supplierKey };
+}
+
+async function draftOrder(p: Parties, shipInDays: number): Promise<string> {
+  const res = await call(p.supplierKey, 'POST', '/orders', {
+    buyerId: p.buyerId,
+    currency: 'USD',
+    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1250 }],
+    depositAmount: 210_000,
+    shippingDate: new Date(Date.now() + shipInDays * 86_400_000).toISOString().slice(0, 10),
+    shippingMarks: 'ACME / C/No. 1-50',
+    packaging: '10 units per export carton',
+  });
+  expect(res.status).toBe(201);
+  return res.body.orderId;
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  let last = await probe();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+function expectError(res: Reply, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+}
+
+async function upload(key: string, route: string, contentType: string, bytes: Buffer): Promise<Reply> {
+  const res = await fetch(`${stack.apiUrl}${route}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: bytes });
+  return { status: res.status, body: await res.json() };
+}
+
+const card = (number: string) => ({ card: { number, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' } });
+
+describe('production monitoring through the API', () => {
+  it('books, pays by Visa, takes a sample picture, inspects, delivers the report for download, and emails each step', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE', innerCartonMarkings: 'BT-SPK-200 x10' });
+    expect(booked.status).toBe(201);
+    expect(booked.body).toMatchObject({ orderId, status: 'AWAITING_PAYMENT', fee: { amount: 29_900, currency: 'USD' } });
+    const id: string = booked.body.monitoringId;
+    const act = (key: string, action: string, body: unknown = {}) => call(key, 'POST', `/monitoring/${id}/${action}`, body);
+
+    // Amex is refused before anything is charged; nothing changes.
+    const amex = await act(p.buyerKey, 'pay', card('378282246310005'));
+    expectError(amex, 400, 'invalid_input');
+    expect(amex.body.error.fields).toEqual([
+      { field: 'card.number', reason: 'American Express cards are not accepted: the monitoring service is paid by Visa or MasterCard only' },
+    ]);
+    const declined = await act(p.buyerKey, 'pay', card('4000000000000002'));
+    expectError(declined, 402, 'payment_declined');
+    expect((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring.status).toBe('AWAITING_PAYMENT');
+
+    const paid = await act(p.buyerKey, 'pay', card('4242 4242 4242 4242'));
+    expect(paid.status).toBe(200);
+    expect(paid.body.monitoring).toMatchObject({ status: 'AWAITING_INSPECTOR', payment: { brand: 'visa', last4: '4242' }, fee: { paid: 29_900 } });
+    expect(JSON.stringify(paid.body)).not.toContain('4242424242424242');
+    const history = await stack.client.workflow.getHandle(`monitoring:${id}`).fetchHistory();
+    expect(JSON.stringify(history)).not.toMatch(/4242424242424242|4242 4242 4242 4242/);
+
+    // A sample picture: wrong type refused, a PNG stored and referenced.
+    expectError(await upload(p.buyerKey, `/monitoring/${id}/product-pictures?name=sample.gif`, 'image/gif', Buffer.from('GIF89a')), 400, 'invalid_input');
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(uniqueId('png'))]);
+    const picture = await upload(p.buyerKey, `/monitoring/${id}/product-pictures?name=sample.png`, 'image/png', png);
+    expect(picture.status).toBe(201);
+    expect(picture.body.monitoring.productInfo.pictures).toEqual([expect.objectContaining({ name: 'sample.png', size: png.length, uploadedBy: 'buyer' })]);
+    expect((await act(p.buyerKey, 'product-info', { description: 'matte black, logo printed on top' })).status).toBe(200);
+
+    const deadlines = await call(p.buyerKey, 'GET', `/monitoring/${id}/deadlines`);
+    expect(deadlines.body.deadlines.map((d: { kind: string }) => d.kind)).toEqual(['inspector-assignment']);
+    expect(deadlines.body.deadlines[0]).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.any(String), rule: expect.stringMatching(/2 working days/) });
+
+    const checkDate = localDate(getCalendar('CN'), Date.now());
+    expectError(await act(p.buyerKey, 'assign-inspector', { inspector: 'Li Wei', checkDate }), 403, 'forbidden');
+    expect((await act(stack.opsKey, 'assign-inspector', { inspector: 'Li Wei', checkDate })).status).toBe(200);
+    const checked = await act(stack.opsKey, 'check', {
+      observed: { productName: 'Bluetooth speaker', quantity: 500, shippingMarks: 'ACME / C/No. 1-50', packaging: '10 units per export carton', innerCartonMarkings: 'BT-SPK-200 x10' },
+      lotSize: 500,
+      sampleInspected: 50,
+      defects: { critical: 0, major: 1, minor: 1 },
+    });
+    expect(checked.status).toBe(200);
+    expect(checked.body.monitoring.checks[0]).toMatchObject({ result: 'PASS', aql: { codeLetter: 'H' } });
+    const lateDeselect = await act(p.buyerKey, 'deselect', { reason: 'too late' });
+    expectError(lateDeselect, 409, 'action_refused');
+    expect(lateDeselect.body.error.message).toMatch(/only before the on-site check/);
+
+    const pdf = Buffer.from(`%PDF-1.4\n% inspection report ${uniqueId('r')}\n%%EOF\n`);
+    const uploaded = await upload(stack.opsKey, `/monitoring/${id}/report?name=report.pdf`, 'application/pdf', pdf);
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.monitoring.status).toBe('REPORT_READY');
+
+    const download = await fetch(`${stack.apiUrl}/monitoring/${id}/report`, { headers: { authorization: `Bearer ${p.buyerKey}` } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    expect(download.headers.get('content-disposition')).toMatch(/report\.pdf/);
+    expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
+    const stranger = await registerParties();
+    expectError(await call(stranger.buyerKey, 'GET', `/monitoring/${id}/report`), 403, 'forbidden');
+
+    expect((await act(p.buyerKey, 'review', { rating: 5, comment: 'clear report' })).status).toBe(200);
+
+    const timeline = await eventually(
+      () => call(p.buyerKey, 'GET', `/monitoring/${id}/timeline`),
+      (r) => r.body?.events?.at(-1)?.type === 'REVIEWED',
+      'the full timeline',
+    );
+    expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual([
+      'BOOKED', 'PAID', 'PRODUCT_INFO_ADDED', 'PRODUCT_INFO_ADDED', 'INSPECTOR_ASSIGNED', 'CHECK_RECORDED', 'REPORT_UPLOADED', 'REVIEWED',
+    ]);
+    const row = await stack.db.monitoringTask.findUniqueOrThrow({ where: { id } });
+    expect({ status: row.status, paid: row.paidAmount, result: row.result, orderId: row.orderId, addedVia: row.addedVia }).toEqual({
+      status: 'COMPLETED', paid: 29_900n, result: 'PASS', orderId, addedVia: 'ORDER_DETAILS_SEPARATE',
+    });
+
+    const mails = await eventually(
+      async () => stack.mail.filter((m) => m.subject.includes(`monitoring ${id}`)),
+      (ms) => ms.filter((m) => m.to.includes(p.buyerEmail)).length >= 3,
+      'the buyer emails',
+    );
+    const toBuyer = mails.filter((m) => m.to.includes(p.buyerEmail)).map((m) => m.subject);
+    expect(toBuyer).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/production monitoring booked: payment due$/),
+        expect.stringMatching(/production monitoring task received$/),
+        expect.stringMatching(/inspection report ready: PASS$/),
+      ]),
+    );
+    expect(mails.find((m) => /task received/.test(m.subject))?.text).toMatch(/Visa ending 4242/);
+    expect(mails.some((m) => m.to.includes('ops@tradeguard.test') && /new monitoring task/.test(m.subject))).toBe(true);
+    expect(mails.every((m) => !m.text.includes('4242424242424242'))).toBe(true);
+  });
+
+  it('refuses a booking after the cutoff with the date it passed, and checks the input', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 3);
+    const late = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expectError(late, 409, 'action_refused');
+    expect(late.body.error.message).toMatch(/^cannot book: the booking cutoff passed at \d{4}-\d{2}-\d{2}T16:00:00\.000Z \(booked and paid before \d{4}-\d{2}-\d{2} 00:00 Asia\/Shanghai/);
+    const bad = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'BY_FAX' });
+    expectError(bad, 400, 'invalid_input');
+    expect(bad.body.error.fields[0].field).toBe('addedVia');
+    expectError(await call(p.supplierKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' }), 403, 'forbidden');
+    expectError(await call(p.buyerKey, 'POST', '/monitoring', { orderId: 'PO-NOPE', addedVia: 'ORDER_DETAILS_SEPARATE' }), 404, 'not_found');
+    expect(await stack.db.monitoringTask.count({ where: { orderId } })).toBe(0);
+  });
+
+  it('cancels a paid task before an inspector is assigned with a full refund through the gateway', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    const id: string = booked.body.monitoringId;
+    expect((await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('5555555555554444'))).body.monitoring.payment).toMatchObject({ brand: 'mastercard', last4: '4444' });
+    const cancelled = await call(p.buyerKey, 'POST', `/monitoring/${id}/cancel`, { reason: 'supplier self-inspects' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.monitoring).toMatchObject({ status: 'CANCELLED', fee: { paid: 29_900, refunded: 29_900 } });
+    const row = await eventually(
+      () => stack.db.monitoringTask.findUnique({ where: { id } }),
+      (r) => r?.status === 'CANCELLED',
+      'the cancelled row',
+    );
+    expect(row?.refundedAmount).toBe(29_900n);
+    // The gateway saw the refund: a second full refund of the same payment would exceed the charge.
+    const paymentId: string = cancelled.body.monitoring.payment.paymentId;
+    expect(await stack.payments.refund({ idempotencyKey: 'probe', paymentId, amount: 1 })).toMatchObject({ status: 'failed' });
+    expectError(await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4242424242424242')), 409, 'action_refused');
+  });
+});

@@ -1,0 +1,415 @@
+/**
+ * productionMonitoringWorkflow on the time-skipping test server with typed in-memory activities:
+ * the booking cutoff, the report window in working days, cancellation refunds at each stage and the
+ * Fail → re-inspection path.
+ */
+import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
+import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
+import { registerSearchAttributes } from '../../infra/temporal-connection';
+import { workflowsPath } from '../../worker/worker';
+import { addWorkingDays, getCalendar, localDate } from '../../workflows/calendar';
+import {
+  ACTION_REFUSED,
+  BOOKING_REFUSED,
+  MONITORING_WORKFLOW_TYPE,
+  MonitoringInput,
+  MonitoringState,
+  RecordCheckInput,
+  addProductInfoUpdate,
+  assignInspectorUpdate,
+  cancelMonitoringUpdate,
+  changeShipmentDateUpdate,
+  getMonitoringQuery,
+  monitoringWorkflowId,
+  payMonitoringUpdate,
+  recordCheckUpdate,
+  requestReinspectionUpdate,
+  reviewMonitoringUpdate,
+  uploadReportUpdate,
+} from '../../workflows/monitoring.messages';
+import { bookingCutoff, monitoringPolicy } from '../../workflows/monitoring.policy';
+import { uniqueId } from '../support/env';
+import { createMockActivities } from '../support/mock-activities';
+import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
+import { buyer, ops, supplier } from '../support/order-fixtures';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const CN = getCalendar('CN');
+const policy = monitoringPolicy('2026-11');
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed by an earlier test file in this worker process.
+  }
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
+  });
+  await registerSearchAttributes(env.connection, 'default');
+  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Mocks = ReturnType<typeof createMockActivities>;
+type Handle = WorkflowHandle;
+
+const dateIn = (now: number, days: number) => new Date(now + days * DAY).toISOString().slice(0, 10);
+
+/** Runs `fn` with a worker on its own task queue and a booked task shipping in `shipInDays` days. */
+async function withTask(
+  fn: (h: Handle, mocks: Mocks, input: MonitoringInput) => Promise<void>,
+  opts: { shipInDays?: number; input?: Partial<MonitoringInput> } = {},
+): Promise<void> {
+  const mocks = createMockActivities();
+  const taskQueue = uniqueId('monitoring');
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: mocks.activities });
+  const input = sampleMonitoringInput(uniqueId('pm'), dateIn(await env.currentTimeMs(), opts.shipInDays ?? 30), opts.input);
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(input.monitoringId), args: [input] });
+    try {
+      await fn(handle, mocks, input);
+    } finally {
+      await handle.terminate('test done').catch(() => undefined);
+    }
+  });
+}
+
+const state = (h: Handle): Promise<MonitoringState> => h.query(getMonitoringQuery);
+const events = (m: Mocks) => m.calls.monitoringChanges.map((c) => c.event.type);
+const skip = (ms: number) => env.sleep(ms);
+
+/**
+ * Waits for the workflow to close and reads its final state by query. Not `result()`: waiting on a
+ * result lets the time-skipping server run its clock ahead by years once nothing is pending.
+ */
+async function finished(h: Handle): Promise<MonitoringState> {
+  for (let i = 0; i < 200 && (await h.describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 25));
+  expect((await h.describe()).status.name).toBe('COMPLETED');
+  return state(h);
+}
+
+async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause;
+}
+
+const pay = (h: Handle) => h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment() }] });
+
+async function today(): Promise<string> {
+  return localDate(CN, await env.currentTimeMs());
+}
+
+async function schedule(h: Handle): Promise<void> {
+  await h.executeUpdate(assignInspectorUpdate, { args: [{ actor: ops, inspector: 'Li Wei', checkDate: await today() }] });
+}
+
+function check(overrides: Partial<RecordCheckInput> = {}): RecordCheckInput {
+  return {
+    actor: ops,
+    observed: { ...sampleProforma },
+    lotSize: 500,
+    sampleInspected: 50,
+    defects: { critical: 0, major: 1, minor: 2 },
+    ...overrides,
+  };
+}
+
+const report = { fileId: 'cd'.repeat(32), name: 'report.pdf', contentType: 'application/pdf', size: 2048, sha256: 'cd'.repeat(32) };
+
+describe('booking cutoff', () => {
+  it('lapses an unpaid booking at the cutoff, not before, and tells the buyer', async () => {
+    await withTask(async (h, m, input) => {
+      const s = await state(h);
+      const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+      expect(s.bookingCutoffAt).toBe(new Date(cutoff.at).toISOString());
+      expect(s.deadlines).toEqual([
+        expect.objectContaining({ kind: 'booking-cutoff', dueAt: s.bookingCutoffAt, policyVersion: '2026-11', onExpiry: 'the unpaid booking lapses and the buyer is told' }),
+      ]);
+      await skip(cutoff.at - (await env.currentTimeMs()) - MINUTE);
+      expect((await state(h)).status).toBe('AWAITING_PAYMENT');
+      await skip(2 * MINUTE);
+      const final = await finished(h);
+      expect(final.status).toBe('LAPSED');
+      expect(final.deadlines).toEqual([]);
+      expect(events(m)).toEqual(['BOOKED', 'BOOKING_LAPSED']);
+      const lapsed = m.calls.notices.at(-1)!;
+      expect(lapsed.partyIds).toEqual(['buyer-1']);
+      expect(lapsed.subject).toMatch(/booking lapsed unpaid/);
+      expect(lapsed.text).toContain(s.bookingCutoffAt);
+    }, { shipInDays: 20 });
+  });
+
+  it('moves the cutoff with the shipment date: a later date keeps the booking open past the old cutoff', async () => {
+    await withTask(async (h, m, input) => {
+      const oldCutoff = Date.parse((await state(h)).bookingCutoffAt);
+      const later = dateIn(Date.parse(`${input.shipmentDate}T00:00:00Z`), 14);
+      const moved = await h.executeUpdate(changeShipmentDateUpdate, { args: [{ actor: supplier, shipmentDate: later }] });
+      const newCutoff = bookingCutoff(policy, CN, later).at;
+      expect(moved.bookingCutoffAt).toBe(new Date(newCutoff).toISOString());
+      expect(moved.deadlines.find((d) => d.kind === 'booking-cutoff')?.dueAt).toBe(moved.bookingCutoffAt);
+      await skip(oldCutoff - (await env.currentTimeMs()) + HOUR);
+      expect((await state(h)).status).toBe('AWAITING_PAYMENT');
+      const paid = await pay(h);
+      expect(paid.status).toBe('AWAITING_INSPECTOR');
+      expect(events(m)).toEqual(['BOOKED', 'SHIPMENT_DATE_CHANGED', 'PAID']);
+    }, { shipInDays: 20 });
+  });
+
+  it('lapses at once when the shipment date moves so early that the new cutoff has passed', async () => {
+    await withTask(async (h, m, input) => {
+      const sooner = dateIn(Date.parse(`${input.shipmentDate}T00:00:00Z`), -16);
+      await h.executeUpdate(changeShipmentDateUpdate, { args: [{ actor: buyer, shipmentDate: sooner }] });
+      const final = await finished(h);
+      expect(final.status).toBe('LAPSED');
+      expect(events(m)).toEqual(['BOOKED', 'SHIPMENT_DATE_CHANGED', 'BOOKING_LAPSED']);
+    }, { shipInDays: 20 });
+  });
+});
+
+describe('payment', () => {
+  it('records only brand, last four and payment id, emails "task received" and opens the inspector assignment', async () => {
+    await withTask(async (h, m) => {
+      const paid = await pay(h);
+      expect(paid.payment).toMatchObject({ brand: 'visa', last4: '4242', paymentId: visaPayment().paymentId, amount: 29_900 });
+      expect(paid.fee).toMatchObject({ paid: 29_900, refunded: 0 });
+      expect(paid.deadlines.map((d) => d.kind).sort()).toEqual(['inspector-assignment', 'product-info-reminder']);
+      const received = m.calls.notices.find((n) => /task received/.test(n.subject));
+      expect(received?.partyIds).toEqual(['buyer-1']);
+      expect(received?.text).toMatch(/Visa ending 4242/);
+      // The same payment delivered again (an API retry) is accepted and changes nothing.
+      const again = await pay(h);
+      expect(again.revision).toBe(paid.revision);
+      const second = await refusal(h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment('sbx_ch_ffffffffffffffff_29900') }] }));
+      expect(second.message).toMatch(/^cannot pay: the fee is already paid/);
+    });
+  });
+
+  it('re-checks the brand and the amount, and only the buyer pays', async () => {
+    await withTask(async (h, m) => {
+      const amex = await refusal(h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: { ...visaPayment(), brand: 'amex' as never } }] }));
+      expect(amex).toMatchObject({ type: ACTION_REFUSED, message: 'cannot pay with American Express: the monitoring service accepts Visa or MasterCard only' });
+      const short = await refusal(h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: { ...visaPayment(), amount: 100 } }] }));
+      expect(short.message).toBe('the fee is 299.00 USD, not 1.00 USD');
+      const bySupplier = await refusal(h.executeUpdate(payMonitoringUpdate, { args: [{ actor: supplier, payment: visaPayment() }] }));
+      expect(bySupplier.type).toBe('ActorNotAllowed');
+      expect(events(m)).toEqual(['BOOKED']);
+    });
+  });
+
+  it('reminds the buyer every 2 days until product information and pictures arrive', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      await skip(2 * DAY + MINUTE);
+      expect(events(m).filter((e) => e === 'PRODUCT_INFO_REMINDER')).toHaveLength(1);
+      expect(m.calls.notices.at(-1)?.subject).toMatch(/\] reminder: please provide product information and sample pictures$/);
+      await h.executeUpdate(addProductInfoUpdate, { args: [{ actor: buyer, description: 'matte black, logo on top' }] });
+      await skip(2 * DAY);
+      expect(m.calls.notices.at(-1)?.subject).toMatch(/\] reminder: please provide sample pictures$/);
+      await h.executeUpdate(addProductInfoUpdate, { args: [{ actor: buyer, picture: { ...report, name: 'sample.jpg', contentType: 'image/jpeg' } }] });
+      const s = await state(h);
+      expect(s.deadlines.some((d) => d.kind === 'product-info-reminder')).toBe(false);
+      await skip(4 * DAY);
+      expect(events(m).filter((e) => e === 'PRODUCT_INFO_REMINDER')).toHaveLength(2);
+    });
+  });
+});
+
+describe('on-site check and report window', () => {
+  it('reminds the inspector after 1 working day, then marks the task late and pages ops after 2', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      await schedule(h);
+      const checked = await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      expect(checked.status).toBe('AWAITING_REPORT');
+      expect(checked.checks[0]).toMatchObject({ result: 'PASS', aql: { codeLetter: 'H', unitsToDraw: 50 } });
+      const checkedAt = Date.parse(checked.checks[0].checkedAt);
+      const reminderAt = addWorkingDays(CN, checkedAt, 1);
+      const lateAt = addWorkingDays(CN, checkedAt, 2);
+      expect(checked.deadlines.find((d) => d.kind === 'report-reminder')?.dueAt).toBe(new Date(reminderAt).toISOString());
+      expect(checked.deadlines.find((d) => d.kind === 'report-late')?.dueAt).toBe(new Date(lateAt).toISOString());
+
+      await skip(reminderAt - (await env.currentTimeMs()) - MINUTE);
+      expect(m.calls.opsNotices.filter((n) => /reminder: upload/.test(n.subject))).toEqual([]);
+      await skip(2 * MINUTE);
+      const reminders = m.calls.opsNotices.filter((n) => /reminder: upload the inspection report/.test(n.subject));
+      expect(reminders).toHaveLength(1);
+      expect(reminders[0].audience).toBe('ops');
+      expect((await state(h)).late).toBe(false);
+
+      await skip(lateAt - (await env.currentTimeMs()) + MINUTE);
+      const late = await state(h);
+      expect(late.late).toBe(true);
+      expect(m.calls.opsNotices.at(-1)).toMatchObject({ audience: 'ops-leads', subject: expect.stringMatching(/LATE: inspection report not uploaded/) });
+      expect(m.calls.monitoringChanges.at(-1)?.task).toMatchObject({ late: true, status: 'AWAITING_REPORT' });
+
+      const ready = await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
+      expect(ready.status).toBe('REPORT_READY');
+      expect(ready.deadlines.map((d) => d.kind)).toEqual(['review-window']);
+      expect(m.calls.notices.at(-1)).toMatchObject({ partyIds: ['buyer-1'], subject: expect.stringMatching(/inspection report ready: PASS/) });
+      const reviewed = await h.executeUpdate(reviewMonitoringUpdate, { args: [{ actor: buyer, rating: 5, comment: 'thorough' }] });
+      expect(reviewed.status).toBe('COMPLETED');
+      expect((await finished(h)).review).toMatchObject({ rating: 5 });
+    });
+  });
+
+  it('ends Pending with reasons when details differ from the proforma invoice, and refuses a re-inspection then', async () => {
+    await withTask(async (h) => {
+      await pay(h);
+      await schedule(h);
+      const s = await h.executeUpdate(recordCheckUpdate, {
+        args: [check({ observed: { ...sampleProforma, shippingMarks: 'ACME / PO-1', quantity: 480 } })],
+      });
+      expect(s.checks[0].result).toBe('PENDING');
+      expect(s.checks[0].reasons).toEqual([
+        'quantity differs from the proforma invoice: expected "500", found "480"',
+        'shippingMarks differs from the proforma invoice: expected "ACME / PO-1 / C/No. 1-50", found "ACME / PO-1"',
+      ]);
+      await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
+      const refused = await refusal(h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] }));
+      expect(refused.message).toBe('cannot request a re-inspection: the goods did not fail inspection (result PENDING)');
+    });
+  });
+
+  it('fails on AQL and returns the task to inspector assignment on a re-inspection request', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      await schedule(h);
+      const failed = await h.executeUpdate(recordCheckUpdate, { args: [check({ defects: { critical: 0, major: 4, minor: 0 } })] });
+      expect(failed.checks[0].result).toBe('FAIL');
+      expect(failed.checks[0].reasons[0]).toMatch(/^major defects 4 reach the reject number 4/);
+      await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
+      const mail = m.calls.notices.at(-1)!;
+      expect(mail.subject).toMatch(/inspection report ready: FAIL/);
+      expect(mail.text).toMatch(/open a quality claim on order PO-1/);
+      expect(mail.text).toMatch(/request a re-inspection/);
+
+      const again = await h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] });
+      expect(again).toMatchObject({ status: 'AWAITING_INSPECTOR', round: 2 });
+      expect(again.inspector).toBeUndefined();
+      expect(again.deadlines.map((d) => d.kind)).toEqual(['inspector-assignment']);
+      await schedule(h);
+      const second = await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      expect(second.checks.map((c) => [c.round, c.result])).toEqual([[1, 'FAIL'], [2, 'PASS']]);
+      expect(events(m)).toContain('REINSPECTION_REQUESTED');
+    });
+  });
+
+  it('pages ops leads when no inspector is assigned within 2 working days of payment', async () => {
+    await withTask(async (h, m) => {
+      const paid = await pay(h);
+      const due = Date.parse(paid.deadlines.find((d) => d.kind === 'inspector-assignment')!.dueAt);
+      expect(due).toBe(addWorkingDays(CN, Date.parse(paid.payment!.paidAt), 2));
+      await skip(due - (await env.currentTimeMs()) + MINUTE);
+      expect(m.calls.opsNotices.at(-1)).toMatchObject({ audience: 'ops-leads', subject: expect.stringMatching(/OVERDUE: assign an inspector/) });
+    });
+  });
+});
+
+describe('cancellation and refunds', () => {
+  it('cancels an unpaid booking without a refund', async () => {
+    await withTask(async (h, m) => {
+      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'not needed' }] });
+      expect(s.status).toBe('CANCELLED');
+      expect(m.calls.feeRefunds).toEqual([]);
+      expect((await finished(h)).status).toBe('CANCELLED');
+    });
+  });
+
+  it('refunds the full fee before an inspector is assigned, keyed by the workflow id and step', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'supplier will self-inspect' }] });
+      expect(s.fee).toMatchObject({ paid: 29_900, refunded: 29_900 });
+      expect(m.calls.feeRefunds).toEqual([
+        { idempotencyKey: `${h.workflowId}:cancel:refund`, paymentId: visaPayment().paymentId, amount: 29_900, currency: 'USD' },
+      ]);
+      expect(m.calls.notices.at(-1)?.text).toMatch(/100% of the fee is refunded: 299.00 USD is refunded to the Visa card ending 4242/);
+    });
+  });
+
+  it('refunds half once an inspector is assigned (deselect before the check)', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      await schedule(h);
+      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'changed my mind', deselect: true }] });
+      expect(s.fee.refunded).toBe(14_950);
+      expect(m.calls.feeRefunds.map((r) => r.amount)).toEqual([14_950]);
+      expect(events(m).at(-1)).toBe('DESELECTED');
+    });
+  });
+
+  it('refunds nothing after the check, refuses a deselect then, and refuses any cancel after the report', async () => {
+    await withTask(async (h, m) => {
+      await pay(h);
+      await schedule(h);
+      await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      const deselect = await refusal(h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'x', deselect: true }] }));
+      expect(deselect.message).toMatch(/^cannot deselect the service: it can be deselected only before the on-site check/);
+      await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
+      const afterReport = await refusal(h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'x' }] }));
+      expect(afterReport.message).toMatch(/^cannot cancel: the report is delivered/);
+      expect(m.calls.feeRefunds).toEqual([]);
+    });
+    await withTask(async (h, m) => {
+      await pay(h);
+      await schedule(h);
+      await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'order cancelled' }] });
+      expect(s).toMatchObject({ status: 'CANCELLED', fee: { refunded: 0 } });
+      expect(m.calls.feeRefunds).toEqual([]);
+      expect(s.deadlines).toEqual([]);
+    });
+  });
+});
+
+// Last in the file: a workflow that fails at start lets the test server skip its clock far ahead.
+describe('bookings refused at start', () => {
+  /**
+   * Starts a booking that must fail at once, and returns its failure, read from the history (waiting
+   * on `result()` would let the test server run its clock ahead by years).
+   */
+  async function refusedBooking(input: MonitoringInput): Promise<{ type?: string | null; message?: string | null }> {
+    const taskQueue = uniqueId('monitoring');
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createMockActivities().activities });
+    return worker.runUntil(async () => {
+      const h = await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(input.monitoringId), args: [input] });
+      for (let i = 0; i < 200 && (await h.describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 25));
+      expect((await h.describe()).status.name).toBe('FAILED');
+      const history = await h.fetchHistory();
+      const failure = history.events?.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
+      expect(failure?.applicationFailureInfo?.type).toBe(BOOKING_REFUSED);
+      return { type: failure?.applicationFailureInfo?.type, message: failure?.message };
+    });
+  }
+
+  it('refuses a booking after the cutoff, with the instant the cutoff passed', async () => {
+    const input = sampleMonitoringInput(uniqueId('pm'), dateIn(await env.currentTimeMs(), 4));
+    const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+    const cause = await refusedBooking(input);
+    expect(cause.message).toBe(`cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()} (${cutoff.rule})`);
+  });
+
+  it('refuses from order management after the initial payment without the supplier agreement', async () => {
+    const input = sampleMonitoringInput(uniqueId('pm'), dateIn(await env.currentTimeMs(), 30), {
+      addedVia: 'BUYER_ORDER_MANAGEMENT',
+      orderInitialPaymentMade: true,
+    });
+    const cause = await refusedBooking(input);
+    expect(cause.message).toMatch(/the supplier must agree first/);
+  });
+});

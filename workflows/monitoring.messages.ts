@@ -1,0 +1,238 @@
+/**
+ * The monitoring workflow's contract: its input, state, updates and queries. The API imports this
+ * module (never the workflow body) to book, update and query Production Monitoring & Inspection tasks.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Judgement } from './aql';
+import type { AcceptedCardBrand, MonitoringAddedVia } from './monitoring.policy';
+import type { ActionInput, Actor } from './order.messages';
+
+export { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from './order.messages';
+export type { ActionInput, Actor } from './order.messages';
+
+export const MONITORING_WORKFLOW_TYPE = 'productionMonitoringWorkflow';
+
+export function monitoringWorkflowId(monitoringId: string): string {
+  return `monitoring:${monitoringId}`;
+}
+
+/** The workflow failed at start: the booking is not allowed (after the cutoff, no supplier agreement…). */
+export const BOOKING_REFUSED = 'BookingRefused';
+
+export type MonitoringStatus =
+  /** Booked; the fee is due before the booking cutoff. */
+  | 'AWAITING_PAYMENT'
+  /** Paid; ops assigns an inspector and confirms the check date. */
+  | 'AWAITING_INSPECTOR'
+  /** Inspector assigned and check date confirmed. */
+  | 'INSPECTION_SCHEDULED'
+  /** The on-site check is recorded; the report is due within 1–2 working days. */
+  | 'AWAITING_REPORT'
+  /** Report uploaded: the buyer downloads it and reviews; a Fail offers a claim or a re-inspection. */
+  | 'REPORT_READY'
+  | 'COMPLETED'
+  /** Not paid by the booking cutoff. */
+  | 'LAPSED'
+  /** Cancelled or deselected by the buyer (or ops); the fee refunded by policy. */
+  | 'CANCELLED';
+
+export const MONITORING_TERMINAL: readonly MonitoringStatus[] = ['COMPLETED', 'LAPSED', 'CANCELLED'];
+
+/** What the inspector verifies against the proforma invoice (the order's terms). */
+export interface ProductDetails {
+  productName: string;
+  quantity: number;
+  shippingMarks?: string;
+  packaging?: string;
+  innerCartonMarkings?: string;
+}
+
+export interface MonitoringInput {
+  monitoringId: string;
+  orderId: string;
+  buyerId: string;
+  supplierId: string;
+  addedVia: MonitoringAddedVia;
+  /** Whether the order's initial payment was made when the service was added. */
+  orderInitialPaymentMade: boolean;
+  supplierAgreed?: boolean;
+  /** The order's shipment date, YYYY-MM-DD. */
+  shipmentDate: string;
+  /** The supplier's working-day calendar id (e.g. CN). */
+  supplierCalendar: string;
+  /** The proforma invoice the on-site check is verified against. */
+  proforma: ProductDetails;
+  details?: string;
+  policyVersion: string;
+  createdBy: Actor;
+}
+
+export type MonitoringDeadlineKind =
+  | 'booking-cutoff'
+  | 'product-info-reminder'
+  | 'inspector-assignment'
+  | 'report-reminder'
+  | 'report-late'
+  | 'review-window';
+
+export interface MonitoringDeadline {
+  id: string;
+  kind: MonitoringDeadlineKind;
+  dueAt: string;
+  rule: string;
+  policyVersion: string;
+  onExpiry: string;
+}
+
+export interface StoredFileRef {
+  fileId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface UploadedFile extends StoredFileRef {
+  uploadedBy: 'buyer' | 'supplier' | 'ops';
+  uploadedAt: string;
+}
+
+/** What the workflow keeps of a card payment: never the card number. */
+export interface CardPayment {
+  paymentId: string;
+  brand: AcceptedCardBrand;
+  last4: string;
+  amount: number;
+  currency: string;
+}
+
+export type CheckResult = 'PASS' | 'PENDING' | 'FAIL';
+
+export interface OnSiteCheck {
+  round: number;
+  inspector: string;
+  checkedAt: string;
+  observed: ProductDetails;
+  lotSize: number;
+  sampleInspected: number;
+  defects: { critical: number; major: number; minor: number };
+  aql: Judgement & { codeLetter: string; unitsToDraw: number };
+  /** Each detail that differs from the proforma invoice. */
+  mismatches: { field: keyof ProductDetails; expected: string; observed: string }[];
+  result: CheckResult;
+  reasons: string[];
+  notes?: string;
+}
+
+export interface ProgressUpdate {
+  at: string;
+  percentComplete: number;
+  expectedCompletionDate?: string;
+  note: string;
+  photos: StoredFileRef[];
+  atRisk: boolean;
+}
+
+export interface MonitoringState {
+  monitoringId: string;
+  orderId: string;
+  status: MonitoringStatus;
+  buyerId: string;
+  supplierId: string;
+  addedVia: MonitoringAddedVia;
+  supplierAgreed?: boolean;
+  policyVersion: string;
+  supplierCalendar: string;
+  calendarVersion: string;
+  shipmentDate: string;
+  bookingCutoffAt: string;
+  bookingCutoffDate: string;
+  proforma: ProductDetails;
+  details?: string;
+  fee: { amount: number; currency: string; paid: number; refunded: number };
+  payment?: CardPayment & { paidAt: string };
+  productInfo: { description?: string; pictures: UploadedFile[] };
+  inspector?: { name: string; checkDate: string; assignedAt: string };
+  round: number;
+  checks: OnSiteCheck[];
+  progress: ProgressUpdate[];
+  reports: (UploadedFile & { round: number })[];
+  late: boolean;
+  review?: { rating: number; comment: string; at: string };
+  closedReason?: string;
+  deadlines: MonitoringDeadline[];
+  nextStep: { action: string; by: 'buyer' | 'supplier' | 'ops' | 'system' | 'nobody'; description: string };
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PayMonitoringInput extends ActionInput {
+  payment: CardPayment;
+}
+
+export interface ShipmentDateInput extends ActionInput {
+  shipmentDate: string;
+}
+
+export interface ProductInfoInput extends ActionInput {
+  description?: string;
+  picture?: StoredFileRef;
+}
+
+export interface AssignInspectorInput extends ActionInput {
+  inspector: string;
+  /** The confirmed on-site check date, YYYY-MM-DD (supplier's calendar). */
+  checkDate: string;
+}
+
+export interface RecordCheckInput extends ActionInput {
+  observed: ProductDetails;
+  lotSize: number;
+  sampleInspected: number;
+  defects: { critical: number; major: number; minor: number };
+  /** Reasons the inspector cannot conclude (e.g. goods not finished); they make the result Pending. */
+  pendingReasons?: string[];
+  notes?: string;
+}
+
+export interface ProgressInput extends ActionInput {
+  percentComplete: number;
+  expectedCompletionDate?: string;
+  note: string;
+  photos?: StoredFileRef[];
+}
+
+export interface UploadReportInput extends ActionInput {
+  file: StoredFileRef;
+}
+
+export interface EditMonitoringInput extends ActionInput {
+  checkDate?: string;
+  details?: string;
+}
+
+export interface CancelMonitoringInput extends ActionInput {
+  reason: string;
+  /** The buyer deselects the service (before the on-site check) rather than cancelling it. */
+  deselect?: boolean;
+}
+
+export interface ReviewInput extends ActionInput {
+  rating: number;
+  comment: string;
+}
+
+export const getMonitoringQuery = defineQuery<MonitoringState>('getMonitoring');
+
+export const payMonitoringUpdate = defineUpdate<MonitoringState, [PayMonitoringInput]>('payMonitoring');
+export const changeShipmentDateUpdate = defineUpdate<MonitoringState, [ShipmentDateInput]>('changeShipmentDate');
+export const addProductInfoUpdate = defineUpdate<MonitoringState, [ProductInfoInput]>('addProductInfo');
+export const assignInspectorUpdate = defineUpdate<MonitoringState, [AssignInspectorInput]>('assignInspector');
+export const recordProgressUpdate = defineUpdate<MonitoringState, [ProgressInput]>('recordProgress');
+export const recordCheckUpdate = defineUpdate<MonitoringState, [RecordCheckInput]>('recordCheck');
+export const uploadReportUpdate = defineUpdate<MonitoringState, [UploadReportInput]>('uploadReport');
+export const editMonitoringUpdate = defineUpdate<MonitoringState, [EditMonitoringInput]>('editMonitoring');
+export const cancelMonitoringUpdate = defineUpdate<MonitoringState, [CancelMonitoringInput]>('cancelMonitoring');
+export const reviewMonitoringUpdate = defineUpdate<MonitoringState, [ReviewInput]>('reviewMonitoring');
+export const requestReinspectionUpdate = defineUpdate<MonitoringState, [ActionInput]>('requestReinspection');

@@ -1,0 +1,275 @@
+/**
+ * Production Monitoring & Inspection policy: the fee, the booking cutoff, the service's working-day
+ * windows, the refund schedule, card rules and upload limits, by version. A task pins the version in
+ * force when it was booked; a new version is added here, never an old one edited.
+ * Pure module: imported by the monitoring workflow, and by the API for read-only previews (the
+ * booking cutoff, whether a card number is one the service accepts) before it starts or updates one.
+ *
+ * The booking cutoff, as read here: the seed says "book the service and complete your payment at
+ * least seven working days before the shipment date". The shipment day itself does not count, and
+ * the seven working days must be whole: the cutoff day is the 7th working day counting back from the
+ * day before shipment (workingDaysBefore(cal, shipmentDate, 7)), and payment must be complete BEFORE
+ * that day begins (00:00 in the supplier's time zone). Paid during the cutoff day, only six whole
+ * working days would remain. Weekends and public holidays of the supplier's calendar do not count;
+ * its adjusted (make-up) working days do.
+ */
+import {
+  CalendarError,
+  WorkingCalendar,
+  getCalendar,
+  isValidDate,
+  startOfLocalDay,
+  workingDaysBefore,
+} from './calendar';
+import { isMinorUnits } from './money';
+
+export type MonitoringAddedVia = 'SUPPLIER_DRAFT' | 'BUYER_ORDER_MANAGEMENT' | 'ORDER_DETAILS_SEPARATE';
+export const ADDED_VIA: readonly MonitoringAddedVia[] = ['SUPPLIER_DRAFT', 'BUYER_ORDER_MANAGEMENT', 'ORDER_DETAILS_SEPARATE'];
+
+export type AcceptedCardBrand = 'visa' | 'mastercard';
+export type CardBrand = AcceptedCardBrand | 'amex' | 'discover' | 'jcb' | 'unionpay' | 'diners' | 'unknown';
+
+export interface MonitoringPolicy {
+  version: string;
+  /** The service fee, paid by card. */
+  fee: { amount: number; currency: string };
+  /** Booked and paid at least this many working days before the shipment date (supplier's calendar). */
+  bookingCutoffWorkingDays: number;
+  /** The buyer is reminded this often (calendar days) until product information and pictures arrive. */
+  productInfoReminderDays: number;
+  /** Ops assigns an inspector and confirms the check date within this many working days of the request. */
+  inspectorAssignmentWorkingDays: number;
+  /** After the on-site check: the inspector is reminded after this many working days without a report… */
+  reportReminderWorkingDays: number;
+  /** …and after this many the report is late and ops is paged. */
+  reportLateWorkingDays: number;
+  /** The calendar (and its data version, pinned with the policy) ops' own deadline (inspector assignment) is counted in. */
+  opsCalendar: string;
+  opsCalendarVersion: string;
+  /** Share of the fee refunded on cancellation, by how far the service has gone. */
+  refundPercent: Record<RefundStage, number>;
+  /** The buyer may review (and, after a Fail, ask for a re-inspection) this many days after the report. */
+  reviewWindowDays: number;
+  acceptedCardBrands: readonly AcceptedCardBrand[];
+  uploads: { maxBytes: number; pictureTypes: readonly string[]; reportTypes: readonly string[]; maxPictures: number; maxReports: number };
+}
+
+/** How far the service has gone when it is cancelled. */
+export type RefundStage = 'BEFORE_INSPECTOR_ASSIGNED' | 'INSPECTOR_ASSIGNED' | 'CHECKED';
+
+export const MONITORING_POLICIES: Readonly<Record<string, MonitoringPolicy>> = {
+  '2026-11': {
+    version: '2026-11',
+    fee: { amount: 299_00, currency: 'USD' },
+    bookingCutoffWorkingDays: 7,
+    productInfoReminderDays: 2,
+    inspectorAssignmentWorkingDays: 2,
+    reportReminderWorkingDays: 1,
+    reportLateWorkingDays: 2,
+    opsCalendar: 'CN',
+    opsCalendarVersion: '2026-11',
+    refundPercent: { BEFORE_INSPECTOR_ASSIGNED: 100, INSPECTOR_ASSIGNED: 50, CHECKED: 0 },
+    reviewWindowDays: 30,
+    acceptedCardBrands: ['visa', 'mastercard'],
+    uploads: {
+      maxBytes: 10 * 1024 * 1024,
+      pictureTypes: ['image/jpeg', 'image/png'],
+      reportTypes: ['application/pdf', 'image/jpeg', 'image/png'],
+      maxPictures: 20,
+      maxReports: 10,
+    },
+  },
+};
+
+export const CURRENT_MONITORING_POLICY_VERSION = '2026-11';
+
+export function monitoringPolicy(version: string): MonitoringPolicy {
+  const policy = Object.prototype.hasOwnProperty.call(MONITORING_POLICIES, version) ? MONITORING_POLICIES[version] : undefined;
+  if (!policy) throw new Error(`unknown monitoring policy version ${version}`);
+  return policy;
+}
+
+// ---- booking cutoff -----------------------------------------------------------------------------
+
+export interface BookingCutoff {
+  /** The local date (supplier's calendar) before whose start payment must be complete. */
+  date: string;
+  /** The instant that date begins in the supplier's time zone: the cutoff itself (epoch ms). */
+  at: number;
+  /** The rule in words, for deadlines and refusals. */
+  rule: string;
+}
+
+/** The booking cutoff for a shipment date (see the module comment for the reading of the rule). Throws CalendarError. */
+export function bookingCutoff(policy: MonitoringPolicy, cal: WorkingCalendar, shipmentDate: string): BookingCutoff {
+  const n = policy.bookingCutoffWorkingDays;
+  const date = workingDaysBefore(cal, shipmentDate, n);
+  return {
+    date,
+    at: startOfLocalDay(cal, date),
+    rule: `booked and paid before ${date} 00:00 ${cal.timeZone}: ${n} whole working days before the shipment date ${shipmentDate} (${cal.id} calendar)`,
+  };
+}
+
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+export interface BookingTerms {
+  addedVia: MonitoringAddedVia;
+  /** Whether the order's initial payment (deposit) was already made when the service was added. */
+  orderInitialPaymentMade: boolean;
+  /** The supplier agreed to the service (needed from order management once the initial payment is made). */
+  supplierAgreed?: boolean;
+  shipmentDate: string;
+  supplierCalendar: string;
+}
+
+export interface BookingCheck {
+  /** Bad input (400): each names its field. */
+  problems: FieldProblem[];
+  /** Valid input the rules refuse now (409), with what the person can do. */
+  refusal?: string;
+  cutoff?: BookingCutoff;
+  calendarVersion?: string;
+}
+
+/** Whether a booking may be made at `now`. The API asks it for a preview; the workflow re-checks at start. */
+export function checkBooking(policy: MonitoringPolicy, terms: BookingTerms, now: number): BookingCheck {
+  const problems: FieldProblem[] = [];
+  if (!ADDED_VIA.includes(terms.addedVia)) problems.push({ field: 'addedVia', reason: `must be one of ${ADDED_VIA.join(', ')}` });
+  if (!isValidDate(terms.shipmentDate)) problems.push({ field: 'shipmentDate', reason: 'must be a real date as YYYY-MM-DD' });
+  let cal: WorkingCalendar | undefined;
+  try {
+    cal = getCalendar(terms.supplierCalendar);
+  } catch (err) {
+    problems.push({ field: 'supplierCalendar', reason: err instanceof Error ? err.message : 'unknown calendar' });
+  }
+  if (problems.length > 0 || !cal) return { problems };
+  let cutoff: BookingCutoff;
+  try {
+    cutoff = bookingCutoff(policy, cal, terms.shipmentDate);
+  } catch (err) {
+    if (err instanceof CalendarError) return { problems: [{ field: 'shipmentDate', reason: err.message }] };
+    throw err;
+  }
+  const result: BookingCheck = { problems, cutoff, calendarVersion: cal.version };
+  if (terms.addedVia === 'SUPPLIER_DRAFT' && terms.orderInitialPaymentMade) {
+    result.refusal =
+      'cannot add the service as a supplier draft: the order is past drafting (its initial payment is made); the buyer adds it from order management with the supplier\'s agreement, or from the order details';
+  } else if (terms.addedVia === 'BUYER_ORDER_MANAGEMENT' && terms.orderInitialPaymentMade && terms.supplierAgreed !== true) {
+    result.refusal =
+      "cannot add the service from order management: the order's initial payment is made, so the supplier must agree first (set supplierAgreed once it has)";
+  } else if (now >= cutoff.at) {
+    result.refusal = `cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()} (${cutoff.rule})`;
+  }
+  return result;
+}
+
+// ---- cards --------------------------------------------------------------------------------------
+
+const BRAND_NAMES: Record<CardBrand, string> = {
+  visa: 'Visa',
+  mastercard: 'MasterCard',
+  amex: 'American Express',
+  discover: 'Discover',
+  jcb: 'JCB',
+  unionpay: 'UnionPay',
+  diners: 'Diners Club',
+  unknown: 'unrecognised',
+};
+
+export function cardBrandName(brand: string): string {
+  return Object.prototype.hasOwnProperty.call(BRAND_NAMES, brand) ? BRAND_NAMES[brand as CardBrand] : brand;
+}
+
+/** The card brand from the number's prefix (IIN ranges). Visa 4; MasterCard 51–55 and 2221–2720. */
+export function detectCardBrand(number: string): CardBrand {
+  const digits = number.replace(/[\s-]/g, '');
+  if (!/^\d+$/.test(digits)) return 'unknown';
+  if (/^4/.test(digits)) return 'visa';
+  const two = Number(digits.slice(0, 2));
+  const four = Number(digits.slice(0, 4));
+  if ((two >= 51 && two <= 55) || (four >= 2221 && four <= 2720)) return 'mastercard';
+  if (/^3[47]/.test(digits)) return 'amex';
+  if (/^3(0[0-5]|[689])/.test(digits)) return 'diners';
+  if (four >= 3528 && four <= 3589) return 'jcb';
+  if (/^(6011|64[4-9]|65)/.test(digits)) return 'discover';
+  if (/^62/.test(digits)) return 'unionpay';
+  return 'unknown';
+}
+
+/** The Luhn (mod 10) check digit test. */
+export function luhnValid(number: string): boolean {
+  const digits = number.replace(/[\s-]/g, '');
+  if (!/^\d{12,19}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export function isAcceptedBrand(policy: MonitoringPolicy, brand: string): brand is AcceptedCardBrand {
+  return (policy.acceptedCardBrands as readonly string[]).includes(brand);
+}
+
+const BRAND_LENGTHS: Record<AcceptedCardBrand, number[]> = { visa: [13, 16, 19], mastercard: [16] };
+
+export type CardCheck = { ok: true; brand: AcceptedCardBrand; last4: string } | { ok: false; problem: FieldProblem };
+
+/** Whether the service accepts a card number: Visa or MasterCard, the brand's length, a valid check digit. */
+export function checkCard(policy: MonitoringPolicy, number: string): CardCheck {
+  const digits = number.replace(/[\s-]/g, '');
+  const field = 'card.number';
+  if (!/^\d{12,19}$/.test(digits)) return { ok: false, problem: { field, reason: 'must be 12 to 19 digits' } };
+  const brand = detectCardBrand(digits);
+  const accepted = policy.acceptedCardBrands.map(cardBrandName).join(' or ');
+  if (!isAcceptedBrand(policy, brand)) {
+    const which = brand === 'unknown' ? 'this card brand is not recognised' : `${cardBrandName(brand)} cards are not accepted`;
+    return { ok: false, problem: { field, reason: `${which}: the monitoring service is paid by ${accepted} only` } };
+  }
+  if (!BRAND_LENGTHS[brand].includes(digits.length)) {
+    return { ok: false, problem: { field, reason: `a ${cardBrandName(brand)} number has ${BRAND_LENGTHS[brand].join(' or ')} digits` } };
+  }
+  if (!luhnValid(digits)) return { ok: false, problem: { field, reason: 'is not a valid card number (check digit mismatch): check for a typo' } };
+  return { ok: true, brand, last4: digits.slice(-4) };
+}
+
+/** Expiry check against the month of `now` (UTC): a card is valid through the end of its expiry month. */
+export function cardExpired(expMonth: number, expYear: number, now: number): boolean {
+  const d = new Date(now);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth() + 1;
+  return expYear < year || (expYear === year && expMonth < month);
+}
+
+// ---- refunds ------------------------------------------------------------------------------------
+
+export interface RefundDecision {
+  stage: RefundStage;
+  percent: number;
+  /** Minor units, rounded down. */
+  amount: number;
+  rule: string;
+}
+
+const STAGE_WORDS: Record<RefundStage, string> = {
+  BEFORE_INSPECTOR_ASSIGNED: 'before an inspector is assigned',
+  INSPECTOR_ASSIGNED: 'after an inspector is assigned',
+  CHECKED: 'after the on-site check',
+};
+
+/** What a cancellation refunds of the fee paid, by stage. */
+export function cancellationRefund(policy: MonitoringPolicy, stage: RefundStage, paid: number): RefundDecision {
+  if (!isMinorUnits(paid) || paid < 0) throw new Error('paid must be a non-negative integer of minor units');
+  const percent = policy.refundPercent[stage];
+  const amount = Math.floor((paid * percent) / 100);
+  return { stage, percent, amount, rule: `cancelled ${STAGE_WORDS[stage]}: ${percent}% of the fee is refunded` };
+}

@@ -1,0 +1,849 @@
+/**
+ * productionMonitoringWorkflow (workflow ID `monitoring:<id>`): one Production Monitoring &
+ * Inspection task linked to its order, from booking to the buyer's review. The booking cutoff, the
+ * inspector assignment, the product-information reminders, the report window and the review window
+ * are durable deadlines of the pinned policy; the read model, timeline, refunds and emails are written
+ * by idempotent activities.
+ */
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { MonitoringReadModel } from '../activities/monitoring';
+import { inspectionPlan, judge } from './aql';
+import { WorkingCalendar, addWorkingDays, getCalendar, isValidDate, localDate } from './calendar';
+import {
+  ACTION_REFUSED,
+  ACTOR_NOT_ALLOWED,
+  ActionInput,
+  Actor,
+  AssignInspectorInput,
+  BOOKING_REFUSED,
+  CancelMonitoringInput,
+  CheckResult,
+  EditMonitoringInput,
+  MONITORING_TERMINAL,
+  MonitoringDeadline,
+  MonitoringDeadlineKind,
+  MonitoringInput,
+  MonitoringState,
+  MonitoringStatus,
+  OnSiteCheck,
+  PayMonitoringInput,
+  ProductDetails,
+  ProductInfoInput,
+  ProgressInput,
+  RecordCheckInput,
+  ReviewInput,
+  ShipmentDateInput,
+  UploadReportInput,
+  addProductInfoUpdate,
+  assignInspectorUpdate,
+  cancelMonitoringUpdate,
+  changeShipmentDateUpdate,
+  editMonitoringUpdate,
+  getMonitoringQuery,
+  payMonitoringUpdate,
+  recordCheckUpdate,
+  recordProgressUpdate,
+  requestReinspectionUpdate,
+  reviewMonitoringUpdate,
+  uploadReportUpdate,
+} from './monitoring.messages';
+import { RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
+import { formatMoney } from './money';
+import { DAY_MS } from './order.policy';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+type Party = 'buyer' | 'supplier';
+
+function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: ACTION_REFUSED, message, nonRetryable: true });
+}
+
+function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
+  if (actor.role === 'ops') return;
+  const party = actor.role === 'buyer' || actor.role === 'supplier' ? actor.role : undefined;
+  const ownId = party === 'buyer' ? input.buyerId : party === 'supplier' ? input.supplierId : undefined;
+  if (!party || !allowed.includes(party) || actor.partyId !== ownId) {
+    const who = [...allowed.map((p) => `the order's ${p}`), 'ops'].join(' or ');
+    throw ApplicationFailure.create({ type: ACTOR_NOT_ALLOWED, message: `only ${who} may ${action}`, nonRetryable: true });
+  }
+}
+
+function requireStatus(current: MonitoringStatus, expected: MonitoringStatus[], action: string, why: string): void {
+  if (!expected.includes(current)) refuse(`cannot ${action}: ${why} (the service is ${current})`);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function nowMs(): number {
+  // Workflow time: deterministic on replay, and skipped ahead by the test server.
+  return Date.now();
+}
+
+const NEXT_STEPS: Record<MonitoringStatus, MonitoringState['nextStep']> = {
+  AWAITING_PAYMENT: { action: 'pay', by: 'buyer', description: 'the buyer pays the service fee by Visa or MasterCard before the booking cutoff' },
+  AWAITING_INSPECTOR: { action: 'assign-inspector', by: 'ops', description: 'the service team assigns an inspector and confirms the check date' },
+  INSPECTION_SCHEDULED: { action: 'record-check', by: 'ops', description: 'the inspector checks the goods on site on the confirmed date' },
+  AWAITING_REPORT: { action: 'upload-report', by: 'ops', description: 'the inspector uploads the report within 1 to 2 working days of the check' },
+  REPORT_READY: { action: 'review', by: 'buyer', description: 'the buyer downloads the report and leaves a review' },
+  COMPLETED: { action: 'none', by: 'nobody', description: 'the service is complete' },
+  LAPSED: { action: 'none', by: 'nobody', description: 'the booking lapsed unpaid at the cutoff' },
+  CANCELLED: { action: 'none', by: 'nobody', description: 'the service was cancelled; the fee was refunded by policy' },
+};
+
+const BEFORE_CHECK: MonitoringStatus[] = ['AWAITING_PAYMENT', 'AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'];
+
+const DETAIL_FIELDS: (keyof ProductDetails)[] = ['productName', 'quantity', 'shippingMarks', 'packaging', 'innerCartonMarkings'];
+
+/** Details compared loosely: case, surrounding and repeated spaces do not make a mismatch. */
+function norm(value: unknown): string {
+  return String(value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export async function productionMonitoringWorkflow(input: MonitoringInput): Promise<MonitoringState> {
+  const policy = monitoringPolicy(input.policyVersion);
+  const { monitoringId, orderId, buyerId, supplierId } = input;
+  const workflowId = workflowInfo().workflowId;
+  const startedAt = nowMs();
+  const booking = checkBooking(policy, input, startedAt);
+  if (booking.problems.length > 0 || booking.refusal || !booking.cutoff || !booking.calendarVersion) {
+    throw ApplicationFailure.create({
+      type: BOOKING_REFUSED,
+      message: booking.refusal ?? booking.problems.map((p) => `${p.field}: ${p.reason}`).join('; '),
+      nonRetryable: true,
+    });
+  }
+  // The calendar version in force at booking is pinned: later holiday data does not move this task's deadlines.
+  const cal: WorkingCalendar = getCalendar(input.supplierCalendar, booking.calendarVersion);
+  const opsCal: WorkingCalendar = getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
+  const { currency } = policy.fee;
+  const money = (amount: number) => formatMoney(amount, currency);
+  const createdAt = iso(startedAt);
+  const state: MonitoringState = {
+    monitoringId,
+    orderId,
+    status: 'AWAITING_PAYMENT',
+    buyerId,
+    supplierId,
+    addedVia: input.addedVia,
+    supplierAgreed: input.supplierAgreed,
+    policyVersion: policy.version,
+    supplierCalendar: cal.id,
+    calendarVersion: cal.version,
+    shipmentDate: input.shipmentDate,
+    bookingCutoffAt: iso(booking.cutoff.at),
+    bookingCutoffDate: booking.cutoff.date,
+    proforma: input.proforma,
+    details: input.details,
+    fee: { amount: policy.fee.amount, currency, paid: 0, refunded: 0 },
+    productInfo: { pictures: [] },
+    round: 1,
+    checks: [],
+    progress: [],
+    reports: [],
+    late: false,
+    deadlines: [],
+    nextStep: NEXT_STEPS.AWAITING_PAYMENT,
+    revision: 0,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
+  const lastCheck = (): OnSiteCheck | undefined => state.checks.at(-1);
+
+  // ---- deadlines -------------------------------------------------------------------------------
+  let wake = 0;
+
+  function setDeadline(d: Omit<MonitoringDeadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
+    const list = state.deadlines.filter((x) => x.id !== d.id);
+    list.push({ ...d, dueAt: iso(d.dueAt), policyVersion: policy.version });
+    list.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
+    state.deadlines = list;
+    wake += 1;
+  }
+  function clearKinds(...kinds: MonitoringDeadlineKind[]): void {
+    state.deadlines = state.deadlines.filter((d) => !kinds.includes(d.kind));
+    wake += 1;
+  }
+
+  /** n working days after `from` in a calendar; past its published years, calendar days rather than a stuck workflow. */
+  function workingDaysLater(calendar: WorkingCalendar, from: number, n: number): number {
+    try {
+      return addWorkingDays(calendar, from, n);
+    } catch {
+      return from + n * DAY_MS;
+    }
+  }
+
+  // ---- recording changes ------------------------------------------------------------------------
+  let effects: Promise<void> = Promise.resolve();
+  function enqueue(effect: () => Promise<void>): Promise<void> {
+    const run = effects.then(effect);
+    effects = run.catch(() => undefined);
+    return run;
+  }
+
+  function readModel(): MonitoringReadModel {
+    return {
+      id: monitoringId,
+      orderId,
+      status: state.status,
+      buyerId,
+      supplierId,
+      addedVia: state.addedVia,
+      currency,
+      feeAmount: state.fee.amount,
+      paidAmount: state.fee.paid,
+      refundedAmount: state.fee.refunded,
+      shipmentDate: state.shipmentDate,
+      bookingCutoffAt: state.bookingCutoffAt,
+      result: lastCheck()?.result,
+      late: state.late,
+      nextDeadlineAt: state.deadlines[0]?.dueAt,
+      policyVersion: state.policyVersion,
+      revision: state.revision,
+      createdAt: state.createdAt,
+      updatedAt: state.updatedAt,
+    };
+  }
+
+  interface Change {
+    type: string;
+    actor: Actor;
+    summary: string;
+    data?: Record<string, unknown>;
+    notify: Party[];
+    subject: string;
+    text: string;
+    before?: () => Promise<unknown>;
+    ops?: { audience: 'ops' | 'ops-leads'; subject: string; text: string };
+  }
+
+  /** Moves the task to a new revision now, and records it (read model, timeline, emails) in order. */
+  function change(status: MonitoringStatus, c: Change): Promise<void> {
+    state.status = status;
+    state.nextStep = NEXT_STEPS[status];
+    state.revision += 1;
+    state.updatedAt = iso(nowMs());
+    wake += 1;
+    const task = readModel();
+    const event = {
+      seq: state.revision,
+      type: c.type,
+      actorRole: c.actor.role,
+      actorId: c.actor.partyId,
+      summary: c.summary,
+      data: { status, ...c.data },
+      occurredAt: state.updatedAt,
+    };
+    const key = `${workflowId}:${event.seq}`;
+    const tag = `[TradeGuard ${orderId} / monitoring ${monitoringId}]`;
+    return enqueue(async () => {
+      if (c.before) await c.before();
+      await acts.recordMonitoringChange({ task, event });
+      if (c.notify.length > 0) await acts.notifyParties({ key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text });
+      if (c.ops) await acts.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
+    });
+  }
+
+  const system: Actor = { role: 'system' };
+
+  // ---- schedules --------------------------------------------------------------------------------
+  function scheduleCutoff(): void {
+    setDeadline({
+      id: 'booking-cutoff',
+      kind: 'booking-cutoff',
+      dueAt: Date.parse(state.bookingCutoffAt),
+      rule: `the service is ${bookingCutoff(policy, cal, state.shipmentDate).rule}`,
+      onExpiry: 'the unpaid booking lapses and the buyer is told',
+    });
+  }
+
+  function scheduleInspectorAssignment(from: number): void {
+    setDeadline({
+      id: 'inspector-assignment',
+      kind: 'inspector-assignment',
+      dueAt: workingDaysLater(opsCal, from, policy.inspectorAssignmentWorkingDays),
+      rule: `an inspector is assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days of the request (${opsCal.id} calendar)`,
+      onExpiry: 'the assignment is overdue: ops leads are paged',
+    });
+  }
+
+  function productInfoMissing(): string[] {
+    const missing: string[] = [];
+    if (!state.productInfo.description) missing.push('product information');
+    if (state.productInfo.pictures.length === 0) missing.push('sample pictures');
+    return missing;
+  }
+
+  function scheduleProductInfoReminder(from: number): void {
+    clearKinds('product-info-reminder');
+    if (productInfoMissing().length === 0 || !BEFORE_CHECK.includes(state.status) || state.status === 'AWAITING_PAYMENT') return;
+    setDeadline({
+      id: 'product-info-reminder',
+      kind: 'product-info-reminder',
+      dueAt: from + policy.productInfoReminderDays * DAY_MS,
+      rule: `the buyer is reminded every ${policy.productInfoReminderDays} days until product information and sample pictures arrive, before the on-site check`,
+      onExpiry: 'the buyer is reminded to provide product information and sample pictures',
+    });
+  }
+
+  function refundStage(): RefundStage {
+    if (state.checks.length > 0) return 'CHECKED';
+    return state.inspector ? 'INSPECTOR_ASSIGNED' : 'BEFORE_INSPECTOR_ASSIGNED';
+  }
+
+  // ---- firing deadlines -------------------------------------------------------------------------
+  async function fire(d: MonitoringDeadline): Promise<void> {
+    switch (d.kind) {
+      case 'booking-cutoff':
+        if (state.status !== 'AWAITING_PAYMENT') return;
+        state.closedReason = `not paid by the booking cutoff ${state.bookingCutoffAt}`;
+        state.deadlines = [];
+        await change('LAPSED', {
+          type: 'BOOKING_LAPSED',
+          actor: system,
+          summary: `Booking lapsed: the fee was not paid by the cutoff ${state.bookingCutoffAt}`,
+          data: { cutoffAt: state.bookingCutoffAt },
+          notify: ['buyer'],
+          subject: 'production monitoring booking lapsed unpaid',
+          text: `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid before ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}). Nothing was charged.`,
+        });
+        return;
+      case 'product-info-reminder': {
+        const missing = productInfoMissing();
+        if (missing.length === 0 || !['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'].includes(state.status)) return;
+        scheduleProductInfoReminder(nowMs());
+        await change(state.status, {
+          type: 'PRODUCT_INFO_REMINDER',
+          actor: system,
+          summary: `Buyer reminded: ${missing.join(' and ')} still missing`,
+          data: { missing },
+          notify: ['buyer'],
+          subject: `reminder: please provide ${missing.join(' and ')}`,
+          text: `The inspector needs the ${missing.join(' and ')} for order ${orderId} before the on-site check. Please upload them.`,
+        });
+        return;
+      }
+      case 'inspector-assignment':
+        if (state.status !== 'AWAITING_INSPECTOR') return;
+        await change(state.status, {
+          type: 'INSPECTOR_ASSIGNMENT_OVERDUE',
+          actor: system,
+          summary: 'Inspector assignment is overdue: ops leads paged',
+          notify: [],
+          subject: '',
+          text: '',
+          ops: {
+            audience: 'ops-leads',
+            subject: 'OVERDUE: assign an inspector',
+            text: `Monitoring task ${monitoringId} (order ${orderId}) needed an inspector and a confirmed check date by ${d.dueAt}.`,
+          },
+        });
+        return;
+      case 'report-reminder':
+        if (state.status !== 'AWAITING_REPORT') return;
+        await change(state.status, {
+          type: 'REPORT_REMINDER',
+          actor: system,
+          summary: `Inspector reminded: the report is due ${policy.reportLateWorkingDays} working days after the check`,
+          notify: [],
+          subject: '',
+          text: '',
+          ops: {
+            audience: 'ops',
+            subject: `reminder: upload the inspection report (inspector ${state.inspector?.name ?? 'unassigned'})`,
+            text: `The report of monitoring task ${monitoringId} (order ${orderId}) is due by ${state.deadlines.find((x) => x.kind === 'report-late')?.dueAt ?? 'now'}.`,
+          },
+        });
+        return;
+      case 'report-late':
+        if (state.status !== 'AWAITING_REPORT') return;
+        state.late = true;
+        await change(state.status, {
+          type: 'REPORT_LATE',
+          actor: system,
+          summary: `Report late: not uploaded within ${policy.reportLateWorkingDays} working days of the check; ops paged`,
+          notify: [],
+          subject: '',
+          text: '',
+          ops: {
+            audience: 'ops-leads',
+            subject: 'LATE: inspection report not uploaded',
+            text: `The report of monitoring task ${monitoringId} (order ${orderId}) was due ${d.dueAt} and is late.`,
+          },
+        });
+        return;
+      case 'review-window':
+        if (state.status !== 'REPORT_READY') return;
+        await change('COMPLETED', {
+          type: 'COMPLETED',
+          actor: system,
+          summary: `Review window of ${policy.reviewWindowDays} days ended: the service is complete`,
+          notify: [],
+          subject: '',
+          text: '',
+        });
+        return;
+    }
+  }
+
+  // ---- handlers ---------------------------------------------------------------------------------
+  // Booked is revision 1 before any handler exists, so an update delivered with the start finds it.
+  scheduleCutoff();
+  const booked = change('AWAITING_PAYMENT', {
+    type: 'BOOKED',
+    actor: input.createdBy,
+    summary: `Production Monitoring & Inspection booked (${input.addedVia}); fee ${money(state.fee.amount)} due before ${state.bookingCutoffAt}`,
+    data: { addedVia: input.addedVia, supplierAgreed: input.supplierAgreed, shipmentDate: input.shipmentDate, cutoffAt: state.bookingCutoffAt },
+    notify: ['buyer'],
+    subject: 'production monitoring booked: payment due',
+    text: `Production Monitoring & Inspection is booked for order ${orderId}. Please pay the fee of ${money(state.fee.amount)} by Visa or MasterCard before ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}); an unpaid booking lapses then.`,
+  });
+
+  setHandler(getMonitoringQuery, () => state);
+
+  setHandler(
+    payMonitoringUpdate,
+    async ({ actor, payment }: PayMonitoringInput) => {
+      // The same payment delivered twice (an API retry) is the payment already recorded.
+      if (state.payment?.paymentId === payment.paymentId) return state;
+      const now = nowMs();
+      state.payment = { ...payment, paidAt: iso(now) };
+      state.fee.paid = payment.amount;
+      clearKinds('booking-cutoff');
+      state.status = 'AWAITING_INSPECTOR';
+      scheduleInspectorAssignment(now);
+      scheduleProductInfoReminder(now);
+      await change('AWAITING_INSPECTOR', {
+        type: 'PAID',
+        actor,
+        summary: `Fee of ${money(payment.amount)} paid by ${cardBrandName(payment.brand)} ending ${payment.last4}`,
+        data: { amount: payment.amount, currency: payment.currency, brand: payment.brand, last4: payment.last4, paymentId: payment.paymentId },
+        notify: ['buyer'],
+        subject: 'production monitoring task received',
+        text:
+          `The service team has received your Production Monitoring & Inspection task for order ${orderId} (paid ${money(payment.amount)}, ${cardBrandName(payment.brand)} ending ${payment.last4}). ` +
+          `Please provide the product information and sample pictures; an inspector will be assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days.`,
+        ops: { audience: 'ops', subject: 'new monitoring task: assign an inspector', text: `Monitoring task ${monitoringId} for order ${orderId} is paid; assign an inspector.` },
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, payment }: PayMonitoringInput) => {
+        requireActor(actor, ['buyer'], input, 'pay for the monitoring service');
+        if (state.payment?.paymentId === payment.paymentId) return;
+        requireStatus(state.status, ['AWAITING_PAYMENT'], 'pay', state.payment ? 'the fee is already paid' : 'the booking is closed');
+        if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
+          refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate})`);
+        }
+        if (!isAcceptedBrand(policy, payment.brand)) {
+          refuse(`cannot pay with ${cardBrandName(payment.brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
+        }
+        if (payment.amount !== state.fee.amount || payment.currency !== currency) {
+          refuse(`the fee is ${money(state.fee.amount)}, not ${formatMoney(payment.amount, payment.currency)}`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    changeShipmentDateUpdate,
+    async ({ actor, shipmentDate }: ShipmentDateInput) => {
+      const previous = state.shipmentDate;
+      const cutoff = bookingCutoff(policy, cal, shipmentDate);
+      state.shipmentDate = shipmentDate;
+      state.bookingCutoffAt = iso(cutoff.at);
+      state.bookingCutoffDate = cutoff.date;
+      if (state.status === 'AWAITING_PAYMENT') scheduleCutoff();
+      await change(state.status, {
+        type: 'SHIPMENT_DATE_CHANGED',
+        actor,
+        summary: `Shipment date moved from ${previous} to ${shipmentDate}; booking cutoff now ${state.bookingCutoffAt}`,
+        data: { from: previous, to: shipmentDate, cutoffAt: state.bookingCutoffAt },
+        notify: state.status === 'AWAITING_PAYMENT' ? ['buyer'] : [],
+        subject: `shipment date moved to ${shipmentDate}: pay before ${state.bookingCutoffAt}`,
+        text: `The shipment date of order ${orderId} moved to ${shipmentDate}. The monitoring fee is now due before ${state.bookingCutoffAt}.`,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, shipmentDate }: ShipmentDateInput) => {
+        requireActor(actor, ['buyer', 'supplier'], input, "change the order's shipment date");
+        if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot change the shipment date: the service is ${state.status.toLowerCase()}`);
+        if (!isValidDate(shipmentDate)) refuse(`${shipmentDate} is not a date as YYYY-MM-DD`);
+        if (shipmentDate === state.shipmentDate) refuse(`the shipment date is already ${shipmentDate}`);
+        try {
+          bookingCutoff(policy, cal, shipmentDate);
+        } catch (err) {
+          refuse(`cannot use ${shipmentDate}: ${err instanceof Error ? err.message : 'outside the calendar'}`);
+        }
+        if (state.inspector && shipmentDate < state.inspector.checkDate) {
+          refuse(`cannot move the shipment date to ${shipmentDate}: the on-site check is confirmed for ${state.inspector.checkDate}; edit the check date first`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    addProductInfoUpdate,
+    async ({ actor, description, picture }: ProductInfoInput) => {
+      const party = actor.role === 'ops' ? 'ops' : 'buyer';
+      if (description) state.productInfo.description = description;
+      if (picture) state.productInfo.pictures.push({ ...picture, uploadedBy: party, uploadedAt: iso(nowMs()) });
+      const complete = productInfoMissing().length === 0;
+      if (complete) clearKinds('product-info-reminder');
+      await change(state.status, {
+        type: 'PRODUCT_INFO_ADDED',
+        actor,
+        summary: picture ? `Sample picture added: ${picture.name}` : 'Product information updated',
+        data: { fileId: picture?.fileId, name: picture?.name, complete },
+        notify: [],
+        subject: '',
+        text: '',
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, description, picture }: ProductInfoInput) => {
+        requireActor(actor, ['buyer'], input, 'provide product information');
+        requireStatus(state.status, BEFORE_CHECK, 'add product information', 'it is provided before the on-site check');
+        if (!description && !picture) refuse('nothing to add: give a description or a picture');
+        if (picture && state.productInfo.pictures.length >= policy.uploads.maxPictures) {
+          refuse(`cannot add more than ${policy.uploads.maxPictures} sample pictures`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    assignInspectorUpdate,
+    async ({ actor, inspector, checkDate }: AssignInspectorInput) => {
+      state.inspector = { name: inspector, checkDate, assignedAt: iso(nowMs()) };
+      clearKinds('inspector-assignment');
+      await change('INSPECTION_SCHEDULED', {
+        type: 'INSPECTOR_ASSIGNED',
+        actor,
+        summary: `Inspector ${inspector} assigned; on-site check confirmed for ${checkDate}`,
+        data: { inspector, checkDate, round: state.round },
+        notify: ['buyer', 'supplier'],
+        subject: `on-site check confirmed for ${checkDate}`,
+        text: `Inspector ${inspector} will check the goods of order ${orderId} on site on ${checkDate}.`,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, checkDate }: AssignInspectorInput) => {
+        requireActor(actor, [], input, 'assign an inspector');
+        requireStatus(state.status, ['AWAITING_INSPECTOR'], 'assign an inspector', state.status === 'AWAITING_PAYMENT' ? 'the fee is not paid yet' : 'an inspector is assigned once per inspection');
+        checkDateAllowed(checkDate);
+      },
+    },
+  );
+
+  function checkDateAllowed(checkDate: string): void {
+    if (!isValidDate(checkDate)) refuse(`${checkDate} is not a date as YYYY-MM-DD`);
+    const today = localDate(cal, nowMs());
+    if (checkDate < today) refuse(`the check date ${checkDate} is in the past (today is ${today} in ${cal.timeZone})`);
+    if (checkDate > state.shipmentDate) refuse(`the check date ${checkDate} is after the shipment date ${state.shipmentDate}`);
+  }
+
+  setHandler(
+    recordProgressUpdate,
+    async ({ actor, percentComplete, expectedCompletionDate, note, photos }: ProgressInput) => {
+      const atRisk = expectedCompletionDate !== undefined && expectedCompletionDate > state.shipmentDate;
+      state.progress.push({ at: iso(nowMs()), percentComplete, expectedCompletionDate, note, photos: photos ?? [], atRisk });
+      await change(state.status, {
+        type: atRisk ? 'PRODUCTION_AT_RISK' : 'PROGRESS_RECORDED',
+        actor,
+        summary: `Production ${percentComplete}% complete${atRisk ? `; expected ${expectedCompletionDate}, after the shipment date ${state.shipmentDate}` : ''}: ${note}`,
+        data: { percentComplete, expectedCompletionDate, atRisk },
+        notify: atRisk ? ['buyer'] : [],
+        subject: `production at risk: expected ${expectedCompletionDate}, shipment date ${state.shipmentDate}`,
+        text: `Production for order ${orderId} is ${percentComplete}% complete and expected to finish ${expectedCompletionDate}, after the shipment date ${state.shipmentDate}: ${note}`,
+        ops: atRisk
+          ? { audience: 'ops', subject: 'production at risk of missing the shipment date', text: `Order ${orderId}: production expected ${expectedCompletionDate}, shipment date ${state.shipmentDate}.` }
+          : undefined,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, percentComplete, expectedCompletionDate }: ProgressInput) => {
+        requireActor(actor, [], input, 'record production progress');
+        requireStatus(state.status, ['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'], 'record progress', 'progress is followed between payment and the on-site check');
+        if (!Number.isInteger(percentComplete) || percentComplete < 0 || percentComplete > 100) refuse('percentComplete must be a whole number from 0 to 100');
+        if (expectedCompletionDate !== undefined && !isValidDate(expectedCompletionDate)) refuse(`${expectedCompletionDate} is not a date as YYYY-MM-DD`);
+      },
+    },
+  );
+
+  setHandler(
+    recordCheckUpdate,
+    async ({ actor, observed, lotSize, sampleInspected, defects, pendingReasons, notes }: RecordCheckInput) => {
+      const now = nowMs();
+      const plan = inspectionPlan(lotSize);
+      const aql = judge(plan, defects);
+      const mismatches: OnSiteCheck['mismatches'] = [];
+      for (const field of DETAIL_FIELDS) {
+        const expected = state.proforma[field];
+        if (expected === undefined) continue;
+        if (norm(expected) !== norm(observed[field])) mismatches.push({ field, expected: String(expected), observed: String(observed[field] ?? '(not recorded)') });
+      }
+      const reasons: string[] = [];
+      let result: CheckResult;
+      if (aql.result === 'FAIL') {
+        result = 'FAIL';
+        reasons.push(...aql.reasons);
+      } else {
+        reasons.push(...mismatches.map((m) => `${m.field} differs from the proforma invoice: expected "${m.expected}", found "${m.observed}"`));
+        if (sampleInspected < plan.unitsToDraw) reasons.push(`only ${sampleInspected} units inspected; the plan draws ${plan.unitsToDraw} (code letter ${plan.codeLetter})`);
+        reasons.push(...(pendingReasons ?? []));
+        result = reasons.length > 0 ? 'PENDING' : 'PASS';
+        if (result === 'PASS') reasons.push(...aql.reasons);
+      }
+      const check: OnSiteCheck = {
+        round: state.round,
+        inspector: state.inspector?.name ?? 'unknown',
+        checkedAt: iso(now),
+        observed,
+        lotSize,
+        sampleInspected,
+        defects,
+        aql: { ...aql, codeLetter: plan.codeLetter, unitsToDraw: plan.unitsToDraw },
+        mismatches,
+        result,
+        reasons,
+        notes,
+      };
+      state.checks.push(check);
+      clearKinds('product-info-reminder');
+      setDeadline({
+        id: `report-reminder-r${state.round}`,
+        kind: 'report-reminder',
+        dueAt: workingDaysLater(cal, now, policy.reportReminderWorkingDays),
+        rule: `the inspector is reminded ${policy.reportReminderWorkingDays} working day after the on-site check without a report (${cal.id} calendar)`,
+        onExpiry: 'the inspector is reminded to upload the report',
+      });
+      setDeadline({
+        id: `report-late-r${state.round}`,
+        kind: 'report-late',
+        dueAt: workingDaysLater(cal, now, policy.reportLateWorkingDays),
+        rule: `the report is uploaded within ${policy.reportLateWorkingDays} working days of the on-site check (${cal.id} calendar)`,
+        onExpiry: 'the task is late and ops is paged',
+      });
+      await change('AWAITING_REPORT', {
+        type: 'CHECK_RECORDED',
+        actor,
+        summary: `On-site check recorded (round ${state.round}): ${result}${reasons.length > 0 && result !== 'PASS' ? ` (${reasons.join('; ')})` : ''}`,
+        data: { round: state.round, result, reasons, lotSize, sampleInspected, defects, codeLetter: plan.codeLetter },
+        notify: [],
+        subject: '',
+        text: '',
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, lotSize, sampleInspected, defects }: RecordCheckInput) => {
+        requireActor(actor, [], input, 'record the on-site check');
+        requireStatus(state.status, ['INSPECTION_SCHEDULED'], 'record the on-site check', state.status === 'AWAITING_INSPECTOR' || state.status === 'AWAITING_PAYMENT' ? 'no inspector is assigned yet' : 'the check is already recorded');
+        const today = localDate(cal, nowMs());
+        if (state.inspector && today < state.inspector.checkDate) refuse(`cannot record the check before its confirmed date ${state.inspector.checkDate} (today is ${today} in ${cal.timeZone})`);
+        if (!Number.isSafeInteger(lotSize) || lotSize < 2) refuse('lotSize must be a whole number of at least 2 units');
+        if (!Number.isSafeInteger(sampleInspected) || sampleInspected < 1 || sampleInspected > lotSize) refuse('sampleInspected must be from 1 to the lot size');
+        for (const k of ['critical', 'major', 'minor'] as const) {
+          if (!Number.isSafeInteger(defects[k]) || defects[k] < 0 || defects[k] > sampleInspected) refuse(`defects.${k} must be from 0 to the units inspected`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    uploadReportUpdate,
+    async ({ actor, file }: UploadReportInput) => {
+      const now = nowMs();
+      const result = lastCheck()?.result ?? 'PENDING';
+      state.reports.push({ ...file, round: state.round, uploadedBy: 'ops', uploadedAt: iso(now) });
+      clearKinds('report-reminder', 'report-late');
+      setDeadline({
+        id: `review-window-r${state.round}`,
+        kind: 'review-window',
+        dueAt: now + policy.reviewWindowDays * DAY_MS,
+        rule: `the buyer may review${result === 'FAIL' ? ' or ask for a re-inspection' : ''} within ${policy.reviewWindowDays} days of the report`,
+        onExpiry: 'the service completes',
+      });
+      const failText =
+        result === 'FAIL'
+          ? ` The goods FAILED inspection: you may open a quality claim on order ${orderId} (POST /orders/${orderId}/claims) or request a re-inspection (POST /monitoring/${monitoringId}/reinspection).`
+          : result === 'PENDING'
+            ? ` The result is PENDING: ${lastCheck()?.reasons.join('; ')}.`
+            : '';
+      await change('REPORT_READY', {
+        type: 'REPORT_UPLOADED',
+        actor,
+        summary: `Inspection report uploaded (round ${state.round}, ${result}): ${file.name}${state.late ? ' (late)' : ''}`,
+        data: { fileId: file.fileId, name: file.name, round: state.round, result },
+        notify: ['buyer'],
+        subject: `inspection report ready: ${result}`,
+        text: `The Production Monitoring report for order ${orderId} is ready (result: ${result}). Download it from the order: GET /monitoring/${monitoringId}/report.${failText} Please leave a review.`,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor }: UploadReportInput) => {
+        requireActor(actor, [], input, 'upload the inspection report');
+        requireStatus(state.status, ['AWAITING_REPORT'], 'upload the report', state.status === 'REPORT_READY' ? 'the report of this inspection is already uploaded' : 'the on-site check is not recorded yet');
+      },
+    },
+  );
+
+  setHandler(
+    editMonitoringUpdate,
+    async ({ actor, checkDate, details }: EditMonitoringInput) => {
+      if (details !== undefined) state.details = details;
+      if (checkDate !== undefined && state.inspector) state.inspector = { ...state.inspector, checkDate };
+      await change(state.status, {
+        type: 'EDITED',
+        actor,
+        summary: `Service edited${checkDate ? `: check date ${checkDate}` : ''}${details ? ': details updated' : ''}`,
+        data: { checkDate, details },
+        notify: checkDate ? ['buyer', 'supplier'] : [],
+        subject: `on-site check moved to ${checkDate}`,
+        text: `The on-site check of order ${orderId} is now on ${checkDate}.`,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, checkDate, details }: EditMonitoringInput) => {
+        requireActor(actor, ['buyer'], input, 'edit the monitoring service');
+        requireStatus(state.status, BEFORE_CHECK, 'edit the service', 'it can be edited only before the on-site check');
+        if (checkDate === undefined && details === undefined) refuse('nothing to edit: give checkDate or details');
+        if (checkDate !== undefined) {
+          if (!state.inspector) refuse('cannot set a check date before an inspector is assigned; ops confirms the first date');
+          checkDateAllowed(checkDate);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    cancelMonitoringUpdate,
+    async ({ actor, reason, deselect }: CancelMonitoringInput) => {
+      const decision = cancellationRefund(policy, refundStage(), state.fee.paid - state.fee.refunded);
+      const payment = state.payment;
+      const refund = payment && decision.amount > 0 ? decision.amount : 0;
+      state.fee.refunded += refund;
+      state.closedReason = reason;
+      state.deadlines = [];
+      const word = deselect ? 'deselected' : 'cancelled';
+      await change('CANCELLED', {
+        type: deselect ? 'DESELECTED' : 'CANCELLED',
+        actor,
+        summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}`,
+        data: { reason, refund, stage: decision.stage, percent: decision.percent },
+        notify: ['buyer', 'supplier'],
+        subject: `production monitoring ${word}`,
+        text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}`,
+        before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, deselect }: CancelMonitoringInput) => {
+        requireActor(actor, ['buyer'], input, 'cancel the monitoring service');
+        if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);
+        if (deselect) requireStatus(state.status, BEFORE_CHECK, 'deselect the service', 'it can be deselected only before the on-site check; cancel it instead');
+        if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
+      },
+    },
+  );
+
+  setHandler(
+    reviewMonitoringUpdate,
+    async ({ actor, rating, comment }: ReviewInput) => {
+      state.review = { rating, comment, at: iso(nowMs()) };
+      state.deadlines = [];
+      await change('COMPLETED', {
+        type: 'REVIEWED',
+        actor,
+        summary: `The buyer reviewed the service: ${rating}/5`,
+        data: { rating, comment },
+        notify: [],
+        subject: '',
+        text: '',
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, rating }: ReviewInput) => {
+        requireActor(actor, ['buyer'], input, 'review the service');
+        if (actor.role !== 'buyer') refuse('the review is the buyer\'s own');
+        requireStatus(state.status, ['REPORT_READY'], 'review', 'the service is reviewed after the report is uploaded');
+        if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+      },
+    },
+  );
+
+  setHandler(
+    requestReinspectionUpdate,
+    async ({ actor }: ActionInput) => {
+      const now = nowMs();
+      state.round += 1;
+      state.inspector = undefined;
+      state.late = false;
+      clearKinds('review-window');
+      state.status = 'AWAITING_INSPECTOR';
+      scheduleInspectorAssignment(now);
+      await change('AWAITING_INSPECTOR', {
+        type: 'REINSPECTION_REQUESTED',
+        actor,
+        summary: `Re-inspection requested after a Fail: round ${state.round}`,
+        data: { round: state.round },
+        notify: ['buyer', 'supplier'],
+        subject: 're-inspection requested',
+        text: `A re-inspection of order ${orderId} was requested after the goods failed inspection. An inspector will be assigned within ${policy.inspectorAssignmentWorkingDays} working days.`,
+        ops: { audience: 'ops', subject: 're-inspection: assign an inspector', text: `Monitoring task ${monitoringId} (order ${orderId}) needs a re-inspection (round ${state.round}).` },
+      });
+      return state;
+    },
+    {
+      validator: ({ actor }: ActionInput) => {
+        requireActor(actor, ['buyer'], input, 'request a re-inspection');
+        requireStatus(state.status, ['REPORT_READY'], 'request a re-inspection', 'a re-inspection follows a delivered report');
+        if (lastCheck()?.result !== 'FAIL') refuse(`cannot request a re-inspection: the goods did not fail inspection (result ${lastCheck()?.result ?? 'none'})`);
+        if (state.shipmentDate < localDate(cal, nowMs())) refuse(`cannot request a re-inspection: the shipment date ${state.shipmentDate} has passed; open a claim on the order instead`);
+      },
+    },
+  );
+
+  await booked;
+
+  // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
+  for (;;) {
+    const next = state.deadlines[0];
+    if (MONITORING_TERMINAL.includes(state.status) && !next) break;
+    const seen = wake;
+    if (next) {
+      const wait = Date.parse(next.dueAt) - nowMs();
+      if (wait > 0) await condition(() => wake !== seen, wait);
+    } else {
+      await condition(() => wake !== seen);
+    }
+    const now = nowMs();
+    for (const due of state.deadlines.filter((d) => Date.parse(d.dueAt) <= now)) {
+      if (!state.deadlines.some((d) => d.id === due.id)) continue;
+      state.deadlines = state.deadlines.filter((d) => d.id !== due.id);
+      wake += 1;
+      await fire(due);
+    }
+  }
+  await effects;
+  await condition(allHandlersFinished);
+  return state;
+}
+
