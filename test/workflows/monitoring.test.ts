@@ -6,10 +6,7 @@
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, WorkflowBundleWithSourceMap, bundleWorkflowCode } from '@temporalio/worker';
-import { ensureTemporalTestServer } from '../../infra/temporal-binaries';
-import { registerSearchAttributes } from '../../infra/temporal-connection';
-import { workflowsPath } from '../../worker/worker';
+import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { addWorkingDays, getCalendar, localDate } from '../../workflows/calendar';
 import {
   ACTION_REFUSED,
@@ -26,12 +23,14 @@ import {
   monitoringWorkflowId,
   payMonitoringUpdate,
   recordCheckUpdate,
+  recordProgressUpdate,
   requestReinspectionUpdate,
   reviewMonitoringUpdate,
   uploadReportUpdate,
 } from '../../workflows/monitoring.messages';
 import { bookingCutoff, monitoringPolicy } from '../../workflows/monitoring.policy';
 import { uniqueId } from '../support/env';
+import { startTimeSkipping } from '../support/time-skipping';
 import { createMockActivities } from '../support/mock-activities';
 import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
 import { buyer, ops, supplier } from '../support/order-fixtures';
@@ -46,16 +45,7 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Installed by an earlier test file in this worker process.
-  }
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
-  });
-  await registerSearchAttributes(env.connection, 'default');
-  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  ({ env, bundle } = await startTimeSkipping());
 });
 
 afterAll(async () => {
@@ -225,6 +215,35 @@ describe('payment', () => {
       expect(s.deadlines.some((d) => d.kind === 'product-info-reminder')).toBe(false);
       await skip(4 * DAY);
       expect(events(m).filter((e) => e === 'PRODUCT_INFO_REMINDER')).toHaveLength(2);
+    });
+  });
+});
+
+describe('production follow-up', () => {
+  it('alerts the buyer and ops when progress predicts the shipment date will be missed, and only then', async () => {
+    await withTask(async (h, m, input) => {
+      const early = await refusal(h.executeUpdate(recordProgressUpdate, { args: [{ actor: ops, percentComplete: 10, note: 'cutting' }] }));
+      expect(early.message).toMatch(/^cannot record progress: progress is followed between payment and the on-site check/);
+      await pay(h);
+      const noticesBefore = m.calls.notices.length;
+      const onTrack = await h.executeUpdate(recordProgressUpdate, {
+        args: [{ actor: ops, percentComplete: 40, expectedCompletionDate: input.shipmentDate, note: 'assembly started' }],
+      });
+      expect(onTrack.progress.at(-1)).toMatchObject({ percentComplete: 40, atRisk: false });
+      expect(m.calls.notices).toHaveLength(noticesBefore);
+      expect(m.calls.opsNotices.filter((n) => /at risk/.test(n.subject))).toEqual([]);
+      const late = new Date(Date.parse(`${input.shipmentDate}T00:00:00Z`) + 5 * DAY).toISOString().slice(0, 10);
+      const atRisk = await h.executeUpdate(recordProgressUpdate, {
+        args: [{ actor: ops, percentComplete: 55, expectedCompletionDate: late, note: 'paint line down' }],
+      });
+      expect(atRisk.progress.at(-1)).toMatchObject({ percentComplete: 55, expectedCompletionDate: late, atRisk: true });
+      expect(events(m).slice(-2)).toEqual(['PROGRESS_RECORDED', 'PRODUCTION_AT_RISK']);
+      const buyerAlert = m.calls.notices.at(-1);
+      expect(buyerAlert?.partyIds).toEqual(['buyer-1']);
+      expect(buyerAlert?.subject).toMatch(new RegExp(`production at risk: expected ${late}`));
+      expect(m.calls.opsNotices.filter((n) => /at risk/.test(n.subject)).map((n) => n.audience)).toEqual(['ops']);
+      const bad = await refusal(h.executeUpdate(recordProgressUpdate, { args: [{ actor: ops, percentComplete: 120, note: 'x' }] }));
+      expect(bad.message).toBe('percentComplete must be a whole number from 0 to 100');
     });
   });
 });
