@@ -45,6 +45,7 @@ import {
   monitoringIdSchema,
   payMonitoringSchema,
   productInfoSchema,
+  progressPhotoQuerySchema,
   progressSchema,
   recordCheckSchema,
   reviewSchema,
@@ -301,6 +302,14 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
     res.status(201).json({ file, monitoring: await runAction(req, pictureRoute, { picture: file }) });
   }));
 
+  const progressPhotoRoute = action('progress', recordProgressUpdate, emptyActionSchema, ['ops']);
+  app.post('/monitoring/:monitoringId/progress-photos', raw, asyncRoute(async (req, res) => {
+    allow(req, progressPhotoRoute.roles, 'record production progress');
+    const { name: _name, ...progress } = parse(progressPhotoQuerySchema, req.query);
+    const file = await receiveFile(req, policy.uploads.pictureTypes);
+    res.status(201).json({ file, monitoring: await runAction(req, progressPhotoRoute, { ...progress, photos: [file] }) });
+  }));
+
   app.post('/monitoring/:monitoringId/report', raw, asyncRoute(async (req, res) => {
     allow(req, reportRoute.roles, 'upload inspection reports');
     const file = await receiveFile(req, policy.uploads.reportTypes);
@@ -321,7 +330,7 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
 
   app.get('/monitoring/:monitoringId/files/:fileId', asyncRoute(async (req, res) => {
     const task = await readOwn(req);
-    const files = [...task.productInfo.pictures, ...task.reports];
+    const files = [...task.productInfo.pictures, ...task.reports, ...task.progress.flatMap((p) => p.photos)];
     await sendFile(res, files.find((f) => f.fileId === req.params.fileId), `file ${req.params.fileId} on monitoring task ${task.monitoringId}`);
   }));
 }

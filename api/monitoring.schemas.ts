@@ -49,6 +49,14 @@ export const progressSchema = z.strictObject({
   note: text(2000),
 });
 
+/** A progress update sent with a photo: its fields travel as query parameters beside the file. */
+export const progressPhotoQuerySchema = z.strictObject({
+  name: z.string().optional(),
+  percentComplete: z.coerce.number().int('must be a whole number').min(0, 'must be 0 to 100').max(100, 'must be 0 to 100'),
+  expectedCompletionDate: isoDate.optional(),
+  note: text(2000),
+});
+
 export const recordCheckSchema = z.strictObject({
   observed: z.strictObject({
     productName: text(500),

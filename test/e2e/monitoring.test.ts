@@ -113,6 +113,19 @@ describe('production monitoring through the API', () => {
     expect(deadlines.body.deadlines.map((d: { kind: string }) => d.kind)).toEqual(['inspector-assignment']);
     expect(deadlines.body.deadlines[0]).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.any(String), rule: expect.stringMatching(/2 working days/) });
 
+    // Production follow-up with a photo: the progress record keeps the photo, which can be downloaded.
+    const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from(uniqueId('jpeg'))]);
+    const progress = await upload(stack.opsKey, `/monitoring/${id}/progress-photos?name=line.jpg&percentComplete=60&note=${encodeURIComponent('assembly line 2')}`, 'image/jpeg', photo);
+    expect(progress.status).toBe(201);
+    expect(progress.body.monitoring.progress.at(-1)).toMatchObject({ percentComplete: 60, note: 'assembly line 2', atRisk: false });
+    expect(progress.body.monitoring.progress.at(-1).photos).toEqual([expect.objectContaining({ name: 'line.jpg', size: photo.length })]);
+    const photoBack = await fetch(`${stack.apiUrl}/monitoring/${id}/files/${progress.body.file.fileId}`, { headers: { authorization: `Bearer ${p.buyerKey}` } });
+    expect(photoBack.status).toBe(200);
+    expect(Buffer.from(await photoBack.arrayBuffer()).equals(photo)).toBe(true);
+    const noNote = await upload(stack.opsKey, `/monitoring/${id}/progress-photos?name=x.jpg&percentComplete=70`, 'image/jpeg', photo);
+    expectError(noNote, 400, 'invalid_input');
+    expect(noNote.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['note']);
+
     const checkDate = localDate(getCalendar('CN'), Date.now());
     expectError(await act(p.buyerKey, 'assign-inspector', { inspector: 'Li Wei', checkDate }), 403, 'forbidden');
     expect((await act(stack.opsKey, 'assign-inspector', { inspector: 'Li Wei', checkDate })).status).toBe(200);
@@ -149,7 +162,7 @@ describe('production monitoring through the API', () => {
       'the full timeline',
     );
     expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual([
-      'BOOKED', 'PAID', 'PRODUCT_INFO_ADDED', 'PRODUCT_INFO_ADDED', 'INSPECTOR_ASSIGNED', 'CHECK_RECORDED', 'REPORT_UPLOADED', 'REVIEWED',
+      'BOOKED', 'PAID', 'PRODUCT_INFO_ADDED', 'PRODUCT_INFO_ADDED', 'PROGRESS_RECORDED', 'INSPECTOR_ASSIGNED', 'CHECK_RECORDED', 'REPORT_UPLOADED', 'REVIEWED',
     ]);
     const row = await stack.db.monitoringTask.findUniqueOrThrow({ where: { id } });
     expect({ status: row.status, paid: row.paidAmount, result: row.result, orderId: row.orderId, addedVia: row.addedVia }).toEqual({
