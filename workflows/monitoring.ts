@@ -9,10 +9,9 @@ import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, se
 import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { inspectionPlan, judge } from './aql';
-import { WorkingCalendar, addWorkingDays, getCalendar, isValidDate, localDate } from './calendar';
+import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
+import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, withDeadline, workingDaysLater } from './process-kit';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
   ActionInput,
   Actor,
   AssignInspectorInput,
@@ -57,33 +56,12 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-type Party = 'buyer' | 'supplier';
-
-function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: ACTION_REFUSED, message, nonRetryable: true });
-}
-
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
-  if (actor.role === 'ops') return;
-  const party = actor.role === 'buyer' || actor.role === 'supplier' ? actor.role : undefined;
-  const ownId = party === 'buyer' ? input.buyerId : party === 'supplier' ? input.supplierId : undefined;
-  if (!party || !allowed.includes(party) || actor.partyId !== ownId) {
-    const who = [...allowed.map((p) => `the order's ${p}`), 'ops'].join(' or ');
-    throw ApplicationFailure.create({ type: ACTOR_NOT_ALLOWED, message: `only ${who} may ${action}`, nonRetryable: true });
-  }
+  requireParty(actor, allowed, input, action);
 }
 
 function requireStatus(current: MonitoringStatus, expected: MonitoringStatus[], action: string, why: string): void {
   if (!expected.includes(current)) refuse(`cannot ${action}: ${why} (the service is ${current})`);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function nowMs(): number {
-  // Workflow time: deterministic on replay, and skipped ahead by the test server.
-  return Date.now();
 }
 
 const NEXT_STEPS: Record<MonitoringStatus, MonitoringState['nextStep']> = {
@@ -161,10 +139,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   let wake = 0;
 
   function setDeadline(d: Omit<MonitoringDeadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
-    const list = state.deadlines.filter((x) => x.id !== d.id);
-    list.push({ ...d, dueAt: iso(d.dueAt), policyVersion: policy.version });
-    list.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
-    state.deadlines = list;
+    state.deadlines = withDeadline(state.deadlines, d, policy.version);
     wake += 1;
   }
   function clearKinds(...kinds: MonitoringDeadlineKind[]): void {
@@ -172,22 +147,8 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     wake += 1;
   }
 
-  /** n working days after `from` in a calendar; past its published years, calendar days rather than a stuck workflow. */
-  function workingDaysLater(calendar: WorkingCalendar, from: number, n: number): number {
-    try {
-      return addWorkingDays(calendar, from, n);
-    } catch {
-      return from + n * DAY_MS;
-    }
-  }
-
   // ---- recording changes ------------------------------------------------------------------------
-  let effects: Promise<void> = Promise.resolve();
-  function enqueue(effect: () => Promise<void>): Promise<void> {
-    const run = effects.then(effect);
-    effects = run.catch(() => undefined);
-    return run;
-  }
+  const { enqueue, drained } = createEffectQueue();
 
   function readModel(): MonitoringReadModel {
     return {
@@ -842,7 +803,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       await fire(due);
     }
   }
-  await effects;
+  await drained();
   await condition(allHandlersFinished);
   return state;
 }

@@ -20,11 +20,9 @@ import {
 import type { Activities } from '../activities';
 import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
-import { addWorkingDays, getCalendar } from './calendar';
+import { getCalendar } from './calendar';
 import { formatMoney } from './money';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
   ActionInput,
   Actor,
   AddEvidenceInput,
@@ -72,6 +70,7 @@ import {
   shipUpdate,
   withdrawClaimUpdate,
 } from './order.messages';
+import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, withDeadline, workingDaysLater } from './process-kit';
 import { DAY_MS, HOUR_MS, checkDraft, claimDayStart, orderPolicy, orderTotal, shipByInstant } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
@@ -83,34 +82,13 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-type Party = 'buyer' | 'supplier';
-
-function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: ACTION_REFUSED, message, nonRetryable: true });
-}
-
 /** Checks that the caller may act on this order as one of the given parties (ops may always act). */
 function requireActor(actor: Actor, allowed: Party[], input: TradeOrderInput, action: string): void {
-  if (actor.role === 'ops') return;
-  const party = actor.role === 'buyer' || actor.role === 'supplier' ? actor.role : undefined;
-  const ownId = party === 'buyer' ? input.buyerId : party === 'supplier' ? input.supplierId : undefined;
-  if (!party || !allowed.includes(party) || actor.partyId !== ownId) {
-    const who = [...allowed.map((p) => `the order's ${p}`), 'ops'].join(' or ');
-    throw ApplicationFailure.create({ type: ACTOR_NOT_ALLOWED, message: `only ${who} may ${action}`, nonRetryable: true });
-  }
+  requireParty(actor, allowed, input, action);
 }
 
 function requireStatus(current: OrderStatus, expected: OrderStatus[], action: string, why: string): void {
   if (!expected.includes(current)) refuse(`cannot ${action}: ${why} (order is ${current})`);
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function nowMs(): number {
-  // Workflow time: deterministic on replay, and skipped ahead by the test server.
-  return Date.now();
 }
 
 const NEXT_STEPS: Record<OrderStatus, NextStep> = {
@@ -185,10 +163,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   let wake = 0;
 
   function setDeadline(d: Omit<Deadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
-    const list = deadlines().filter((x) => x.id !== d.id);
-    list.push({ ...d, dueAt: iso(d.dueAt), policyVersion: policy.version });
-    list.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
-    state.deadlines = list;
+    state.deadlines = withDeadline(deadlines(), d, policy.version);
     wake += 1;
   }
 
@@ -201,12 +176,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   // ---- recording changes ------------------------------------------------------------------------
   // Side effects run one after another, in the order the state changed.
-  let effects: Promise<void> = Promise.resolve();
-  function enqueue(effect: () => Promise<void>): Promise<void> {
-    const run = effects.then(effect);
-    effects = run.catch(() => undefined);
-    return run;
-  }
+  const { enqueue, drained } = createEffectQueue();
 
   function readModel(): OrderReadModel {
     return {
@@ -440,17 +410,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     });
   }
 
-  /**
-   * n working days after `from` in the ops calendar. Past the calendar's published years the
-   * deadline falls back to calendar days rather than failing the workflow.
-   */
-  function workingDaysLater(from: number, n: number): number {
-    try {
-      return addWorkingDays(getCalendar(policy.opsCalendar), from, n);
-    } catch {
-      return from + n * DAY_MS;
-    }
-  }
+  /** n working days after `from` in the ops calendar. */
+  const opsWorkingDaysLater = (from: number, n: number) => workingDaysLater(getCalendar(policy.opsCalendar), from, n);
 
   // ---- claims -----------------------------------------------------------------------------------
   function findClaim(claimId: string): Claim {
@@ -475,12 +436,12 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     claim.escalatedBy = by;
     clearClaimDeadlines(claim.id);
     const calendar = getCalendar(policy.opsCalendar);
-    const dueAt = workingDaysLater(now, policy.opsDecisionWorkingDays);
+    const dueAt = opsWorkingDaysLater(now, policy.opsDecisionWorkingDays);
     setDeadline({
       id: `claim-${claim.id}-decision-reminder`,
       kind: 'claim-decision-reminder',
       claimId: claim.id,
-      dueAt: workingDaysLater(now, policy.opsDecisionReminderWorkingDays),
+      dueAt: opsWorkingDaysLater(now, policy.opsDecisionReminderWorkingDays),
       rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendar.id} calendar)`,
       onExpiry: 'ops is reminded to decide the claim',
     });
@@ -1378,7 +1339,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   if (!rulesV2) {
     // The walking-skeleton version: receipt, then release.
     await condition(() => state.status === 'RECEIPT_CONFIRMED');
-    await effects;
+    await drained();
     await releaseHeldAndComplete();
     await condition(allHandlersFinished);
     return state;
@@ -1403,7 +1364,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       await fire(due);
     }
   }
-  await effects;
+  await drained();
   await condition(allHandlersFinished);
   return state;
 }

@@ -1,0 +1,72 @@
+/**
+ * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
+ * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import { addWorkingDays, WorkingCalendar } from './calendar';
+import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
+import { DAY_MS } from './order.policy';
+
+export type Party = 'buyer' | 'supplier';
+
+/** Refuses an action the current state does not allow (the API answers 409 with the message). */
+export function refuse(message: string): never {
+  throw ApplicationFailure.create({ type: ACTION_REFUSED, message, nonRetryable: true });
+}
+
+/** Checks that the caller acts as one of the allowed parties of this process (ops may always act). */
+export function requireParty(actor: Actor, allowed: Party[], parties: { buyerId: string; supplierId: string }, action: string): void {
+  if (actor.role === 'ops') return;
+  const party = actor.role === 'buyer' || actor.role === 'supplier' ? actor.role : undefined;
+  const ownId = party === 'buyer' ? parties.buyerId : party === 'supplier' ? parties.supplierId : undefined;
+  if (!party || !allowed.includes(party) || actor.partyId !== ownId) {
+    const who = [...allowed.map((p) => `the order's ${p}`), 'ops'].join(' or ');
+    throw ApplicationFailure.create({ type: ACTOR_NOT_ALLOWED, message: `only ${who} may ${action}`, nonRetryable: true });
+  }
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function nowMs(): number {
+  // Workflow time: deterministic on replay, and skipped ahead by the test server.
+  return Date.now();
+}
+
+/** Side effects run one after another, in the order the state changed; a failure does not block later ones. */
+export function createEffectQueue() {
+  let effects: Promise<void> = Promise.resolve();
+  return {
+    enqueue(effect: () => Promise<void>): Promise<void> {
+      const run = effects.then(effect);
+      effects = run.catch(() => undefined);
+      return run;
+    },
+    /** Resolves when every effect queued so far has run. */
+    drained: (): Promise<void> => effects,
+  };
+}
+
+interface DeadlineLike {
+  id: string;
+  dueAt: string;
+  policyVersion: string;
+}
+
+/** The deadline list with `d` set (replacing one of the same id), earliest first. */
+export function withDeadline<D extends DeadlineLike>(list: readonly D[], d: Omit<D, 'dueAt' | 'policyVersion'> & { dueAt: number }, policyVersion: string): D[] {
+  const next = list.filter((x) => x.id !== d.id);
+  next.push({ ...d, dueAt: iso(d.dueAt), policyVersion } as D);
+  next.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
+  return next;
+}
+
+/** n working days after `from`; past the calendar's published years, calendar days rather than a stuck workflow. */
+export function workingDaysLater(calendar: WorkingCalendar, from: number, n: number): number {
+  try {
+    return addWorkingDays(calendar, from, n);
+  } catch {
+    return from + n * DAY_MS;
+  }
+}
