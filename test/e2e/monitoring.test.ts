@@ -5,7 +5,7 @@
  */
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { Reply, TestStack, apiClient, startTestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -52,20 +52,7 @@ async function draftOrder(p: Parties, shipInDays: number): Promise<string> {
   return res.body.orderId;
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  return last;
-}
 
-function expectError(res: Reply, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-}
 
 async function upload(key: string, route: string, contentType: string, bytes: Buffer): Promise<Reply> {
   const res = await fetch(`${stack.apiUrl}${route}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: bytes });

@@ -3,7 +3,7 @@
  * server, all real. One order goes through the whole skeleton; then the refusals.
  */
 import { uniqueId } from '../support/env';
-import { Reply, TestStack, apiClient, startTestStack } from '../support/stack';
+import { apiClient, eventually, expectError, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -66,22 +66,7 @@ async function draft(p: Parties, extra: Record<string, unknown> = {}): Promise<s
   return res.body.orderId;
 }
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  return last;
-}
 
-function expectError(res: Reply, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.body.error.status).toBe(status);
-  expect(typeof res.body.error.message).toBe('string');
-}
 
 describe('order lifecycle through the API', () => {
   it('drives an order from draft to completion: state, ledger rows and the emails that arrived', async () => {

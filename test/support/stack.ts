@@ -100,3 +100,22 @@ export function apiClient(apiUrl: string) {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
 }
+
+/** Polls `probe` until `ok` holds (activities write the read model just after each change). */
+export async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  let last = await probe();
+  while (!ok(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+/** The reply is an error of this status and code, in the API's one error shape. */
+export function expectError(res: Reply, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+  expect(res.body.error.status).toBe(status);
+  expect(typeof res.body.error.message).toBe('string');
+}
