@@ -2,7 +2,7 @@
  * The monitoring workflow's contract: its input, state, updates and queries. The API imports this
  * module (never the workflow body) to book, update and query Production Monitoring & Inspection tasks.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Judgement } from './aql';
 import type { AcceptedCardBrand, MonitoringAddedVia } from './monitoring.policy';
 import type { ActionInput, Actor } from './order.messages';
@@ -236,3 +236,11 @@ export const editMonitoringUpdate = defineUpdate<MonitoringState, [EditMonitorin
 export const cancelMonitoringUpdate = defineUpdate<MonitoringState, [CancelMonitoringInput]>('cancelMonitoring');
 export const reviewMonitoringUpdate = defineUpdate<MonitoringState, [ReviewInput]>('reviewMonitoring');
 export const requestReinspectionUpdate = defineUpdate<MonitoringState, [ActionInput]>('requestReinspection');
+
+/** The order's shipping date as it stands now, sent by the order workflow when it moves. */
+export interface OrderShipmentDate {
+  orderId: string;
+  shipmentDate: string;
+}
+
+export const orderShipmentDateSignal = defineSignal<[OrderShipmentDate]>('orderShipmentDate');

@@ -5,7 +5,17 @@
  * are durable deadlines of the pinned policy; the read model, timeline, refunds and emails are written
  * by idempotent activities.
  */
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { inspectionPlan, judge } from './aql';
@@ -40,6 +50,7 @@ import {
   changeShipmentDateUpdate,
   editMonitoringUpdate,
   getMonitoringQuery,
+  orderShipmentDateSignal,
   payMonitoringUpdate,
   recordCheckUpdate,
   recordProgressUpdate,
@@ -49,7 +60,14 @@ import {
 } from './monitoring.messages';
 import { RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
 import { formatMoney } from './money';
+import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER, linkMonitoringSignal, orderWorkflowId } from './order.messages';
 import { DAY_MS } from './order.policy';
+
+/**
+ * Versions: tasks started before this patch were not linked to their order and kept no search
+ * attributes; their histories replay without either.
+ */
+export const MONITORING_LINK_PATCH = 'monitoring-order-link';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -88,6 +106,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const policy = monitoringPolicy(input.policyVersion);
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
+  const linkedToOrder = patched(MONITORING_LINK_PATCH);
   const startedAt = nowMs();
   const booking = checkBooking(policy, input, startedAt);
   if (booking.problems.length > 0 || booking.refusal || !booking.cutoff || !booking.calendarVersion) {
@@ -205,6 +224,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     };
     const key = `${workflowId}:${event.seq}`;
     const tag = `[TradeGuard ${orderId} / monitoring ${monitoringId}]`;
+    if (linkedToOrder) {
+      upsertSearchAttributes([
+        { key: SA_STATUS, value: status },
+        { key: SA_BUYER, value: buyerId },
+        { key: SA_SUPPLIER, value: supplierId },
+        { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
+      ]);
+    }
     return enqueue(async () => {
       if (c.before) await c.before();
       await acts.recordMonitoringChange({ task, event });
@@ -414,24 +441,50 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
   );
 
+  /** Moves the shipment date, and with it the booking cutoff while the fee is unpaid. */
+  async function moveShipmentDate(actor: Actor, shipmentDate: string, why: string): Promise<void> {
+    const previous = state.shipmentDate;
+    const cutoff = bookingCutoff(policy, cal, shipmentDate);
+    state.shipmentDate = shipmentDate;
+    state.bookingCutoffAt = iso(cutoff.at);
+    state.bookingCutoffDate = cutoff.date;
+    if (state.status === 'AWAITING_PAYMENT') scheduleCutoff();
+    await change(state.status, {
+      type: 'SHIPMENT_DATE_CHANGED',
+      actor,
+      summary: `Shipment date moved from ${previous} to ${shipmentDate} (${why}); booking cutoff now ${state.bookingCutoffAt}`,
+      data: { from: previous, to: shipmentDate, cutoffAt: state.bookingCutoffAt, why },
+      notify: state.status === 'AWAITING_PAYMENT' ? ['buyer'] : [],
+      subject: `shipment date moved to ${shipmentDate}: pay before ${state.bookingCutoffAt}`,
+      text: `The shipment date of order ${orderId} moved to ${shipmentDate}. The monitoring fee is now due before ${state.bookingCutoffAt}.`,
+    });
+  }
+
+  // The order tells its linked tasks when its shipping date moves; the cutoff moves with it.
+  setHandler(orderShipmentDateSignal, async ({ shipmentDate }) => {
+    if (MONITORING_TERMINAL.includes(state.status) || shipmentDate === state.shipmentDate || !isValidDate(shipmentDate)) return;
+    try {
+      bookingCutoff(policy, cal, shipmentDate);
+    } catch (err) {
+      await change(state.status, {
+        type: 'SHIPMENT_DATE_NOT_APPLIED',
+        actor: system,
+        summary: `The order's shipping date moved to ${shipmentDate}, outside the ${cal.id} calendar ${cal.version}; the task keeps ${state.shipmentDate}`,
+        data: { to: shipmentDate, reason: err instanceof Error ? err.message : String(err) },
+        notify: [],
+        subject: '',
+        text: '',
+        ops: { audience: 'ops', subject: 'monitoring task could not follow the order\'s shipping date', text: `Order ${orderId} now ships ${shipmentDate}; monitoring task ${monitoringId} could not move its booking cutoff.` },
+      });
+      return;
+    }
+    await moveShipmentDate(system, shipmentDate, "the order's shipping date moved");
+  });
+
   setHandler(
     changeShipmentDateUpdate,
     async ({ actor, shipmentDate }: ShipmentDateInput) => {
-      const previous = state.shipmentDate;
-      const cutoff = bookingCutoff(policy, cal, shipmentDate);
-      state.shipmentDate = shipmentDate;
-      state.bookingCutoffAt = iso(cutoff.at);
-      state.bookingCutoffDate = cutoff.date;
-      if (state.status === 'AWAITING_PAYMENT') scheduleCutoff();
-      await change(state.status, {
-        type: 'SHIPMENT_DATE_CHANGED',
-        actor,
-        summary: `Shipment date moved from ${previous} to ${shipmentDate}; booking cutoff now ${state.bookingCutoffAt}`,
-        data: { from: previous, to: shipmentDate, cutoffAt: state.bookingCutoffAt },
-        notify: state.status === 'AWAITING_PAYMENT' ? ['buyer'] : [],
-        subject: `shipment date moved to ${shipmentDate}: pay before ${state.bookingCutoffAt}`,
-        text: `The shipment date of order ${orderId} moved to ${shipmentDate}. The monitoring fee is now due before ${state.bookingCutoffAt}.`,
-      });
+      await moveShipmentDate(actor, shipmentDate, `changed by the ${actor.role}`);
       return state;
     },
     {
@@ -782,6 +835,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
   );
 
+  // Linked both ways: the order records this task and tells it when the shipping date moves.
+  if (linkedToOrder) {
+    void enqueue(() =>
+      getExternalWorkflowHandle(orderWorkflowId(orderId))
+        .signal(linkMonitoringSignal, { monitoringId, shipmentDate: input.shipmentDate })
+        .catch(() => undefined),
+    );
+  }
   await booked;
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.

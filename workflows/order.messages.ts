@@ -3,7 +3,7 @@
  * module (never the workflow body) to start, update and query orders.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DraftItem } from './order.policy';
 
 export const ORDER_WORKFLOW_TYPE = 'tradeOrderWorkflow';
@@ -209,6 +209,8 @@ export interface OrderState {
   deliveredAt?: string;
   receiptConfirmedAt?: string;
   completedAt?: string;
+  /** Monitoring tasks linked to this order: each is told when the shipping date moves. */
+  monitoringIds?: string[];
   nextStep: NextStep;
   revision: number;
   createdAt: string;
@@ -290,6 +292,15 @@ export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 export const INVALID_DRAFT = 'InvalidDraft';
 
 export const getOrderQuery = defineQuery<OrderState>('getOrder');
+
+/** A monitoring task booked for this order, with the shipment date it was booked against. */
+export interface MonitoringLink {
+  monitoringId: string;
+  shipmentDate: string;
+}
+
+/** Sent by a monitoring task when it starts: the order tells it whenever the shipping date moves. */
+export const linkMonitoringSignal = defineSignal<[MonitoringLink]>('linkMonitoring');
 
 export const confirmByBuyerUpdate = defineUpdate<OrderState, [ActionInput]>('confirmByBuyer');
 export const confirmBySupplierUpdate = defineUpdate<OrderState, [ActionInput]>('confirmBySupplier');

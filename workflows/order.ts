@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -18,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
 import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
 import { getCalendar } from './calendar';
@@ -60,6 +62,7 @@ import {
   escalateClaimUpdate,
   extendReceivingUpdate,
   extendShippingUpdate,
+  linkMonitoringSignal,
   getOrderQuery,
   leaveFeedbackUpdate,
   markDeliveredUpdate,
@@ -971,6 +974,26 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt));
   }
 
+  /** Tells linked monitoring tasks the order's shipping date; a closed task no longer listens. */
+  function tellMonitoring(monitoringIds: string[], shipmentDate: string): void {
+    for (const monitoringId of monitoringIds) {
+      void enqueue(() =>
+        getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
+          .signal(orderShipmentDateSignal, { orderId, shipmentDate })
+          .catch(() => undefined),
+      );
+    }
+  }
+
+  // A monitoring task links itself when it starts; if the date it was booked against is already
+  // stale (an extension raced the booking), it is told the current one straight away.
+  setHandler(linkMonitoringSignal, ({ monitoringId, shipmentDate }) => {
+    const linked = state.monitoringIds ?? [];
+    if (!linked.includes(monitoringId)) state.monitoringIds = [...linked, monitoringId];
+    const current = state.shippingDate ?? terms.shippingDate;
+    if (current !== shipmentDate) tellMonitoring([monitoringId], current);
+  });
+
   setHandler(
     extendShippingUpdate,
     async ({ actor, shippingDate }: ExtendShippingInput) => {
@@ -978,6 +1001,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       state.shippingDate = shippingDate;
       if (shipByInstant(shippingDate) > nowMs()) state.late = false;
       scheduleShippingDeadlines();
+      tellMonitoring(state.monitoringIds ?? [], shippingDate);
       await change(state.status, {
         type: 'SHIPPING_EXTENDED',
         actor,

@@ -24,7 +24,9 @@ import {
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,
   confirmReceiptUpdate,
+  extendShippingUpdate,
   markDeliveredUpdate,
+  getOrderQuery,
   orderWorkflowId,
   payUpdate,
   shipUpdate,
@@ -34,6 +36,7 @@ import { getCalendar, localDate } from '../../workflows/calendar';
 import {
   MONITORING_WORKFLOW_TYPE,
   assignInspectorUpdate,
+  getMonitoringQuery,
   monitoringWorkflowId,
   payMonitoringUpdate,
   recordCheckUpdate,
@@ -122,6 +125,14 @@ const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
   },
 };
 
+/**
+ * An order and a monitoring task linked to it, recorded together: the task links itself, the order
+ * extends its shipping date and tells the task, the task moves its cutoff and is paid.
+ */
+const linkedPaths: Record<string, { order: string; monitoring: string }> = {
+  'linked-shipping-extension': { order: 'order-v3-linked-monitoring', monitoring: 'monitoring-v2-linked-order' },
+};
+
 export const fixturesDir = path.join(__dirname, 'fixtures');
 
 /**
@@ -191,6 +202,33 @@ async function main(): Promise<void> {
         const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
         fs.writeFileSync(file, json);
         console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      }
+      for (const [name, files] of Object.entries(linkedPaths)) {
+        const orderFile = path.join(fixturesDir, `${files.order}.json`);
+        const monitoringFile = path.join(fixturesDir, `${files.monitoring}.json`);
+        if (fs.existsSync(orderFile) && fs.existsSync(monitoringFile)) {
+          console.log(`kept ${files.order} and ${files.monitoring} (released fixtures are not re-recorded)`);
+          continue;
+        }
+        const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+        const later = new Date(Date.parse(`${shippingDate}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);
+        const order = sampleOrderInput(`fixture-${name}`, { shippingDate });
+        const task = sampleMonitoringInput(`fixture-${name}`, shippingDate, { orderId: order.orderId });
+        const o = await client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue: 'record-fixtures', workflowId: orderWorkflowId(order.orderId), args: [order] });
+        await o.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+        await o.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+        const m = await client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue: 'record-fixtures', workflowId: monitoringWorkflowId(task.monitoringId), args: [task] });
+        for (let i = 0; i < 100 && !((await o.query(getOrderQuery)).monitoringIds ?? []).includes(task.monitoringId); i++) await new Promise((r) => setTimeout(r, 100));
+        await o.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: later }] });
+        for (let i = 0; i < 100 && (await m.query(getMonitoringQuery)).shipmentDate !== later; i++) await new Promise((r) => setTimeout(r, 100));
+        await m.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment() }] });
+        await settled(o);
+        await settled(m);
+        for (const [h, file] of [[o, orderFile], [m, monitoringFile]] as const) {
+          const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', h.workflowId, '--output', 'json', '--address', server.address]);
+          fs.writeFileSync(file, json);
+          console.log(`recorded ${path.relative(process.cwd(), file)}`);
+        }
       }
     });
   } finally {

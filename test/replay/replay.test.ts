@@ -30,6 +30,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v2-claim-counter-offer-settled.json',
         'order-v2-cancelled-in-window.json',
         'monitoring-v1-fail-reinspection.json',
+        'order-v3-linked-monitoring.json',
+        'monitoring-v2-linked-order.json',
       ]),
     );
   });
