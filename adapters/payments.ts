@@ -111,6 +111,11 @@ export class SandboxCardGateway implements PaymentGateway {
     return result;
   }
 
+  /** How much of a charge has been refunded so far (minor units). */
+  refundedAmount(paymentId: string): number {
+    return this.refunded.get(paymentId) ?? 0;
+  }
+
   async refund(req: RefundRequest): Promise<RefundResult> {
     const seen = this.refunds.get(req.idempotencyKey);
     if (seen) return seen;

@@ -212,6 +212,17 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
     if (cardExpired(body.card.expMonth, body.card.expYear, Date.now())) {
       throw badRequest([{ field: 'card.expYear', reason: `the card expired at the end of ${body.card.expYear}-${String(body.card.expMonth).padStart(2, '0')}` }]);
     }
+    // Nothing is charged for a task that takes no payment; a retry with the card that paid goes on
+    // and finds its own charge (same idempotency key), so the caller sees the same success.
+    const retryOfPayment = task.payment?.last4 === card.last4 && task.payment.brand === card.brand;
+    if (task.status !== 'AWAITING_PAYMENT' && !retryOfPayment) {
+      throw conflict(
+        task.payment
+          ? `cannot pay: the fee is already paid by ${task.payment.brand} ending ${task.payment.last4} (the service is ${task.status})`
+          : `cannot pay: the booking is closed (the service is ${task.status})`,
+        'action_refused',
+      );
+    }
     // Same card, same task: the same key, so a retried request is the same charge. Card data stops here.
     const cardDigest = createHash('sha256').update(`${body.card.number.replace(/\D/g, '')}|${body.card.expMonth}|${body.card.expYear}`).digest('hex').slice(0, 16);
     const wfId = monitoringWorkflowId(task.monitoringId);

@@ -3,15 +3,37 @@
  * worker, PostgreSQL, SMTP, sandbox card gateway, local file storage): book, pay by card, upload a
  * sample picture, inspect, upload the report, download it; the emails that arrived; the refusals.
  */
+import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
 import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
 
+/**
+ * The sandbox gateway, with a gate a test can close on one card number: that card's charge waits
+ * until the test opens it, so two payments can be made to race in a chosen order.
+ */
+class GatedSandbox extends SandboxCardGateway {
+  readonly results: ChargeResult[] = [];
+  gate?: { number: string; reached: () => void; open: Promise<void> };
+
+  override async charge(req: ChargeRequest): Promise<ChargeResult> {
+    const gate = this.gate;
+    if (gate && req.card.number.replace(/\D/g, '') === gate.number) {
+      gate.reached();
+      await gate.open;
+    }
+    const result = await super.charge(req);
+    this.results.push(result);
+    return result;
+  }
+}
+
+const gateway = new GatedSandbox();
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ payments: gateway });
   call = apiClient(stack.apiUrl);
 });
 
@@ -62,6 +84,49 @@ async function upload(key: string, route: string, contentType: string, bytes: Bu
 const card = (number: string) => ({ card: { number, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' } });
 
 describe('production monitoring through the API', () => {
+  it('gives back a charge the task refused (two cards racing) and charges nothing once the fee is paid', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expect(booked.status).toBe(201);
+    const id: string = booked.body.monitoringId;
+    const pay = (number: string) => call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card(number));
+
+    // The MasterCard payment reads the task, then waits at the gateway while the Visa payment lands.
+    let reached!: () => void;
+    let open!: () => void;
+    const atGate = new Promise<void>((r) => (reached = r));
+    gateway.gate = { number: '5555555555554444', reached, open: new Promise<void>((r) => (open = r)) };
+    const slow = pay('5555555555554444');
+    await atGate;
+    const fast = await pay('4242424242424242');
+    expect(fast.status).toBe(200);
+    open();
+    const refused = await slow;
+    gateway.gate = undefined;
+    expectError(refused, 409, 'action_refused');
+    expect(refused.body.error.message).toMatch(/the fee is already paid/);
+    const mastercard = gateway.results.find((r) => r.last4 === '4444' && r.status === 'succeeded');
+    const visa = gateway.results.find((r) => r.last4 === '4242' && r.paymentId === fast.body.monitoring.payment.paymentId);
+    expect(mastercard).toBeDefined();
+    expect(visa).toBeDefined();
+    expect(gateway.refundedAmount(mastercard!.paymentId)).toBe(29_900);
+    expect(gateway.refundedAmount(visa!.paymentId)).toBe(0);
+    const task = (await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring;
+    expect(task).toMatchObject({ status: 'AWAITING_INSPECTOR', payment: { last4: '4242', paymentId: visa!.paymentId }, fee: { paid: 29_900, refunded: 0 } });
+
+    // Paid: another card is refused before the gateway is asked; the paying card's retry is the same payment.
+    const charges = gateway.results.length;
+    const third = await pay('5105105105105100');
+    expectError(third, 409, 'action_refused');
+    expect(third.body.error.message).toMatch(/already paid by visa ending 4242/);
+    expect(gateway.results.length).toBe(charges);
+    const retry = await pay('4242424242424242');
+    expect(retry.status).toBe(200);
+    expect(retry.body.monitoring.payment.paymentId).toBe(visa!.paymentId);
+    expect(gateway.refundedAmount(visa!.paymentId)).toBe(0);
+  });
+
   it('books, pays by Visa, takes a sample picture, inspects, delivers the report for download, and emails each step', async () => {
     const p = await registerParties();
     const orderId = await draftOrder(p, 30);

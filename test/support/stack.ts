@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
-import { SandboxCardGateway } from '../../adapters/payments';
+import { PaymentGateway, SandboxCardGateway } from '../../adapters/payments';
 import { createMailer } from '../../adapters/mailer';
 import { LocalFileStorage } from '../../adapters/storage';
 import fs from 'node:fs';
@@ -22,7 +22,7 @@ import { startSmtpServer } from './smtp';
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
  * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
  */
-export async function startTestStack() {
+export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -34,7 +34,7 @@ export async function startTestStack() {
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
   const address = testTemporalAddress();
   const carrier = new SimulatedCarrier();
-  const payments = new SandboxCardGateway();
+  const payments = opts.payments ?? new SandboxCardGateway();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-files-'));
   const storage = new LocalFileStorage(storageDir);
   const workerConnection = await NativeConnection.connect({ address });
