@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { CarrierTracking } from '../adapters/carrier';
 import type { Mailer } from '../adapters/mailer';
 import type { PaymentGateway } from '../adapters/payments';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   carrier: CarrierTracking;
   opsAddresses: OpsAddresses;
   payments: PaymentGateway;
+  /** Activities that start or update other workflows (cases, an order's refund) use this client. */
+  temporal: { client: Client; taskQueue: string };
 }
 
 /** Every activity the workers register, built from their adapters (nothing is created at import time). */

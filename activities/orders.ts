@@ -21,7 +21,13 @@ export interface OrderReadModel {
   refundedAmount?: number;
   nextDeadlineAt?: string;
   completedAt?: string;
+  paidAt?: string;
+  deliveredAt?: string;
+  shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
 }
+
+/** Orders whose parcel the weekly self-check follows: shipped, not yet delivered, not closed early. */
+const IN_FLIGHT_STATUSES = ['SHIPPED'];
 
 export interface TimelineEntry {
   seq: number;
@@ -38,6 +44,24 @@ export interface OrderChange {
   event: TimelineEntry;
 }
 
+/**
+ * The order's parcel in the self-check's list (the self-check's own columns are left alone). Only a
+ * newer order revision moves it, like the order row.
+ */
+function shipmentRow(db: Db, order: OrderReadModel, shipment: NonNullable<OrderReadModel['shipment']>) {
+  const inFlight = IN_FLIGHT_STATUSES.includes(order.status) && !order.deliveredAt;
+  return db.$executeRaw`
+    INSERT INTO "Shipment" ("id", "source", "orderId", "buyerId", "supplierId", "carrier", "trackingNumber", "shippedAt",
+      "deliveredAt", "inFlight", "updatedAt")
+    VALUES (${`order:${order.id}`}, 'order', ${order.id}, ${order.buyerId}, ${order.supplierId}, ${shipment.carrier},
+      ${shipment.trackingNumber}, ${new Date(shipment.shippedAt)}, ${order.deliveredAt ? new Date(order.deliveredAt) : null},
+      ${inFlight}, ${new Date(order.updatedAt)})
+    ON CONFLICT ("id") DO UPDATE SET
+      "carrier" = EXCLUDED."carrier", "trackingNumber" = EXCLUDED."trackingNumber", "shippedAt" = EXCLUDED."shippedAt",
+      "deliveredAt" = EXCLUDED."deliveredAt", "inFlight" = EXCLUDED."inFlight", "updatedAt" = EXCLUDED."updatedAt"
+    WHERE "Shipment"."updatedAt" <= EXCLUDED."updatedAt"`;
+}
+
 export function createOrderActivities({ db }: { db: Db }) {
   return {
     /**
@@ -49,20 +73,24 @@ export function createOrderActivities({ db }: { db: Db }) {
         db.$executeRaw`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
             "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt",
-            "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt")
+            "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt", "paidAt", "shippedAt", "deliveredAt")
           VALUES (${order.id}, ${order.status}, ${order.buyerId}, ${order.supplierId}, ${order.currency},
             ${BigInt(order.totalAmount)}, ${BigInt(order.depositAmount)}, ${BigInt(order.paidAmount)},
             ${BigInt(order.heldAmount)}, ${BigInt(order.releasedAmount)}, ${new Date(order.shippingDate)},
             ${order.policyVersion}, ${order.revision}, ${new Date(order.createdAt)}, ${new Date(order.updatedAt)},
             ${BigInt(order.coveredAmount ?? 0)}, ${BigInt(order.refundedAmount ?? 0)},
-            ${order.nextDeadlineAt ? new Date(order.nextDeadlineAt) : null}, ${order.completedAt ? new Date(order.completedAt) : null})
+            ${order.nextDeadlineAt ? new Date(order.nextDeadlineAt) : null}, ${order.completedAt ? new Date(order.completedAt) : null},
+            ${order.paidAt ? new Date(order.paidAt) : null}, ${order.shipment ? new Date(order.shipment.shippedAt) : null},
+            ${order.deliveredAt ? new Date(order.deliveredAt) : null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "heldAmount" = EXCLUDED."heldAmount",
             "releasedAmount" = EXCLUDED."releasedAmount", "shippingDate" = EXCLUDED."shippingDate",
             "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
             "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",
-            "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt"
+            "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt",
+            "paidAt" = EXCLUDED."paidAt", "shippedAt" = EXCLUDED."shippedAt", "deliveredAt" = EXCLUDED."deliveredAt"
           WHERE "Order"."revision" < EXCLUDED."revision"`,
+        ...(order.shipment ? [shipmentRow(db, order, order.shipment)] : []),
         db.orderEvent.createMany({
           data: [
             {

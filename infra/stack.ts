@@ -106,6 +106,9 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
 
     // One gateway for the worker and the API: the sandbox keeps its charges in memory.
     const payments = paymentGatewayFromEnv();
+    const clientConnection = await connectClient(settings);
+    stoppers.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: settings.namespace });
     const workerConnection = await connectWorker(settings);
     stoppers.push(() => workerConnection.close());
     const worker = await createTradeGuardWorker({
@@ -118,6 +121,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
         carrier: new SimulatedCarrier(),
         opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
         payments,
+        temporal: { client, taskQueue: config.taskQueue },
       }),
     });
     const workerRun = worker.run();
@@ -127,9 +131,6 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
       await workerRun.catch(() => undefined);
     });
 
-    const clientConnection = await connectClient(settings);
-    stoppers.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: settings.namespace });
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
     const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, log });
     const server = http.createServer(app);

@@ -8,7 +8,8 @@ import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
-import { connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from '../infra/temporal-connection';
+import { Client } from '@temporalio/client';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from '../infra/temporal-connection';
 import { createTradeGuardWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: console.log });
   await ensureSearchAttributes(settings, console.log);
   const connection = await connectWorker(settings);
+  const clientConnection = await connectClient(settings);
+  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
   const worker = await createTradeGuardWorker({
     connection,
     namespace: settings.namespace,
@@ -31,11 +34,13 @@ async function main(): Promise<void> {
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       payments: paymentGatewayFromEnv(),
+      temporal: { client, taskQueue: config.taskQueue },
     }),
   });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.
   await worker.run();
   await connection.close();
+  await clientConnection.close();
   await db.$disconnect();
   mailer.close();
 }

@@ -198,6 +198,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       revision: state.revision,
       createdAt: state.createdAt,
       updatedAt: state.updatedAt,
+      paidAt: state.paidAt,
+      deliveredAt: state.deliveredAt,
+      shipment: state.shipment && { carrier: state.shipment.carrier, trackingNumber: state.shipment.trackingNumber, shippedAt: state.shipment.shippedAt },
       ...(rulesV2
         ? {
             coveredAmount: state.amounts.covered ?? 0,

@@ -37,16 +37,16 @@ export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
   const payments = opts.payments ?? new SandboxCardGateway();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-files-'));
   const storage = new LocalFileStorage(storageDir);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
   const workerConnection = await NativeConnection.connect({ address });
   const worker = await createTradeGuardWorker({
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
-    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments }),
+    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments, temporal: { client, taskQueue } }),
   });
   const workerRun = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
   const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, log: (l) => console.error(l) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
