@@ -48,6 +48,16 @@ export function createEmailActivities({ db, mailer, opsAddresses }: { db: Db; ma
         await deliver(`${notice.key}:${partyId}`, party.email, notice.subject, notice.text);
       }
     },
+    /** Emails a case's customer once per notice: the buyer party, or a manual order's address. */
+    async notifyCaseCustomer(notice: { key: string; order: { buyerId?: string; customerEmail?: string }; subject: string; text: string }): Promise<void> {
+      let to = notice.order.customerEmail;
+      if (notice.order.buyerId) to = (await db.party.findUnique({ where: { id: notice.order.buyerId } }))?.email ?? to;
+      if (!to) {
+        log.warn('no email address for the case customer; notice not sent', { key: notice.key });
+        return;
+      }
+      await deliver(`${notice.key}:customer`, to, notice.subject, notice.text);
+    },
     /** Emails the ops team (or pages its leads) once per notice. */
     async notifyOps(notice: OpsNotice): Promise<void> {
       const to = notice.audience === 'ops' ? opsAddresses.ops : opsAddresses.opsLeads;

@@ -3,6 +3,7 @@ import type { CarrierTracking } from '../adapters/carrier';
 import type { Mailer } from '../adapters/mailer';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
+import { createCaseActivities } from './cases';
 import { createCoverageActivities } from './coverage';
 import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCoverageActivities(deps),
     ...createTrackingActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createCaseActivities(deps),
   };
 }
 

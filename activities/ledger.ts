@@ -16,6 +16,10 @@ export const ledgerAccount = {
   buyerFunding: (buyerId: string) => `buyer:${buyerId}:funding`,
   escrow: (orderId: string) => `escrow:order:${orderId}`,
   supplierPayable: (supplierId: string) => `supplier:${supplierId}:payable`,
+  /** The customer of a manual order (paid outside escrow). */
+  manualCustomer: (manualOrderId: string) => `customer:manual:${manualOrderId}`,
+  /** What TradeGuard pays out for after-service on manual orders. */
+  afterServiceBudget: 'platform:after-service',
 };
 
 export interface EscrowMovement {

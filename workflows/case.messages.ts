@@ -8,6 +8,7 @@ import type { StoredFileRef } from './monitoring.messages';
 import type { ActionInput, Actor } from './order.messages';
 
 export { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from './order.messages';
+export type { ActionInput, Actor } from './order.messages';
 export type { CaseCategory, CaseType } from './after-service.policy';
 
 export const CASE_WORKFLOW_TYPE = 'afterServiceCaseWorkflow';
@@ -160,6 +161,8 @@ export interface ResolveInput extends ActionInput {
 export interface RecallInput extends ActionInput {
   /** Ops' note on the attempt (e.g. the warehouse stopped the pick). */
   note: string;
+  /** CHANGE requests: whether the warehouse could still apply the change (a CANCEL asks the order). */
+  succeeded?: boolean;
 }
 
 export interface ConfirmInput extends ActionInput {

@@ -281,6 +281,13 @@ export interface RequestEvidenceInput extends ClaimActionInput {
   dueAt: string;
 }
 
+/** A refund an after-service case decided (asked by the case through its activity). */
+export interface AfterServiceRefundInput extends ActionInput {
+  caseId: string;
+  amount: number;
+  reason: string;
+}
+
 export interface FeedbackInput extends ActionInput {
   rating: number;
   comment: string;
@@ -316,6 +323,7 @@ export const respondToClaimUpdate = defineUpdate<OrderState, [SupplierResponseIn
 export const acceptCounterOfferUpdate = defineUpdate<OrderState, [ClaimActionInput]>('acceptCounterOffer');
 export const escalateClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('escalateClaim');
 export const withdrawClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('withdrawClaim');
+export const afterServiceRefundUpdate = defineUpdate<OrderState, [AfterServiceRefundInput]>('afterServiceRefund');
 export const decideClaimUpdate = defineUpdate<OrderState, [DecideClaimInput]>('decideClaim');
 export const addEvidenceUpdate = defineUpdate<OrderState, [AddEvidenceInput]>('addEvidence');
 export const requestEvidenceUpdate = defineUpdate<OrderState, [RequestEvidenceInput]>('requestEvidence');

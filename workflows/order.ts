@@ -65,6 +65,8 @@ import {
   linkMonitoringSignal,
   getOrderQuery,
   leaveFeedbackUpdate,
+  afterServiceRefundUpdate,
+  AfterServiceRefundInput,
   markDeliveredUpdate,
   openClaimUpdate,
   payUpdate,
@@ -1357,6 +1359,43 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
         if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
         if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+      },
+    },
+  );
+
+  // An after-service case's refund: from escrow while the funds are held, else recovered from the
+  // supplier's payable. The case's update id makes a retried request the same refund.
+  setHandler(
+    afterServiceRefundUpdate,
+    async ({ actor, caseId, amount, reason }: AfterServiceRefundInput) => {
+      const fromEscrow = Math.min(amount, state.amounts.held);
+      const fromSupplier = amount - fromEscrow;
+      state.amounts.held -= fromEscrow;
+      state.amounts.refunded = (state.amounts.refunded ?? 0) + amount;
+      const step = `case:${caseId}:refund:${state.revision + 1}`;
+      await change(state.status, {
+        type: 'AFTER_SERVICE_REFUND',
+        actor,
+        summary: `After-service case ${caseId}: ${money(amount)} refunded to the buyer (${reason})`,
+        data: { caseId, amount, fromEscrow, fromSupplier, reason },
+        notify: ['supplier'],
+        subject: `after-service refund of ${money(amount)}`,
+        text: `After-service case ${caseId} on order ${orderId} refunded ${money(amount)} to the buyer: ${reason}.${fromSupplier > 0 ? ` ${money(fromSupplier)} is recovered from your payable.` : ''}`,
+        before: async () => {
+          if (fromEscrow > 0) await acts.refundEscrowToBuyer(movement(`${step}:escrow`, buyerId, fromEscrow));
+          if (fromSupplier > 0) await acts.refundFromSupplierPayable({ ...movement(`${step}:supplier`, buyerId, fromSupplier), supplierId });
+        },
+      });
+      return state;
+    },
+    {
+      validator: ({ actor, amount }: AfterServiceRefundInput) => {
+        requireV2('refund through an after-service case');
+        requireActor(actor, [], input, 'refund through an after-service case');
+        const refundable = state.amounts.paid - (state.amounts.refunded ?? 0);
+        if (!Number.isSafeInteger(amount) || amount <= 0) refuse('the refund amount must be a positive whole number of minor units');
+        if (amount > refundable) refuse(`cannot refund ${money(amount)}: ${money(refundable)} of the ${money(state.amounts.paid)} paid is still refundable`);
+        if (openClaims().length > 0) refuse(`claim ${openClaims()[0].id} is open on the order: its decision refunds the buyer`);
       },
     },
   );

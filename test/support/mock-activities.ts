@@ -4,6 +4,7 @@ import type { OrderChange } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
 import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
+import type { CaseChange, CaseRefund, Outcome } from '../../activities/cases';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
@@ -22,7 +23,14 @@ export function createMockActivities() {
     trackingChecks: [] as string[],
     monitoringChanges: [] as MonitoringChange[],
     feeRefunds: [] as FeeRefund[],
+    caseChanges: [] as CaseChange[],
+    customerNotices: [] as { key: string; subject: string; text: string }[],
+    caseRefunds: [] as CaseRefund[],
+    orderCancels: [] as { key: string; caseId: string; reason: string }[],
+    resends: [] as { caseId: string; carrier: string; trackingNumber: string; shippingPaidBy: string }[],
   };
+  /** What the order answers when a case asks it to cancel or refund; tests change it. */
+  const orderAnswers: { cancel: Outcome; refund: Outcome } = { cancel: { ok: true }, refund: { ok: true } };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
   /** What the simulated carrier answers. */
@@ -76,6 +84,23 @@ export function createMockActivities() {
       calls.feeRefunds.push(r);
       return { refundId: `re-${r.idempotencyKey}` };
     },
+    async recordCaseChange(change) {
+      calls.caseChanges.push(change);
+    },
+    async notifyCaseCustomer({ key, subject, text }) {
+      calls.customerNotices.push({ key, subject, text });
+    },
+    async refundForCase(r) {
+      calls.caseRefunds.push(r);
+      return orderAnswers.refund;
+    },
+    async cancelOrderForCase({ key, caseId, reason }) {
+      calls.orderCancels.push({ key, caseId, reason });
+      return orderAnswers.cancel;
+    },
+    async recordResend({ caseId, carrier: name, trackingNumber, shippingPaidBy }) {
+      calls.resends.push({ caseId, carrier: name, trackingNumber, shippingPaidBy });
+    },
   };
-  return { activities, calls, coverage, carrier };
+  return { activities, calls, coverage, carrier, orderAnswers };
 }

@@ -1,0 +1,211 @@
+/**
+ * What an after-service case does outside its workflow: its read model and timeline, refunds and
+ * cancellations asked of the order workflow (keyed by update id, so a retry is the same request),
+ * ledger refunds for manual orders and closed orders, and the resend's parcel in the self-check list.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure as Failure } from '@temporalio/common';
+import type { Db } from '../infra/db';
+import type { CaseOrderRef } from '../workflows/case.messages';
+import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
+import { createLedgerActivities, ledgerAccount } from './ledger';
+import type { TimelineEntry } from './orders';
+
+/** The case's row in the read model, as the workflow sees it at one revision. */
+export interface CaseReadModel {
+  id: string;
+  orderId: string;
+  orderSource: 'order' | 'manual';
+  type: string;
+  category: string;
+  status: string;
+  buyerId?: string;
+  supplierId?: string;
+  proactive: boolean;
+  problem?: string;
+  resolution?: string;
+  currency: string;
+  refundedAmount: number;
+  late: boolean;
+  firstReplyDueAt: string;
+  firstRepliedAt?: string;
+  nextDeadlineAt?: string;
+  policyVersion: string;
+  revision: number;
+  openedAt: string;
+  closedAt?: string;
+  updatedAt: string;
+}
+
+export interface CaseChange {
+  case: CaseReadModel;
+  event: TimelineEntry;
+}
+
+export interface CaseRefund {
+  /** Derived from the case's workflow id and step: the same refund every retry. */
+  idempotencyKey: string;
+  caseId: string;
+  order: CaseOrderRef;
+  amount: number;
+  reason: string;
+  actor?: Actor;
+}
+
+export type Outcome = { ok: true } | { ok: false; reason: string };
+
+const date = (v?: string) => (v ? new Date(v) : null);
+
+/** A refusal from the order workflow (its message is for people), or undefined for anything else. */
+function refusalOf(err: unknown): string | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof Failure && [ACTION_REFUSED, ACTOR_NOT_ALLOWED].includes(err.cause.type ?? '')) {
+    return err.cause.message;
+  }
+  return undefined;
+}
+
+export function createCaseActivities({ db, temporal }: { db: Db; temporal: { client: Client; taskQueue: string } }) {
+  const ledger = createLedgerActivities({ db });
+
+  async function orderRunning(orderId: string): Promise<boolean> {
+    try {
+      const d = await temporal.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
+      return d.status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Manual orders are paid outside escrow: the after-service budget pays the customer back. */
+  function manualRefund(id: string, order: CaseOrderRef, amount: number) {
+    return ledger.postLedgerTransaction({
+      id,
+      orderId: order.orderId,
+      kind: 'after_service_refund',
+      currency: order.currency,
+      entries: [
+        { account: ledgerAccount.manualCustomer(order.orderId), amount },
+        { account: ledgerAccount.afterServiceBudget, amount: -amount },
+      ],
+    });
+  }
+
+  return {
+    /** Upserts the case row (a newer revision only) and appends the timeline entry (idempotent by (case, seq)). */
+    async recordCaseChange({ case: c, event }: CaseChange): Promise<void> {
+      await db.$transaction([
+        db.$executeRaw`
+          INSERT INTO "AfterServiceCase" ("id", "orderId", "orderSource", "type", "category", "status", "buyerId", "supplierId",
+            "proactive", "problem", "resolution", "currency", "refundedAmount", "late", "firstReplyDueAt", "firstRepliedAt",
+            "nextDeadlineAt", "policyVersion", "revision", "openedAt", "closedAt", "updatedAt")
+          VALUES (${c.id}, ${c.orderId}, ${c.orderSource}, ${c.type}, ${c.category}, ${c.status}, ${c.buyerId ?? null},
+            ${c.supplierId ?? null}, ${c.proactive}, ${c.problem ?? null}, ${c.resolution ?? null}, ${c.currency},
+            ${BigInt(c.refundedAmount)}, ${c.late}, ${new Date(c.firstReplyDueAt)}, ${date(c.firstRepliedAt)},
+            ${date(c.nextDeadlineAt)}, ${c.policyVersion}, ${c.revision}, ${new Date(c.openedAt)}, ${date(c.closedAt)},
+            ${new Date(c.updatedAt)})
+          ON CONFLICT ("id") DO UPDATE SET
+            "status" = EXCLUDED."status", "resolution" = EXCLUDED."resolution", "refundedAmount" = EXCLUDED."refundedAmount",
+            "late" = EXCLUDED."late", "firstRepliedAt" = EXCLUDED."firstRepliedAt", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt",
+            "revision" = EXCLUDED."revision", "closedAt" = EXCLUDED."closedAt", "updatedAt" = EXCLUDED."updatedAt"
+          WHERE "AfterServiceCase"."revision" < EXCLUDED."revision"`,
+        db.caseEvent.createMany({
+          data: [
+            {
+              caseId: c.id,
+              seq: event.seq,
+              type: event.type,
+              actorRole: event.actorRole,
+              actorId: event.actorId ?? null,
+              summary: event.summary,
+              data: event.data as object,
+              occurredAt: new Date(event.occurredAt),
+            },
+          ],
+          skipDuplicates: true,
+        }),
+      ]);
+    },
+
+    /**
+     * Refunds the customer. A running order refunds through its own workflow (escrow first, then the
+     * supplier's payable); a closed order's refund is recovered from the supplier's payable; a manual
+     * order's comes from the after-service budget. Each is posted once per idempotency key.
+     */
+    async refundForCase(r: CaseRefund): Promise<Outcome> {
+      const { order } = r;
+      if (order.source === 'manual') {
+        await manualRefund(r.idempotencyKey, order, r.amount);
+        return { ok: true };
+      }
+      if (await orderRunning(order.orderId)) {
+        try {
+          await temporal.client.workflow.getHandle(orderWorkflowId(order.orderId)).executeUpdate(afterServiceRefundUpdate, {
+            updateId: r.idempotencyKey,
+            args: [{ actor: r.actor?.role === 'ops' ? r.actor : { role: 'ops' }, caseId: r.caseId, amount: r.amount, reason: r.reason }],
+          });
+          return { ok: true };
+        } catch (err) {
+          const refusal = refusalOf(err);
+          if (refusal) return { ok: false, reason: refusal };
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // The order closed meanwhile: fall through to the supplier's payable.
+        }
+      }
+      if (!order.buyerId || !order.supplierId) {
+        throw ApplicationFailure.create({ type: 'InvalidCaseOrder', message: `order ${order.orderId} has no buyer or supplier to refund between`, nonRetryable: true });
+      }
+      await ledger.refundFromSupplierPayable({ id: r.idempotencyKey, orderId: order.orderId, partyId: order.buyerId, supplierId: order.supplierId, amount: r.amount, currency: order.currency });
+      return { ok: true };
+    },
+
+    /** Cancels the order for a change/cancel case (automatically inside the window, or ops' recall). */
+    async cancelOrderForCase(c: { key: string; caseId: string; order: CaseOrderRef; actor: Actor; reason: string }): Promise<Outcome> {
+      const { order } = c;
+      if (order.source === 'manual') {
+        const updated = await db.manualOrder.updateMany({ where: { id: order.orderId, status: 'PAID' }, data: { status: 'CANCELLED', updatedAt: new Date() } });
+        if (updated.count === 0) {
+          const row = await db.manualOrder.findUnique({ where: { id: order.orderId } });
+          if (row?.status !== 'CANCELLED') return { ok: false, reason: `the manual order is ${row ? row.status.toLowerCase() : 'missing'} and can no longer be recalled` };
+        }
+        await manualRefund(`${c.key}:refund`, order, order.paidAmount);
+        return { ok: true };
+      }
+      try {
+        await temporal.client.workflow.getHandle(orderWorkflowId(order.orderId)).executeUpdate(cancelOrderUpdate, {
+          updateId: c.key,
+          args: [{ actor: c.actor, reason: c.reason }],
+        });
+        return { ok: true };
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (refusal) return { ok: false, reason: refusal };
+        if (err instanceof WorkflowNotFoundError) return { ok: false, reason: `order ${order.orderId} is closed` };
+        throw err;
+      }
+    },
+
+    /** The resent parcel joins the shipments the weekly self-check follows. */
+    async recordResend(r: { caseId: string; order: CaseOrderRef; carrier: string; trackingNumber: string; shippedAt: string; shippingPaidBy: 'buyer' | 'supplier' }): Promise<void> {
+      const id = `resend:${r.caseId}`;
+      await db.shipment.createMany({
+        data: [
+          {
+            id,
+            source: r.order.source,
+            orderId: r.order.orderId,
+            buyerId: r.order.buyerId ?? null,
+            supplierId: r.order.supplierId ?? null,
+            carrier: r.carrier,
+            trackingNumber: r.trackingNumber,
+            shippedAt: new Date(r.shippedAt),
+            inFlight: true,
+            updatedAt: new Date(r.shippedAt),
+          },
+        ],
+        skipDuplicates: true,
+      });
+    },
+  };
+}
