@@ -97,19 +97,28 @@ export function createTracing(opts: TracingOptions): Tracing {
     resource,
     spanProcessor,
     clientInterceptors: () => [new OpenTelemetryWorkflowClientInterceptor({ tracer })],
-    workerOptions: () => ({
-      interceptors: {
-        workflowModules: [WORKFLOW_TRACING_MODULE],
-        activity: [
-          (ctx) => ({
-            inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
-            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-          }),
-        ],
-      },
-      sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
-    }),
+    workerOptions: () => workerTracingOptions({ tracer, spanProcessor, resource }),
     shutdown: () => provider.shutdown(),
+  };
+}
+
+/**
+ * The worker's share of tracing: the workflow interceptor module (bundled with the workflows),
+ * the sink that exports the workflow's spans, and the activity interceptors. Also what a replay
+ * worker needs to replay histories with tracing on.
+ */
+export function workerTracingOptions(t: { tracer: otel.Tracer; spanProcessor: SpanProcessor; resource: Resource }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      workflowModules: [WORKFLOW_TRACING_MODULE],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: t.tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(t.spanProcessor, t.resource) },
   };
 }
 
