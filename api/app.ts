@@ -70,6 +70,8 @@ import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
 import { supplierGrantedAmount } from '../activities/coverage';
 import { HealthReport } from './health';
+import { ApiMetrics, requestContext } from './observability';
+import { createLogger, type Logger, silentLogger } from '../infra/logger';
 
 export interface ApiDeps {
   client: Client;
@@ -79,7 +81,15 @@ export interface ApiDeps {
   storage: FileStorage;
   /** Card payments for paid services; the embedded sandbox when not given. */
   payments?: PaymentGateway;
+  /** Structured logs: one line per request, internal errors with their stack. Silent when not given. */
+  logger?: Logger;
+  /**
+   * Plain-line sink kept for callers that predate `logger`: receives internal errors only, as
+   * JSON lines. Ignored when `logger` is given.
+   */
   log?: (line: string) => void;
+  /** Prometheus metrics, served on GET /metrics; without them /metrics answers 404. */
+  metrics?: ApiMetrics;
 }
 
 declare module 'express-serve-static-core' {
@@ -95,10 +105,17 @@ function temporalCall<T>(client: Client, orderId: string, call: () => Promise<T>
 
 export function createApp(deps: ApiDeps): express.Express {
   const { client, db, taskQueue } = deps;
-  const log = deps.log ?? (() => undefined);
+  const logger = apiLogger(deps);
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestContext(logger, deps.metrics));
   app.use(express.json({ limit: '256kb' }));
+
+  // Scraped without an API key, like /health; a 404 says how to turn it on.
+  const metrics = deps.metrics;
+  app.get('/metrics', metrics ? metrics.handler() : () => {
+    throw notFound('metrics are disabled: set METRICS_ENABLED=true');
+  });
 
   app.get('/health', asyncRoute(async (_req, res) => {
     const report = await deps.health();
@@ -420,8 +437,15 @@ export function createApp(deps: ApiDeps): express.Express {
 
   registerMonitoringRoutes(app, deps);
   app.use(notFoundRoute);
-  app.use(errorHandler(log));
+  app.use(errorHandler(logger));
   return app;
+}
+
+function apiLogger(deps: ApiDeps): Logger {
+  if (deps.logger) return deps.logger;
+  const log = deps.log;
+  if (log) return createLogger({ level: 'error', destination: { write: (line: string) => log(line.trimEnd()) } });
+  return silentLogger();
 }
 
 export { ApiError };

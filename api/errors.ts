@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { type Logger, silentLogger } from '../infra/logger';
+import { requestIdOf } from './observability';
 
 /** Every error the API returns has this one shape. */
 export interface ErrorBody {
@@ -8,6 +10,8 @@ export interface ErrorBody {
     code: string;
     message: string;
     fields?: { field: string; reason: string }[];
+    /** The request's id (also the X-Request-Id response header): quote it to find the request's log lines. */
+    requestId: string;
   };
 }
 
@@ -53,8 +57,13 @@ export const notFoundRoute: RequestHandler = (req) => {
   throw notFound(`no route ${req.method} ${req.path}`);
 };
 
-export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+/**
+ * The last middleware: maps any error to the one error shape. An unexpected error is logged with
+ * its stack on the request's logger (so the line carries the request id) and answered with a 500.
+ */
+export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const requestId = requestIdOf(req, res);
     let e: ApiError;
     if (err instanceof ApiError) e = err;
     else if (err instanceof ZodError) e = fromZod(err);
@@ -63,10 +72,13 @@ export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       e = new ApiError(err.status, 'bad_request', String(err.message));
     } else {
-      log(`internal error: ${err?.stack ?? err}`);
+      (req.log ?? logger.child({ requestId })).error({ err }, 'internal error');
       e = new ApiError(500, 'internal', 'internal error; the request may be retried');
     }
-    const body: ErrorBody = { error: { status: e.status, code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}) } };
+    res.locals.errorCode = e.code;
+    const body: ErrorBody = {
+      error: { status: e.status, code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}), requestId },
+    };
     res.status(e.status).json(body);
   };
 }

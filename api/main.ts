@@ -6,28 +6,47 @@ import http from 'node:http';
 import { Client } from '@temporalio/client';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
+import { createLogger } from '../infra/logger';
+import { tracingFromEnv } from '../infra/tracing';
 import { connectClient, temporalSettingsFromEnv } from '../infra/temporal-connection';
 import { LocalFileStorage } from '../adapters/storage';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
+import { ApiMetrics } from './observability';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.temporalAddress || !config.databaseUrl) {
     throw new Error('set TEMPORAL_ADDRESS and DATABASE_URL (or use npm start for the embedded stack)');
   }
+  const logger = createLogger({ level: config.logLevel, base: { service: 'tradeguard-api' } });
+  const tracing = tracingFromEnv(process.env, 'tradeguard-api');
   const settings = temporalSettingsFromEnv(process.env, config.temporalAddress);
   const db = createDb(config.databaseUrl);
   const connection = await connectClient(settings);
-  const client = new Client({ connection, namespace: settings.namespace });
+  const client = new Client({ connection, namespace: settings.namespace, interceptors: { workflow: tracing?.clientInterceptors() ?? [] } });
   const health = createHealthCheck({ client, db, address: settings.address, namespace: settings.namespace, taskQueue: config.taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments: paymentGatewayFromEnv(), log: console.error }));
-  server.listen(config.apiPort, config.apiHost, () => console.log(`TradeGuard API on http://${config.apiHost}:${config.apiPort}`));
+  const app = createApp({
+    client,
+    db,
+    taskQueue: config.taskQueue,
+    health,
+    storage: new LocalFileStorage(config.storageDir),
+    payments: paymentGatewayFromEnv(),
+    logger,
+    metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
+  });
+  const server = http.createServer(app);
+  server.listen(config.apiPort, config.apiHost, () => logger.info({ url: `http://${config.apiHost}:${config.apiPort}`, metrics: config.metricsEnabled, tracing: Boolean(tracing) }, 'TradeGuard API listening'));
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    void connection.close().then(() => db.$disconnect()).then(() => process.exit(0));
+    void connection
+      .close()
+      .then(() => db.$disconnect())
+      .then(() => tracing?.shutdown())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { LogLevelName, logLevelFromEnv } from './logger';
 import { dataDir } from './paths';
 
 /** Settings of the main job, from the environment, with embedded defaults for a fresh machine. */
@@ -22,6 +23,12 @@ export interface TradeGuardConfig {
   opsLeadsEmail: string;
   /** Folder of uploaded files (claim evidence). */
   storageDir: string;
+  /** LOG_LEVEL: level of the JSON logs (default info). */
+  logLevel: LogLevelName;
+  /** METRICS_ENABLED: serve the API's Prometheus metrics on GET /metrics. */
+  metricsEnabled: boolean;
+  /** TEMPORAL_METRICS_ADDRESS: `host:port` of the worker's Prometheus endpoint (Temporal SDK metrics). */
+  temporalMetricsAddress?: string;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -30,6 +37,21 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name}=${raw} is not a TCP port`);
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`${name}=${env[name]} is not true or false`);
+}
+
+function hostPort(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const m = raw.match(/^(.+):(\d+)$/);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${name}=${raw} is not host:port (e.g. 127.0.0.1:9464)`);
+  return raw;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): TradeGuardConfig {
@@ -50,5 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TradeGuardConf
     opsEmail: env.OPS_EMAIL || 'ops@tradeguard.local',
     opsLeadsEmail: env.OPS_LEADS_EMAIL || 'ops-leads@tradeguard.local',
     storageDir: env.STORAGE_DIR || path.join(dir, 'files'),
+    logLevel: logLevelFromEnv(env, 'info'),
+    metricsEnabled: flag(env, 'METRICS_ENABLED'),
+    temporalMetricsAddress: hostPort(env, 'TEMPORAL_METRICS_ADDRESS'),
   };
 }

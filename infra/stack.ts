@@ -9,16 +9,20 @@ import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { createHealthCheck } from '../api/health';
+import { ApiMetrics } from '../api/observability';
 import { createApiKey } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { TradeGuardConfig } from './config';
 import { Db, createDb } from './db';
+import { type Logger, lineLogger } from './logger';
 import { startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrate';
 import { ensureTemporalCli } from './temporal-binaries';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from './temporal-connection';
 import { portOpen, startTemporalDevServer } from './temporal-dev-server';
+import { installTemporalRuntime } from './temporal-runtime';
+import { tracingFromEnv } from './tracing';
 
 type Log = (line: string) => void;
 
@@ -65,8 +69,12 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-/** The whole main job: database, Temporal, worker and API, each embedded unless configured. */
-export async function startStack(config: TradeGuardConfig, log: Log): Promise<RunningStack> {
+/**
+ * The whole main job: database, Temporal, worker and API, each embedded unless configured.
+ * It installs the process's Temporal Runtime (logger, worker metrics), so it runs once per process.
+ */
+export async function startStack(config: TradeGuardConfig, logger: Logger): Promise<RunningStack> {
+  const log: Log = lineLogger(logger);
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) {
@@ -74,6 +82,9 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     }
   };
   try {
+    installTemporalRuntime({ logger, metricsAddress: config.temporalMetricsAddress });
+    const tracing = tracingFromEnv(process.env, 'tradeguard');
+    if (tracing) stoppers.push(() => tracing.shutdown());
     fs.mkdirSync(config.dataDir, { recursive: true });
     const database = await openDatabase(config, log);
     stoppers.push(database.stop);
@@ -108,7 +119,11 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     const payments = paymentGatewayFromEnv();
     const clientConnection = await connectClient(settings);
     stoppers.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: settings.namespace });
+    const client = new Client({
+      connection: clientConnection,
+      namespace: settings.namespace,
+      interceptors: { workflow: tracing?.clientInterceptors() ?? [] },
+    });
     const workerConnection = await connectWorker(settings);
     stoppers.push(() => workerConnection.close());
     const worker = await createTradeGuardWorker({
@@ -123,6 +138,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
         payments,
         temporal: { client, taskQueue: config.taskQueue },
       }),
+      tracing,
     });
     const workerRun = worker.run();
     workerRun.catch((err: Error) => log(`worker stopped: ${err.message}`));
@@ -132,7 +148,16 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     });
 
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
-    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, log });
+    const app = createApp({
+      client,
+      db,
+      taskQueue: config.taskQueue,
+      health,
+      storage: new LocalFileStorage(config.storageDir),
+      payments,
+      logger,
+      metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
+    });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -145,6 +170,9 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
           server.closeAllConnections();
         }),
     );
+    if (config.metricsEnabled) log(`API metrics for Prometheus on http://${config.apiHost}:${config.apiPort}/metrics`);
+    if (config.temporalMetricsAddress) log(`worker metrics for Prometheus on http://${config.temporalMetricsAddress}/metrics`);
+    if (tracing) log(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
     return {
       apiUrl: `http://${config.apiHost}:${config.apiPort}`,
       temporalAddress: address,

@@ -1,12 +1,13 @@
 /** `npm start`: the main job on embedded defaults (see README). Ctrl-C stops everything it started. */
 import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
 import { startStack } from '../infra/stack';
-
-const log = (line: string) => console.log(`[tradeguard] ${line}`);
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const stack = await startStack(config, log);
+  // JSON log lines (LOG_LEVEL, default info); the banner below is for the person at the terminal.
+  const logger = createLogger({ level: config.logLevel });
+  const stack = await startStack(config, logger);
   console.log('');
   console.log(`  API          ${stack.apiUrl}   (health: ${stack.apiUrl}/health)`);
   console.log(`  Temporal     ${stack.temporalAddress}`);
@@ -22,15 +23,15 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping`);
+    logger.info({ signal }, 'stopping');
     stack
       .stop()
       .then(() => {
-        log('stopped');
+        logger.info('stopped');
         process.exit(0);
       })
       .catch((err: Error) => {
-        console.error(err);
+        logger.error({ err }, 'failed to stop cleanly');
         process.exit(1);
       });
   };

@@ -9,6 +9,9 @@ import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
 import { Client } from '@temporalio/client';
+import { createLogger, lineLogger } from '../infra/logger';
+import { installTemporalRuntime } from '../infra/temporal-runtime';
+import { tracingFromEnv } from '../infra/tracing';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from '../infra/temporal-connection';
 import { createTradeGuardWorker } from './worker';
 
@@ -17,13 +20,16 @@ async function main(): Promise<void> {
   if (!config.temporalAddress || !config.databaseUrl) {
     throw new Error('set TEMPORAL_ADDRESS and DATABASE_URL (or use npm start for the embedded stack)');
   }
+  const logger = createLogger({ level: config.logLevel, base: { service: 'tradeguard-worker' } });
+  installTemporalRuntime({ logger, metricsAddress: config.temporalMetricsAddress });
+  const tracing = tracingFromEnv(process.env, 'tradeguard-worker');
   const settings = temporalSettingsFromEnv(process.env, config.temporalAddress);
   const db = createDb(config.databaseUrl);
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: console.log });
-  await ensureSearchAttributes(settings, console.log);
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: lineLogger(logger) });
+  await ensureSearchAttributes(settings, lineLogger(logger));
   const connection = await connectWorker(settings);
   const clientConnection = await connectClient(settings);
-  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
+  const client = new Client({ connection: clientConnection, namespace: settings.namespace, interceptors: { workflow: tracing?.clientInterceptors() ?? [] } });
   const worker = await createTradeGuardWorker({
     connection,
     namespace: settings.namespace,
@@ -36,13 +42,16 @@ async function main(): Promise<void> {
       payments: paymentGatewayFromEnv(),
       temporal: { client, taskQueue: config.taskQueue },
     }),
+    tracing,
   });
+  if (config.temporalMetricsAddress) logger.info({ address: config.temporalMetricsAddress }, 'worker metrics for Prometheus on /metrics');
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.
   await worker.run();
   await connection.close();
   await clientConnection.close();
   await db.$disconnect();
   mailer.close();
+  await tracing?.shutdown();
 }
 
 main().catch((err: Error) => {

@@ -103,7 +103,7 @@ it('starts on embedded defaults, runs the demo, stops cleanly, and finds the ord
   const started = await processesUsing(dataDir);
   expect(started.length).toBeGreaterThanOrEqual(2);
   expect(await stopWithCtrlC(first.child)).toBe(0);
-  expect(first.output()).toContain('[tradeguard] stopped');
+  expect(first.output()).toContain('"msg":"stopped"');
   expect(started.filter(alive)).toEqual([]);
   expect(await processesUsing(dataDir)).toEqual([]);
 
@@ -117,6 +117,6 @@ it('starts on embedded defaults, runs the demo, stops cleanly, and finds the ord
     expect(((await timeline.json()) as { events: unknown[] }).events).toHaveLength(9);
   } finally {
     expect(await stopWithCtrlC(second.child)).toBe(0);
-    expect(second.output()).toContain('[tradeguard] stopped');
+    expect(second.output()).toContain('"msg":"stopped"');
   }
 });

@@ -14,6 +14,7 @@ import { createApp } from '../../api/app';
 import { createHealthCheck } from '../../api/health';
 import { createApiKey } from '../../api/keys';
 import { Db, createDb } from '../../infra/db';
+import { createLogger, logLevelFromEnv } from '../../infra/logger';
 import { createTradeGuardWorker } from '../../worker/worker';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from './env';
 import { startSmtpServer } from './smtp';
@@ -48,7 +49,7 @@ export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
   });
   const workerRun = worker.run();
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, log: (l) => console.error(l) }));
+  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
