@@ -11,6 +11,7 @@ import { LocalFileStorage } from '../adapters/storage';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
+import { requestLimitsFromEnv } from './limits';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace });
   const health = createHealthCheck({ client, db, address: settings.address, namespace: settings.namespace, taskQueue: config.taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments: paymentGatewayFromEnv(), log: console.error }));
+  const server = http.createServer(createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments: paymentGatewayFromEnv(), limits: requestLimitsFromEnv(), log: console.error }));
   server.listen(config.apiPort, config.apiHost, () => console.log(`TradeGuard API on http://${config.apiHost}:${config.apiPort}`));
   const stop = () => {
     server.close();

@@ -8,6 +8,7 @@ import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
+import { requestLimitsFromEnv } from '../api/limits';
 import { createHealthCheck } from '../api/health';
 import { createApiKey } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
@@ -131,7 +132,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     stoppers.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: settings.namespace });
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
-    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, log });
+    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, limits: requestLimitsFromEnv(), log });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
