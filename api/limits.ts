@@ -63,7 +63,9 @@ export class TokenBuckets {
       return { allowed: true, remaining: Math.floor(bucket.tokens) };
     }
     this.store(key, bucket, now);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
+    const untilNextToken = (1 - bucket.tokens) / this.perMs / 1000;
+    // The epsilon keeps a float like 6.000000001 s from being announced as 7.
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(untilNextToken - 1e-6)) };
   }
 
   private refilled(bucket: { tokens: number; at: number } | undefined, now: number) {
