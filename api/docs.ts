@@ -24,7 +24,7 @@ function typeOf(schema: JsonSchema): string {
 function constraints(schema: JsonSchema): string {
   const out: string[] = [];
   const add = (key: string, label: string) => {
-    if (schema[key] !== undefined) out.push(`${label} ${esc(schema[key])}`);
+    if (schema[key] !== undefined) out.push(`${esc(label)} ${esc(schema[key])}`);
   };
   add('minLength', 'length ≥');
   add('maxLength', 'length ≤');

@@ -48,13 +48,16 @@ export async function startTestStack(options: { app?: Pick<ApiDeps, 'limits' | '
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, ...options.app, log: (l) => console.error(l) }));
+  const app = createApp({ client, db, taskQueue, health, storage, payments, ...options.app, log: (l) => console.error(l) });
+  const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
 
   return {
     apiUrl,
+    /** The Express app itself, for tests that inspect its routes. */
+    app,
     db,
     client,
     mail: smtp.messages,
