@@ -29,42 +29,39 @@ import {
   withdrawClaimUpdate,
 } from '../workflows/order.messages';
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
-import {
-  ApiError,
-  badRequest,
-  conflict,
-  errorHandler,
-  forbidden,
-  notFound,
-  notFoundRoute,
-  unauthenticated,
-  unavailable,
-} from './errors';
-import { actorOf, allow, assertOwnsOrder, asyncRoute, isUnavailable, parse, principal, temporalCallFor } from './http';
-import { KeyProblem, Principal, Role, createApiKey, findPrincipal } from './keys';
+import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
+import { renderDocsPage } from './docs';
+import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
+import { KeyProblem, Principal, Role, createApiKey } from './keys';
+import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { buildOpenApiDocument, OpenApiDocument } from './openapi';
+import { RouteRegistry } from './routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
   cancelSchema,
-  claimIdSchema,
+  claimParamsSchema,
   createApiKeySchema,
   createOrderSchema,
   createPartySchema,
   decideClaimSchema,
   emptyActionSchema,
-  evidenceNameSchema,
+  evidenceFileParamsSchema,
+  evidenceUploadQuerySchema,
   extendReceivingSchema,
   extendShippingSchema,
   feedbackSchema,
-  idSchema,
   listOrdersSchema,
   openClaimSchema,
+  orderParamsSchema,
+  partyParamsSchema,
   paymentSchema,
   requestEvidenceSchema,
   respondToClaimSchema,
   shipSchema,
   supplierAssuranceSchema,
+  supplierParamsSchema,
 } from './schemas';
 import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
@@ -81,6 +78,10 @@ export interface ApiDeps {
   storage: FileStorage;
   /** Card payments for paid services; the embedded sandbox when not given. */
   payments?: PaymentGateway;
+  /** Rate and body-size limits; DEFAULT_REQUEST_LIMITS when not given (requestLimitsFromEnv reads them from the environment). */
+  limits?: RequestLimits;
+  /** The rate limiter's clock; wall-clock time when not given. */
+  now?: () => number;
   /** Structured logs: one line per request, internal errors with their stack. Silent when not given. */
   logger?: Logger;
   /**
@@ -109,52 +110,72 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(logger, deps.metrics));
-  app.use(express.json({ limit: '256kb' }));
+
+  // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
+  const routes = new RouteRegistry(app, { db, limits: deps.limits ?? DEFAULT_REQUEST_LIMITS, now: deps.now });
+  const ownOrders = 'buyers and suppliers: their own orders only';
+
+  routes.add({
+    method: 'get', path: '/health', tag: 'service', summary: 'Report the health of Temporal, the database and the worker', roles: 'public',
+    responses: { 200: 'everything is up: { status, temporal, database, worker }', 503: 'a component is down: the same report, naming it' },
+  }, async (_req, res) => {
+    const report = await deps.health();
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
 
   // Scraped without an API key, like /health; a 404 says how to turn it on.
   const metrics = deps.metrics;
-  app.get('/metrics', metrics ? metrics.handler() : () => {
-    throw notFound('metrics are disabled: set METRICS_ENABLED=true');
+  routes.add({
+    method: 'get', path: '/metrics', tag: 'service', summary: 'Serve Prometheus metrics of the API (when METRICS_ENABLED is set)', roles: 'public',
+    responses: { 200: { description: 'metrics in the Prometheus text format', contentType: 'text/plain' } },
+    errors: { 404: 'metrics are disabled: set METRICS_ENABLED=true' },
+  }, async (_req, res) => {
+    if (!metrics) throw notFound('metrics are disabled: set METRICS_ENABLED=true');
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/health', asyncRoute(async (_req, res) => {
-    const report = await deps.health();
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
-  }));
-
-  // Everything below needs an API key: "Authorization: Bearer tg_…" or "X-API-Key: tg_…".
-  app.use((req, _res, next) => {
-    authenticate(req).then(() => next(), next);
+  let document: OpenApiDocument | undefined;
+  let docsPage: string | undefined;
+  // Built on first request, when every route module has added its routes.
+  const openApi = () => (document ??= buildOpenApiDocument(routes.operations(), routes.limits));
+  routes.add({
+    method: 'get', path: '/openapi.json', tag: 'service', summary: 'Read the OpenAPI 3.1 document of this API', roles: 'public',
+    responses: { 200: 'the OpenAPI document, generated from the schemas that validate each request' },
+  }, async (_req, res) => {
+    res.json(openApi());
   });
-  async function authenticate(req: Request): Promise<void> {
-    const header = req.get('authorization');
-    const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
-    if (!key) throw unauthenticated('missing API key: send "Authorization: Bearer <key>"');
-    const found = await findPrincipal(db, key);
-    if (!found) throw unauthenticated('unknown or revoked API key');
-    req.principal = found;
-  }
+  routes.add({
+    method: 'get', path: '/docs', tag: 'service', summary: 'Read the API documentation as a web page', roles: 'public',
+    responses: { 200: { description: 'the OpenAPI document as one self-contained HTML page', contentType: 'text/html' } },
+  }, async (_req, res) => {
+    res.type('html').send((docsPage ??= renderDocsPage(openApi())));
+  });
 
-  app.post('/parties', asyncRoute(async (req, res) => {
-    allow(req, ['ops'], 'register parties');
-    const body = parse(createPartySchema, req.body);
+  routes.add({
+    method: 'post', path: '/parties', tag: 'parties', summary: 'Register a buyer or supplier', roles: ['ops'],
+    body: createPartySchema, responses: { 201: 'the party: { party }' }, errors: { 409: 'conflict: a party with this id exists' },
+  }, async (_req, res, { body }) => {
     const created = await db.party.createMany({ data: [body], skipDuplicates: true });
     if (created.count === 0) throw conflict(`party ${body.id} already exists`);
     res.status(201).json({ party: body });
-  }));
+  });
 
-  app.get('/parties/:partyId', asyncRoute(async (req, res) => {
-    const p = allow(req, ['ops', 'support', 'buyer', 'supplier'], 'read parties');
-    const partyId = parse(idSchema, req.params.partyId, 'partyId');
+  routes.add({
+    method: 'get', path: '/parties/:partyId', tag: 'parties', summary: 'Read a party', roles: ['ops', 'support', 'buyer', 'supplier'],
+    ownership: 'buyers and suppliers: their own record only', params: partyParamsSchema, responses: { 200: 'the party: { party }' },
+  }, async (req, res, { params: { partyId } }) => {
+    const p = principal(req);
     if ((p.role === 'buyer' || p.role === 'supplier') && p.partyId !== partyId) throw forbidden('a party may read only its own record');
     const party = await db.party.findUnique({ where: { id: partyId } });
     if (!party) throw notFound(`no party ${partyId}`);
     res.json({ party: { id: party.id, kind: party.kind, name: party.name, email: party.email } });
-  }));
+  });
 
-  app.post('/api-keys', asyncRoute(async (req, res) => {
-    allow(req, ['ops'], 'create API keys');
-    const body = parse(createApiKeySchema, req.body);
+  routes.add({
+    method: 'post', path: '/api-keys', tag: 'parties', summary: 'Create an API key', roles: ['ops'],
+    description: 'The key is shown once in the answer; only its hash is stored. Buyer and supplier keys are bound to their party.',
+    body: createApiKeySchema, responses: { 201: 'the key, shown once: { apiKey: { id, key, role, partyId?, name } }' },
+  }, async (_req, res, { body }) => {
     try {
       const key = await createApiKey(db, body);
       res.status(201).json({ apiKey: key });
@@ -162,11 +183,16 @@ export function createApp(deps: ApiDeps): express.Express {
       if (err instanceof KeyProblem) throw badRequest([{ field: err.field, reason: err.message }]);
       throw err;
     }
-  }));
+  });
 
-  app.post('/orders', asyncRoute(async (req, res) => {
-    const p = allow(req, ['ops', 'supplier'], 'draft purchase orders');
-    const body = parse(createOrderSchema, req.body);
+  routes.add({
+    method: 'post', path: '/orders', tag: 'orders', summary: 'Draft a purchase order', roles: ['ops', 'supplier'],
+    description: 'Starts the order workflow. A supplier drafts in its own name; ops names the supplier.',
+    ownership: 'a supplier drafts only in its own name', body: createOrderSchema,
+    responses: { 201: { description: 'the order is drafted: { orderId, workflowId, status, policyVersion }', headers: { Location: 'the new order' } } },
+    errors: { 409: 'conflict: an order with this id exists', 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { body }) => {
+    const p = principal(req);
     let supplierId = body.supplierId;
     if (p.role === 'supplier') {
       if (supplierId && supplierId !== p.partyId) throw forbidden('a supplier drafts orders only in its own name');
@@ -201,22 +227,26 @@ export function createApp(deps: ApiDeps): express.Express {
       throw err;
     }
     res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion });
-  }));
+  });
 
-  app.get('/orders/:orderId', asyncRoute(async (req, res) => {
-    const p = principal(req);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+  const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
+  routes.add({
+    method: 'get', path: '/orders/:orderId', tag: 'orders', summary: "Read an order's live state", roles: allRoles, ownership: ownOrders,
+    params: orderParamsSchema, responses: { 200: 'the live state from the workflow: { order } with status, amounts, shipment, claims, next step' },
+    errors: { 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(p, order);
+    assertOwnsOrder(principal(req), order);
     res.json({ order });
-  }));
+  });
 
-  app.get('/orders/:orderId/timeline', asyncRoute(async (req, res) => {
-    const p = principal(req);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+  routes.add({
+    method: 'get', path: '/orders/:orderId/timeline', tag: 'orders', summary: "Read an order's timeline", roles: allRoles, ownership: ownOrders,
+    params: orderParamsSchema, responses: { 200: 'every change, who made it and when: { orderId, events }' },
+  }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(p, row);
+    assertOwnsOrder(principal(req), row);
     const events = await db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
     res.json({
       orderId,
@@ -229,14 +259,15 @@ export function createApp(deps: ApiDeps): express.Express {
         data: e.data,
       })),
     });
-  }));
+  });
 
-  app.get('/orders/:orderId/ledger', asyncRoute(async (req, res) => {
-    const p = principal(req);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+  routes.add({
+    method: 'get', path: '/orders/:orderId/ledger', tag: 'orders', summary: "Read an order's escrow ledger", roles: allRoles, ownership: ownOrders,
+    params: orderParamsSchema, responses: { 200: 'the ledger transactions and their entries: { orderId, transactions }' },
+  }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(p, row);
+    assertOwnsOrder(principal(req), row);
     const transactions = await db.ledgerTransaction.findMany({
       where: { orderId },
       include: { entries: { orderBy: { id: 'asc' } } },
@@ -252,105 +283,110 @@ export function createApp(deps: ApiDeps): express.Express {
         entries: t.entries.map((e) => ({ account: e.account, amount: Number(e.amount) })),
       })),
     });
-  }));
+  });
 
   // Order actions: each is an Update whose validator answers whether the order allows it now.
   // The API checks shapes and roles; whether the order allows the action is the workflow's answer.
   interface ActionRoute {
     path: string;
+    summary: string;
     update: typeof payUpdate;
-    schema: z.ZodType;
+    schema: z.ZodType<Record<string, unknown>>;
     roles: Role[];
   }
-  const action = (path: string, update: unknown, schema: z.ZodType, roles: Role[] = ['ops', 'buyer', 'supplier']): ActionRoute => ({
+  const action = (path: string, summary: string, update: unknown, schema: z.ZodType, roles: Role[]): ActionRoute => ({
     path,
+    summary,
     update: update as typeof payUpdate,
-    schema,
+    schema: schema as z.ZodType<Record<string, unknown>>,
     roles,
   });
+  // Roles are the parties the workflow lets act (it also checks that the party is the order's own), plus ops.
   const actions: ActionRoute[] = [
-    action('confirm-by-buyer', confirmByBuyerUpdate, emptyActionSchema),
-    action('confirm-by-supplier', confirmBySupplierUpdate, emptyActionSchema),
-    action('pay', payUpdate, paymentSchema),
-    action('ship', shipUpdate, shipSchema),
-    action('mark-delivered', markDeliveredUpdate, emptyActionSchema),
-    action('confirm-receipt', confirmReceiptUpdate, emptyActionSchema),
-    action('cancel', cancelOrderUpdate, cancelSchema),
-    action('extend-shipping', extendShippingUpdate, extendShippingSchema),
-    action('extend-receiving', extendReceivingUpdate, extendReceivingSchema),
-    action('feedback', leaveFeedbackUpdate, feedbackSchema),
-    action('claims', openClaimUpdate, openClaimSchema),
-    action('claims/:claimId/respond', respondToClaimUpdate, respondToClaimSchema),
-    action('claims/:claimId/accept-counter', acceptCounterOfferUpdate, emptyActionSchema),
-    action('claims/:claimId/escalate', escalateClaimUpdate, emptyActionSchema),
-    action('claims/:claimId/withdraw', withdrawClaimUpdate, emptyActionSchema),
-    action('claims/:claimId/decide', decideClaimUpdate, decideClaimSchema, ['ops']),
-    action('claims/:claimId/evidence-requests', requestEvidenceUpdate, requestEvidenceSchema, ['ops']),
+    action('confirm-by-buyer', 'Confirm the purchase order as its buyer', confirmByBuyerUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('confirm-by-supplier', 'Confirm the purchase order as its supplier, accepting every term', confirmBySupplierUpdate, emptyActionSchema, ['ops', 'supplier']),
+    action('pay', 'Pay the deposit or the balance into escrow', payUpdate, paymentSchema, ['ops', 'buyer']),
+    action('ship', 'Ship the order with its tracking number', shipUpdate, shipSchema, ['ops', 'supplier']),
+    action('mark-delivered', 'Record the delivery', markDeliveredUpdate, emptyActionSchema, ['ops']),
+    action('confirm-receipt', 'Confirm receipt, releasing the funds to the supplier', confirmReceiptUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('cancel', 'Cancel the order', cancelOrderUpdate, cancelSchema, ['ops', 'buyer', 'supplier']),
+    action('extend-shipping', 'Grant the supplier a later shipping date', extendShippingUpdate, extendShippingSchema, ['ops', 'buyer']),
+    action('extend-receiving', 'Extend the receiving window', extendReceivingUpdate, extendReceivingSchema, ['buyer', 'supplier']),
+    action('feedback', 'Leave feedback on the completed order', leaveFeedbackUpdate, feedbackSchema, ['buyer', 'supplier']),
+    action('claims', 'Open a claim', openClaimUpdate, openClaimSchema, ['ops', 'buyer']),
+    action('claims/:claimId/respond', 'Answer a claim: accept, counter-offer or reject', respondToClaimUpdate, respondToClaimSchema, ['ops', 'supplier']),
+    action('claims/:claimId/accept-counter', "Accept the supplier's counter-offer", acceptCounterOfferUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('claims/:claimId/escalate', 'Escalate a claim to the platform', escalateClaimUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('claims/:claimId/withdraw', 'Withdraw a claim', withdrawClaimUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('claims/:claimId/decide', 'Decide an escalated claim', decideClaimUpdate, decideClaimSchema, ['ops']),
+    action('claims/:claimId/evidence-requests', 'Request evidence from a party by a due date', requestEvidenceUpdate, requestEvidenceSchema, ['ops']),
   ];
 
-  async function runAction(req: Request, route: ActionRoute, body: Record<string, unknown>): Promise<OrderState> {
-    const p = allow(req, route.roles, `act on orders (${route.path.replace(':claimId/', '')})`);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
-    const claimId = req.params.claimId === undefined ? {} : { claimId: parse(claimIdSchema, req.params.claimId, 'claimId') };
+  async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    return temporalCall(client, orderId, () =>
-      handle.executeUpdate(route.update, { args: [{ ...body, ...claimId, actor: actorOf(p) } as never] }),
-    );
+    return temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
   }
 
+  const actionErrors = {
+    409: "action_refused: the order does not allow this now; the message says why (the workflow's answer)",
+    503: 'unavailable: the workflow service did not answer; the action may still complete',
+  };
   for (const route of actions) {
-    app.post(`/orders/:orderId/${route.path}`, asyncRoute(async (req, res) => {
-      const body = parse(route.schema as z.ZodType<Record<string, unknown>>, req.body);
-      const order = await runAction(req, route, body);
-      res.status(route.path === 'claims' ? 201 : 200).json({ order });
-    }));
+    const created = route.path === 'claims';
+    routes.add({
+      method: 'post', path: `/orders/:orderId/${route.path}`, tag: route.path.startsWith('claims') ? 'claims' : 'orders',
+      summary: route.summary, roles: route.roles, ownership: ownOrders,
+      params: route.path.includes(':claimId') ? claimParamsSchema : orderParamsSchema, body: route.schema,
+      responses: { [created ? 201 : 200]: 'the order after the action: { order }' }, errors: actionErrors,
+    }, async (req, res, { params, body }) => {
+      const order = await runAction(req, route.update, params.orderId, { ...body, ...('claimId' in params ? { claimId: params.claimId } : {}) });
+      res.status(created ? 201 : 200).json({ order });
+    });
   }
 
   // Evidence: the file goes to storage (content-addressed, so a retried upload is the same file),
   // then its reference to the claim.
-  const evidenceRoute = action('claims/:claimId/evidence', addEvidenceUpdate, emptyActionSchema, ['ops', 'buyer', 'supplier']);
-  app.post(
-    '/orders/:orderId/claims/:claimId/evidence',
-    express.raw({ type: () => true, limit: EVIDENCE_MAX_BYTES }),
-    asyncRoute(async (req, res) => {
-      allow(req, evidenceRoute.roles, 'add evidence');
-      const contentType = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-      if (!(EVIDENCE_TYPES as readonly string[]).includes(contentType)) {
-        throw badRequest([{ field: 'Content-Type', reason: `must be one of ${EVIDENCE_TYPES.join(', ')} (got ${contentType || 'none'})` }]);
-      }
-      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
-      const name = parse(evidenceNameSchema, req.query.name ?? 'evidence', 'name');
-      const stored = await deps.storage.put(bytes, { contentType, name });
-      const order = await runAction(req, evidenceRoute, { file: stored });
-      res.status(201).json({ file: stored, order });
-    }),
-  );
+  routes.add({
+    method: 'post', path: '/orders/:orderId/claims/:claimId/evidence', tag: 'claims', summary: 'Add an evidence file to a claim',
+    roles: ['ops', 'buyer', 'supplier'], ownership: ownOrders, params: claimParamsSchema, query: evidenceUploadQuerySchema,
+    upload: { contentTypes: EVIDENCE_TYPES, maxBytes: EVIDENCE_MAX_BYTES },
+    responses: { 201: 'the stored file and the order: { file, order }' }, errors: actionErrors,
+  }, async (req, res, { params, query, file }) => {
+    const stored = await deps.storage.put(file.bytes, { contentType: file.contentType, name: query.name });
+    const order = await runAction(req, addEvidenceUpdate as unknown as typeof payUpdate, params.orderId, { claimId: params.claimId, file: stored });
+    res.status(201).json({ file: stored, order });
+  });
 
-  app.get('/orders/:orderId/claims/:claimId/evidence/:fileId', asyncRoute(async (req, res) => {
-    const p = principal(req);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+  routes.add({
+    method: 'get', path: '/orders/:orderId/claims/:claimId/evidence/:fileId', tag: 'claims', summary: 'Download an evidence file',
+    roles: allRoles, ownership: ownOrders, params: evidenceFileParamsSchema,
+    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+  }, async (req, res, { params: { orderId, claimId, fileId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(p, order);
-    const claim = order.claims?.find((c) => c.id === req.params.claimId);
-    const ref = claim?.evidence.find((e) => e.fileId === req.params.fileId);
-    if (!ref) throw notFound(`no evidence ${req.params.fileId} on claim ${req.params.claimId}`);
+    assertOwnsOrder(principal(req), order);
+    const claim = order.claims?.find((c) => c.id === claimId);
+    const ref = claim?.evidence.find((e) => e.fileId === fileId);
+    if (!ref) throw notFound(`no evidence ${fileId} on claim ${claimId}`);
     const found = await deps.storage.get(ref.fileId);
     if (!found) throw notFound(`evidence file ${ref.fileId} is missing from storage`);
     res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
-  }));
+  });
 
-  app.get('/orders/:orderId/deadlines', asyncRoute(async (req, res) => {
-    const p = principal(req);
-    const orderId = parse(idSchema, req.params.orderId, 'orderId');
+  routes.add({
+    method: 'get', path: '/orders/:orderId/deadlines', tag: 'orders', summary: "List an order's open deadlines", roles: allRoles, ownership: ownOrders,
+    params: orderParamsSchema, responses: { 200: 'every open deadline with its due time, rule and policy version: { orderId, status, nextStep, deadlines }' },
+  }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(p, order);
+    assertOwnsOrder(principal(req), order);
     res.json({ orderId, status: order.status, nextStep: order.nextStep, deadlines: order.deadlines ?? [] });
-  }));
+  });
 
-  app.get('/orders', asyncRoute(async (req, res) => {
+  routes.add({
+    method: 'get', path: '/orders', tag: 'orders', summary: 'List orders', roles: allRoles,
+    ownership: 'buyers and suppliers: their own orders only', query: listOrdersSchema,
+    responses: { 200: 'a page of orders from the read model: { total, limit, offset, orders }' },
+  }, async (req, res, { query: q }) => {
     const p = principal(req);
-    const q = parse(listOrdersSchema, req.query);
     const where: Record<string, unknown> = {};
     if (q.status) where.status = q.status;
     if (q.buyerId) where.buyerId = q.buyerId;
@@ -391,12 +427,13 @@ export function createApp(deps: ApiDeps): express.Express {
         updatedAt: o.updatedAt.toISOString(),
       })),
     });
-  }));
+  });
 
-  app.put('/suppliers/:supplierId/assurance', asyncRoute(async (req, res) => {
-    allow(req, ['ops'], "set a supplier's Trade Assurance qualification");
-    const supplierId = parse(idSchema, req.params.supplierId, 'supplierId');
-    const body = parse(supplierAssuranceSchema, req.body);
+  routes.add({
+    method: 'put', path: '/suppliers/:supplierId/assurance', tag: 'suppliers', summary: "Set a supplier's Trade Assurance qualification",
+    roles: ['ops'], params: supplierParamsSchema, body: supplierAssuranceSchema,
+    responses: { 200: 'granted, reserved by open orders and available amounts: { assurance }' },
+  }, async (_req, res, { params: { supplierId }, body }) => {
     const party = await db.party.findUnique({ where: { id: supplierId } });
     if (!party || party.kind !== 'supplier') throw notFound(`no supplier ${supplierId}`);
     await db.supplierProfile.upsert({
@@ -405,14 +442,17 @@ export function createApp(deps: ApiDeps): express.Express {
       update: { ...body, updatedAt: new Date() },
     });
     res.json({ assurance: await assuranceOf(supplierId) });
-  }));
+  });
 
-  app.get('/suppliers/:supplierId/assurance', asyncRoute(async (req, res) => {
-    const p = allow(req, ['ops', 'support', 'supplier'], "read a supplier's Trade Assurance Amount");
-    const supplierId = parse(idSchema, req.params.supplierId, 'supplierId');
+  routes.add({
+    method: 'get', path: '/suppliers/:supplierId/assurance', tag: 'suppliers', summary: "Read a supplier's Trade Assurance Amount",
+    roles: ['ops', 'support', 'supplier'], ownership: 'a supplier: its own amount only', params: supplierParamsSchema,
+    responses: { 200: 'granted, reserved by open orders and available amounts: { assurance }' },
+  }, async (req, res, { params: { supplierId } }) => {
+    const p = principal(req);
     if (p.role === 'supplier' && p.partyId !== supplierId) throw forbidden('a supplier reads only its own Trade Assurance Amount');
     res.json({ assurance: await assuranceOf(supplierId) });
-  }));
+  });
 
   /** Read-only preview of the supplier's amounts, from the same policy module the activities use. */
   async function assuranceOf(supplierId: string) {
@@ -435,7 +475,7 @@ export function createApp(deps: ApiDeps): express.Express {
     };
   }
 
-  registerMonitoringRoutes(app, deps);
+  registerMonitoringRoutes(routes, deps);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;

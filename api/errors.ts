@@ -1,19 +1,31 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { type Logger, silentLogger } from '../infra/logger';
 import { requestIdOf } from './observability';
 
-/** Every error the API returns has this one shape. */
-export interface ErrorBody {
-  error: {
-    status: number;
-    code: string;
-    message: string;
-    fields?: { field: string; reason: string }[];
-    /** The request's id (also the X-Request-Id response header): quote it to find the request's log lines. */
-    requestId: string;
-  };
-}
+/**
+ * Every error the API returns has this one shape. The OpenAPI document's `Error` component is
+ * generated from this schema, and every 4xx/5xx response refers to it.
+ */
+export const errorBodySchema = z
+  .strictObject({
+    error: z.strictObject({
+      status: z.number().int().min(400).max(599).describe('the HTTP status, repeated'),
+      code: z
+        .string()
+        .describe(
+          'what happened: invalid_input, invalid_json, unauthenticated, forbidden, not_found, conflict, action_refused, ' +
+            'payment_declined, payload_too_large, rate_limited, internal, unavailable',
+        ),
+      message: z.string().describe('a sentence a person can act on'),
+      fields: z
+        .array(z.strictObject({ field: z.string().describe('e.g. items[0].quantity, orderId, Content-Type'), reason: z.string() }))
+        .optional()
+        .describe('with 400: each field that is wrong, and why'),
+      requestId: z.string().describe("the request's id (also the X-Request-Id response header): quote it to find the request's log lines"),
+    }),
+  });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export class ApiError extends Error {
   constructor(
@@ -33,6 +45,9 @@ export const forbidden = (message: string) => new ApiError(403, 'forbidden', mes
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 export const conflict = (message: string, code = 'conflict') => new ApiError(409, code, message);
 export const unavailable = (message: string) => new ApiError(503, 'unavailable', message);
+export const payloadTooLarge = (limit: number) =>
+  new ApiError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`, [{ field: '(body)', reason: `must be at most ${limit} bytes` }]);
+export const rateLimited = (message: string) => new ApiError(429, 'rate_limited', message);
 
 /** "items[0].quantity" from a zod issue path. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -68,7 +83,7 @@ export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandl
     if (err instanceof ApiError) e = err;
     else if (err instanceof ZodError) e = fromZod(err);
     else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`, [{ field: '(body)', reason: 'not valid JSON' }]);
-    else if (err?.type === 'entity.too.large') e = new ApiError(413, 'payload_too_large', `request body exceeds ${err.limit} bytes`);
+    else if (err?.type === 'entity.too.large') e = payloadTooLarge(Number(err.limit));
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       e = new ApiError(err.status, 'bad_request', String(err.message));
     } else {

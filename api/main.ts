@@ -14,6 +14,7 @@ import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
 import { ApiMetrics } from './observability';
+import { requestLimitsFromEnv } from './limits';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     payments: paymentGatewayFromEnv(),
     logger,
     metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
+    limits: requestLimitsFromEnv(),
   });
   const server = http.createServer(app);
   server.listen(config.apiPort, config.apiHost, () => logger.info({ url: `http://${config.apiHost}:${config.apiPort}`, metrics: config.metricsEnabled, tracing: Boolean(tracing) }, 'TradeGuard API listening'));

@@ -32,17 +32,18 @@ import {
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, allow, assertOwnsOrder, asyncRoute, isUnavailable, parse, principal, temporalCallFor } from './http';
+import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
 import type { Role } from './keys';
+import type { RouteRegistry } from './routes';
 import { emptyActionSchema } from './schemas';
 import {
   assignInspectorSchema,
   bookMonitoringSchema,
   cancelMonitoringSchema,
   editMonitoringSchema,
-  fileNameSchema,
   listMonitoringSchema,
-  monitoringIdSchema,
+  monitoringFileParamsSchema,
+  monitoringParamsSchema,
   payMonitoringSchema,
   productInfoSchema,
   progressPhotoQuerySchema,
@@ -50,6 +51,7 @@ import {
   recordCheckSchema,
   reviewSchema,
   shipmentDateSchema,
+  uploadQuerySchema,
 } from './monitoring.schemas';
 
 export interface MonitoringRouteDeps {
@@ -60,7 +62,7 @@ export interface MonitoringRouteDeps {
   payments?: PaymentGateway;
 }
 
-export function registerMonitoringRoutes(app: express.Express, deps: MonitoringRouteDeps): void {
+export function registerMonitoringRoutes(routes: RouteRegistry, deps: MonitoringRouteDeps): void {
   const { client, db, taskQueue, storage } = deps;
   const payments = deps.payments ?? new SandboxCardGateway();
   const policy = monitoringPolicy(CURRENT_MONITORING_POLICY_VERSION);
@@ -68,20 +70,26 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
   const call = <T>(monitoringId: string, fn: () => Promise<T>) =>
     temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, fn);
   const handle = (monitoringId: string) => client.workflow.getHandle(monitoringWorkflowId(monitoringId));
-  const idOf = (req: Request) => parse(monitoringIdSchema, req.params.monitoringId, 'monitoringId');
+  const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
+  const ownTasks = "buyers and suppliers: their own orders' tasks only";
+  const tag = 'monitoring';
 
-  async function readOwn(req: Request): Promise<MonitoringState> {
+  async function readOwn(req: Request, id: string): Promise<MonitoringState> {
     const p = principal(req);
-    const id = idOf(req);
     const task = await call(id, () => handle(id).query(getMonitoringQuery));
     assertOwnsOrder(p, task);
     return task;
   }
 
   // ---- booking ----------------------------------------------------------------------------------
-  app.post('/monitoring', asyncRoute(async (req, res) => {
-    const p = allow(req, ['ops', 'buyer', 'supplier'], 'book production monitoring');
-    const body = parse(bookMonitoringSchema, req.body);
+  routes.add({
+    method: 'post', path: '/monitoring', tag, summary: 'Book production monitoring for an order', roles: ['ops', 'buyer', 'supplier'],
+    description: 'A supplier books while drafting (SUPPLIER_DRAFT); a buyer from order management (with the supplier\'s agreement once the deposit is paid) or from the order details. Refused after the booking cutoff with the instant it passed.',
+    ownership: 'buyers and suppliers: their own orders only', body: bookMonitoringSchema,
+    responses: { 201: { description: 'the task is booked: { monitoringId, workflowId, orderId, status, fee, bookingCutoffAt, bookingCutoffRule, policyVersion }', headers: { Location: 'the new task' } } },
+    errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed)', 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { body }) => {
+    const p = principal(req);
     const bySupplier = body.addedVia === 'SUPPLIER_DRAFT';
     if (p.role === 'supplier' && !bySupplier) throw forbidden(`a supplier adds the service only while drafting (addedVia SUPPLIER_DRAFT), not ${body.addedVia}`);
     if (p.role === 'buyer' && bySupplier) throw forbidden('a buyer adds the service from order management or the order details, not as a supplier draft');
@@ -141,12 +149,14 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
       bookingCutoffRule: preview.cutoff!.rule,
       policyVersion: policy.version,
     });
-  }));
+  });
 
   // ---- reads ------------------------------------------------------------------------------------
-  app.get('/monitoring', asyncRoute(async (req, res) => {
+  routes.add({
+    method: 'get', path: '/monitoring', tag, summary: 'List monitoring tasks', roles: allRoles, ownership: ownTasks,
+    query: listMonitoringSchema, responses: { 200: 'tasks from the read model, next deadline first: { tasks }' },
+  }, async (req, res, { query: q }) => {
     const p = principal(req);
-    const q = parse(listMonitoringSchema, req.query);
     const where: Record<string, unknown> = {};
     if (q.status) where.status = q.status;
     if (q.orderId) where.orderId = q.orderId;
@@ -171,20 +181,24 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
         updatedAt: t.updatedAt.toISOString(),
       })),
     });
-  }));
+  });
 
-  app.get('/monitoring/:monitoringId', asyncRoute(async (req, res) => {
-    res.json({ monitoring: await readOwn(req) });
-  }));
+  const read = (path: string, summary: string, response: string) => ({
+    method: 'get' as const, path: `/monitoring/:monitoringId${path}`, tag, summary, roles: allRoles, ownership: ownTasks,
+    params: monitoringParamsSchema, responses: { 200: response },
+  });
+  routes.add(read('', "Read a monitoring task's live state", 'the live state from the workflow: { monitoring }'), async (req, res, { params }) => {
+    res.json({ monitoring: await readOwn(req, params.monitoringId) });
+  });
 
-  app.get('/monitoring/:monitoringId/deadlines', asyncRoute(async (req, res) => {
-    const task = await readOwn(req);
+  routes.add(read('/deadlines', "List a monitoring task's open deadlines", 'every open deadline with its rule: { monitoringId, status, nextStep, deadlines }'), async (req, res, { params }) => {
+    const task = await readOwn(req, params.monitoringId);
     res.json({ monitoringId: task.monitoringId, status: task.status, nextStep: task.nextStep, deadlines: task.deadlines });
-  }));
+  });
 
-  app.get('/monitoring/:monitoringId/timeline', asyncRoute(async (req, res) => {
+  routes.add(read('/timeline', "Read a monitoring task's timeline", 'every change, who made it and when: { monitoringId, events }'), async (req, res, { params }) => {
     const p = principal(req);
-    const id = idOf(req);
+    const id = params.monitoringId;
     const row = await db.monitoringTask.findUnique({ where: { id } });
     if (!row) throw notFound(`no monitoring task ${id}`);
     assertOwnsOrder(p, row);
@@ -200,13 +214,18 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
         data: e.data,
       })),
     });
-  }));
+  });
 
   // ---- payment ----------------------------------------------------------------------------------
-  app.post('/monitoring/:monitoringId/pay', asyncRoute(async (req, res) => {
-    const p = allow(req, ['ops', 'buyer'], 'pay for production monitoring');
-    const body = parse(payMonitoringSchema, req.body);
-    const task = await readOwn(req);
+  routes.add({
+    method: 'post', path: '/monitoring/:monitoringId/pay', tag, summary: 'Pay for production monitoring by card', roles: ['ops', 'buyer'],
+    description: 'Visa or MasterCard only (brand from the number, Luhn check). The card goes to the payment gateway only; it is never stored.',
+    ownership: ownTasks, params: monitoringParamsSchema, body: payMonitoringSchema,
+    responses: { 200: 'the task after payment: { monitoring }' },
+    errors: { 402: 'payment_declined: the card was declined', 409: 'action_refused: the task does not take a payment now', 503: 'unavailable: the card processor or the workflow service failed; nothing was charged' },
+  }, async (req, res, { params, body }) => {
+    const p = principal(req);
+    const task = await readOwn(req, params.monitoringId);
     const card = checkCard(policy, body.card.number);
     if (!card.ok) throw badRequest([card.problem]);
     if (cardExpired(body.card.expMonth, body.card.expYear, Date.now())) {
@@ -248,84 +267,84 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
       }
       throw err;
     }
-  }));
+  });
 
   // ---- actions (Updates) ------------------------------------------------------------------------
   interface ActionRoute {
     path: string;
+    summary: string;
     update: typeof payMonitoringUpdate;
     schema: z.ZodType<Record<string, unknown>>;
     roles: Role[];
     extra?: Record<string, unknown>;
   }
-  const action = (path: string, update: unknown, schema: unknown, roles: Role[], extra?: Record<string, unknown>): ActionRoute => ({
+  const action = (path: string, summary: string, update: unknown, schema: unknown, roles: Role[], extra?: Record<string, unknown>): ActionRoute => ({
     path,
+    summary,
     update: update as typeof payMonitoringUpdate,
     schema: schema as z.ZodType<Record<string, unknown>>,
     roles,
     extra,
   });
   const actions: ActionRoute[] = [
-    action('product-info', addProductInfoUpdate, productInfoSchema, ['ops', 'buyer']),
-    action('assign-inspector', assignInspectorUpdate, assignInspectorSchema, ['ops']),
-    action('progress', recordProgressUpdate, progressSchema, ['ops']),
-    action('check', recordCheckUpdate, recordCheckSchema, ['ops']),
-    action('edit', editMonitoringUpdate, editMonitoringSchema, ['ops', 'buyer']),
-    action('deselect', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer'], { deselect: true }),
-    action('cancel', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer']),
-    action('shipment-date', changeShipmentDateUpdate, shipmentDateSchema, ['ops', 'buyer', 'supplier']),
-    action('review', reviewMonitoringUpdate, reviewSchema, ['buyer']),
-    action('reinspection', requestReinspectionUpdate, emptyActionSchema, ['ops', 'buyer']),
+    action('product-info', 'Provide product information', addProductInfoUpdate, productInfoSchema, ['ops', 'buyer']),
+    action('assign-inspector', 'Assign an inspector and the check date', assignInspectorUpdate, assignInspectorSchema, ['ops']),
+    action('progress', 'Record production progress', recordProgressUpdate, progressSchema, ['ops']),
+    action('check', 'Record the on-site check against the proforma invoice', recordCheckUpdate, recordCheckSchema, ['ops']),
+    action('edit', 'Edit the service before the on-site check', editMonitoringUpdate, editMonitoringSchema, ['ops', 'buyer']),
+    action('deselect', 'Deselect the service before the on-site check', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer'], { deselect: true }),
+    action('cancel', 'Cancel the service, refunded by policy', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer']),
+    action('shipment-date', "Move the order's shipment date", changeShipmentDateUpdate, shipmentDateSchema, ['ops', 'buyer', 'supplier']),
+    action('review', 'Review the service after the report', reviewMonitoringUpdate, reviewSchema, ['buyer']),
+    action('reinspection', 'Request a re-inspection after a FAIL', requestReinspectionUpdate, emptyActionSchema, ['ops', 'buyer']),
   ];
 
-  async function runAction(req: Request, route: ActionRoute, body: Record<string, unknown>): Promise<MonitoringState> {
-    const p = allow(req, route.roles, `act on monitoring tasks (${route.path})`);
-    const id = idOf(req);
-    return call(id, () => handle(id).executeUpdate(route.update, { args: [{ ...body, ...route.extra, actor: actorOf(p) } as never] }));
+  async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
+    return call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
   }
 
+  const actionErrors = {
+    409: "action_refused: the task does not allow this now; the message says why (the workflow's answer)",
+    503: 'unavailable: the workflow service did not answer; the action may still complete',
+  };
   for (const route of actions) {
-    app.post(`/monitoring/:monitoringId/${route.path}`, asyncRoute(async (req, res) => {
-      const body = parse(route.schema, req.body);
-      res.json({ monitoring: await runAction(req, route, body) });
-    }));
+    routes.add({
+      method: 'post', path: `/monitoring/:monitoringId/${route.path}`, tag, summary: route.summary, roles: route.roles, ownership: ownTasks,
+      params: monitoringParamsSchema, body: route.schema, responses: { 200: 'the task after the action: { monitoring }' }, errors: actionErrors,
+    }, async (req, res, { params, body }) => {
+      res.json({ monitoring: await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra }) });
+    });
   }
 
   // ---- files ------------------------------------------------------------------------------------
   // The file goes to storage (content-addressed: a retried upload is the same file), then its reference to the task.
-  async function receiveFile(req: Request, types: readonly string[]) {
-    const contentType = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    if (!types.includes(contentType)) {
-      throw badRequest([{ field: 'Content-Type', reason: `must be one of ${types.join(', ')} (got ${contentType || 'none'})` }]);
-    }
-    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
-    const name = parse(fileNameSchema, req.query.name ?? 'upload', 'name');
-    return storage.put(bytes, { contentType, name });
-  }
-  const raw = express.raw({ type: () => true, limit: policy.uploads.maxBytes });
-  const pictureRoute = action('product-pictures', addProductInfoUpdate, emptyActionSchema, ['ops', 'buyer']);
-  const reportRoute = action('report', uploadReportUpdate, emptyActionSchema, ['ops']);
+  const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({
+    method: 'post' as const, path: `/monitoring/:monitoringId/${path}`, tag, summary, roles, ownership: ownTasks,
+    params: monitoringParamsSchema, upload: { contentTypes, maxBytes: policy.uploads.maxBytes },
+    responses: { 201: 'the stored file and the task: { file, monitoring }' }, errors: actionErrors,
+  });
 
-  app.post('/monitoring/:monitoringId/product-pictures', raw, asyncRoute(async (req, res) => {
-    allow(req, pictureRoute.roles, 'upload sample pictures');
-    const file = await receiveFile(req, policy.uploads.pictureTypes);
-    res.status(201).json({ file, monitoring: await runAction(req, pictureRoute, { picture: file }) });
-  }));
+  routes.add({ ...upload('product-pictures', 'Upload a sample picture', ['ops', 'buyer'], policy.uploads.pictureTypes), query: uploadQuerySchema },
+    async (req, res, { params, query, file }) => {
+      const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
+      res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, addProductInfoUpdate, { picture: stored }) });
+    });
 
-  const progressPhotoRoute = action('progress', recordProgressUpdate, emptyActionSchema, ['ops']);
-  app.post('/monitoring/:monitoringId/progress-photos', raw, asyncRoute(async (req, res) => {
-    allow(req, progressPhotoRoute.roles, 'record production progress');
-    const { name: _name, ...progress } = parse(progressPhotoQuerySchema, req.query);
-    const file = await receiveFile(req, policy.uploads.pictureTypes);
-    res.status(201).json({ file, monitoring: await runAction(req, progressPhotoRoute, { ...progress, photos: [file] }) });
-  }));
+  routes.add({
+    ...upload('progress-photos', 'Record production progress with a photo', ['ops'], policy.uploads.pictureTypes),
+    description: 'The progress fields travel as query parameters beside the photo; a completion date after the shipment date alerts the buyer and ops.',
+    query: progressPhotoQuerySchema,
+  }, async (req, res, { params, query, file }) => {
+    const { name, ...progress } = query;
+    const stored = await storage.put(file.bytes, { contentType: file.contentType, name });
+    res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, recordProgressUpdate, { ...progress, photos: [stored] }) });
+  });
 
-  app.post('/monitoring/:monitoringId/report', raw, asyncRoute(async (req, res) => {
-    allow(req, reportRoute.roles, 'upload inspection reports');
-    const file = await receiveFile(req, policy.uploads.reportTypes);
-    res.status(201).json({ file, monitoring: await runAction(req, reportRoute, { file }) });
-  }));
+  routes.add({ ...upload('report', 'Upload the inspection report', ['ops'], policy.uploads.reportTypes), query: uploadQuerySchema },
+    async (req, res, { params, query, file }) => {
+      const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
+      res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, uploadReportUpdate, { file: stored }) });
+    });
 
   async function sendFile(res: express.Response, ref: { fileId: string; name: string } | undefined, what: string): Promise<void> {
     if (!ref) throw notFound(`no ${what}`);
@@ -334,14 +353,16 @@ export function registerMonitoringRoutes(app: express.Express, deps: MonitoringR
     res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
   }
 
-  app.get('/monitoring/:monitoringId/report', asyncRoute(async (req, res) => {
-    const task = await readOwn(req);
+  const download = { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' };
+  routes.add({ ...read('/report', 'Download the latest inspection report', ''), responses: { 200: download } }, async (req, res, { params }) => {
+    const task = await readOwn(req, params.monitoringId);
     await sendFile(res, task.reports.at(-1), `report on monitoring task ${task.monitoringId} yet`);
-  }));
+  });
 
-  app.get('/monitoring/:monitoringId/files/:fileId', asyncRoute(async (req, res) => {
-    const task = await readOwn(req);
-    const files = [...task.productInfo.pictures, ...task.reports, ...task.progress.flatMap((p) => p.photos)];
-    await sendFile(res, files.find((f) => f.fileId === req.params.fileId), `file ${req.params.fileId} on monitoring task ${task.monitoringId}`);
-  }));
+  routes.add({ ...read('/files/:fileId', "Download one of a task's files (pictures, photos, reports)", ''), params: monitoringFileParamsSchema, responses: { 200: download } },
+    async (req, res, { params }) => {
+      const task = await readOwn(req, params.monitoringId);
+      const files = [...task.productInfo.pictures, ...task.reports, ...task.progress.flatMap((p) => p.photos)];
+      await sendFile(res, files.find((f) => f.fileId === params.fileId), `file ${params.fileId} on monitoring task ${task.monitoringId}`);
+    });
 }

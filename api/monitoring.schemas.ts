@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ADDED_VIA } from '../workflows/monitoring.policy';
+import { fileIdSchema } from './schemas';
 
 const isoDate = z
   .string()
@@ -19,6 +20,20 @@ const count = z.number().int('must be a whole number').nonnegative('must not be 
 export const monitoringIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, 'must be 2–64 letters, digits, "-" or "_", starting with a letter or digit');
+
+export const fileNameSchema = z
+  .string()
+  .regex(/^[\p{L}\p{N} ._()-]{1,120}$/u, 'must be 1–120 letters, digits, spaces, ".", "_", "-" or parentheses');
+
+/** Path parameters. */
+export const monitoringParamsSchema = z.strictObject({ monitoringId: monitoringIdSchema });
+export const monitoringFileParamsSchema = z.strictObject({
+  monitoringId: monitoringIdSchema,
+  fileId: fileIdSchema,
+});
+
+/** Query of a file upload: the file's name beside the raw body. */
+export const uploadQuerySchema = z.object({ name: fileNameSchema.default('upload') });
 
 export const bookMonitoringSchema = z.strictObject({
   monitoringId: monitoringIdSchema.optional(),
@@ -51,7 +66,7 @@ export const progressSchema = z.strictObject({
 
 /** A progress update sent with a photo: its fields travel as query parameters beside the file. */
 export const progressPhotoQuerySchema = z.strictObject({
-  name: z.string().optional(),
+  name: fileNameSchema.default('upload'),
   percentComplete: z.coerce.number().int('must be a whole number').min(0, 'must be 0 to 100').max(100, 'must be 0 to 100'),
   expectedCompletionDate: isoDate.optional(),
   note: text(2000),
@@ -89,7 +104,3 @@ export const listMonitoringSchema = z.strictObject({
   late: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1 to 200').max(200, 'must be 1 to 200').optional(),
 });
-
-export const fileNameSchema = z
-  .string()
-  .regex(/^[\p{L}\p{N} ._()-]{1,120}$/u, 'must be 1–120 letters, digits, spaces, ".", "_", "-" or parentheses');

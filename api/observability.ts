@@ -62,17 +62,8 @@ export class ApiMetrics {
     this.requests.inc(labels);
     this.duration.observe(labels, seconds);
   }
-
-  /** GET /metrics: the text exposition format Prometheus scrapes. */
-  handler(): RequestHandler {
-    return (_req, res, next) => {
-      this.registry
-        .metrics()
-        .then((text) => res.type(this.registry.contentType).send(text))
-        .catch(next);
-    };
-  }
 }
+
 
 interface RouterLayer {
   route?: { path: unknown; _handlesMethod?(method: string): boolean };

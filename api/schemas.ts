@@ -137,3 +137,15 @@ export const claimIdSchema = z.string().regex(/^C\d{1,4}$/, 'must be a claim id 
 export const evidenceNameSchema = z
   .string()
   .regex(/^[\p{L}\p{N} ._()-]{1,120}$/u, 'must be 1–120 letters, digits, spaces, ".", "_", "-" or parentheses');
+/** Stored files are content-addressed: the id is the SHA-256 of the bytes. */
+export const fileIdSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a file id: 64 hexadecimal digits');
+
+/** Path parameters. */
+export const partyParamsSchema = z.strictObject({ partyId: idSchema });
+export const supplierParamsSchema = z.strictObject({ supplierId: idSchema });
+export const orderParamsSchema = z.strictObject({ orderId: idSchema });
+export const claimParamsSchema = z.strictObject({ orderId: idSchema, claimId: claimIdSchema });
+export const evidenceFileParamsSchema = z.strictObject({ orderId: idSchema, claimId: claimIdSchema, fileId: fileIdSchema });
+
+/** Query of an evidence upload: the file's name beside the raw body. */
+export const evidenceUploadQuerySchema = z.object({ name: evidenceNameSchema.default('evidence') });

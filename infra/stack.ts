@@ -8,6 +8,7 @@ import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
+import { requestLimitsFromEnv } from '../api/limits';
 import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
 import { createApiKey } from '../api/keys';
@@ -157,6 +158,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       payments,
       logger,
       metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
+      limits: requestLimitsFromEnv(),
     });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {

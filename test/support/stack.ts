@@ -10,7 +10,7 @@ import { LocalFileStorage } from '../../adapters/storage';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../../api/app';
+import { ApiDeps, createApp } from '../../api/app';
 import { createHealthCheck } from '../../api/health';
 import { createApiKey } from '../../api/keys';
 import { Db, createDb } from '../../infra/db';
@@ -23,7 +23,7 @@ import { startSmtpServer } from './smtp';
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
  * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
  */
-export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
+export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'> } = {}) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -49,13 +49,16 @@ export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
   });
   const workerRun = worker.run();
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) }));
+  const app = createApp({ client, db, taskQueue, health, storage, payments, ...opts.app, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) });
+  const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
 
   return {
     apiUrl,
+    /** The Express app itself, for tests that inspect its routes. */
+    app,
     db,
     client,
     mail: smtp.messages,

@@ -1,0 +1,90 @@
+/**
+ * Request limits: how many requests an API key may make, and how large a JSON body may be.
+ * Upload routes carry their own size limit in their route description (see api/routes.ts).
+ */
+
+export interface RequestLimits {
+  /** Sustained requests per minute for one API key. */
+  ratePerMinute: number;
+  /** Requests one API key may make at once before the sustained rate applies. */
+  burst: number;
+  /** Largest JSON request body, in bytes. */
+  jsonBodyBytes: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
+  ratePerMinute: 600,
+  burst: 200,
+  jsonBodyBytes: 256 * 1024,
+};
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name}=${raw} is not a positive whole number`);
+  return value;
+}
+
+/** RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST and JSON_BODY_LIMIT_BYTES, with the defaults above. */
+export function requestLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestLimits {
+  return {
+    ratePerMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_REQUEST_LIMITS.ratePerMinute),
+    burst: positiveInteger(env, 'RATE_LIMIT_BURST', DEFAULT_REQUEST_LIMITS.burst),
+    jsonBodyBytes: positiveInteger(env, 'JSON_BODY_LIMIT_BYTES', DEFAULT_REQUEST_LIMITS.jsonBodyBytes),
+  };
+}
+
+export type TakeResult = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * One token bucket per API key, in memory: a bucket holds up to `burst` tokens and refills at
+ * `ratePerMinute`; each request takes one. In-memory means per API process: with several API
+ * replicas, each enforces the limit on its own share of the traffic.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly perMs: number;
+
+  constructor(
+    private readonly limits: Pick<RequestLimits, 'ratePerMinute' | 'burst'>,
+    private readonly now: () => number = Date.now,
+    private readonly maxTracked = 10_000,
+  ) {
+    this.perMs = limits.ratePerMinute / 60_000;
+  }
+
+  take(key: string): TakeResult {
+    const now = this.now();
+    const bucket = this.refilled(this.buckets.get(key), now);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      this.store(key, bucket, now);
+      return { allowed: true, remaining: Math.floor(bucket.tokens) };
+    }
+    this.store(key, bucket, now);
+    const untilNextToken = (1 - bucket.tokens) / this.perMs / 1000;
+    // The epsilon keeps a float like 6.000000001 s from being announced as 7.
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(untilNextToken - 1e-6)) };
+  }
+
+  private refilled(bucket: { tokens: number; at: number } | undefined, now: number) {
+    if (!bucket) return { tokens: this.limits.burst, at: now };
+    const elapsed = Math.max(0, now - bucket.at);
+    return { tokens: Math.min(this.limits.burst, bucket.tokens + elapsed * this.perMs), at: now };
+  }
+
+  private store(key: string, bucket: { tokens: number; at: number }, now: number): void {
+    this.buckets.set(key, bucket);
+    if (this.buckets.size <= this.maxTracked) return;
+    // A bucket that has refilled completely says nothing a new bucket would not; forget those.
+    for (const [k, b] of this.buckets) {
+      if (k !== key && this.refilled(b, now).tokens >= this.limits.burst) this.buckets.delete(k);
+    }
+  }
+
+  /** How many keys currently have a bucket. */
+  get size(): number {
+    return this.buckets.size;
+  }
+}

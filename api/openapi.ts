@@ -1,0 +1,205 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route registry: each operation's parameters, query
+ * and body come from the zod schemas that validate them, its roles from the description the
+ * registry enforces, and every error answer refers to the one error shape (api/errors.ts).
+ */
+import { z } from 'zod';
+import { errorBodySchema } from './errors';
+import { ROLES } from './keys';
+import type { RequestLimits } from './limits';
+import { AnyRouteSpec, openApiPath, pathParamNames, ResponseSpec } from './routes';
+
+/** JSON Schema as zod renders it (draft 2020-12, which OpenAPI 3.1 uses). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiParameter {
+  name: string;
+  in: 'path' | 'query';
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+export interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+  content?: Record<string, { schema?: JsonSchema }>;
+}
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security: Record<string, string[]>[];
+  /** Roles whose API keys may call the operation; empty for a public one. */
+  'x-roles': string[];
+  'x-ownership'?: string;
+  parameters: OpenApiParameter[];
+  requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, OpenApiResponse>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  tags: { name: string }[];
+  paths: Record<string, Partial<Record<string, OpenApiOperation>>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    securitySchemes: Record<string, Record<string, string>>;
+  };
+}
+
+export const ERROR_SCHEMA_REF = '#/components/schemas/Error';
+
+function jsonSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+/** get /orders/:orderId/claims/:claimId/respond → getOrdersByOrderIdClaimsByClaimIdRespond */
+export function operationIdOf(spec: Pick<AnyRouteSpec, 'method' | 'path'>): string {
+  const parts = spec.path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (part.startsWith(':') ? `By${part.slice(1, 2).toUpperCase()}${part.slice(2)}` : part))
+    .flatMap((part) => part.split(/[-_.]/))
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1));
+  return spec.method + (parts.join('') || 'Root');
+}
+
+function parameters(spec: AnyRouteSpec): OpenApiParameter[] {
+  const out: OpenApiParameter[] = [];
+  for (const [where, schema] of [['path', spec.params], ['query', spec.query]] as const) {
+    if (!schema) continue;
+    const json = jsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const names = where === 'path' ? pathParamNames(spec.path) : Object.keys(json.properties ?? {});
+    for (const name of names) {
+      const property = { ...(json.properties?.[name] ?? {}) };
+      const description = typeof property.description === 'string' ? property.description : undefined;
+      delete property.description;
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        ...(description ? { description } : {}),
+        schema: property,
+      });
+    }
+  }
+  return out;
+}
+
+const errorContent = { 'application/json': { schema: { $ref: ERROR_SCHEMA_REF } } };
+
+function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<string, OpenApiResponse> {
+  const errors: Record<number, string> = {};
+  const checked = [
+    spec.params ? 'a path parameter' : '',
+    spec.query ? 'a query parameter' : '',
+    spec.body ? 'the body' : '',
+    spec.upload ? `the file (Content-Type one of ${spec.upload.contentTypes.join(', ')}; not empty)` : '',
+  ].filter(Boolean);
+  if (checked.length > 0) {
+    errors[400] = `invalid_input: ${checked.join(' or ')} is not valid; \`fields\` names each field and why` +
+      (spec.body ? ' (invalid_json when the body is not JSON)' : '');
+  }
+  if (spec.roles !== 'public') {
+    errors[401] = 'unauthenticated: no API key, or an unknown or revoked one';
+    errors[403] = `forbidden: the key's role is not one of ${spec.roles.join(', ')}${spec.ownership ? `, or the record is not the caller's (${spec.ownership})` : ''}`;
+  }
+  if (spec.params) errors[404] = 'not_found: no such record';
+  if (spec.body) errors[413] = `payload_too_large: the JSON body is larger than ${limits.jsonBodyBytes} bytes`;
+  if (spec.upload) errors[413] = `payload_too_large: the file is larger than ${spec.upload.maxBytes} bytes`;
+  if (spec.roles !== 'public') errors[429] = `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key; see Retry-After`;
+  errors[500] = 'internal: an unexpected error; the request may be retried';
+  Object.assign(errors, spec.errors ?? {});
+  const out: Record<string, OpenApiResponse> = {};
+  for (const [status, description] of Object.entries(errors)) {
+    out[status] = {
+      description,
+      content: errorContent,
+      ...(status === '429'
+        ? { headers: { 'Retry-After': { description: 'seconds until the key may make another request', schema: { type: 'integer', minimum: 1 } } } }
+        : {}),
+    };
+  }
+  return out;
+}
+
+function successResponses(spec: AnyRouteSpec): Record<string, OpenApiResponse> {
+  const out: Record<string, OpenApiResponse> = {};
+  for (const [status, value] of Object.entries(spec.responses)) {
+    const r: ResponseSpec = typeof value === 'string' ? { description: value } : value;
+    out[status] = {
+      description: r.description,
+      content: { [r.contentType ?? 'application/json']: {} },
+      ...(r.headers
+        ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
+        : {}),
+    };
+  }
+  return out;
+}
+
+function operation(spec: AnyRouteSpec, limits: RequestLimits): OpenApiOperation {
+  const op: OpenApiOperation = {
+    operationId: operationIdOf(spec),
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    security: spec.roles === 'public' ? [] : [{ bearerKey: [] }, { headerKey: [] }],
+    'x-roles': spec.roles === 'public' ? [] : [...spec.roles],
+    ...(spec.ownership ? { 'x-ownership': spec.ownership } : {}),
+    parameters: parameters(spec),
+    responses: { ...successResponses(spec), ...errorResponses(spec, limits) },
+  };
+  if (spec.body) {
+    op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } };
+  }
+  if (spec.upload) {
+    op.requestBody = {
+      required: true,
+      description: `the file itself as the body, at most ${spec.upload.maxBytes} bytes`,
+      content: Object.fromEntries(
+        spec.upload.contentTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type, maxLength: spec.upload!.maxBytes } }]),
+      ),
+    };
+  }
+  return op;
+}
+
+export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: RequestLimits): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  const tags: string[] = [];
+  for (const spec of specs) {
+    const path = openApiPath(spec.path);
+    paths[path] = { ...paths[path], [spec.method]: operation(spec, limits) };
+    if (!tags.includes(spec.tag)) tags.push(spec.tag);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'TradeGuard API',
+      version: '1',
+      description: [
+        'Protected cross-border B2B orders, the Production Monitoring & Inspection service and their deadlines, run as Temporal workflows.',
+        `Every operation except the public ones needs an API key ("Authorization: Bearer tg_…" or "X-API-Key"); a key has one role (${ROLES.join(', ')}).`,
+        'Buyer and supplier keys are bound to their party and reach only their own records.',
+        `Each key may make ${limits.ratePerMinute} requests a minute in bursts of up to ${limits.burst} (429 with Retry-After beyond that);`,
+        `a JSON body may be at most ${limits.jsonBodyBytes} bytes and each upload route states its own limit (413 beyond).`,
+        'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema.',
+      ].join(' '),
+    },
+    tags: tags.map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: { Error: jsonSchema(errorBodySchema) },
+      securitySchemes: {
+        bearerKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer tg_…' },
+        headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+    },
+  };
+}

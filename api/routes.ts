@@ -1,0 +1,194 @@
+/**
+ * The route registry. Every route is added here with a description of who may call it and what it
+ * takes; the registry then enforces that description (API key, rate limit, role, body size,
+ * parameters, query and body validated by the very zod schemas the description names) before the
+ * handler runs, and the OpenAPI document (api/openapi.ts) is generated from the same descriptions.
+ * A route module receives the registry and adds its routes:
+ *
+ *   routes.add({ method: 'get', path: '/cases/:caseId', tag: 'cases', summary: 'Read a case',
+ *                roles: ['ops', 'support'], params: caseParamsSchema, responses: { 200: 'the case' } },
+ *              async (req, res, { params }) => { ... });
+ */
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import type { Db } from '../infra/db';
+import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
+import { allow, asyncRoute } from './http';
+import { findPrincipal, Role } from './keys';
+import { RequestLimits, TokenBuckets } from './limits';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** A raw file body: which media types are accepted and how large the file may be. */
+export interface UploadSpec {
+  contentTypes: readonly string[];
+  maxBytes: number;
+}
+
+export interface ResponseSpec {
+  description: string;
+  /** Media type of a successful answer; application/json unless given. */
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
+  method: HttpMethod;
+  /** Express path syntax: /orders/:orderId. Every :param must be in `params`. */
+  path: string;
+  /** The group the operation is listed under (orders, claims, monitoring, …). */
+  tag: string;
+  /** An imperative phrase ("Draft a purchase order"); also completes the 403 message "a buyer key cannot …". */
+  summary: string;
+  description?: string;
+  /** Roles whose keys may call the route, or 'public' for no key at all. */
+  roles: readonly Role[] | 'public';
+  /** How buyers and suppliers are further held to their own records ("their own orders only"). */
+  ownership?: string;
+  params?: P;
+  query?: Q;
+  /** A JSON body, validated by this schema. */
+  body?: B;
+  /** A raw file body instead of JSON. */
+  upload?: UploadSpec;
+  /** Successful answers, by status. */
+  responses: Record<number, string | ResponseSpec>;
+  /** Error answers this route gives beyond those the registry adds (400, 401, 403, 404, 413, 429, 500). */
+  errors?: Record<number, string>;
+}
+
+export type AnyRouteSpec = RouteSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
+
+type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface UploadedFile {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+  /** With `upload`: the file, its media type already checked. */
+  file: UploadedFile;
+}
+
+export type RouteHandler<P, Q, B> = (req: Request, res: Response, input: RouteInput<P, Q, B>) => Promise<void>;
+
+export interface RouteRegistryDeps {
+  db: Db;
+  limits: RequestLimits;
+  /** The rate limiter's clock; wall-clock time unless given. */
+  now?: () => number;
+}
+
+/** Express path (/orders/:orderId) → OpenAPI path (/orders/{orderId}). */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+}
+
+export function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+}
+
+function objectKeys(schema: z.ZodType | undefined): string[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> };
+  return Object.keys(json.properties ?? {});
+}
+
+export class RouteRegistry {
+  private readonly specs: AnyRouteSpec[] = [];
+  private readonly buckets: TokenBuckets;
+
+  constructor(
+    readonly app: express.Express,
+    private readonly deps: RouteRegistryDeps,
+  ) {
+    this.buckets = new TokenBuckets(deps.limits, deps.now);
+  }
+
+  get limits(): RequestLimits {
+    return this.deps.limits;
+  }
+
+  /** Every route added so far, in the order added. */
+  operations(): readonly AnyRouteSpec[] {
+    return this.specs;
+  }
+
+  add<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<P, Q, B>,
+    handler: RouteHandler<P, Q, B>,
+  ): void {
+    const declared = objectKeys(spec.params);
+    const missing = pathParamNames(spec.path).filter((name) => !declared.includes(name));
+    if (missing.length > 0) throw new Error(`${spec.method.toUpperCase()} ${spec.path}: path parameter(s) ${missing.join(', ')} not described in params`);
+    if (spec.body && spec.upload) throw new Error(`${spec.method.toUpperCase()} ${spec.path}: a route takes a JSON body or an upload, not both`);
+    if (this.specs.some((s) => s.method === spec.method && s.path === spec.path)) {
+      throw new Error(`${spec.method.toUpperCase()} ${spec.path} is added twice`);
+    }
+    this.specs.push(spec as AnyRouteSpec);
+
+    const chain: RequestHandler[] = [];
+    if (spec.roles !== 'public') {
+      const roles = spec.roles;
+      const what = spec.summary.charAt(0).toLowerCase() + spec.summary.slice(1);
+      chain.push(this.authenticate, this.rateLimit, (req, _res, next) => {
+        allow(req, [...roles], what);
+        next();
+      });
+    }
+    if (spec.body) chain.push(express.json({ limit: this.deps.limits.jsonBodyBytes }));
+    if (spec.upload) chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
+    chain.push(
+      asyncRoute(async (req, res) => {
+        const input = {
+          params: spec.params ? validate(spec.params, req.params) : undefined,
+          query: spec.query ? validate(spec.query, req.query) : undefined,
+          body: spec.body ? validate(spec.body, req.body) : undefined,
+          file: spec.upload ? receiveFile(req, spec.upload) : { bytes: Buffer.alloc(0), contentType: '' },
+        } as RouteInput<P, Q, B>;
+        await handler(req, res, input);
+      }),
+    );
+    this.app[spec.method](spec.path, ...chain);
+  }
+
+  // "Authorization: Bearer tg_…" or "X-API-Key: tg_…".
+  private readonly authenticate: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('authorization');
+    const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
+    if (!key) return next(unauthenticated('missing API key: send "Authorization: Bearer <key>"'));
+    findPrincipal(this.deps.db, key).then((found) => {
+      if (!found) return next(unauthenticated('unknown or revoked API key'));
+      req.principal = found;
+      next();
+    }, next);
+  };
+
+  private readonly rateLimit: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    const taken = this.buckets.take(req.principal!.keyId);
+    if (taken.allowed) return next();
+    const { ratePerMinute, burst } = this.deps.limits;
+    res.set('Retry-After', String(taken.retryAfterSeconds));
+    next(rateLimited(`too many requests for this API key: at most ${ratePerMinute} a minute (bursts of ${burst}); retry after ${taken.retryAfterSeconds} s`));
+  };
+}
+
+function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw fromZod(result.error);
+  return result.data;
+}
+
+function receiveFile(req: Request, upload: UploadSpec): UploadedFile {
+  const contentType = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (!upload.contentTypes.includes(contentType)) {
+    throw badRequest([{ field: 'Content-Type', reason: `must be one of ${upload.contentTypes.join(', ')} (got ${contentType || 'none'})` }]);
+  }
+  const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
+  return { bytes, contentType };
+}

@@ -1,0 +1,126 @@
+/**
+ * Request limits on the real stack, with tiny limits given to createApp: a key that makes more
+ * requests than its bucket holds is answered 429 with Retry-After, other keys are not; a JSON body
+ * over the limit and a file over its route's limit are answered 413. All in the one error shape.
+ */
+import { errorBodySchema } from '../../api/errors';
+import { createApiKey, Role } from '../../api/keys';
+import type { OpenApiDocument } from '../../api/openapi';
+import { uniqueId } from '../support/env';
+import { apiClient, expectError, Reply, startTestStack, TestStack } from '../support/stack';
+
+let stack: TestStack;
+let call: ReturnType<typeof apiClient>;
+// The rate limiter's clock, moved by the test: no test here waits for real time to pass.
+const clock = { now: Date.parse('2026-11-02T08:00:00Z') };
+const limits = { ratePerMinute: 2, burst: 3, jsonBodyBytes: 1024 };
+
+beforeAll(async () => {
+  stack = await startTestStack({ app: { limits, now: () => clock.now } });
+  call = apiClient(stack.apiUrl);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A fresh key, straight from the database, so that making it costs no request. */
+async function freshKey(role: Role = 'ops'): Promise<string> {
+  return (await createApiKey(stack.db, { name: uniqueId('limits'), role })).key;
+}
+
+function expectErrorShape(res: Reply): void {
+  expect(errorBodySchema.safeParse(res.body)).toMatchObject({ success: true });
+}
+
+describe('rate limit per API key', () => {
+  it('answers 429 with Retry-After once a key has used its burst, leaves other keys alone, and refills with time', async () => {
+    const key = await freshKey('support');
+    const statuses: number[] = [];
+    for (let i = 0; i < limits.burst; i++) statuses.push((await call(key, 'GET', '/orders?limit=1')).status);
+    expect(statuses).toEqual([200, 200, 200]);
+
+    const res = await fetch(`${stack.apiUrl}/orders?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+    const limited: Reply = { status: res.status, body: await res.json() };
+    expectError(limited, 429, 'rate_limited');
+    expectErrorShape(limited);
+    expect(limited.body.error.message).toBe('too many requests for this API key: at most 2 a minute (bursts of 3); retry after 30 s');
+    expect(res.headers.get('retry-after')).toBe('30');
+
+    // Another key has its own bucket; public routes need no key and take no token.
+    expect((await call(await freshKey('support'), 'GET', '/orders?limit=1')).status).toBe(200);
+    expect((await fetch(`${stack.apiUrl}/openapi.json`)).status).toBe(200);
+
+    // Still refused a moment before the next token; allowed once it has come.
+    clock.now += 29_000;
+    expectError(await call(key, 'GET', '/orders?limit=1'), 429, 'rate_limited');
+    clock.now += 2_000;
+    expect((await call(key, 'GET', '/orders?limit=1')).status).toBe(200);
+    expectError(await call(key, 'GET', '/orders?limit=1'), 429, 'rate_limited');
+  });
+
+  it('counts refused requests against the key too, so a key cannot probe past its limit', async () => {
+    const key = await freshKey('support');
+    for (let i = 0; i < limits.burst; i++) expect((await call(key, 'POST', '/parties', {})).status).toBe(403);
+    expectError(await call(key, 'POST', '/parties', {}), 429, 'rate_limited');
+  });
+});
+
+describe('request body size', () => {
+  it('answers 413 for a JSON body over the limit, and reads one at the limit', async () => {
+    const key = await freshKey();
+    const body = (size: number) => {
+      const skeleton = JSON.stringify({ id: 'p-1', kind: 'buyer', name: '', email: 'a@b.example' });
+      return JSON.stringify({ id: 'p-1', kind: 'buyer', name: 'n'.repeat(size - skeleton.length), email: 'a@b.example' });
+    };
+    expect(Buffer.byteLength(body(limits.jsonBodyBytes))).toBe(limits.jsonBodyBytes);
+
+    const tooLarge = await call(key, 'POST', '/parties', undefined, body(limits.jsonBodyBytes + 1));
+    expectError(tooLarge, 413, 'payload_too_large');
+    expectErrorShape(tooLarge);
+    expect(tooLarge.body.error.message).toBe('request body exceeds the limit of 1024 bytes');
+    expect(tooLarge.body.error.fields).toEqual([{ field: '(body)', reason: 'must be at most 1024 bytes' }]);
+
+    // At the limit the body is read and validated: the name is too long for a party, and the answer says so.
+    const atLimit = await call(key, 'POST', '/parties', undefined, body(limits.jsonBodyBytes));
+    expectError(atLimit, 400, 'invalid_input');
+    expect(atLimit.body.error.fields).toEqual([{ field: 'name', reason: 'must be at most 200 characters' }]);
+  });
+
+  it('answers 413 for a file over the limit its route documents, for every upload route', async () => {
+    const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as OpenApiDocument;
+    const uploads = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.values(methods).flatMap((op) => {
+        const content = op?.requestBody?.content ?? {};
+        const types = Object.keys(content).filter((t) => t !== 'application/json');
+        return types.length ? [{ path, type: types[0], maxBytes: (content[types[0]].schema as { maxLength: number }).maxLength }] : [];
+      }),
+    );
+    expect(uploads.map((u) => u.path).sort()).toEqual([
+      '/monitoring/{monitoringId}/product-pictures',
+      '/monitoring/{monitoringId}/progress-photos',
+      '/monitoring/{monitoringId}/report',
+      '/orders/{orderId}/claims/{claimId}/evidence',
+    ]);
+    for (const upload of uploads) {
+      expect(upload.maxBytes).toBe(10 * 1024 * 1024);
+      const url = stack.apiUrl + upload.path.replace('{orderId}', 'PO-NOT-THERE').replace('{claimId}', 'C1').replace('{monitoringId}', 'PM-NOT-THERE');
+      const send = async (size: number): Promise<Reply> => {
+        const res = await fetch(`${url}?name=big.bin`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await freshKey()}`, 'content-type': upload.type },
+          body: Buffer.alloc(size, 1),
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      const over = await send(upload.maxBytes + 1);
+      expect({ path: upload.path, status: over.status, code: over.body.error.code }).toEqual({ path: upload.path, status: 413, code: 'payload_too_large' });
+      expectErrorShape(over);
+      expect(over.body.error.message).toBe(`request body exceeds the limit of ${upload.maxBytes} bytes`);
+      // At the limit the file is taken; the answer is about the task or order, not the size.
+      const at = await send(upload.maxBytes);
+      const expected = upload.path.endsWith('progress-photos') ? 400 : 404; // progress photos also need their query fields
+      expect({ path: upload.path, status: at.status }).toEqual({ path: upload.path, status: expected });
+    }
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * Role × endpoint, on the real stack, driven by the OpenAPI document the API serves: every
+ * operation is called with a key of every role. A role the operation names is never refused with
+ * 403; any other role always is, in the one error shape. Then buyers and suppliers reach for
+ * another party's order and monitoring task, and are refused.
+ *
+ * A new role needs only its key below (`partyOf`); a new path parameter needs a value in `paramValue`.
+ */
+import { createApiKey, Role, ROLES } from '../../api/keys';
+import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
+import { uniqueId } from '../support/env';
+import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
+
+let stack: TestStack;
+let call: ReturnType<typeof apiClient>;
+let doc: OpenApiDocument;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  call = apiClient(stack.apiUrl);
+  doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as OpenApiDocument;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Fixture {
+  buyerId: string;
+  supplierId: string;
+  orderId: string;
+  monitoringId: string;
+  keys: Record<Role, string>;
+}
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('pixels')]);
+
+/** A buyer and a supplier, an order between them and a monitoring task on it, and one key per role. */
+async function fixture(): Promise<Fixture> {
+  const buyerId = uniqueId('buyer');
+  const supplierId = uniqueId('supplier');
+  for (const [id, kind] of [[buyerId, 'buyer'], [supplierId, 'supplier']]) {
+    expect((await call(stack.opsKey, 'POST', '/parties', { id, kind, name: `${kind} ${id}`, email: `${id}@example.com` })).status).toBe(201);
+  }
+  // The party each role's key is bound to; roles without a party (ops, support) get undefined.
+  const partyOf: Record<Role, string | undefined> = { ops: undefined, support: undefined, buyer: buyerId, supplier: supplierId };
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = (await createApiKey(stack.db, { name: uniqueId(role), role, partyId: partyOf[role] })).key;
+
+  const drafted = await call(keys.supplier, 'POST', '/orders', {
+    buyerId,
+    currency: 'USD',
+    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 100, unitPrice: 1250 }],
+    depositAmount: 25_000,
+    shippingDate: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10),
+  });
+  expect(drafted.status).toBe(201);
+  const orderId = drafted.body.orderId as string;
+  const booked = await call(keys.buyer, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+  expect(booked.status).toBe(201);
+  const monitoringId = booked.body.monitoringId as string;
+  // The timelines read the read model, which activities write just after each change.
+  await eventually(() => call(stack.opsKey, 'GET', `/monitoring/${monitoringId}/timeline`), (r) => r.status === 200, 'the monitoring read model');
+  await eventually(() => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the order read model');
+  return { buyerId, supplierId, orderId, monitoringId, keys };
+}
+
+function paramValue(name: string, role: Role, f: Fixture): string {
+  switch (name) {
+    case 'orderId':
+      return f.orderId;
+    case 'monitoringId':
+      return f.monitoringId;
+    case 'claimId':
+      return 'C1';
+    case 'fileId':
+      return '0'.repeat(64);
+    case 'supplierId':
+      return f.supplierId;
+    case 'partyId':
+      // A buyer or supplier may read its own record; the others read the buyer's.
+      return role === 'supplier' ? f.supplierId : f.buyerId;
+    default:
+      throw new Error(`the role matrix has no value for the path parameter {${name}}: add one to paramValue`);
+  }
+}
+
+interface Operation {
+  method: string;
+  path: string;
+  op: OpenApiOperation;
+}
+
+function operations(): Operation[] {
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => ({ method, path, op: op as OpenApiOperation })),
+  );
+}
+
+const isUpload = (o: Operation) => Object.keys(o.op.requestBody?.content ?? {}).some((t) => t !== 'application/json');
+
+/** Calls an operation as `key`: an empty JSON object as the body, or for uploads `file` (a JSON body when not given). */
+async function invoke(o: Operation, url: string, key: string, file?: { type: string; bytes: Buffer }): Promise<Reply> {
+  if (isUpload(o) && file) {
+    const res = await fetch(`${stack.apiUrl}${url}`, { method: o.method.toUpperCase(), headers: { authorization: `Bearer ${key}`, 'content-type': file.type }, body: file.bytes });
+    const text = await res.text();
+    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+  }
+  const res = await fetch(`${stack.apiUrl}${url}`, {
+    method: o.method.toUpperCase(),
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: o.method === 'get' ? undefined : '{}',
+  });
+  const text = await res.text();
+  const json = (res.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : text;
+  return { status: res.status, body: json };
+}
+
+describe('role × endpoint matrix', () => {
+  it('refuses exactly the roles an operation does not name, with 403 in the error shape', async () => {
+    const f = await fixture();
+    const problems: string[] = [];
+    let allowedCells = 0;
+    let refusedCells = 0;
+    for (const o of operations()) {
+      const publicOp = o.op['x-roles'].length === 0;
+      for (const role of ROLES) {
+        const url = o.path.replace(/\{(\w+)\}/g, (_m, name: string) => paramValue(name, role, f));
+        const res = await invoke(o, url, f.keys[role]);
+        const cell = `${o.method.toUpperCase()} ${o.path} as ${role}`;
+        if (publicOp || o.op['x-roles'].includes(role)) {
+          allowedCells++;
+          if ([401, 403, 429].includes(res.status)) problems.push(`${cell}: allowed, but answered ${res.status} ${JSON.stringify(res.body)}`);
+        } else {
+          refusedCells++;
+          const e = res.body?.error;
+          if (res.status !== 403 || e?.status !== 403 || e?.code !== 'forbidden' || typeof e?.message !== 'string') {
+            problems.push(`${cell}: not allowed, but answered ${res.status} ${JSON.stringify(res.body)}`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // Every cell was called: operations × roles, some on each side.
+    expect(allowedCells + refusedCells).toBe(operations().length * ROLES.length);
+    expect(allowedCells).toBeGreaterThan(80);
+    expect(refusedCells).toBeGreaterThan(60);
+  });
+
+  it('names support on reads only: support is read-only', () => {
+    const supportWrites = operations().filter((o) => o.method !== 'get' && o.op['x-roles'].includes('support'));
+    expect(supportWrites.map((o) => `${o.method} ${o.path}`)).toEqual([]);
+    expect(operations().filter((o) => o.method === 'get' && o.op['x-roles'].length > 0).every((o) => o.op['x-roles'].includes('support'))).toBe(true);
+  });
+});
+
+describe("another party's order", () => {
+  it("refuses a buyer and a supplier every operation on another party's order or monitoring task that they may call on their own", async () => {
+    const mine = await fixture();
+    const theirs = await fixture();
+    const problems: string[] = [];
+    let checked = 0;
+    for (const o of operations()) {
+      if (!/\{(orderId|monitoringId)\}/.test(o.path)) continue;
+      const body = o.op.requestBody?.content['application/json']?.schema as { required?: string[] } | undefined;
+      // A body that needs fields is refused as invalid before the order is looked at; those are covered below.
+      if (body?.required?.length) continue;
+      if (o.op.parameters.some((p) => p.in === 'query' && p.required)) continue;
+      for (const role of ['buyer', 'supplier'] as const) {
+        if (!o.op['x-roles'].includes(role)) continue;
+        const url = o.path.replace(/\{(\w+)\}/g, (_m, name: string) => paramValue(name, role, theirs));
+        const res = await invoke(o, url, mine.keys[role], { type: 'image/png', bytes: PNG });
+        checked++;
+        if (res.status !== 403 || res.body?.error?.code !== 'forbidden') {
+          problems.push(`${o.method.toUpperCase()} ${o.path} as another ${role}: answered ${res.status} ${JSON.stringify(res.body)}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(25);
+
+    // Actions with a valid body: the order's own parties only.
+    const pay = await call(mine.keys.buyer, 'POST', `/orders/${theirs.orderId}/pay`, { kind: 'deposit', amount: 25_000, reference: 'WIRE-1' });
+    expectError(pay, 403, 'forbidden');
+    const ship = await call(mine.keys.supplier, 'POST', `/orders/${theirs.orderId}/ship`, { carrier: 'DHL', trackingNumber: 'JD0146000' });
+    expectError(ship, 403, 'forbidden');
+    const claim = await call(mine.keys.buyer, 'POST', `/orders/${theirs.orderId}/claims`, { cause: 'NOT_RECEIVED', refundAsked: 1, description: 'x' });
+    expectError(claim, 403, 'forbidden');
+    const card = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' };
+    expectError(await call(mine.keys.buyer, 'POST', `/monitoring/${theirs.monitoringId}/pay`, { card }), 403, 'forbidden');
+    expectError(await call(mine.keys.supplier, 'POST', `/monitoring/${theirs.monitoringId}/shipment-date`, { shipmentDate: '2099-01-04' }), 403, 'forbidden');
+    // Lists hold a party to its own records.
+    expectError(await call(mine.keys.buyer, 'GET', `/orders?buyerId=${theirs.buyerId}`), 403, 'forbidden');
+    expectError(await call(mine.keys.supplier, 'GET', `/orders?supplierId=${theirs.supplierId}`), 403, 'forbidden');
+    expectError(await call(mine.keys.supplier, 'GET', `/suppliers/${theirs.supplierId}/assurance`), 403, 'forbidden');
+    expectError(await call(mine.keys.buyer, 'GET', `/parties/${theirs.buyerId}`), 403, 'forbidden');
+    const listed = await call(mine.keys.buyer, 'GET', '/monitoring');
+    expect(listed.status).toBe(200);
+    expect(listed.body.tasks.map((t: { monitoringId: string }) => t.monitoringId)).not.toContain(theirs.monitoringId);
+
+    // None of it moved their order or task, and no card was charged.
+    const order = await call(theirs.keys.buyer, 'GET', `/orders/${theirs.orderId}`);
+    expect(order.body.order).toMatchObject({ status: 'DRAFT', revision: 1, amounts: { paid: 0 } });
+    const task = await call(theirs.keys.buyer, 'GET', `/monitoring/${theirs.monitoringId}`);
+    expect(task.body.monitoring.status).toBe('AWAITING_PAYMENT');
+    expect(task.body.monitoring.payment).toBeUndefined();
+  });
+});
