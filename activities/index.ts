@@ -8,6 +8,8 @@ import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createOrderActivities } from './orders';
+import { createReportActivities } from './report';
+import { createSelfCheckActivities } from './self-check';
 import { createTrackingActivities } from './tracking';
 
 export interface ActivityDeps {
@@ -29,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createCoverageActivities(deps),
     ...createTrackingActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createSelfCheckActivities(deps),
+    ...createReportActivities(deps),
   };
 }
 

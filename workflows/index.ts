@@ -1,3 +1,4 @@
 // Every workflow the TradeGuard worker runs.
 export { tradeOrderWorkflow } from './order';
 export { productionMonitoringWorkflow } from './monitoring';
+export { weeklySelfCheckWorkflow } from './self-check';

@@ -4,6 +4,9 @@ import type { OrderChange } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
 import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
+import type { FlaggedShipment, ShipmentPageRequest } from '../../activities/self-check';
+import type { ReportRequest } from '../../activities/report';
+import { computeReport } from '../../workflows/after-service-report';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
@@ -22,6 +25,9 @@ export function createMockActivities() {
     trackingChecks: [] as string[],
     monitoringChanges: [] as MonitoringChange[],
     feeRefunds: [] as FeeRefund[],
+    shipmentPages: [] as ShipmentPageRequest[],
+    caseOpenings: [] as FlaggedShipment[][],
+    reports: [] as ReportRequest[],
   };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
@@ -75,6 +81,19 @@ export function createMockActivities() {
     async refundMonitoringFee(r) {
       calls.feeRefunds.push(r);
       return { refundId: `re-${r.idempotencyKey}` };
+    },
+    async checkShipmentsPage(req) {
+      calls.shipmentPages.push(req);
+      return { checked: 0, delivered: 0, flagged: [] };
+    },
+    async openProactiveCases({ flagged }) {
+      calls.caseOpenings.push(flagged);
+      return { opened: [], alreadyOpen: [], outsideWindow: [], orderMissing: [] };
+    },
+    async buildWeeklyReport(req) {
+      calls.reports.push(req);
+      const none = { total: 0, proactive: 0, customerRaised: 0 };
+      return computeReport({ weekStart: req.weekStart, weekEnd: req.weekStart, generatedAt: req.generatedAt, policyVersion: '2026-11', defectRateTarget: 0.002, shipments: 0, cases: { tracking: none, quality: none, warehouse: none }, previous: [] });
     },
   };
   return { activities, calls, coverage, carrier };
