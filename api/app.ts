@@ -43,6 +43,8 @@ import {
 import { actorOf, allow, assertOwnsOrder, asyncRoute, isUnavailable, parse, principal, temporalCallFor } from './http';
 import { KeyProblem, Principal, Role, createApiKey, findPrincipal } from './keys';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { registerReportRoutes } from './reports.routes';
+import { registerCarrierRoutes } from './carrier.routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -66,6 +68,7 @@ import {
   shipSchema,
   supplierAssuranceSchema,
 } from './schemas';
+import type { CarrierTracking } from '../adapters/carrier';
 import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
 import { supplierGrantedAmount } from '../activities/coverage';
@@ -79,6 +82,8 @@ export interface ApiDeps {
   storage: FileStorage;
   /** Card payments for paid services; the embedded sandbox when not given. */
   payments?: PaymentGateway;
+  /** The carrier of the worker running in this process (the simulated one can be driven by ops). */
+  carrier?: CarrierTracking;
   log?: (line: string) => void;
 }
 
@@ -419,6 +424,8 @@ export function createApp(deps: ApiDeps): express.Express {
   }
 
   registerMonitoringRoutes(app, deps);
+  registerReportRoutes(app, deps);
+  registerCarrierRoutes(app, deps);
   app.use(notFoundRoute);
   app.use(errorHandler(log));
   return app;

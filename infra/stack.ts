@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
-import { SimulatedCarrier } from '../adapters/carrier';
+import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
@@ -19,6 +19,7 @@ import { applyMigrations } from './migrate';
 import { ensureTemporalCli } from './temporal-binaries';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from './temporal-connection';
 import { portOpen, startTemporalDevServer } from './temporal-dev-server';
+import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from './schedules';
 
 type Log = (line: string) => void;
 
@@ -106,6 +107,8 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
 
     // One gateway for the worker and the API: the sandbox keeps its charges in memory.
     const payments = paymentGatewayFromEnv();
+    // One carrier too: the simulated carrier ops drive through the API is the one the worker asks.
+    const carrier = carrierFromEnv();
     const clientConnection = await connectClient(settings);
     stoppers.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: settings.namespace });
@@ -118,12 +121,13 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
       activities: createActivities({
         db,
         mailer,
-        carrier: new SimulatedCarrier(),
+        carrier,
         opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
         payments,
         temporal: { client, taskQueue: config.taskQueue },
       }),
     });
+    await ensureSelfCheckSchedule(client, { taskQueue: config.taskQueue, at: selfCheckTimeFromEnv() }, log);
     const workerRun = worker.run();
     workerRun.catch((err: Error) => log(`worker stopped: ${err.message}`));
     stoppers.push(async () => {
@@ -132,7 +136,7 @@ export async function startStack(config: TradeGuardConfig, log: Log): Promise<Ru
     });
 
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
-    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, log });
+    const app = createApp({ client, db, taskQueue: config.taskQueue, health, storage: new LocalFileStorage(config.storageDir), payments, carrier, log });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -48,7 +48,7 @@ export async function startTestStack(opts: { payments?: PaymentGateway } = {}) {
   });
   const workerRun = worker.run();
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, log: (l) => console.error(l) }));
+  const server = http.createServer(createApp({ client, db, taskQueue, health, storage, payments, carrier, log: (l) => console.error(l) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const opsKey = (await createApiKey(db, { name: uniqueId('ops'), role: 'ops' })).key;
