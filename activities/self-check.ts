@@ -121,7 +121,8 @@ export function createSelfCheckActivities({ db, carrier, temporal }: { db: Db; c
           });
         }
         progress.lastId = row.id;
-        heartbeat(progress);
+        // A snapshot: the details may be sent after later shipments have changed `progress`.
+        heartbeat({ ...progress, flagged: [...progress.flagged] });
       }
       const full = rows.length === remaining;
       return {
@@ -177,7 +178,7 @@ export function createSelfCheckActivities({ db, carrier, temporal }: { db: Db; c
           }
         }
         progress.done += 1;
-        heartbeat(progress);
+        heartbeat({ done: progress.done, opened: [...progress.opened], alreadyOpen: [...progress.alreadyOpen], outsideWindow: [...progress.outsideWindow], orderMissing: [...progress.orderMissing] });
       }
       const { done: _done, ...opening } = progress;
       return opening;
