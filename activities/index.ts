@@ -9,6 +9,8 @@ import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createOrderActivities } from './orders';
+import { createReportActivities } from './report';
+import { createSelfCheckActivities } from './self-check';
 import { createTrackingActivities } from './tracking';
 
 export interface ActivityDeps {
@@ -31,6 +33,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrackingActivities(deps),
     ...createMonitoringActivities(deps),
     ...createCaseActivities(deps),
+    ...createSelfCheckActivities(deps),
+    ...createReportActivities(deps),
   };
 }
 

@@ -37,6 +37,8 @@ import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
+import { registerReportRoutes } from './reports.routes';
+import { registerCarrierRoutes } from './carrier.routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -63,6 +65,7 @@ import {
   supplierAssuranceSchema,
   supplierParamsSchema,
 } from './schemas';
+import type { CarrierTracking } from '../adapters/carrier';
 import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
 import { supplierGrantedAmount } from '../activities/coverage';
@@ -88,6 +91,8 @@ export interface ApiDeps {
    * Plain-line sink kept for callers that predate `logger`: receives internal errors only, as
    * JSON lines. Ignored when `logger` is given.
    */
+  /** The carrier of the worker running in this process (the simulated one can be driven by ops). */
+  carrier?: CarrierTracking;
   log?: (line: string) => void;
   /** Prometheus metrics, served on GET /metrics; without them /metrics answers 404. */
   metrics?: ApiMetrics;
@@ -476,6 +481,8 @@ export function createApp(deps: ApiDeps): express.Express {
   }
 
   registerMonitoringRoutes(routes, deps);
+  registerReportRoutes(routes, deps);
+  registerCarrierRoutes(routes, deps);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;

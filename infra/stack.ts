@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { createActivities } from '../activities';
-import { SimulatedCarrier } from '../adapters/carrier';
+import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { LocalFileStorage } from '../adapters/storage';
@@ -24,6 +24,7 @@ import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsF
 import { portOpen, startTemporalDevServer } from './temporal-dev-server';
 import { installTemporalRuntime } from './temporal-runtime';
 import { tracingFromEnv } from './tracing';
+import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from './schedules';
 
 type Log = (line: string) => void;
 
@@ -118,6 +119,8 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
 
     // One gateway for the worker and the API: the sandbox keeps its charges in memory.
     const payments = paymentGatewayFromEnv();
+    // One carrier too: the simulated carrier ops drive through the API is the one the worker asks.
+    const carrier = carrierFromEnv();
     const clientConnection = await connectClient(settings);
     stoppers.push(() => clientConnection.close());
     const client = new Client({
@@ -134,13 +137,14 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       activities: createActivities({
         db,
         mailer,
-        carrier: new SimulatedCarrier(),
+        carrier,
         opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
         payments,
         temporal: { client, taskQueue: config.taskQueue },
       }),
       tracing,
     });
+    await ensureSelfCheckSchedule(client, { taskQueue: config.taskQueue, at: selfCheckTimeFromEnv() }, log);
     const workerRun = worker.run();
     workerRun.catch((err: Error) => log(`worker stopped: ${err.message}`));
     stoppers.push(async () => {
@@ -159,6 +163,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       logger,
       metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
       limits: requestLimitsFromEnv(),
+      carrier,
     });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {

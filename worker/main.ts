@@ -3,11 +3,12 @@
  * (TEMPORAL_ADDRESS, DATABASE_URL; SMTP_URL for email). `npm start` runs one in-process instead.
  */
 import { createActivities } from '../activities';
-import { SimulatedCarrier } from '../adapters/carrier';
+import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
+import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from '../infra/schedules';
 import { Client } from '@temporalio/client';
 import { createLogger, lineLogger } from '../infra/logger';
 import { installTemporalRuntime } from '../infra/temporal-runtime';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     activities: createActivities({
       db,
       mailer,
-      carrier: new SimulatedCarrier(),
+      carrier: carrierFromEnv(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       payments: paymentGatewayFromEnv(),
       temporal: { client, taskQueue: config.taskQueue },
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     tracing,
   });
   if (config.temporalMetricsAddress) logger.info({ address: config.temporalMetricsAddress }, 'worker metrics for Prometheus on /metrics');
+  await ensureSelfCheckSchedule(client, { taskQueue: config.taskQueue, at: selfCheckTimeFromEnv() }, lineLogger(logger));
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM.
   await worker.run();
   await connection.close();

@@ -5,6 +5,9 @@ import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
 import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
 import type { CaseChange, CaseRefund, Outcome } from '../../activities/cases';
+import type { FlaggedShipment, ShipmentPageRequest } from '../../activities/self-check';
+import type { ReportRequest } from '../../activities/report';
+import { computeReport } from '../../workflows/after-service-report';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
@@ -28,6 +31,9 @@ export function createMockActivities() {
     caseRefunds: [] as CaseRefund[],
     orderCancels: [] as { key: string; caseId: string; reason: string }[],
     resends: [] as { caseId: string; carrier: string; trackingNumber: string; shippingPaidBy: string }[],
+    shipmentPages: [] as ShipmentPageRequest[],
+    caseOpenings: [] as FlaggedShipment[][],
+    reports: [] as ReportRequest[],
   };
   /** What the order answers when a case asks it to cancel or refund; tests change it. */
   const orderAnswers: { cancel: Outcome; refund: Outcome } = { cancel: { ok: true }, refund: { ok: true } };
@@ -100,6 +106,19 @@ export function createMockActivities() {
     },
     async recordResend({ caseId, carrier: name, trackingNumber, shippingPaidBy }) {
       calls.resends.push({ caseId, carrier: name, trackingNumber, shippingPaidBy });
+    },
+    async checkShipmentsPage(req) {
+      calls.shipmentPages.push(req);
+      return { checked: 0, delivered: 0, flagged: [] };
+    },
+    async openProactiveCases({ flagged }) {
+      calls.caseOpenings.push(flagged);
+      return { opened: [], alreadyOpen: [], outsideWindow: [], orderMissing: [] };
+    },
+    async buildWeeklyReport(req) {
+      calls.reports.push(req);
+      const none = { total: 0, proactive: 0, customerRaised: 0 };
+      return computeReport({ weekStart: req.weekStart, weekEnd: req.weekStart, generatedAt: req.generatedAt, policyVersion: '2026-11', defectRateTarget: 0.002, shipments: 0, cases: { tracking: none, quality: none, warehouse: none }, previous: [] });
     },
   };
   return { activities, calls, coverage, carrier, orderAnswers };

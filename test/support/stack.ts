@@ -49,7 +49,7 @@ export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pi
   });
   const workerRun = worker.run();
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const app = createApp({ client, db, taskQueue, health, storage, payments, ...opts.app, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) });
+  const app = createApp({ client, db, taskQueue, health, storage, payments, carrier, ...opts.app, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
