@@ -80,6 +80,12 @@ function paramValue(name: string, role: Role, f: Fixture): string {
     case 'partyId':
       // A buyer or supplier may read its own record; the others read the buyer's.
       return role === 'supplier' ? f.supplierId : f.buyerId;
+    case 'weekStart':
+      return '2026-11-16';
+    case 'carrier':
+      return 'DHL';
+    case 'trackingNumber':
+      return 'MATRIX-0001';
     default:
       throw new Error(`the role matrix has no value for the path parameter {${name}}: add one to paramValue`);
   }
