@@ -14,7 +14,7 @@ import { TASK_QUEUE } from './stack';
 
 export async function apiOverhead(ctx: BenchContext): Promise<Record<string, unknown>> {
   const { stack, call } = ctx;
-  const samples = scaled(ctx, 300, 20);
+  const samples = scaled(ctx, 200, 20);
   const warmup = Math.max(5, Math.round(samples / 10));
   const total = samples + warmup;
   const [p] = await createParties(stack.db, 'api', 1);

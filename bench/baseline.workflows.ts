@@ -88,13 +88,12 @@ export interface DeadlineRecord {
 }
 
 export async function deadlineWorkflow(input: DeadlineInput): Promise<DeadlineRecord> {
+  // The order's deadline loop: wait until the earliest deadline or a change (none comes here).
   const deadlines: { id: string; dueAt: number }[] = [{ id: input.id, dueAt: input.dueAt }];
-  let wake = 0;
   for (;;) {
     const next = deadlines[0];
-    const seen = wake;
     const wait = next.dueAt - Date.now();
-    if (wait > 0) await condition(() => wake !== seen, wait);
+    if (wait > 0) await condition(() => false, wait);
     if (Date.now() >= next.dueAt) break;
   }
   const escalatedAt = Date.now();

@@ -5,6 +5,8 @@
  * workflow runs to its end (the feedback window closing).
  *
  * - happy path: draft → confirmations → deposit → balance → ship → delivered → receipt → completed.
+ * - one claim: the happy path to delivery, then one claim the longest way (below), decided with a
+ *   refund while funds are held, which settles the order.
  * - worst claim path: a late shipment with a late-shipment claim, an extension, a carrier check,
  *   both receiving extensions, a claim of every other cause during receiving, automatic receipt at
  *   the window's end, then a post-receipt claim refunded from the supplier's payable, and feedback
@@ -110,59 +112,77 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       await happy.result();
       const happyAtClose = await counts(happy);
 
-      // ---- worst claim path
-      ctx.log('history: worst claim path');
-      const worst = await start(`HIST-${run}-worst`, 10);
-      const u = <A>(update: UpdateDefinition<OrderState, [A]>, arg: A): Promise<OrderState> => worst.executeUpdate(update, { args: [arg] });
-      const state = () => worst.query(getOrderQuery);
-      const evidence = (claimId: string, actor: Actor, n: number) =>
-        u(addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: 'f'.repeat(64) } });
-      const dueOf = async (claimId: string, kind: string) => {
-        const d = (await state()).deadlines?.find((x) => x.claimId === claimId && x.kind === kind);
+      // Helpers for the claim paths: each takes the order's handle.
+      const u = <A>(h: WorkflowHandle, update: UpdateDefinition<OrderState, [A]>, arg: A): Promise<OrderState> => h.executeUpdate(update, { args: [arg] });
+      const state = (h: WorkflowHandle) => h.query(getOrderQuery);
+      const evidence = (h: WorkflowHandle, claimId: string, actor: Actor, n: number) =>
+        u(h, addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: 'f'.repeat(64) } });
+      const dueOf = async (h: WorkflowHandle, claimId: string, kind: string) => {
+        const d = (await state(h)).deadlines?.find((x) => x.claimId === claimId && x.kind === kind);
         if (!d) throw new Error(`claim ${claimId} has no ${kind} deadline`);
         return Date.parse(d.dueAt);
       };
-      const longestClaim = async (cause: ClaimCause, refund: number) => {
-        const opened = await u(openClaimUpdate, { actor: buyer, cause, refundAsked: 100_000, description: `${cause.toLowerCase()} on arrival` });
+      const longestClaim = async (h: WorkflowHandle, cause: ClaimCause, refund: number) => {
+        const opened = await u(h, openClaimUpdate, { actor: buyer, cause, refundAsked: 100_000, description: `${cause.toLowerCase()} on arrival` });
         const claimId = opened.claims?.at(-1)?.id as string;
-        await evidence(claimId, buyer, 1);
-        await evidence(claimId, supplier, 1);
+        await evidence(h, claimId, buyer, 1);
+        await evidence(h, claimId, supplier, 1);
         const now = await env.currentTimeMs();
-        await u(requestEvidenceUpdate, { actor: ops, claimId, party: 'buyer', description: 'photos of the cartons', dueAt: new Date(now + 2 * DAY).toISOString() });
-        await evidence(claimId, buyer, 2);
+        await u(h, requestEvidenceUpdate, { actor: ops, claimId, party: 'buyer', description: 'photos of the cartons', dueAt: new Date(now + 2 * DAY).toISOString() });
+        await evidence(h, claimId, buyer, 2);
         // The supplier stays silent: day 3 passes, day 7 escalates, then the reminder and the overdue page.
-        await sleepUntil((await dueOf(claimId, 'claim-auto-escalation')) + HOUR);
-        await sleepUntil((await dueOf(claimId, 'claim-decision-due')) + HOUR);
-        await u(decideClaimUpdate, { actor: ops, claimId, refund, reason: refund > 0 ? 'evidence supports the claim' : 'not supported by the evidence' });
+        await sleepUntil((await dueOf(h, claimId, 'claim-auto-escalation')) + HOUR);
+        await sleepUntil((await dueOf(h, claimId, 'claim-decision-due')) + HOUR);
+        await u(h, decideClaimUpdate, { actor: ops, claimId, refund, reason: refund > 0 ? 'evidence supports the claim' : 'not supported by the evidence' });
+      };
+      const paidAndDelivered = async (h: WorkflowHandle) => {
+        await u(h, confirmByBuyerUpdate, { actor: buyer });
+        await u(h, confirmBySupplierUpdate, { actor: supplier });
+        await u(h, payUpdate, { actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'O-1' });
+        await u(h, payUpdate, { actor: buyer, kind: 'balance', amount: BALANCE, reference: 'O-2' });
+        await u(h, shipUpdate, { actor: supplier, carrier: 'DHL', trackingNumber: 'JD-ONE' });
+        await u(h, markDeliveredUpdate, { actor: ops });
       };
 
-      await u(confirmByBuyerUpdate, { actor: buyer });
-      await u(confirmBySupplierUpdate, { actor: supplier });
-      await u(payUpdate, { actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'W-1' });
-      await u(payUpdate, { actor: buyer, kind: 'balance', amount: BALANCE, reference: 'W-2' });
-      const shippingDate = (await state()).shippingDate as string;
+      // ---- one claim, the longest way, decided with a refund while funds are held (order settled)
+      ctx.log('history: one claim path');
+      const one = await start(`HIST-${run}-one`, 30);
+      await paidAndDelivered(one);
+      await longestClaim(one, 'QUALITY_MISMATCH', 50_000);
+      const oneFinal = (await one.result()) as OrderState;
+      const oneAtClose = await counts(one);
+
+      // ---- worst claim path
+      ctx.log('history: worst claim path');
+      const worst = await start(`HIST-${run}-worst`, 10);
+      await u(worst, confirmByBuyerUpdate, { actor: buyer });
+      await u(worst, confirmBySupplierUpdate, { actor: supplier });
+      await u(worst, payUpdate, { actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'W-1' });
+      await u(worst, payUpdate, { actor: buyer, kind: 'balance', amount: BALANCE, reference: 'W-2' });
+      const shippingDate = (await state(worst)).shippingDate as string;
       // Reminders 3 and 1 days before, then the shipping date passes: the order is late.
       await sleepUntil(Date.parse(`${shippingDate}T00:00:00Z`) + DAY + HOUR);
-      await longestClaim('LATE_SHIPMENT', 0);
+      await longestClaim(worst, 'LATE_SHIPMENT', 0);
       const extended = new Date(Date.parse(`${shippingDate}T00:00:00Z`) + 25 * DAY).toISOString().slice(0, 10);
-      await u(extendShippingUpdate, { actor: buyer, shippingDate: extended });
-      await u(shipUpdate, { actor: supplier, carrier: 'DHL', trackingNumber: 'JD-WORST' });
+      await u(worst, extendShippingUpdate, { actor: buyer, shippingDate: extended });
+      await u(worst, shipUpdate, { actor: supplier, carrier: 'DHL', trackingNumber: 'JD-WORST' });
       await sleepUntil((await env.currentTimeMs()) + 2 * DAY + HOUR); // the carrier check
-      await u(markDeliveredUpdate, { actor: ops });
-      await u(extendReceivingUpdate, { actor: buyer, days: 15 });
-      await u(extendReceivingUpdate, { actor: supplier, days: 15 });
-      for (const cause of ['QUALITY_MISMATCH', 'NOT_AS_DESCRIBED', 'NOT_RECEIVED'] as ClaimCause[]) await longestClaim(cause, 0);
+      await u(worst, markDeliveredUpdate, { actor: ops });
+      await u(worst, extendReceivingUpdate, { actor: buyer, days: 15 });
+      await u(worst, extendReceivingUpdate, { actor: supplier, days: 15 });
+      for (const cause of ['QUALITY_MISMATCH', 'NOT_AS_DESCRIBED', 'NOT_RECEIVED'] as ClaimCause[]) await longestClaim(worst, cause, 0);
       // The receiving window ends: receipt is confirmed automatically and the funds released.
-      await sleepUntil(Date.parse((await state()).receivingWindowEndsAt as string) + HOUR);
-      const completed = await state();
-      await longestClaim('QUALITY_MISMATCH', 50_000);
-      await u(leaveFeedbackUpdate, { actor: buyer, rating: 2, comment: 'slow and faulty' });
-      await u(leaveFeedbackUpdate, { actor: supplier, rating: 4, comment: 'fair buyer' });
+      await sleepUntil(Date.parse((await state(worst)).receivingWindowEndsAt as string) + HOUR);
+      const completed = await state(worst);
+      await longestClaim(worst, 'QUALITY_MISMATCH', 50_000);
+      await u(worst, leaveFeedbackUpdate, { actor: buyer, rating: 2, comment: 'slow and faulty' });
+      await u(worst, leaveFeedbackUpdate, { actor: supplier, rating: 4, comment: 'fair buyer' });
       const worstBeforeClose = await counts(worst);
       const final = (await worst.result()) as OrderState;
       const worstAtClose = await counts(worst);
       return {
         happy: { status: done.status, atCompletion: happyAtCompletion, atClose: happyAtClose },
+        oneClaim: { finalStatus: oneFinal.status, atClose: oneAtClose },
         worst: {
           statusAtReceiptWindowEnd: completed.status,
           finalStatus: final.status,
@@ -178,6 +198,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
     printTable('History size: events per order workflow (time-skipping server, real activities)', ['path', 'events', 'workflow tasks', 'activities', 'timers', 'updates', 'target', 'result'], [
       row('happy path, at COMPLETED', result.happy.atCompletion, 200),
       row('happy path, workflow closed', result.happy.atClose, 200),
+      row('one claim the longest way (settled), closed', result.oneClaim.atClose, 1000),
       row(`worst claim path (${result.worst.claims?.length} claims), workflow closed`, result.worst.atClose, 1000),
     ]);
     console.log(`worst claim path: ${result.worst.revisions} revisions; claims ${result.worst.claims?.map((c) => `${c.id} ${c.cause} ${c.outcome}`).join(', ')}; final status ${result.worst.finalStatus}`);
