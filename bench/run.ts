@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   console.log(`TradeGuard benchmarks, ${new Date(began).toISOString()}`);
   console.log(`machine: ${host.nproc} CPU(s), ${host.memoryGiB} GiB, ${host.cpuModel}; Node ${host.node}`);
   console.log(`BENCH_SCALE=${scale}; benchmarks: ${selected.join(', ')}`);
-  if (scale >= 1) console.log('A full run (BENCH_SCALE=1) takes about 15 minutes on a 2-CPU machine.');
+  if (scale >= 1) console.log('A full run (BENCH_SCALE=1) took about 12.5 minutes on a shared 2-CPU machine (see README, Benchmarks).');
 
   const stack = await startBenchStack(log);
   log(`stack up: ${stack.temporalKind} on ${stack.temporalAddress}, API ${stack.apiUrl}, ${stack.databaseKind}`);
