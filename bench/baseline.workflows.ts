@@ -1,0 +1,102 @@
+/**
+ * Workflows the benchmarks measure TradeGuard against, on their own task queue and worker.
+ * Deterministic like every workflow: no I/O, no wall clock, no Math.random.
+ *
+ * - baselineLifecycleWorkflow: a no-op process shaped like an order lifecycle. It runs the same
+ *   number of activities at start and for each update as the real order workflow did (the plan is
+ *   read from a real order's history), and keeps one deadline timer that every change restarts,
+ *   as the order's deadline loop does. Its activities do nothing.
+ * - deadlineWorkflow: one durable deadline, kept the way the order workflow keeps its deadlines
+ *   (a sorted list and a `condition` with a timeout); when it falls due it records the escalation
+ *   with the workflow's own clock.
+ */
+import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { BaselineActivities } from './baseline.activities';
+
+const acts = proxyActivities<BaselineActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface BaselinePlan {
+  /** Activities the real workflow ran before its first update (e.g. recording the draft). */
+  startActivities: number;
+}
+
+export interface BaselineStepInput {
+  /** Activities to run, one after another, before the update answers. */
+  activities: number;
+}
+
+export interface BaselineState {
+  steps: number;
+  revision: number;
+}
+
+export const baselineStepUpdate = defineUpdate<BaselineState, [BaselineStepInput]>('baselineStep');
+export const baselineStateQuery = defineQuery<BaselineState>('baselineState');
+
+const DAY_MS = 86_400_000;
+
+export async function baselineLifecycleWorkflow(plan: BaselinePlan): Promise<BaselineState> {
+  const state: BaselineState = { steps: 0, revision: 0 };
+  let wake = 0;
+  let effects: Promise<void> = Promise.resolve();
+  const run = (n: number): Promise<void> => {
+    const next = effects.then(async () => {
+      for (let i = 0; i < n; i++) await acts.noop(state.revision);
+    });
+    effects = next.catch(() => undefined);
+    return next;
+  };
+  const started = run(plan.startActivities);
+  setHandler(baselineStateQuery, () => state);
+  setHandler(
+    baselineStepUpdate,
+    async ({ activities }: BaselineStepInput) => {
+      state.steps += 1;
+      state.revision += 1;
+      wake += 1;
+      await run(activities);
+      return state;
+    },
+    {
+      validator: ({ activities }: BaselineStepInput) => {
+        if (!Number.isInteger(activities) || activities < 0) throw new Error('activities must be a whole number');
+      },
+    },
+  );
+  await started;
+  // One far deadline, restarted on every change: the same timer traffic as the order's deadline loop.
+  for (;;) {
+    const seen = wake;
+    await condition(() => wake !== seen, 30 * DAY_MS);
+  }
+}
+
+export interface DeadlineInput {
+  id: string;
+  /** When the deadline falls due, epoch milliseconds. */
+  dueAt: number;
+}
+
+export interface DeadlineRecord {
+  id: string;
+  dueAt: number;
+  /** Workflow time when the workflow acted on the deadline. */
+  escalatedAt: number;
+}
+
+export async function deadlineWorkflow(input: DeadlineInput): Promise<DeadlineRecord> {
+  // The order's deadline loop: wait until the earliest deadline or a change (none comes here).
+  const deadlines: { id: string; dueAt: number }[] = [{ id: input.id, dueAt: input.dueAt }];
+  for (;;) {
+    const next = deadlines[0];
+    const wait = next.dueAt - Date.now();
+    if (wait > 0) await condition(() => false, wait);
+    if (Date.now() >= next.dueAt) break;
+  }
+  const escalatedAt = Date.now();
+  await acts.recordEscalation({ id: input.id, dueAt: input.dueAt, escalatedAt });
+  return { id: input.id, dueAt: input.dueAt, escalatedAt };
+}

@@ -1,0 +1,214 @@
+/**
+ * History size: events per order lifecycle, read from Temporal's history. Both paths run on the
+ * time-skipping test server (a worker with TradeGuard's real activities against the run's database),
+ * so every window, reminder and escalation fires as it would over the order's months, and each
+ * workflow runs to its end (the feedback window closing).
+ *
+ * - happy path: draft → confirmations → deposit → balance → ship → delivered → receipt → completed.
+ * - one claim: the happy path to delivery, then one claim the longest way (below), decided with a
+ *   refund while funds are held, which settles the order.
+ * - worst claim path: a late shipment with a late-shipment claim, an extension, a carrier check,
+ *   both receiving extensions, a claim of every other cause during receiving, automatic receipt at
+ *   the window's end, then a post-receipt claim refunded from the supplier's payable, and feedback
+ *   from both parties. Every claim goes the longest way: evidence from both parties, an evidence
+ *   request answered, the supplier silent past its 3 days, automatic escalation on day 7, the ops
+ *   reminder and the overdue page, then the ops decision.
+ */
+import path from 'node:path';
+import { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { SimulatedCarrier } from '../adapters/carrier';
+import { createMailer } from '../adapters/mailer';
+import { SandboxCardGateway } from '../adapters/payments';
+import { ensureTemporalTestServer } from '../infra/temporal-binaries';
+import { registerSearchAttributes } from '../infra/temporal-connection';
+import { workflowsPath } from '../worker/worker';
+import {
+  Actor,
+  ClaimCause,
+  ORDER_WORKFLOW_TYPE,
+  OrderState,
+  TradeOrderInput,
+  addEvidenceUpdate,
+  confirmByBuyerUpdate,
+  confirmBySupplierUpdate,
+  confirmReceiptUpdate,
+  decideClaimUpdate,
+  extendReceivingUpdate,
+  extendShippingUpdate,
+  getOrderQuery,
+  leaveFeedbackUpdate,
+  markDeliveredUpdate,
+  openClaimUpdate,
+  orderWorkflowId,
+  payUpdate,
+  requestEvidenceUpdate,
+  shipUpdate,
+} from '../workflows/order.messages';
+import { CURRENT_ORDER_POLICY_VERSION } from '../workflows/order.policy';
+import { BenchContext } from './context';
+import { countEvents, EventCounts, historyOf } from './history-events';
+import { BALANCE, DEPOSIT, createParties, draftTerms } from './http';
+import { printTable, verdict } from './report';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const TASK_QUEUE = 'tradeguard-bench-history';
+
+export async function history(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const { stack } = ctx;
+  const [p] = await createParties(stack.db, 'history', 1);
+  const buyer: Actor = { role: 'buyer', partyId: p.buyerId };
+  const supplier: Actor = { role: 'supplier', partyId: p.supplierId };
+  const ops: Actor = { role: 'ops' };
+
+  ctx.log('history: starting the time-skipping test server and a worker');
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
+  });
+  const mailer = createMailer({ outboxDir: path.join(stack.dir, 'history-mail'), from: 'TradeGuard <no-reply@tradeguard.local>' });
+  try {
+    await registerSearchAttributes(env.connection, 'default');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: workflowsPath(),
+      activities: createActivities({
+        db: stack.db,
+        mailer,
+        carrier: new SimulatedCarrier(),
+        opsAddresses: { ops: 'ops@tradeguard.local', opsLeads: 'ops-leads@tradeguard.local' },
+        payments: new SandboxCardGateway(),
+      }),
+    });
+    const run = Date.now().toString(36);
+    const sleepUntil = async (at: number) => {
+      const now = await env.currentTimeMs();
+      if (at > now) await env.sleep(at - now);
+    };
+    const start = async (orderId: string, shipInDays: number): Promise<WorkflowHandle> => {
+      const now = await env.currentTimeMs();
+      const terms = { ...draftTerms(), shippingDate: new Date(now + shipInDays * DAY).toISOString().slice(0, 10) };
+      const input: TradeOrderInput = { orderId, buyerId: p.buyerId, supplierId: p.supplierId, terms, policyVersion: CURRENT_ORDER_POLICY_VERSION, createdBy: supplier };
+      return env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: orderWorkflowId(orderId), args: [input] });
+    };
+    const counts = async (h: WorkflowHandle) => countEvents(await historyOf(env.client, h.workflowId));
+
+    const result = await worker.runUntil(async () => {
+      // ---- happy path
+      ctx.log('history: happy path');
+      const happy = await start(`HIST-${run}-happy`, 30);
+      await happy.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await happy.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await happy.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'H-1' }] });
+      await happy.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: BALANCE, reference: 'H-2' }] });
+      await happy.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD-HAPPY' }] });
+      await happy.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      const done = await happy.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
+      const happyAtCompletion = await counts(happy);
+      await happy.result();
+      const happyAtClose = await counts(happy);
+
+      // Helpers for the claim paths: each takes the order's handle.
+      const u = <A>(h: WorkflowHandle, update: UpdateDefinition<OrderState, [A]>, arg: A): Promise<OrderState> => h.executeUpdate(update, { args: [arg] });
+      const state = (h: WorkflowHandle) => h.query(getOrderQuery);
+      const evidence = (h: WorkflowHandle, claimId: string, actor: Actor, n: number) =>
+        u(h, addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: 'f'.repeat(64) } });
+      const dueOf = async (h: WorkflowHandle, claimId: string, kind: string) => {
+        const d = (await state(h)).deadlines?.find((x) => x.claimId === claimId && x.kind === kind);
+        if (!d) throw new Error(`claim ${claimId} has no ${kind} deadline`);
+        return Date.parse(d.dueAt);
+      };
+      const longestClaim = async (h: WorkflowHandle, cause: ClaimCause, refund: number) => {
+        const opened = await u(h, openClaimUpdate, { actor: buyer, cause, refundAsked: 100_000, description: `${cause.toLowerCase()} on arrival` });
+        const claimId = opened.claims?.at(-1)?.id as string;
+        await evidence(h, claimId, buyer, 1);
+        await evidence(h, claimId, supplier, 1);
+        const now = await env.currentTimeMs();
+        await u(h, requestEvidenceUpdate, { actor: ops, claimId, party: 'buyer', description: 'photos of the cartons', dueAt: new Date(now + 2 * DAY).toISOString() });
+        await evidence(h, claimId, buyer, 2);
+        // The supplier stays silent: day 3 passes, day 7 escalates, then the reminder and the overdue page.
+        await sleepUntil((await dueOf(h, claimId, 'claim-auto-escalation')) + HOUR);
+        await sleepUntil((await dueOf(h, claimId, 'claim-decision-due')) + HOUR);
+        await u(h, decideClaimUpdate, { actor: ops, claimId, refund, reason: refund > 0 ? 'evidence supports the claim' : 'not supported by the evidence' });
+      };
+      const paidAndDelivered = async (h: WorkflowHandle) => {
+        await u(h, confirmByBuyerUpdate, { actor: buyer });
+        await u(h, confirmBySupplierUpdate, { actor: supplier });
+        await u(h, payUpdate, { actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'O-1' });
+        await u(h, payUpdate, { actor: buyer, kind: 'balance', amount: BALANCE, reference: 'O-2' });
+        await u(h, shipUpdate, { actor: supplier, carrier: 'DHL', trackingNumber: 'JD-ONE' });
+        await u(h, markDeliveredUpdate, { actor: ops });
+      };
+
+      // ---- one claim, the longest way, decided with a refund while funds are held (order settled)
+      ctx.log('history: one claim path');
+      const one = await start(`HIST-${run}-one`, 30);
+      await paidAndDelivered(one);
+      await longestClaim(one, 'QUALITY_MISMATCH', 50_000);
+      const oneFinal = (await one.result()) as OrderState;
+      const oneAtClose = await counts(one);
+
+      // ---- worst claim path
+      ctx.log('history: worst claim path');
+      const worst = await start(`HIST-${run}-worst`, 10);
+      await u(worst, confirmByBuyerUpdate, { actor: buyer });
+      await u(worst, confirmBySupplierUpdate, { actor: supplier });
+      await u(worst, payUpdate, { actor: buyer, kind: 'deposit', amount: DEPOSIT, reference: 'W-1' });
+      await u(worst, payUpdate, { actor: buyer, kind: 'balance', amount: BALANCE, reference: 'W-2' });
+      const shippingDate = (await state(worst)).shippingDate as string;
+      // Reminders 3 and 1 days before, then the shipping date passes: the order is late.
+      await sleepUntil(Date.parse(`${shippingDate}T00:00:00Z`) + DAY + HOUR);
+      await longestClaim(worst, 'LATE_SHIPMENT', 0);
+      const extended = new Date(Date.parse(`${shippingDate}T00:00:00Z`) + 25 * DAY).toISOString().slice(0, 10);
+      await u(worst, extendShippingUpdate, { actor: buyer, shippingDate: extended });
+      await u(worst, shipUpdate, { actor: supplier, carrier: 'DHL', trackingNumber: 'JD-WORST' });
+      await sleepUntil((await env.currentTimeMs()) + 2 * DAY + HOUR); // the carrier check
+      await u(worst, markDeliveredUpdate, { actor: ops });
+      await u(worst, extendReceivingUpdate, { actor: buyer, days: 15 });
+      await u(worst, extendReceivingUpdate, { actor: supplier, days: 15 });
+      for (const cause of ['QUALITY_MISMATCH', 'NOT_AS_DESCRIBED', 'NOT_RECEIVED'] as ClaimCause[]) await longestClaim(worst, cause, 0);
+      // The receiving window ends: receipt is confirmed automatically and the funds released.
+      await sleepUntil(Date.parse((await state(worst)).receivingWindowEndsAt as string) + HOUR);
+      const completed = await state(worst);
+      await longestClaim(worst, 'QUALITY_MISMATCH', 50_000);
+      await u(worst, leaveFeedbackUpdate, { actor: buyer, rating: 2, comment: 'slow and faulty' });
+      await u(worst, leaveFeedbackUpdate, { actor: supplier, rating: 4, comment: 'fair buyer' });
+      const worstBeforeClose = await counts(worst);
+      const final = (await worst.result()) as OrderState;
+      const worstAtClose = await counts(worst);
+      return {
+        happy: { status: done.status, atCompletion: happyAtCompletion, atClose: happyAtClose },
+        oneClaim: { finalStatus: oneFinal.status, atClose: oneAtClose },
+        worst: {
+          statusAtReceiptWindowEnd: completed.status,
+          finalStatus: final.status,
+          claims: final.claims?.map((c) => ({ id: c.id, cause: c.cause, outcome: c.outcome, escalatedBy: c.escalatedBy })),
+          revisions: final.revision,
+          beforeClose: worstBeforeClose,
+          atClose: worstAtClose,
+        },
+      };
+    });
+
+    const row = (name: string, c: EventCounts, target: number) => [name, c.events, c.workflowTasks, c.activities, c.timers, c.updates, `≤ ${target}`, verdict(c.events <= target)];
+    printTable('History size: events per order workflow (time-skipping server, real activities)', ['path', 'events', 'workflow tasks', 'activities', 'timers', 'updates', 'target', 'result'], [
+      row('happy path, at COMPLETED', result.happy.atCompletion, 200),
+      row('happy path, workflow closed', result.happy.atClose, 200),
+      row('one claim the longest way (settled), closed', result.oneClaim.atClose, 1000),
+      row(`worst claim path (${result.worst.claims?.length} claims), workflow closed`, result.worst.atClose, 1000),
+    ]);
+    console.log(`worst claim path: ${result.worst.revisions} revisions; claims ${result.worst.claims?.map((c) => `${c.id} ${c.cause} ${c.outcome}`).join(', ')}; final status ${result.worst.finalStatus}`);
+    return {
+      ...result,
+      targets: { happy: 200, worstClaim: 1000 },
+      pass: { happy: result.happy.atClose.events <= 200, worstClaim: result.worst.atClose.events <= 1000 },
+    };
+  } finally {
+    mailer.close();
+    await env.teardown();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Lifecycle throughput: whole orders through the API at a fixed arrival rate (open model).
+ * Arrivals are scheduled by the clock, not by the previous order's completion, and each lifecycle's
+ * latency counts from its intended start, so a slow system cannot hide its backlog.
+ *
+ * Kinds: happy path (draft → buyer and supplier confirm → deposit → balance → ship → delivered →
+ * receipt confirmed, funds released), a claim on a share (after delivery: claim, counter-offer,
+ * accepted, settled) and a monitoring booking paid by card on a share of the happy paths.
+ *
+ * Baseline: the same arrivals against baselineLifecycleWorkflow on its own task queue, through the
+ * raw Temporal client, with the same number of starts, updates and activities per lifecycle as the
+ * real workflows ran (read from calibration histories), each activity a no-op.
+ */
+import { performance } from 'node:perf_hooks';
+import { orderWorkflowId } from '../workflows/order.messages';
+import { monitoringWorkflowId } from '../workflows/monitoring.messages';
+import { baselineStepUpdate } from './baseline.workflows';
+import { BenchContext, scaled, sleep } from './context';
+import { activityPlan, countEvents, EventCounts, historyOf } from './history-events';
+import { BALANCE, Call, DEPOSIT, PartyPair, createParties, draftTerms, ok } from './http';
+import { printTable, ratio, summarize, verdict } from './report';
+import { BASELINE_TASK_QUEUE } from './stack';
+
+type Kind = 'happy' | 'claim' | 'monitoring';
+
+/** 1 in 5 lifecycles has a claim; 1 in 10 books production monitoring. */
+export function kindOf(i: number): Kind {
+  if (i % 5 === 2) return 'claim';
+  if (i % 10 === 4) return 'monitoring';
+  return 'happy';
+}
+
+interface Ids {
+  orderId: string;
+  monitoringId?: string;
+}
+
+/** One order through the API; resolves with the order's final status. */
+async function realLifecycle(call: Call, opsKey: string, p: PartyPair, orderId: string, kind: Kind): Promise<{ status: string; ids: Ids }> {
+  const ids: Ids = { orderId };
+  ok(await call(p.supplierKey, 'POST', '/orders', { orderId, buyerId: p.buyerId, ...draftTerms() }), 'draft');
+  const act = async (key: string, action: string, body: unknown = {}) => ok(await call(key, 'POST', `/orders/${orderId}/${action}`, body), action).body.order;
+  await act(p.buyerKey, 'confirm-by-buyer');
+  await act(p.supplierKey, 'confirm-by-supplier');
+  await act(p.buyerKey, 'pay', { kind: 'deposit', amount: DEPOSIT, reference: `${orderId}-1` });
+  await act(p.buyerKey, 'pay', { kind: 'balance', amount: BALANCE, reference: `${orderId}-2` });
+  if (kind === 'monitoring') {
+    const monitoringId = `M${orderId}`;
+    ids.monitoringId = monitoringId;
+    ok(await call(p.buyerKey, 'POST', '/monitoring', { monitoringId, orderId, addedVia: 'ORDER_DETAILS_SEPARATE' }), 'book monitoring');
+    ok(await call(p.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card: { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' } }), 'pay monitoring');
+  }
+  await act(p.supplierKey, 'ship', { carrier: 'DHL', trackingNumber: `JD${orderId}` });
+  await act(opsKey, 'mark-delivered');
+  if (kind === 'claim') {
+    await act(p.buyerKey, 'claims', { cause: 'QUALITY_MISMATCH', refundAsked: 150_000, description: 'colour differs from the golden sample' });
+    await act(p.supplierKey, 'claims/C1/respond', { kind: 'counter', counterAmount: 50_000, message: 'we refund a third' });
+    return { status: (await act(p.buyerKey, 'claims/C1/accept-counter')).status, ids };
+  }
+  return { status: (await act(p.buyerKey, 'confirm-receipt')).status, ids };
+}
+
+interface BaselinePlanSet {
+  order: Record<Kind, { startActivities: number; steps: number[] }>;
+  monitoring: { startActivities: number; steps: number[] };
+}
+
+/** The same shape of work against the no-op baseline workflow, through the raw client. */
+async function baselineLifecycle(ctx: BenchContext, plans: BaselinePlanSet, id: string, kind: Kind): Promise<void> {
+  const client = ctx.stack.client;
+  const run = async (workflowId: string, plan: { startActivities: number; steps: number[] }, from: number, to: number) => {
+    if (from === 0) {
+      await client.workflow.start('baselineLifecycleWorkflow', { taskQueue: BASELINE_TASK_QUEUE, workflowId, args: [{ startActivities: plan.startActivities }] });
+    }
+    const handle = client.workflow.getHandle(workflowId);
+    for (const activities of plan.steps.slice(from, to)) await handle.executeUpdate(baselineStepUpdate, { args: [{ activities }] });
+  };
+  const order = plans.order[kind];
+  // Monitoring is booked after the balance (the order's 4th update), as in the real lifecycle.
+  await run(`baseline:${id}`, order, 0, 4);
+  if (kind === 'monitoring') await run(`baseline:${id}:monitoring`, plans.monitoring, 0, plans.monitoring.steps.length);
+  await run(`baseline:${id}`, order, 4, order.steps.length);
+}
+
+interface RunResult {
+  arrivals: number;
+  completed: number;
+  failures: number;
+  failureSamples: string[];
+  throughput: number;
+  elapsedSeconds: number;
+  latencyMs: ReturnType<typeof summarize>;
+  maxStartLagMs: number;
+  okIndexes: Set<number>;
+}
+
+/** Open model: arrival i is due at t0 + i / rate, whatever happened to the earlier ones. */
+async function openModel(rate: number, arrivals: number, lifecycle: (i: number) => Promise<void>): Promise<RunResult> {
+  const t0 = performance.now() + 200;
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  const okIndexes = new Set<number>();
+  let lastDone = t0;
+  let maxStartLag = 0;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < arrivals; i++) {
+    const intended = t0 + (i * 1000) / rate;
+    const wait = intended - performance.now();
+    if (wait > 0) await sleep(wait);
+    maxStartLag = Math.max(maxStartLag, performance.now() - intended);
+    inFlight.push(
+      lifecycle(i).then(
+        () => {
+          const done = performance.now();
+          latencies.push(done - intended);
+          okIndexes.add(i);
+          lastDone = Math.max(lastDone, done);
+        },
+        (err: Error) => {
+          if (failures.length < 200) failures.push(`#${i}: ${err.message}`);
+          else failures.push('');
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (lastDone - t0) / 1000;
+  return {
+    arrivals,
+    completed: latencies.length,
+    failures: failures.length,
+    failureSamples: failures.filter(Boolean).slice(0, 5),
+    throughput: latencies.length / elapsed,
+    elapsedSeconds: elapsed,
+    latencyMs: summarize(latencies),
+    maxStartLagMs: maxStartLag,
+    okIndexes,
+  };
+}
+
+export async function lifecycle(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const { stack, call } = ctx;
+  const rate = Number(process.env.BENCH_RATE ?? '10');
+  const durationSeconds = scaled(ctx, 20, 10);
+  const arrivals = Math.round(rate * durationSeconds);
+  const parties = await createParties(stack.db, 'life', 50);
+  const run = Date.now().toString(36);
+
+  // Calibration: one lifecycle of each kind, one at a time; their histories give the baseline's plan.
+  ctx.log('lifecycle: calibration (one lifecycle of each kind)');
+  const calibration: Record<Kind, Ids> = {} as Record<Kind, Ids>;
+  for (const kind of ['happy', 'claim', 'monitoring'] as Kind[]) {
+    const r = await realLifecycle(call, stack.opsKey, parties[0], `CAL-${run}-${kind}`, kind);
+    calibration[kind] = r.ids;
+  }
+  const orderPlan = async (ids: Ids) => activityPlan(await historyOf(stack.client, orderWorkflowId(ids.orderId)));
+  const plans: BaselinePlanSet = {
+    order: { happy: await orderPlan(calibration.happy), claim: await orderPlan(calibration.claim), monitoring: await orderPlan(calibration.monitoring) },
+    monitoring: activityPlan(await historyOf(stack.client, monitoringWorkflowId(calibration.monitoring.monitoringId as string))),
+  };
+  ctx.log(`lifecycle: plans ${JSON.stringify(plans)}`);
+
+  ctx.log(`lifecycle: baseline, ${arrivals} lifecycles at ${rate}/s`);
+  const baseline = await openModel(rate, arrivals, (i) => baselineLifecycle(ctx, plans, `${run}-${i}`, kindOf(i)));
+  await sleep(2000);
+  ctx.log(`lifecycle: TradeGuard through the API, ${arrivals} lifecycles at ${rate}/s`);
+  const expected: Record<Kind, string> = { happy: 'COMPLETED', claim: 'SETTLED', monitoring: 'COMPLETED' };
+  const real = await openModel(rate, arrivals, async (i) => {
+    const kind = kindOf(i);
+    const { status } = await realLifecycle(call, stack.opsKey, parties[i % parties.length], `LC-${run}-${i}`, kind);
+    if (status !== expected[kind]) throw new Error(`${kind} lifecycle ended ${status}, expected ${expected[kind]}`);
+  });
+
+  // Same work per lifecycle? Compare one history of each kind, real and baseline.
+  const compare: { kind: Kind; real: EventCounts; baseline: EventCounts }[] = [];
+  const realIds = Array.from({ length: arrivals }, (_, i) => i).filter((i) => real.okIndexes.has(i) && baseline.okIndexes.has(i));
+  for (const kind of ['happy', 'claim', 'monitoring'] as Kind[]) {
+    const i = realIds.find((k) => kindOf(k) === kind);
+    if (i === undefined) continue;
+    const realEvents = countEvents(await historyOf(stack.client, orderWorkflowId(`LC-${run}-${i}`)));
+    const baseEvents = countEvents(await historyOf(stack.client, `baseline:${run}-${i}`));
+    if (kind === 'monitoring') {
+      const m = countEvents(await historyOf(stack.client, monitoringWorkflowId(`MLC-${run}-${i}`)));
+      const b = countEvents(await historyOf(stack.client, `baseline:${run}-${i}:monitoring`));
+      for (const k of Object.keys(m) as (keyof EventCounts)[]) {
+        realEvents[k] += m[k];
+        baseEvents[k] += b[k];
+      }
+    }
+    compare.push({ kind, real: realEvents, baseline: baseEvents });
+  }
+
+  const vsBaseline = real.throughput / baseline.throughput;
+  const kinds = { happy: 0, claim: 0, monitoring: 0 };
+  for (let i = 0; i < arrivals; i++) kinds[kindOf(i)] += 1;
+  const fmt = (r: RunResult) => [
+    r.arrivals,
+    r.completed,
+    r.failures,
+    r.throughput.toFixed(2),
+    `${(r.latencyMs.p50 / 1000).toFixed(2)} s`,
+    `${(r.latencyMs.p99 / 1000).toFixed(2)} s`,
+    `${(r.latencyMs.max / 1000).toFixed(2)} s`,
+    `${r.maxStartLagMs.toFixed(0)} ms`,
+  ];
+  printTable(
+    `Lifecycle throughput: ${rate} arrivals/s for ${durationSeconds} s (open model; ${kinds.happy} happy, ${kinds.claim} with a claim, ${kinds.monitoring} with monitoring)`,
+    ['run', 'arrivals', 'completed', 'failures', 'lifecycles/s', 'latency p50', 'p99', 'max', 'max start lag'],
+    [
+      ['baseline (no-op workflow, raw client)', ...fmt(baseline)],
+      ['TradeGuard (API, real activities)', ...fmt(real)],
+    ],
+  );
+  const okFailures = real.failures === 0;
+  const okRate = real.throughput >= 10;
+  const okRatio = vsBaseline >= 0.7;
+  printTable('Lifecycle targets', ['target', 'measured', 'result'], [
+    ['failures = 0', String(real.failures), verdict(okFailures)],
+    ['≥ 10 lifecycles/s', real.throughput.toFixed(2), verdict(okRate)],
+    ['≥ 0.7× baseline', ratio(vsBaseline), verdict(okRatio)],
+  ]);
+  printTable(
+    'Work per lifecycle (one history of each kind; monitoring adds its own workflow)',
+    ['kind', 'events real/base', 'activities real/base', 'timers real/base', 'updates real/base', 'workflow tasks real/base'],
+    compare.map((c) => [
+      c.kind,
+      `${c.real.events}/${c.baseline.events}`,
+      `${c.real.activities}/${c.baseline.activities}`,
+      `${c.real.timers}/${c.baseline.timers}`,
+      `${c.real.updates}/${c.baseline.updates}`,
+      `${c.real.workflowTasks}/${c.baseline.workflowTasks}`,
+    ]),
+  );
+  for (const f of real.failureSamples) console.log(`  failure ${f}`);
+  return {
+    rate,
+    durationSeconds,
+    kinds,
+    plans,
+    baseline: { ...baseline, okIndexes: undefined },
+    tradeguard: { ...real, okIndexes: undefined },
+    ratioToBaseline: vsBaseline,
+    targets: { failures: { target: 0, pass: okFailures }, lifecyclesPerSecond: { target: 10, pass: okRate }, ratioToBaseline: { target: 0.7, pass: okRatio } },
+    workPerLifecycle: compare,
+  };
+}
