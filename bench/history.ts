@@ -82,6 +82,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
         carrier: new SimulatedCarrier(),
         opsAddresses: { ops: 'ops@tradeguard.local', opsLeads: 'ops-leads@tradeguard.local' },
         payments: new SandboxCardGateway(),
+        temporal: { client: env.client, taskQueue: TASK_QUEUE },
       }),
     });
     const run = Date.now().toString(36);

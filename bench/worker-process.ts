@@ -3,6 +3,7 @@
  * database; emails as .eml files in the run's data folder) and, on its own task queue, the baseline
  * worker. Answers status requests from the driver over the IPC channel.
  */
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, WorkerStatus } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const db = createDb(config.databaseUrl);
   const mailer = createMailer({ outboxDir: config.outboxDir, from: config.mailFrom });
   const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
   const tradeguard = await createTradeGuardWorker({
     connection,
     namespace: 'default',
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       payments: paymentGatewayFromEnv(),
+      temporal: { client, taskQueue: config.taskQueue },
     }),
   });
   const baseline = await Worker.create({
