@@ -222,6 +222,8 @@ describe('order lifecycle through the API', () => {
     const other = await registerParties();
     const orderId = await draft(p);
     const supportKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'support', role: 'support' })).body.apiKey.key;
+    // The timeline is read from the read model: wait until the draft is recorded there.
+    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the draft in the read model');
 
     expectError(await call(undefined, 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
     expectError(await call('tg_not-a-real-key', 'GET', `/orders/${orderId}`), 401, 'unauthenticated');

@@ -97,6 +97,7 @@ describe('request body size', () => {
       }),
     );
     expect(uploads.map((u) => u.path).sort()).toEqual([
+      '/cases/{caseId}/evidence',
       '/monitoring/{monitoringId}/product-pictures',
       '/monitoring/{monitoringId}/progress-photos',
       '/monitoring/{monitoringId}/report',
@@ -104,7 +105,7 @@ describe('request body size', () => {
     ]);
     for (const upload of uploads) {
       expect(upload.maxBytes).toBe(10 * 1024 * 1024);
-      const url = stack.apiUrl + upload.path.replace('{orderId}', 'PO-NOT-THERE').replace('{claimId}', 'C1').replace('{monitoringId}', 'PM-NOT-THERE');
+      const url = stack.apiUrl + upload.path.replace('{orderId}', 'PO-NOT-THERE').replace('{claimId}', 'C1').replace('{monitoringId}', 'PM-NOT-THERE').replace('{caseId}', 'CS-NOT-THERE');
       const send = async (size: number): Promise<Reply> => {
         const res = await fetch(`${url}?name=big.bin`, {
           method: 'POST',
