@@ -157,7 +157,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   routes.add({
-    method: 'post', path: '/parties', tag: 'parties', summary: 'Register a buyer or supplier', roles: ['ops'],
+    method: 'post', path: '/parties', tag: 'parties', summary: 'Register a buyer, supplier or inspector', roles: ['ops'],
     body: createPartySchema, responses: { 201: 'the party: { party }' }, errors: { 409: 'conflict: a party with this id exists' },
   }, async (_req, res, { body }) => {
     const created = await db.party.createMany({ data: [body], skipDuplicates: true });
@@ -178,7 +178,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'post', path: '/api-keys', tag: 'parties', summary: 'Create an API key', roles: ['ops'],
-    description: 'The key is shown once in the answer; only its hash is stored. Buyer and supplier keys are bound to their party.',
+    description: 'The key is shown once in the answer; only its hash is stored. Buyer, supplier and inspector keys are bound to their party.',
     body: createApiKeySchema, responses: { 201: 'the key, shown once: { apiKey: { id, key, role, partyId?, name } }' },
   }, async (_req, res, { body }) => {
     try {
