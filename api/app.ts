@@ -35,6 +35,7 @@ import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } f
 import { KeyProblem, Principal, Role, createApiKey } from './keys';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
 import { registerReportRoutes } from './reports.routes';
@@ -85,6 +86,8 @@ export interface ApiDeps {
   limits?: RequestLimits;
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
+  /** The clock deadlines are overdue by (GET /deadlines, the overviews); wall-clock time when not given. */
+  clock?: () => number;
   /** Structured logs: one line per request, internal errors with their stack. Silent when not given. */
   logger?: Logger;
   /**
@@ -483,6 +486,7 @@ export function createApp(deps: ApiDeps): express.Express {
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCarrierRoutes(routes, deps);
+  registerOpsRoutes(routes, deps);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;
