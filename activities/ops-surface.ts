@@ -99,23 +99,27 @@ export async function syncOpenDeadlines(
 ): Promise<void> {
   const rows = r.deadlines.map((d) => ({ ...d, claimId: d.claimId ?? null }));
   const at = new Date(r.event.occurredAt);
-  await tx.openDeadline.deleteMany({ where: { resource: r.resource, resourceId: r.resourceId, deadlineId: { notIn: rows.map((d) => d.id) } } });
-  if (rows.length > 0) {
-    await tx.$executeRaw`
-      INSERT INTO "OpenDeadline" ("id", "resource", "resourceId", "deadlineId", "kind", "dueAt", "rule", "policyVersion", "onExpiry",
-        "claimId", "buyerId", "supplierId", "inspectorId", "reminderSent", "revision", "updatedAt")
-      SELECT ${`${r.resource}:${r.resourceId}:`} || d."id", ${r.resource}, ${r.resourceId}, d."id", d."kind", (d."dueAt")::timestamptz AT TIME ZONE 'UTC',
-        d."rule", d."policyVersion", d."onExpiry", d."claimId", ${r.parties.buyerId ?? null}, ${r.parties.supplierId ?? null},
-        ${r.parties.inspectorId ?? null}, false, ${r.revision}, ${at}
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+  // One statement: drop the rows no longer in the list, upsert the rest.
+  await tx.$executeRaw`
+    WITH incoming AS (
+      SELECT d.* FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         AS d("id" text, "kind" text, "dueAt" text, "rule" text, "policyVersion" text, "onExpiry" text, "claimId" text)
-      ON CONFLICT ("id") DO UPDATE SET
-        "kind" = EXCLUDED."kind", "rule" = EXCLUDED."rule", "policyVersion" = EXCLUDED."policyVersion", "onExpiry" = EXCLUDED."onExpiry",
-        "claimId" = EXCLUDED."claimId", "buyerId" = EXCLUDED."buyerId", "supplierId" = EXCLUDED."supplierId",
-        "inspectorId" = EXCLUDED."inspectorId", "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
-        "reminderSent" = "OpenDeadline"."reminderSent" AND "OpenDeadline"."dueAt" = EXCLUDED."dueAt",
-        "dueAt" = EXCLUDED."dueAt"`;
-  }
+    ), dropped AS (
+      DELETE FROM "OpenDeadline" WHERE "resource" = ${r.resource} AND "resourceId" = ${r.resourceId}
+        AND "deadlineId" NOT IN (SELECT "id" FROM incoming)
+    )
+    INSERT INTO "OpenDeadline" ("id", "resource", "resourceId", "deadlineId", "kind", "dueAt", "rule", "policyVersion", "onExpiry",
+      "claimId", "buyerId", "supplierId", "inspectorId", "reminderSent", "revision", "updatedAt")
+    SELECT ${`${r.resource}:${r.resourceId}:`} || d."id", ${r.resource}, ${r.resourceId}, d."id", d."kind", (d."dueAt")::timestamptz AT TIME ZONE 'UTC',
+      d."rule", d."policyVersion", d."onExpiry", d."claimId", ${r.parties.buyerId ?? null}, ${r.parties.supplierId ?? null},
+      ${r.parties.inspectorId ?? null}, false, ${r.revision}, ${at}
+    FROM incoming AS d
+    ON CONFLICT ("id") DO UPDATE SET
+      "kind" = EXCLUDED."kind", "rule" = EXCLUDED."rule", "policyVersion" = EXCLUDED."policyVersion", "onExpiry" = EXCLUDED."onExpiry",
+      "claimId" = EXCLUDED."claimId", "buyerId" = EXCLUDED."buyerId", "supplierId" = EXCLUDED."supplierId",
+      "inspectorId" = EXCLUDED."inspectorId", "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
+      "reminderSent" = "OpenDeadline"."reminderSent" AND "OpenDeadline"."dueAt" = EXCLUDED."dueAt",
+      "dueAt" = EXCLUDED."dueAt"`;
   const reminder = REMINDERS[r.event.type];
   if (reminder && reminder.resource === r.resource) {
     const claimId = typeof r.event.data.claimId === 'string' ? r.event.data.claimId : undefined;
@@ -187,5 +191,6 @@ export async function recordOpsSurface(
   if (!r.current) return;
   // A workflow started before deadlines travelled with its changes sends none: its rows are left alone.
   if (r.deadlines) await syncOpenDeadlines(tx, { resource, resourceId, revision: r.revision, parties: r.parties, deadlines: r.deadlines, event: r.event });
-  await resolveMovedOn(tx, r.after, r.event);
+  // The first revision has nothing queued before it.
+  if (r.revision > 1) await resolveMovedOn(tx, r.after, r.event);
 }

@@ -227,6 +227,8 @@ describe('order lifecycle through the API', () => {
     expectError(await call('tg_not-a-real-key', 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
 
     expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}`), 403, 'forbidden');
+    // The timeline is the read model, written by an activity just after the draft.
+    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the order read model');
     expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}/timeline`), 403, 'forbidden');
     expectError(await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
     expectError(await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
