@@ -222,13 +222,13 @@ describe('order lifecycle through the API', () => {
     const other = await registerParties();
     const orderId = await draft(p);
     const supportKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'support', role: 'support' })).body.apiKey.key;
-    // The timeline is read from the read model: wait until the draft is recorded there.
-    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the draft in the read model');
 
     expectError(await call(undefined, 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
     expectError(await call('tg_not-a-real-key', 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
 
     expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}`), 403, 'forbidden');
+    // The timeline is the read model, written by an activity just after the draft.
+    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the order read model');
     expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}/timeline`), 403, 'forbidden');
     expectError(await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
     expectError(await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');

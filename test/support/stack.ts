@@ -23,7 +23,7 @@ import { startSmtpServer } from './smtp';
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
  * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
  */
-export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'> } = {}) {
+export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now' | 'clock'> } = {}) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
