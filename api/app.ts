@@ -39,6 +39,7 @@ import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
 import { registerReportRoutes } from './reports.routes';
 import { registerCarrierRoutes } from './carrier.routes';
+import { registerConsoleRoutes } from './console.routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -483,6 +484,7 @@ export function createApp(deps: ApiDeps): express.Express {
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCarrierRoutes(routes, deps);
+  registerConsoleRoutes(routes);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;
