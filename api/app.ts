@@ -38,6 +38,8 @@ import { registerMonitoringRoutes } from './monitoring.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
 import { registerReportRoutes } from './reports.routes';
+import { registerCaseRoutes } from './cases.routes';
+import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
 import { registerConsoleRoutes } from './console.routes';
 import {
@@ -483,6 +485,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
+  registerCaseRoutes(routes, deps);
+  registerManualOrderRoutes(routes, deps);
   registerCarrierRoutes(routes, deps);
   registerConsoleRoutes(routes);
   app.use(notFoundRoute);

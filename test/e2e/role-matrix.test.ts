@@ -80,6 +80,10 @@ function paramValue(name: string, role: Role, f: Fixture): string {
     case 'partyId':
       // A buyer or supplier may read its own record; the others read the buyer's.
       return role === 'supplier' ? f.supplierId : f.buyerId;
+    case 'caseId':
+      return 'CS-NOT-THERE';
+    case 'manualOrderId':
+      return 'MO-NOT-THERE';
     case 'weekStart':
       return '2026-11-16';
     case 'carrier':

@@ -46,6 +46,9 @@ import {
 import { createMockActivities } from '../support/mock-activities';
 import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
+import { sampleCaseInput } from '../support/case-fixtures';
+import { CASE_WORKFLOW_TYPE, caseWorkflowId, confirmCaseUpdate, replyToCaseUpdate, resolveCaseUpdate } from '../../workflows/case.messages';
+import { SELF_CHECK_WORKFLOW_TYPE } from '../../workflows/self-check.messages';
 
 type Handle = WorkflowHandle;
 
@@ -133,6 +136,35 @@ const linkedPaths: Record<string, { order: string; monitoring: string }> = {
   'linked-shipping-extension': { order: 'order-v3-linked-monitoring', monitoring: 'monitoring-v2-linked-order' },
 };
 
+/** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
+const otherPaths: Record<string, { type: string; workflowId: string; args: unknown[]; drive(h: Handle): Promise<void> }> = {
+  'case-v1-quality-partial-refund': {
+    type: CASE_WORKFLOW_TYPE,
+    workflowId: caseWorkflowId('fixture-case-v1'),
+    args: [
+      sampleCaseInput('fixture-case-v1', 'QUALITY', {
+        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
+        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        recallable: false,
+      }),
+    ],
+    async drive(h) {
+      await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Please send photos.' }] });
+      await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 4_200, reason: 'three units cracked' }] });
+      await h.executeUpdate(confirmCaseUpdate, { args: [{ actor: buyer, satisfied: true }] });
+    },
+  },
+  'self-check-v1-two-pages': {
+    type: SELF_CHECK_WORKFLOW_TYPE,
+    workflowId: 'fixture-self-check-v1',
+    args: [{ pageSize: 2, pagesPerRun: 5, reportWeekStart: '2026-11-09' }],
+    async drive() {
+      // The check runs by itself: two pages (one flagged shipment), the proactive case, the report.
+    },
+  },
+};
+
 export const fixturesDir = path.join(__dirname, 'fixtures');
 
 /**
@@ -149,6 +181,25 @@ async function settled(handle: Handle): Promise<void> {
   throw new Error(`${handle.workflowId} did not settle`);
 }
 
+/** In-memory activities; the self-check sees three shipments on two pages, one of them flagged. */
+function recorderActivities() {
+  const { activities } = createMockActivities();
+  const flagged = {
+    shipmentId: 'order:PO-1', source: 'order' as const, orderId: 'PO-1', carrier: 'DHL', trackingNumber: 'JD0146',
+    shippedAt: new Date(Date.now() - 20 * 86_400_000).toISOString(), problem: 'STALE' as const, carrierStatus: 'InTransit' as const,
+  };
+  return {
+    ...activities,
+    async checkShipmentsPage({ afterId }: { afterId?: string }) {
+      if (!afterId) return { checked: 2, delivered: 0, flagged: [flagged], nextCursor: 'order:PO-2' };
+      return { checked: 1, delivered: 1, flagged: [] };
+    },
+    async openProactiveCases() {
+      return { opened: [flagged.shipmentId], alreadyOpen: [], outsideWindow: [], orderMissing: [] };
+    },
+  } as typeof activities;
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cli = ensureTemporalCli();
@@ -161,7 +212,7 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       taskQueue: 'record-fixtures',
       workflowsPath: workflowsPath(),
-      activities: createMockActivities().activities,
+      activities: recorderActivities(),
     });
     await worker.runUntil(async () => {
       for (const [name, p] of Object.entries(paths)) {
@@ -197,6 +248,19 @@ async function main(): Promise<void> {
           workflowId: monitoringWorkflowId(input.monitoringId),
           args: [input],
         });
+        await p.drive(handle);
+        await settled(handle);
+        const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);
+        fs.writeFileSync(file, json);
+        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      }
+      for (const [name, p] of Object.entries(otherPaths)) {
+        const file = path.join(fixturesDir, `${name}.json`);
+        if (fs.existsSync(file)) {
+          console.log(`kept ${path.relative(process.cwd(), file)} (released fixtures are not re-recorded)`);
+          continue;
+        }
+        const handle = await client.workflow.start(p.type, { taskQueue: 'record-fixtures', workflowId: p.workflowId, args: p.args });
         await p.drive(handle);
         await settled(handle);
         const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address]);

@@ -32,6 +32,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'monitoring-v1-fail-reinspection.json',
         'order-v3-linked-monitoring.json',
         'monitoring-v2-linked-order.json',
+        'case-v1-quality-partial-refund.json',
+        'self-check-v1-two-pages.json',
       ]),
     );
   });

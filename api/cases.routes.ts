@@ -1,0 +1,264 @@
+/**
+ * After-service case routes (`/cases`). Opening a case reads the order (its workflow's state, or a
+ * manual order's row), previews the window so that a request outside it is refused before anything
+ * starts, and starts `case:<id>`; every action is an Update the case workflow validates.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type express from 'express';
+import type { Request } from 'express';
+import type { FileStorage } from '../adapters/storage';
+import type { Db } from '../infra/db';
+import { CURRENT_AFTER_SERVICE_POLICY_VERSION, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
+import {
+  CASE_WORKFLOW_TYPE,
+  CaseInput,
+  CaseOrderFacts,
+  CaseOrderRef,
+  CaseState,
+  addCaseEvidenceUpdate,
+  attemptRecallUpdate,
+  caseWorkflowId,
+  confirmCaseUpdate,
+  getCaseQuery,
+  receiveReturnUpdate,
+  replyToCaseUpdate,
+  resolveCaseUpdate,
+} from '../workflows/case.messages';
+import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import {
+  caseFileParamsSchema,
+  caseParamsSchema,
+  confirmCaseSchema,
+  listCasesSchema,
+  openCaseSchema,
+  recallSchema,
+  receiveReturnSchema,
+  replySchema,
+  resolveCaseSchema,
+} from './cases.schemas';
+import { conflict, forbidden, notFound, unavailable } from './errors';
+import { actorOf, isUnavailable, principal, temporalCallFor } from './http';
+import type { Principal, Role } from './keys';
+import type { RouteRegistry } from './routes';
+import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
+import { uploadQuerySchema } from './monitoring.schemas';
+
+export interface CaseRouteDeps {
+  client: Client;
+  db: Db;
+  taskQueue: string;
+  storage: FileStorage;
+}
+
+/** Orders a buyer can no longer change by recall: anything from shipment on. */
+const RECALLABLE_ORDER_STATUSES = ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
+
+function assertOwnsCase(p: Principal, order: { buyerId?: string; supplierId?: string }): void {
+  if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this case is about another buyer\'s order');
+  if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this case is about another supplier\'s order');
+}
+
+export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): void {
+  const { client, db, taskQueue, storage } = deps;
+  const policy = afterServicePolicy(CURRENT_AFTER_SERVICE_POLICY_VERSION);
+  const call = <T>(caseId: string, fn: () => Promise<T>) => temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, fn);
+  const handle = (caseId: string) => client.workflow.getHandle(caseWorkflowId(caseId));
+  const tag = 'after-service cases';
+  const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
+  const ownCases = "buyers and suppliers: cases on their own orders only";
+
+  async function readOwn(req: Request, caseId: string): Promise<CaseState> {
+    const state = await call(caseId, () => handle(caseId).query(getCaseQuery));
+    assertOwnsCase(principal(req), state.order);
+    return state;
+  }
+
+  /** The order behind a new case, and what is known of it now. */
+  async function orderFor(p: Principal, source: 'order' | 'manual', orderId: string): Promise<{ order: CaseOrderRef; facts: CaseOrderFacts }> {
+    if (source === 'manual') {
+      const row = await db.manualOrder.findUnique({ where: { id: orderId } });
+      if (!row) throw notFound(`no manual order ${orderId}`);
+      if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
+      if (p.role === 'supplier') throw forbidden('manual orders have no supplier party');
+      return {
+        order: { source, orderId, buyerId: row.buyerId ?? undefined, customerEmail: row.customerEmail, currency: row.currency, paidAmount: Number(row.totalAmount) },
+        facts: {
+          paidAt: row.paidAt.toISOString(),
+          shippedAt: row.shippedAt?.toISOString(),
+          deliveredAt: row.deliveredAt?.toISOString(),
+          recallable: row.status === 'PAID',
+        },
+      };
+    }
+    const state = await temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+    if (p.role === 'buyer' && state.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
+    if (p.role === 'supplier' && state.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
+    return {
+      order: { source, orderId, buyerId: state.buyerId, supplierId: state.supplierId, currency: state.amounts.currency, paidAmount: state.amounts.paid },
+      facts: {
+        paidAt: state.paidAt,
+        shippedAt: state.shipment?.shippedAt,
+        deliveredAt: state.deliveredAt,
+        recallable: RECALLABLE_ORDER_STATUSES.includes(state.status),
+      },
+    };
+  }
+
+  routes.add({
+    method: 'post', path: '/cases', tag, summary: 'Open an after-service case on an order or a manual order', roles: ['ops', 'buyer'],
+    description: 'Tracking within 60 days after payment; product guarantee within 30 days and no-reason return within 7 days after delivery (without a delivery event, from shipment + 20 days); change or cancel automatically within 24 h after payment, later only while the order can be recalled. Outside its window the request is refused with the window and when it closed.',
+    ownership: 'buyers: their own orders only', body: openCaseSchema,
+    responses: { 201: { description: 'the case is open: { caseId, workflowId, status, firstReplyDueAt, window }', headers: { Location: 'the new case' } } },
+    errors: { 409: 'action_refused (outside the window, with when it closed) or conflict (a case with this id exists)', 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { body }) => {
+    const p = principal(req);
+    const source = body.orderSource ?? 'order';
+    const { order, facts } = await orderFor(p, source, body.orderId);
+    const ms = (v?: string) => (v === undefined ? undefined : Date.parse(v));
+    const now = Date.now();
+    const window = caseWindow(policy, body.type, { paidAt: ms(facts.paidAt), shippedAt: ms(facts.shippedAt), deliveredAt: ms(facts.deliveredAt), recallable: facts.recallable }, now);
+    if (!window.open) throw conflict(`cannot open a ${body.type} case: ${window.refusal}`, 'action_refused');
+    const caseId = body.caseId ?? `CS-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const input: CaseInput = {
+      caseId,
+      type: body.type,
+      order,
+      facts,
+      description: body.description,
+      request: body.request,
+      policyVersion: policy.version,
+      openedBy: actorOf(p),
+    };
+    try {
+      await client.workflow.start(CASE_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: caseWorkflowId(caseId),
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`case ${caseId} already exists`);
+      if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
+      throw err;
+    }
+    res.status(201).location(`/cases/${caseId}`).json({
+      caseId,
+      workflowId: caseWorkflowId(caseId),
+      status: 'AWAITING_REPLY',
+      firstReplyDueAt: new Date(now + policy.firstReplyHours * 3_600_000).toISOString(),
+      window: { rule: window.rule, basis: window.basis, closesAt: window.closesAt === undefined ? undefined : new Date(window.closesAt).toISOString(), automatic: window.automatic },
+      policyVersion: policy.version,
+    });
+  });
+
+  routes.add({
+    method: 'get', path: '/cases', tag, summary: 'List after-service cases', roles: allRoles, ownership: ownCases,
+    query: listCasesSchema, responses: { 200: 'cases from the read model, newest first: { cases }' },
+  }, async (req, res, { query: q }) => {
+    const p = principal(req);
+    const where: Record<string, unknown> = {};
+    if (q.status) where.status = q.status;
+    if (q.type) where.type = q.type;
+    if (q.orderId) where.orderId = q.orderId;
+    if (q.late) where.late = q.late === 'true';
+    if (p.role === 'buyer') where.buyerId = p.partyId;
+    if (p.role === 'supplier') where.supplierId = p.partyId;
+    const rows = await db.afterServiceCase.findMany({ where, orderBy: [{ openedAt: 'desc' }, { id: 'asc' }], take: q.limit ?? 50 });
+    res.json({
+      cases: rows.map((r) => ({
+        caseId: r.id,
+        orderId: r.orderId,
+        orderSource: r.orderSource,
+        type: r.type,
+        category: r.category,
+        status: r.status,
+        proactive: r.proactive,
+        problem: r.problem,
+        resolution: r.resolution,
+        refunded: { amount: Number(r.refundedAmount), currency: r.currency },
+        late: r.late,
+        firstReplyDueAt: r.firstReplyDueAt.toISOString(),
+        firstRepliedAt: r.firstRepliedAt?.toISOString(),
+        nextDeadlineAt: r.nextDeadlineAt?.toISOString(),
+        openedAt: r.openedAt.toISOString(),
+        closedAt: r.closedAt?.toISOString(),
+      })),
+    });
+  });
+
+  const read = (path: string, summary: string, response: string) => ({
+    method: 'get' as const, path: `/cases/:caseId${path}`, tag, summary, roles: allRoles, ownership: ownCases,
+    params: caseParamsSchema, responses: { 200: response },
+  });
+
+  routes.add(read('', "Read a case's live state", 'the live state from the workflow: { case }'), async (req, res, { params }) => {
+    res.json({ case: await readOwn(req, params.caseId) });
+  });
+
+  routes.add(read('/deadlines', "List a case's open deadlines", 'every open deadline with its rule: { caseId, status, nextStep, deadlines }'), async (req, res, { params }) => {
+    const c = await readOwn(req, params.caseId);
+    res.json({ caseId: c.caseId, status: c.status, nextStep: c.nextStep, deadlines: c.deadlines });
+  });
+
+  routes.add(read('/timeline', "Read a case's timeline", 'every change, who made it and when: { caseId, events }'), async (req, res, { params }) => {
+    const p = principal(req);
+    const row = await db.afterServiceCase.findUnique({ where: { id: params.caseId } });
+    if (!row) throw notFound(`no case ${params.caseId}`);
+    assertOwnsCase(p, { buyerId: row.buyerId ?? undefined, supplierId: row.supplierId ?? undefined });
+    const events = await db.caseEvent.findMany({ where: { caseId: params.caseId }, orderBy: { seq: 'asc' } });
+    res.json({
+      caseId: params.caseId,
+      events: events.map((e) => ({ seq: e.seq, type: e.type, actorRole: e.actorRole, actorId: e.actorId, summary: e.summary, occurredAt: e.occurredAt.toISOString(), data: e.data })),
+    });
+  });
+
+  // ---- actions (Updates) ------------------------------------------------------------------------
+  const actionErrors = {
+    409: "action_refused: the case does not allow this now; the message says why (the workflow's answer)",
+    503: 'unavailable: the workflow service did not answer; the action may still complete',
+  };
+  const actions = [
+    { path: 'reply', summary: 'Write on a case (the team\'s first reply is the after-service promise)', update: replyToCaseUpdate, schema: replySchema, roles: ['ops', 'buyer', 'supplier'] as Role[] },
+    { path: 'resolve', summary: 'Resolve a case: resend, refund, partial refund, return and refund, or reject with a reason', update: resolveCaseUpdate, schema: resolveCaseSchema, roles: ['ops'] as Role[] },
+    { path: 'receive-return', summary: 'Record the returned goods; the refund follows', update: receiveReturnUpdate, schema: receiveReturnSchema, roles: ['ops'] as Role[] },
+    { path: 'recall', summary: 'Attempt a recall for a change or cancellation after its automatic window', update: attemptRecallUpdate, schema: recallSchema, roles: ['ops'] as Role[] },
+    { path: 'confirm', summary: 'Confirm the resolution (the customer)', update: confirmCaseUpdate, schema: confirmCaseSchema, roles: ['ops', 'buyer'] as Role[] },
+  ];
+  for (const route of actions) {
+    routes.add({
+      method: 'post', path: `/cases/:caseId/${route.path}`, tag, summary: route.summary, roles: route.roles, ownership: ownCases,
+      params: caseParamsSchema, body: route.schema, responses: { 200: 'the case after the action: { case }' }, errors: actionErrors,
+    }, async (req, res, { params, body }) => {
+      const actor = actorOf(principal(req));
+      const update = route.update as typeof replyToCaseUpdate;
+      res.json({ case: await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never] })) });
+    });
+  }
+
+  // ---- evidence files ---------------------------------------------------------------------------
+  routes.add({
+    method: 'post', path: '/cases/:caseId/evidence', tag, summary: 'Attach an evidence file to a case', roles: ['ops', 'buyer'], ownership: ownCases,
+    params: caseParamsSchema, query: uploadQuerySchema, upload: { contentTypes: EVIDENCE_TYPES, maxBytes: EVIDENCE_MAX_BYTES },
+    responses: { 201: 'the stored file and the case: { file, case }' }, errors: actionErrors,
+  }, async (req, res, { params, query, file }) => {
+    await readOwn(req, params.caseId);
+    const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
+    const actor = actorOf(principal(req));
+    res.status(201).json({ file: stored, case: await call(params.caseId, () => handle(params.caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor, file: stored }] })) });
+  });
+
+  routes.add({
+    ...read('/files/:fileId', "Download a case's evidence file", ''),
+    params: caseFileParamsSchema,
+    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+  }, async (req, res, { params }) => {
+    const c = await readOwn(req, params.caseId);
+    const ref = c.evidence.find((f) => f.fileId === params.fileId);
+    if (!ref) throw notFound(`no file ${params.fileId} on case ${c.caseId}`);
+    const found = await storage.get(ref.fileId);
+    if (!found) throw notFound(`file ${ref.fileId} is missing from storage`);
+    (res as express.Response).type(found.file.contentType).attachment(ref.name).send(found.bytes);
+  });
+}

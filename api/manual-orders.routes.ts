@@ -1,0 +1,140 @@
+/**
+ * Manual orders (`/manual-orders`): an order ops enters by hand (SKUs, quantities, address) when it
+ * cannot go through the normal flow. It has no workflow of its own; its shipment joins the weekly
+ * self-check's list and it gets the same after-service windows and cases as any order.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../infra/db';
+import { CURRENT_AFTER_SERVICE_POLICY_VERSION } from '../workflows/after-service.policy';
+import { createManualOrderSchema, emptySchema, listManualOrdersSchema, manualOrderParamsSchema, shipManualOrderSchema } from './cases.schemas';
+import { badRequest, conflict, forbidden, notFound } from './errors';
+import { principal } from './http';
+import type { RouteRegistry } from './routes';
+
+type ManualOrderRow = NonNullable<Awaited<ReturnType<Db['manualOrder']['findUnique']>>>;
+
+function view(r: ManualOrderRow) {
+  return {
+    manualOrderId: r.id,
+    status: r.status,
+    customerName: r.customerName,
+    customerEmail: r.customerEmail,
+    buyerId: r.buyerId ?? undefined,
+    address: r.address,
+    items: r.items,
+    amount: { total: Number(r.totalAmount), currency: r.currency },
+    reason: r.reason,
+    policyVersion: r.policyVersion,
+    paidAt: r.paidAt.toISOString(),
+    shippedAt: r.shippedAt?.toISOString(),
+    deliveredAt: r.deliveredAt?.toISOString(),
+    createdBy: r.createdBy,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db }): void {
+  const { db } = deps;
+  const tag = 'manual orders';
+
+  async function find(id: string): Promise<ManualOrderRow> {
+    const row = await db.manualOrder.findUnique({ where: { id } });
+    if (!row) throw notFound(`no manual order ${id}`);
+    return row;
+  }
+
+  routes.add({
+    method: 'post', path: '/manual-orders', tag, summary: 'Enter a manual order', roles: ['ops'],
+    description: 'For an order that cannot go through the normal flow: SKUs, quantities, address, amount paid and when. It gets the same after-service windows and cases as any order.',
+    body: createManualOrderSchema,
+    responses: { 201: { description: 'the manual order: { manualOrder }', headers: { Location: 'the new manual order' } } },
+    errors: { 409: 'conflict: a manual order with this id exists' },
+  }, async (req, res, { body }) => {
+    const p = principal(req);
+    const now = new Date();
+    if (Date.parse(body.paidAt) > now.getTime()) throw badRequest([{ field: 'paidAt', reason: 'must not be in the future' }]);
+    if (body.buyerId) {
+      const party = await db.party.findUnique({ where: { id: body.buyerId } });
+      if (!party || party.kind !== 'buyer') throw badRequest([{ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` }]);
+    }
+    const id = body.manualOrderId ?? `MO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const created = await db.manualOrder.createMany({
+      data: [{
+        id,
+        status: 'PAID',
+        customerName: body.customerName,
+        customerEmail: body.customerEmail,
+        buyerId: body.buyerId ?? null,
+        address: body.address,
+        items: body.items,
+        currency: body.currency,
+        totalAmount: BigInt(body.totalAmount),
+        reason: body.reason,
+        policyVersion: CURRENT_AFTER_SERVICE_POLICY_VERSION,
+        paidAt: new Date(body.paidAt),
+        createdBy: p.keyId,
+        createdAt: now,
+        updatedAt: now,
+      }],
+      skipDuplicates: true,
+    });
+    if (created.count === 0) throw conflict(`manual order ${id} already exists`);
+    res.status(201).location(`/manual-orders/${id}`).json({ manualOrder: view(await find(id)) });
+  });
+
+  routes.add({
+    method: 'get', path: '/manual-orders', tag, summary: 'List manual orders', roles: ['ops', 'support', 'buyer'], ownership: 'buyers: their own only',
+    query: listManualOrdersSchema, responses: { 200: 'newest first: { manualOrders }' },
+  }, async (req, res, { query }) => {
+    const p = principal(req);
+    const rows = await db.manualOrder.findMany({
+      where: { ...(query.status ? { status: query.status } : {}), ...(p.role === 'buyer' ? { buyerId: p.partyId } : {}) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: query.limit ?? 50,
+    });
+    res.json({ manualOrders: rows.map(view) });
+  });
+
+  routes.add({
+    method: 'get', path: '/manual-orders/:manualOrderId', tag, summary: 'Read a manual order', roles: ['ops', 'support', 'buyer'], ownership: 'buyers: their own only',
+    params: manualOrderParamsSchema, responses: { 200: '{ manualOrder }' },
+  }, async (req, res, { params }) => {
+    const p = principal(req);
+    const row = await find(params.manualOrderId);
+    if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
+    res.json({ manualOrder: view(row) });
+  });
+
+  routes.add({
+    method: 'post', path: '/manual-orders/:manualOrderId/ship', tag, summary: 'Record the shipment of a manual order', roles: ['ops'],
+    params: manualOrderParamsSchema, body: shipManualOrderSchema, responses: { 200: '{ manualOrder }' },
+    errors: { 409: 'action_refused: the order is not waiting for shipment' },
+  }, async (_req, res, { params, body }) => {
+    const row = await find(params.manualOrderId);
+    if (row.status !== 'PAID') throw conflict(`cannot ship: manual order ${row.id} is ${row.status.toLowerCase()}`, 'action_refused');
+    const now = new Date();
+    await db.$transaction([
+      db.manualOrder.update({ where: { id: row.id }, data: { status: 'SHIPPED', shippedAt: now, updatedAt: now } }),
+      db.shipment.createMany({
+        data: [{ id: `manual:${row.id}`, source: 'manual', orderId: row.id, buyerId: row.buyerId, carrier: body.carrier, trackingNumber: body.trackingNumber, shippedAt: now, inFlight: true, updatedAt: now }],
+        skipDuplicates: true,
+      }),
+    ]);
+    res.json({ manualOrder: view(await find(row.id)) });
+  });
+
+  routes.add({
+    method: 'post', path: '/manual-orders/:manualOrderId/deliver', tag, summary: 'Record the delivery of a manual order', roles: ['ops'],
+    params: manualOrderParamsSchema, body: emptySchema, responses: { 200: '{ manualOrder }' },
+    errors: { 409: 'action_refused: the order has not shipped, or is already delivered' },
+  }, async (_req, res, { params }) => {
+    const row = await find(params.manualOrderId);
+    if (row.status !== 'SHIPPED') throw conflict(`cannot record delivery: manual order ${row.id} is ${row.status.toLowerCase()}`, 'action_refused');
+    const now = new Date();
+    await db.$transaction([
+      db.manualOrder.update({ where: { id: row.id }, data: { status: 'DELIVERED', deliveredAt: now, updatedAt: now } }),
+      db.shipment.updateMany({ where: { id: `manual:${row.id}` }, data: { deliveredAt: now, inFlight: false, updatedAt: now } }),
+    ]);
+    res.json({ manualOrder: view(await find(row.id)) });
+  });
+}
