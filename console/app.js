@@ -22,7 +22,9 @@ const ROUTES = [
   ['/monitoring/:id', 'monitoring', pages.monitoring],
   ['/cases', 'cases', pages.cases],
   ['/cases/:id', 'case', pages.caseDetail],
-  ['/manual-orders/new', 'manual-order', pages.manualOrder],
+  ['/manual-orders', 'manual-orders', pages.manualOrders],
+  ['/manual-orders/new', 'new-manual-order', pages.manualOrder],
+  ['/manual-orders/:id', 'manual-order', pages.manualOrderDetail],
   ['/search', 'search', pages.search],
 ];
 
@@ -68,7 +70,7 @@ async function renderNav() {
     item('Orders', '#/orders', 'GET /orders'),
     item('Monitoring', '#/monitoring', 'GET /monitoring'),
     item('Cases', '#/cases', 'GET /cases'),
-    item('New manual order', '#/manual-orders/new', 'POST /manual-orders'),
+    item('Manual orders', '#/manual-orders', 'GET /manual-orders'),
     ops.has('GET /search')
       ? h(
           'form',
@@ -170,6 +172,11 @@ async function render() {
         done: async (message) => {
           if (message) flash(message);
           await render();
+        },
+        /** Goes to another page, showing `message` above it. */
+        go: (href, message) => {
+          if (message) flash(message);
+          location.hash = href;
         },
       };
       try {

@@ -9,12 +9,12 @@ import { badge, day, facts, h, money, section, table, when } from './dom.js';
 // ---- links and shared pieces ------------------------------------------------------------------
 
 const RESOURCE_PATHS = { order: 'orders', monitoring: 'monitoring', case: 'cases', 'manual-order': 'manual-orders' };
-const RESOURCE_NAMES = { order: 'order', monitoring: 'monitoring task', case: 'case' };
+const RESOURCE_NAMES = { order: 'order', monitoring: 'monitoring task', case: 'case', 'manual-order': 'manual order' };
 
 /** The console page of an order, monitoring task or case. */
 export function resourceHref(resource, id) {
   const base = RESOURCE_PATHS[resource];
-  return base && base !== 'manual-orders' ? `#/${base}/${encodeURIComponent(id)}` : undefined;
+  return base ? `#/${base}/${encodeURIComponent(id)}` : undefined;
 }
 
 function resourceLink(resource, id) {
@@ -109,9 +109,14 @@ function timeline(events) {
     'ol',
     { class: 'timeline' },
     list.map((e) =>
-      h('li', {}, when(e.at ?? e.occurredAt, { showRelative: false }), ' ', h('span', { class: 'actor' }, e.actor ? `${e.actor.role}${e.actor.partyId ? ` ${e.actor.partyId}` : ''}` : ''), ' ', h('span', {}, e.summary ?? e.type)),
+      h('li', {}, when(e.at ?? e.occurredAt, { showRelative: false }), ' ', h('span', { class: 'actor' }, actorText(e.actor ?? { role: e.actorRole, partyId: e.actorId })), ' ', h('span', {}, e.summary ?? e.type)),
     ),
   );
+}
+
+function actorText(actor) {
+  if (!actor?.role) return '';
+  return `${actor.role}${actor.partyId && actor.role !== 'ops' ? ` ${actor.partyId}` : ''}`;
 }
 
 function nextStep(step) {
@@ -275,32 +280,100 @@ export async function monitoringList(ctx) {
   );
 }
 
+const CASE_STATUSES = ['AWAITING_REPLY', 'IN_PROGRESS', 'AWAITING_RETURN', 'AWAITING_CONFIRMATION', 'CLOSED'];
+
+function caseOrderLink(source, orderId) {
+  if (!orderId) return h('span', { class: 'muted' }, '—');
+  return h('a', { href: resourceHref(source === 'manual' ? 'manual-order' : 'order', orderId) }, `${source === 'manual' ? 'manual order ' : ''}${orderId}`);
+}
+
 export async function cases(ctx) {
   if (!(await offers('GET /cases'))) return h('div', {}, h('h1', {}, 'After-service cases'), notAvailable('The list of cases', 'GET /cases'));
   const q = ctx.query;
-  const filters = { status: q.get('status'), category: q.get('category'), orderId: q.get('orderId') };
-  const answer = await api('GET', '/cases', { query: filters });
-  const list = answer.cases ?? [];
+  const filters = { status: q.get('status'), late: q.get('late'), orderId: q.get('orderId') };
+  const answer = await api('GET', '/cases', { query: { ...filters, limit: 100 } });
   return h(
     'div',
     {},
     h('h1', {}, 'After-service cases'),
     filterForm('/cases', q, [
-      ['status', 'Status'],
-      ['category', 'Category', select('category', ['tracking', 'quality', 'warehouse'], filters.category)],
+      ['status', 'Status', select('status', CASE_STATUSES, filters.status)],
+      ['late', 'First reply missed', select('late', ['true', 'false'], filters.late)],
       ['orderId', 'Order'],
     ]),
     table(
-      list,
+      answer.cases,
       [
-        ['Case', (c) => h('a', { href: resourceHref('case', c.caseId ?? c.id) }, c.caseId ?? c.id)],
-        ['Type', (c) => [String(c.type ?? '').replace(/_/g, ' '), c.category ? h('div', { class: 'small muted' }, c.category) : null]],
-        ['Status', (c) => [badge(c.status), c.late ? [' ', badge('LATE')] : null]],
-        ['Order', (c) => c.order?.orderId ?? c.orderId ?? '—'],
+        ['Case', (c) => h('a', { href: resourceHref('case', c.caseId) }, c.caseId)],
+        ['Type', (c) => [String(c.type ?? '').replace(/_/g, ' '), h('div', { class: 'small muted' }, c.category, c.proactive ? ' · opened by the self-check' : '')]],
+        ['Status', (c) => [badge(c.status), c.late ? [' ', badge('LATE')] : null, c.resolution ? h('div', { class: 'small' }, String(c.resolution).replace(/_/g, ' ')) : null]],
+        ['Order', (c) => caseOrderLink(c.orderSource, c.orderId)],
+        ['Refunded', (c) => (c.refunded ? money(c.refunded.amount, c.refunded.currency) : '—')],
+        ['First reply due', (c) => (c.firstRepliedAt ? h('span', { class: 'muted small' }, 'replied') : when(c.firstReplyDueAt))],
         ['Opened', (c) => when(c.openedAt)],
       ],
       { empty: 'No cases match.' },
     ),
+  );
+}
+
+export async function manualOrders(ctx) {
+  if (!(await offers('GET /manual-orders'))) return h('div', {}, h('h1', {}, 'Manual orders'), notAvailable('The list of manual orders', 'GET /manual-orders'));
+  const status = ctx.query.get('status');
+  const { manualOrders: list } = await api('GET', '/manual-orders', { query: { status, limit: 100 } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Manual orders'),
+    (await offers('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
+    filterForm('/manual-orders', ctx.query, [['status', 'Status', select('status', ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'], status)]]),
+    table(
+      list,
+      [
+        ['Manual order', (m) => h('a', { href: resourceHref('manual-order', m.id) }, m.id)],
+        ['Status', (m) => badge(m.status)],
+        ['Customer', (m) => [m.customerName, h('div', { class: 'small muted' }, m.customerEmail)]],
+        ['Total', (m) => money(m.amount.total, m.amount.currency)],
+        ['Paid', (m) => when(m.paidAt)],
+      ],
+      { empty: 'No manual orders match.' },
+    ),
+  );
+}
+
+export async function manualOrderDetail(ctx) {
+  const { manualOrder: m } = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const a = m.address ?? {};
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Manual order ${m.id} `, badge(m.status)),
+    h(
+      'div',
+      { class: 'columns' },
+      section(
+        'Order',
+        facts([
+          ['Customer', `${m.customerName} <${m.customerEmail}>`],
+          ['Buyer', m.buyerId],
+          ['Address', [a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(' '), a.region, a.country].filter(Boolean).join(', ')],
+          ['Items', (m.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.sku}`))],
+          ['Why entered by hand', m.reason],
+          ['Policy version', h('code', {}, m.policyVersion)],
+        ]),
+      ),
+      section(
+        'Amount and dates',
+        facts([
+          ['Total paid', money(m.amount.total, m.amount.currency)],
+          ['Paid', when(m.paidAt)],
+          ['Shipped', m.shippedAt ? when(m.shippedAt) : undefined],
+          ['Delivered', m.deliveredAt ? when(m.deliveredAt) : undefined],
+          ['Entered', when(m.createdAt)],
+        ]),
+      ),
+    ),
+    (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.id)}` }, 'Cases on this order')) : null,
   );
 }
 
@@ -537,7 +610,7 @@ export async function caseDetail(ctx) {
   const answer = await api('GET', `/cases/${encodeURIComponent(id)}`);
   const c = answer.case ?? answer.state ?? answer;
   const events = (await offers('GET /cases/{caseId}/timeline')) ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`)).events : (answer.timeline ?? []);
-  const currency = c.facts?.currency ?? c.order?.currency;
+  const currency = c.order?.currency;
   const closed = Boolean(c.resolution) || ['RESOLVED', 'CLOSED'].includes(c.status);
   const canResolve = await offers('POST /cases/{caseId}/resolve');
   return h(
@@ -553,7 +626,8 @@ export async function caseDetail(ctx) {
         facts([
           ['Type', c.type ? String(c.type).replace(/_/g, ' ') : undefined],
           ['Category', c.category],
-          ['Order', c.order?.orderId ? (c.order.source === 'manual' ? c.order.orderId : h('a', { href: resourceHref('order', c.order.orderId) }, c.order.orderId)) : undefined],
+          ['Order', c.order?.orderId ? caseOrderLink(c.order.source, c.order.orderId) : undefined],
+          ['Paid on the order', c.order?.paidAmount !== undefined ? money(c.order.paidAmount, currency) : undefined],
           ['Description', c.description],
           ['Window', c.window?.rule],
           ['First reply due', when(c.firstReplyDueAt)],
@@ -606,43 +680,51 @@ function resolveCaseForm(c, currency, done) {
 }
 
 export async function manualOrder(ctx) {
-  if (!(await offers('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), notAvailable('Opening a manual order', 'POST /manual-orders'));
+  if (!(await offers('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), notAvailable('Entering a manual order', 'POST /manual-orders'));
+  const nowLocal = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   return h(
     'div',
     {},
     h('h1', {}, 'New manual order'),
-    h('p', {}, 'For an order that cannot go through the normal flow: the SKU and the delivery address are entered by ops.'),
+    h('p', {}, 'For an order that cannot go through the normal flow: ops enter the SKU, the address and what was paid. It gets the same after-service windows and cases as any order.'),
     actionForm({
       name: 'open-manual-order',
       fields: [
         field('Customer name', h('input', { name: 'customerName', size: 24 })),
         field('Customer email', h('input', { name: 'customerEmail', type: 'email', size: 24 })),
+        field('Buyer id (optional)', h('input', { name: 'buyerId', size: 14 })),
         field('SKU', h('input', { name: 'sku', size: 14 })),
         field('Quantity', h('input', { name: 'quantity', inputmode: 'numeric', size: 5, value: '1' })),
         field('Currency', h('input', { name: 'currency', size: 4, value: 'USD' })),
-        field('Total', h('input', { name: 'total', inputmode: 'decimal', size: 10 })),
-        field('Address line', h('input', { name: 'line1', size: 30 })),
+        field('Total paid', h('input', { name: 'total', inputmode: 'decimal', size: 10, placeholder: '0.00' })),
+        field('Paid at (your time)', h('input', { name: 'paidAt', type: 'datetime-local', value: nowLocal })),
+        field('Address', h('input', { name: 'line1', size: 30 })),
         field('City', h('input', { name: 'city', size: 14 })),
         field('Postal code', h('input', { name: 'postalCode', size: 8 })),
-        field('Country (ISO code)', h('input', { name: 'country', size: 3 })),
+        field('Country (ISO code)', h('input', { name: 'country', size: 3, placeholder: 'DE' })),
         field('Why it is entered by hand', h('input', { name: 'reason', size: 40 })),
       ],
-      button: 'Open the manual order',
+      button: 'Enter the manual order',
       run: (fd) => {
         const currency = text(fd, 'currency').toUpperCase();
+        const paidAt = Date.parse(text(fd, 'paidAt'));
+        if (Number.isNaN(paidAt)) throw invalid('paidAt', 'must be a date and time');
+        const quantity = text(fd, 'quantity');
         return api('POST', '/manual-orders', {
           body: {
             customerName: text(fd, 'customerName'),
             customerEmail: text(fd, 'customerEmail'),
-            items: [{ sku: text(fd, 'sku'), quantity: Number(text(fd, 'quantity')) }],
+            ...(text(fd, 'buyerId') ? { buyerId: text(fd, 'buyerId') } : {}),
+            items: [{ sku: text(fd, 'sku'), quantity: /^\d+$/.test(quantity) ? Number(quantity) : quantity }],
             currency,
-            totalAmount: amountField(fd, 'total', currency || 'USD'),
+            totalAmount: amountField(fd, 'total', /^[A-Z]{3}$/.test(currency) ? currency : 'USD'),
+            paidAt: new Date(paidAt).toISOString(),
             address: { line1: text(fd, 'line1'), city: text(fd, 'city'), postalCode: text(fd, 'postalCode'), country: text(fd, 'country').toUpperCase() },
             reason: text(fd, 'reason'),
           },
         });
       },
-      done: (r) => ctx.done(`Manual order ${r?.manualOrder?.id ?? r?.manualOrderId ?? ''} opened.`),
+      done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.id), `Manual order ${r.manualOrder.id} entered.`),
     }),
   );
 }
