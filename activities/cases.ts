@@ -10,6 +10,7 @@ import type { Db } from '../infra/db';
 import type { CaseOrderRef } from '../workflows/case.messages';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
 import { createLedgerActivities, ledgerAccount } from './ledger';
+import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
 import type { TimelineEntry } from './orders';
 
 /** The case's row in the read model, as the workflow sees it at one revision. */
@@ -36,6 +37,10 @@ export interface CaseReadModel {
   openedAt: string;
   closedAt?: string;
   updatedAt: string;
+  /** The customer's description when the case opened. */
+  description?: string;
+  /** Every open deadline at this revision (absent from cases started before they were sent). */
+  deadlines?: OpenDeadlineInput[];
 }
 
 export interface CaseChange {
@@ -95,22 +100,23 @@ export function createCaseActivities({ db, temporal }: { db: Db; temporal: { cli
   return {
     /** Upserts the case row (a newer revision only) and appends the timeline entry (idempotent by (case, seq)). */
     async recordCaseChange({ case: c, event }: CaseChange): Promise<void> {
-      await db.$transaction([
-        db.$executeRaw`
+      await db.$transaction(async (tx) => {
+        const written = await tx.$executeRaw`
           INSERT INTO "AfterServiceCase" ("id", "orderId", "orderSource", "type", "category", "status", "buyerId", "supplierId",
             "proactive", "problem", "resolution", "currency", "refundedAmount", "late", "firstReplyDueAt", "firstRepliedAt",
-            "nextDeadlineAt", "policyVersion", "revision", "openedAt", "closedAt", "updatedAt")
+            "nextDeadlineAt", "policyVersion", "revision", "openedAt", "closedAt", "updatedAt", "description")
           VALUES (${c.id}, ${c.orderId}, ${c.orderSource}, ${c.type}, ${c.category}, ${c.status}, ${c.buyerId ?? null},
             ${c.supplierId ?? null}, ${c.proactive}, ${c.problem ?? null}, ${c.resolution ?? null}, ${c.currency},
             ${BigInt(c.refundedAmount)}, ${c.late}, ${new Date(c.firstReplyDueAt)}, ${date(c.firstRepliedAt)},
             ${date(c.nextDeadlineAt)}, ${c.policyVersion}, ${c.revision}, ${new Date(c.openedAt)}, ${date(c.closedAt)},
-            ${new Date(c.updatedAt)})
+            ${new Date(c.updatedAt)}, ${c.description ?? null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "resolution" = EXCLUDED."resolution", "refundedAmount" = EXCLUDED."refundedAmount",
             "late" = EXCLUDED."late", "firstRepliedAt" = EXCLUDED."firstRepliedAt", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt",
-            "revision" = EXCLUDED."revision", "closedAt" = EXCLUDED."closedAt", "updatedAt" = EXCLUDED."updatedAt"
-          WHERE "AfterServiceCase"."revision" < EXCLUDED."revision"`,
-        db.caseEvent.createMany({
+            "revision" = EXCLUDED."revision", "closedAt" = EXCLUDED."closedAt", "updatedAt" = EXCLUDED."updatedAt",
+            "description" = COALESCE(EXCLUDED."description", "AfterServiceCase"."description")
+          WHERE "AfterServiceCase"."revision" < EXCLUDED."revision"`;
+        await tx.caseEvent.createMany({
           data: [
             {
               caseId: c.id,
@@ -124,8 +130,16 @@ export function createCaseActivities({ db, temporal }: { db: Db; temporal: { cli
             },
           ],
           skipDuplicates: true,
-        }),
-      ]);
+        });
+        await recordOpsSurface(tx, {
+          current: written > 0,
+          after: { resource: 'case', resourceId: c.id, status: c.status, terminal: c.status === 'CLOSED', firstReplied: Boolean(c.firstRepliedAt) },
+          revision: c.revision,
+          parties: { buyerId: c.buyerId, supplierId: c.supplierId },
+          deadlines: c.deadlines,
+          event,
+        });
+      });
     },
 
     /**

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
+import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
+import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
 import type { TimelineEntry } from './orders';
 
 /** The monitoring task's row in the read model, as the workflow sees it at one revision. */
@@ -24,6 +26,10 @@ export interface MonitoringReadModel {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /** The inspector party assigned to the current round, when ops named one. */
+  inspectorId?: string;
+  /** Every open deadline at this revision (absent from tasks started before they were sent). */
+  deadlines?: OpenDeadlineInput[];
 }
 
 export interface MonitoringChange {
@@ -46,23 +52,23 @@ export function createMonitoringActivities({ db, payments }: { db: Db; payments:
      * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).
      */
     async recordMonitoringChange({ task, event }: MonitoringChange): Promise<void> {
-      await db.$transaction([
-        db.$executeRaw`
+      await db.$transaction(async (tx) => {
+        const written = await tx.$executeRaw`
           INSERT INTO "MonitoringTask" ("id", "orderId", "status", "buyerId", "supplierId", "addedVia", "currency", "feeAmount",
             "paidAmount", "refundedAmount", "shipmentDate", "bookingCutoffAt", "result", "late", "nextDeadlineAt",
-            "policyVersion", "revision", "createdAt", "updatedAt")
+            "policyVersion", "revision", "createdAt", "updatedAt", "inspectorId")
           VALUES (${task.id}, ${task.orderId}, ${task.status}, ${task.buyerId}, ${task.supplierId}, ${task.addedVia}, ${task.currency},
             ${BigInt(task.feeAmount)}, ${BigInt(task.paidAmount)}, ${BigInt(task.refundedAmount)}, ${new Date(task.shipmentDate)},
             ${new Date(task.bookingCutoffAt)}, ${task.result ?? null}, ${task.late},
             ${task.nextDeadlineAt ? new Date(task.nextDeadlineAt) : null}, ${task.policyVersion}, ${task.revision},
-            ${new Date(task.createdAt)}, ${new Date(task.updatedAt)})
+            ${new Date(task.createdAt)}, ${new Date(task.updatedAt)}, ${task.inspectorId ?? null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "refundedAmount" = EXCLUDED."refundedAmount",
             "shipmentDate" = EXCLUDED."shipmentDate", "bookingCutoffAt" = EXCLUDED."bookingCutoffAt", "result" = EXCLUDED."result",
             "late" = EXCLUDED."late", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "revision" = EXCLUDED."revision",
-            "updatedAt" = EXCLUDED."updatedAt"
-          WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`,
-        db.monitoringEvent.createMany({
+            "updatedAt" = EXCLUDED."updatedAt", "inspectorId" = EXCLUDED."inspectorId"
+          WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`;
+        await tx.monitoringEvent.createMany({
           data: [
             {
               monitoringId: task.id,
@@ -76,8 +82,21 @@ export function createMonitoringActivities({ db, payments }: { db: Db; payments:
             },
           ],
           skipDuplicates: true,
-        }),
-      ]);
+        });
+        await recordOpsSurface(tx, {
+          current: written > 0,
+          after: {
+            resource: 'monitoring',
+            resourceId: task.id,
+            status: task.status,
+            terminal: (MONITORING_TERMINAL as readonly string[]).includes(task.status),
+          },
+          revision: task.revision,
+          parties: { buyerId: task.buyerId, supplierId: task.supplierId, inspectorId: task.inspectorId },
+          deadlines: task.deadlines,
+          event,
+        });
+      });
     },
 
     /** Refunds (part of) the service fee to the card it was paid with; the key makes a retry a no-op at the gateway. */

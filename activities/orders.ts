@@ -1,4 +1,6 @@
 import type { Db } from '../infra/db';
+import { TERMINAL_STATUSES } from '../workflows/order.messages';
+import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
 
 /** The order's row in the read model, as the workflow sees it at one revision. */
 export interface OrderReadModel {
@@ -24,6 +26,8 @@ export interface OrderReadModel {
   paidAt?: string;
   deliveredAt?: string;
   shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
+  /** Every open deadline at this revision (absent from orders of the first workflow version). */
+  deadlines?: OpenDeadlineInput[];
 }
 
 /** Orders whose parcel the weekly self-check follows: shipped, not yet delivered, not closed early. */
@@ -48,7 +52,7 @@ export interface OrderChange {
  * The order's parcel in the self-check's list (the self-check's own columns are left alone). Only a
  * newer order revision moves it, like the order row.
  */
-function shipmentRow(db: Db, order: OrderReadModel, shipment: NonNullable<OrderReadModel['shipment']>) {
+function shipmentRow(db: Tx, order: OrderReadModel, shipment: NonNullable<OrderReadModel['shipment']>) {
   const inFlight = IN_FLIGHT_STATUSES.includes(order.status) && !order.deliveredAt;
   return db.$executeRaw`
     INSERT INTO "Shipment" ("id", "source", "orderId", "buyerId", "supplierId", "carrier", "trackingNumber", "shippedAt",
@@ -62,6 +66,8 @@ function shipmentRow(db: Db, order: OrderReadModel, shipment: NonNullable<OrderR
     WHERE "Shipment"."updatedAt" <= EXCLUDED."updatedAt"`;
 }
 
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
 export function createOrderActivities({ db }: { db: Db }) {
   return {
     /**
@@ -69,8 +75,8 @@ export function createOrderActivities({ db }: { db: Db }) {
      * leave a fresher row alone) and appends the timeline entry (its (order, seq) key makes a retry a no-op).
      */
     async recordOrderChange({ order, event }: OrderChange): Promise<void> {
-      await db.$transaction([
-        db.$executeRaw`
+      await db.$transaction(async (tx) => {
+        const written = await tx.$executeRaw`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
             "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt",
             "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt", "paidAt", "shippedAt", "deliveredAt")
@@ -89,9 +95,9 @@ export function createOrderActivities({ db }: { db: Db }) {
             "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",
             "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt",
             "paidAt" = EXCLUDED."paidAt", "shippedAt" = EXCLUDED."shippedAt", "deliveredAt" = EXCLUDED."deliveredAt"
-          WHERE "Order"."revision" < EXCLUDED."revision"`,
-        ...(order.shipment ? [shipmentRow(db, order, order.shipment)] : []),
-        db.orderEvent.createMany({
+          WHERE "Order"."revision" < EXCLUDED."revision"`;
+        if (order.shipment) await shipmentRow(tx, order, order.shipment);
+        await tx.orderEvent.createMany({
           data: [
             {
               orderId: order.id,
@@ -105,8 +111,22 @@ export function createOrderActivities({ db }: { db: Db }) {
             },
           ],
           skipDuplicates: true,
-        }),
-      ]);
+        });
+        await recordOpsSurface(tx, {
+          current: written > 0,
+          after: {
+            resource: 'order',
+            resourceId: order.id,
+            status: order.status,
+            terminal: (TERMINAL_STATUSES as readonly string[]).includes(order.status),
+            shipped: Boolean(order.shipment),
+          },
+          revision: order.revision,
+          parties: { buyerId: order.buyerId, supplierId: order.supplierId },
+          deadlines: order.deadlines,
+          event,
+        });
+      });
     },
   };
 }

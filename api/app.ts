@@ -35,6 +35,7 @@ import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } f
 import { KeyProblem, Principal, Role, createApiKey } from './keys';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
 import { registerReportRoutes } from './reports.routes';
@@ -88,6 +89,8 @@ export interface ApiDeps {
   limits?: RequestLimits;
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
+  /** The clock deadlines are overdue by (GET /deadlines, the overviews); wall-clock time when not given. */
+  clock?: () => number;
   /** Structured logs: one line per request, internal errors with their stack. Silent when not given. */
   logger?: Logger;
   /**
@@ -160,7 +163,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   routes.add({
-    method: 'post', path: '/parties', tag: 'parties', summary: 'Register a buyer or supplier', roles: ['ops'],
+    method: 'post', path: '/parties', tag: 'parties', summary: 'Register a buyer, supplier or inspector', roles: ['ops'],
     body: createPartySchema, responses: { 201: 'the party: { party }' }, errors: { 409: 'conflict: a party with this id exists' },
   }, async (_req, res, { body }) => {
     const created = await db.party.createMany({ data: [body], skipDuplicates: true });
@@ -181,7 +184,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'post', path: '/api-keys', tag: 'parties', summary: 'Create an API key', roles: ['ops'],
-    description: 'The key is shown once in the answer; only its hash is stored. Buyer and supplier keys are bound to their party.',
+    description: 'The key is shown once in the answer; only its hash is stored. Buyer, supplier and inspector keys are bound to their party.',
     body: createApiKeySchema, responses: { 201: 'the key, shown once: { apiKey: { id, key, role, partyId?, name } }' },
   }, async (_req, res, { body }) => {
     try {
@@ -488,6 +491,7 @@ export function createApp(deps: ApiDeps): express.Express {
   registerCaseRoutes(routes, deps);
   registerManualOrderRoutes(routes, deps);
   registerCarrierRoutes(routes, deps);
+  registerOpsRoutes(routes, deps);
   registerConsoleRoutes(routes);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));

@@ -41,6 +41,20 @@ export function actorOf(p: Principal): Actor {
 export function assertOwnsOrder(p: Principal, order: { buyerId: string; supplierId: string }): void {
   if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
   if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
+  if (p.role === 'inspector') throw forbidden('an inspector key reaches only the monitoring tasks assigned to it');
+}
+
+/**
+ * A monitoring task's parties: its order's buyer and supplier, and the inspector assigned to the
+ * current round (`inspectorId` in the read model, `inspector.inspectorId` in the live state).
+ */
+export function assertReachesTask(p: Principal, task: { buyerId: string; supplierId: string; inspectorId?: string | null; inspector?: { inspectorId?: string } }): void {
+  if (p.role === 'inspector') {
+    const assigned = task.inspectorId ?? task.inspector?.inspectorId;
+    if (!assigned || assigned !== p.partyId) throw forbidden('this monitoring task is not assigned to this inspector');
+    return;
+  }
+  assertOwnsOrder(p, task);
 }
 
 export function isUnavailable(err: unknown): boolean {

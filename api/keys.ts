@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 
-export const ROLES = ['ops', 'support', 'buyer', 'supplier'] as const;
+export const ROLES = ['ops', 'support', 'buyer', 'supplier', 'inspector'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {
@@ -26,11 +26,12 @@ export async function createApiKey(
   db: Db,
   input: { name: string; role: Role; partyId?: string },
 ): Promise<{ id: string; key: string; role: Role; partyId?: string; name: string }> {
-  if (input.role === 'buyer' || input.role === 'supplier') {
-    if (!input.partyId) throw new KeyProblem('partyId', `a ${input.role} key must be bound to a ${input.role} party`);
+  if (input.role === 'buyer' || input.role === 'supplier' || input.role === 'inspector') {
+    const a = input.role === 'inspector' ? 'an' : 'a';
+    if (!input.partyId) throw new KeyProblem('partyId', `${a} ${input.role} key must be bound to ${a} ${input.role} party`);
     const party = await db.party.findUnique({ where: { id: input.partyId } });
     if (!party) throw new KeyProblem('partyId', `no party with id ${input.partyId}`);
-    if (party.kind !== input.role) throw new KeyProblem('partyId', `party ${input.partyId} is a ${party.kind}, not a ${input.role}`);
+    if (party.kind !== input.role) throw new KeyProblem('partyId', `party ${input.partyId} is a ${party.kind}, not ${a} ${input.role}`);
   } else if (input.partyId) {
     throw new KeyProblem('partyId', `${input.role} keys are not bound to a party`);
   }

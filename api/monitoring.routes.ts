@@ -32,7 +32,7 @@ import {
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
+import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { emptyActionSchema } from './schemas';
@@ -71,13 +71,14 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, fn);
   const handle = (monitoringId: string) => client.workflow.getHandle(monitoringWorkflowId(monitoringId));
   const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
-  const ownTasks = "buyers and suppliers: their own orders' tasks only";
+  const withInspector: Role[] = [...allRoles, 'inspector'];
+  const ownTasks = "buyers and suppliers: their own orders' tasks only; an inspector: the tasks assigned to it";
   const tag = 'monitoring';
 
   async function readOwn(req: Request, id: string): Promise<MonitoringState> {
     const p = principal(req);
     const task = await call(id, () => handle(id).query(getMonitoringQuery));
-    assertOwnsOrder(p, task);
+    assertReachesTask(p, task);
     return task;
   }
 
@@ -153,7 +154,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
 
   // ---- reads ------------------------------------------------------------------------------------
   routes.add({
-    method: 'get', path: '/monitoring', tag, summary: 'List monitoring tasks', roles: allRoles, ownership: ownTasks,
+    method: 'get', path: '/monitoring', tag, summary: 'List monitoring tasks', roles: withInspector, ownership: ownTasks,
     query: listMonitoringSchema, responses: { 200: 'tasks from the read model, next deadline first: { tasks }' },
   }, async (req, res, { query: q }) => {
     const p = principal(req);
@@ -163,6 +164,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (q.late) where.late = q.late === 'true';
     if (p.role === 'buyer') where.buyerId = p.partyId;
     if (p.role === 'supplier') where.supplierId = p.partyId;
+    if (p.role === 'inspector') where.inspectorId = p.partyId;
     const rows = await db.monitoringTask.findMany({ where, orderBy: [{ nextDeadlineAt: 'asc' }, { id: 'asc' }], take: q.limit ?? 50 });
     res.json({
       tasks: rows.map((t) => ({
@@ -178,13 +180,14 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         currency: t.currency,
         bookingCutoffAt: t.bookingCutoffAt.toISOString(),
         nextDeadlineAt: t.nextDeadlineAt?.toISOString(),
+        inspectorId: t.inspectorId ?? undefined,
         updatedAt: t.updatedAt.toISOString(),
       })),
     });
   });
 
   const read = (path: string, summary: string, response: string) => ({
-    method: 'get' as const, path: `/monitoring/:monitoringId${path}`, tag, summary, roles: allRoles, ownership: ownTasks,
+    method: 'get' as const, path: `/monitoring/:monitoringId${path}`, tag, summary, roles: withInspector, ownership: ownTasks,
     params: monitoringParamsSchema, responses: { 200: response },
   });
   routes.add(read('', "Read a monitoring task's live state", 'the live state from the workflow: { monitoring }'), async (req, res, { params }) => {
@@ -201,7 +204,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const id = params.monitoringId;
     const row = await db.monitoringTask.findUnique({ where: { id } });
     if (!row) throw notFound(`no monitoring task ${id}`);
-    assertOwnsOrder(p, row);
+    assertReachesTask(p, row);
     const events = await db.monitoringEvent.findMany({ where: { monitoringId: id }, orderBy: { seq: 'asc' } });
     res.json({
       monitoringId: id,
@@ -277,20 +280,23 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     schema: z.ZodType<Record<string, unknown>>;
     roles: Role[];
     extra?: Record<string, unknown>;
+    description?: string;
   }
-  const action = (path: string, summary: string, update: unknown, schema: unknown, roles: Role[], extra?: Record<string, unknown>): ActionRoute => ({
+  const action = (path: string, summary: string, update: unknown, schema: unknown, roles: Role[], extra?: Record<string, unknown>, description?: string): ActionRoute => ({
     path,
     summary,
     update: update as typeof payMonitoringUpdate,
     schema: schema as z.ZodType<Record<string, unknown>>,
     roles,
     extra,
+    description,
   });
   const actions: ActionRoute[] = [
     action('product-info', 'Provide product information', addProductInfoUpdate, productInfoSchema, ['ops', 'buyer']),
-    action('assign-inspector', 'Assign an inspector and the check date', assignInspectorUpdate, assignInspectorSchema, ['ops']),
-    action('progress', 'Record production progress', recordProgressUpdate, progressSchema, ['ops']),
-    action('check', 'Record the on-site check against the proforma invoice', recordCheckUpdate, recordCheckSchema, ['ops']),
+    action('assign-inspector', 'Assign an inspector and the check date', assignInspectorUpdate, assignInspectorSchema, ['ops'], undefined,
+      'inspectorId names a registered inspector party: its inspector keys may then read the task and record progress, the check and the report.'),
+    action('progress', 'Record production progress', recordProgressUpdate, progressSchema, ['ops', 'inspector']),
+    action('check', 'Record the on-site check against the proforma invoice', recordCheckUpdate, recordCheckSchema, ['ops', 'inspector']),
     action('edit', 'Edit the service before the on-site check', editMonitoringUpdate, editMonitoringSchema, ['ops', 'buyer']),
     action('deselect', 'Deselect the service before the on-site check', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer'], { deselect: true }),
     action('cancel', 'Cancel the service, refunded by policy', cancelMonitoringUpdate, cancelMonitoringSchema, ['ops', 'buyer']),
@@ -299,7 +305,13 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     action('reinspection', 'Request a re-inspection after a FAIL', requestReinspectionUpdate, emptyActionSchema, ['ops', 'buyer']),
   ];
 
+  /** An inspector acts only on a task assigned to it: checked here before anything is stored, and again by the workflow. */
+  async function assertInspectorReaches(req: Request, id: string): Promise<void> {
+    if (principal(req).role === 'inspector') await readOwn(req, id);
+  }
+
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
+    await assertInspectorReaches(req, id);
     return call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
   }
 
@@ -310,8 +322,14 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   for (const route of actions) {
     routes.add({
       method: 'post', path: `/monitoring/:monitoringId/${route.path}`, tag, summary: route.summary, roles: route.roles, ownership: ownTasks,
+      ...(route.description ? { description: route.description } : {}),
       params: monitoringParamsSchema, body: route.schema, responses: { 200: 'the task after the action: { monitoring }' }, errors: actionErrors,
     }, async (req, res, { params, body }) => {
+      if (typeof body.inspectorId === 'string') {
+        const party = await db.party.findUnique({ where: { id: body.inspectorId } });
+        if (!party) throw badRequest([{ field: 'inspectorId', reason: `no party ${body.inspectorId}; register the inspector first (POST /parties with kind inspector)` }]);
+        if (party.kind !== 'inspector') throw badRequest([{ field: 'inspectorId', reason: `party ${body.inspectorId} is a ${party.kind}, not an inspector` }]);
+      }
       res.json({ monitoring: await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra }) });
     });
   }
@@ -331,17 +349,19 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     });
 
   routes.add({
-    ...upload('progress-photos', 'Record production progress with a photo', ['ops'], policy.uploads.pictureTypes),
+    ...upload('progress-photos', 'Record production progress with a photo', ['ops', 'inspector'], policy.uploads.pictureTypes),
     description: 'The progress fields travel as query parameters beside the photo; a completion date after the shipment date alerts the buyer and ops.',
     query: progressPhotoQuerySchema,
   }, async (req, res, { params, query, file }) => {
     const { name, ...progress } = query;
+    await assertInspectorReaches(req, params.monitoringId);
     const stored = await storage.put(file.bytes, { contentType: file.contentType, name });
     res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, recordProgressUpdate, { ...progress, photos: [stored] }) });
   });
 
-  routes.add({ ...upload('report', 'Upload the inspection report', ['ops'], policy.uploads.reportTypes), query: uploadQuerySchema },
+  routes.add({ ...upload('report', 'Upload the inspection report', ['ops', 'inspector'], policy.uploads.reportTypes), query: uploadQuerySchema },
     async (req, res, { params, query, file }) => {
+      await assertInspectorReaches(req, params.monitoringId);
       const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
       res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, uploadReportUpdate, { file: stored }) });
     });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ADDED_VIA } from '../workflows/monitoring.policy';
-import { fileIdSchema } from './schemas';
+import { fileIdSchema, idSchema } from './schemas';
 
 const isoDate = z
   .string()
@@ -56,7 +56,12 @@ export const payMonitoringSchema = z.strictObject({
 
 export const productInfoSchema = z.strictObject({ description: text(5000) });
 
-export const assignInspectorSchema = z.strictObject({ inspector: text(200), checkDate: isoDate });
+export const assignInspectorSchema = z.strictObject({
+  inspector: text(200),
+  /** An inspector party's id: its keys may then act on the task. */
+  inspectorId: idSchema.optional(),
+  checkDate: isoDate,
+});
 
 export const progressSchema = z.strictObject({
   percentComplete: z.number().int('must be a whole number').min(0, 'must be 0 to 100').max(100, 'must be 0 to 100'),

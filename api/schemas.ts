@@ -66,7 +66,7 @@ export const shipSchema = z.strictObject({
 
 export const createPartySchema = z.strictObject({
   id: idSchema,
-  kind: z.enum(['buyer', 'supplier'], { error: 'must be "buyer" or "supplier"' }),
+  kind: z.enum(['buyer', 'supplier', 'inspector'], { error: 'must be "buyer", "supplier" or "inspector"' }),
   name: text(200),
   email: z.email('must be an email address'),
 });

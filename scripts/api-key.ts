@@ -1,6 +1,6 @@
 /**
  * `npm run api-key -- --role ops --name "Alice (ops)"` creates an API key and prints it once.
- * Buyer and supplier keys need `--party <id>` of a registered party. Uses DATABASE_URL, or the
+ * Buyer, supplier and inspector keys need `--party <id>` of a registered party. Uses DATABASE_URL, or the
  * embedded database (joined if `npm start` is running, started for the moment if not).
  */
 import { parseArgs } from 'node:util';

@@ -167,6 +167,8 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       openedAt: state.openedAt,
       closedAt: state.closedAt,
       updatedAt: state.updatedAt,
+      description: state.description,
+      deadlines: [...state.deadlines],
     };
   }
 

@@ -93,7 +93,7 @@ export interface StoredFileRef {
 }
 
 export interface UploadedFile extends StoredFileRef {
-  uploadedBy: 'buyer' | 'supplier' | 'ops';
+  uploadedBy: 'buyer' | 'supplier' | 'ops' | 'inspector';
   uploadedAt: string;
 }
 
@@ -152,7 +152,8 @@ export interface MonitoringState {
   fee: { amount: number; currency: string; paid: number; refunded: number };
   payment?: CardPayment & { paidAt: string };
   productInfo: { description?: string; pictures: UploadedFile[] };
-  inspector?: { name: string; checkDate: string; assignedAt: string };
+  /** The inspector of the current round; `inspectorId` is the inspector party whose key may act on the task. */
+  inspector?: { name: string; inspectorId?: string; checkDate: string; assignedAt: string };
   round: number;
   checks: OnSiteCheck[];
   progress: ProgressUpdate[];
@@ -182,6 +183,8 @@ export interface ProductInfoInput extends ActionInput {
 
 export interface AssignInspectorInput extends ActionInput {
   inspector: string;
+  /** The inspector party (Party.kind inspector) whose key may then record progress, the check and the report. */
+  inspectorId?: string;
   /** The confirmed on-site check date, YYYY-MM-DD (supplier's calendar). */
   checkDate: string;
 }

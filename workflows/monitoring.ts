@@ -22,6 +22,7 @@ import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
 import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, withDeadline, workingDaysLater } from './process-kit';
 import {
+  ACTOR_NOT_ALLOWED,
   ActionInput,
   Actor,
   AssignInspectorInput,
@@ -76,6 +77,15 @@ const acts = proxyActivities<Activities>({
 
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
   requireParty(actor, allowed, input, action);
+}
+
+/** Ops, or the inspector party assigned to the task's current round (an inspector key acts on its own tasks only). */
+function requireOpsOrInspector(actor: Actor, inspectorId: string | undefined, input: MonitoringInput, action: string): void {
+  if (actor.role === 'inspector') {
+    if (inspectorId !== undefined && actor.partyId === inspectorId) return;
+    throw ApplicationFailure.create({ type: ACTOR_NOT_ALLOWED, message: `only ops or the inspector assigned to this task may ${action}`, nonRetryable: true });
+  }
+  requireActor(actor, [], input, action);
 }
 
 function requireStatus(current: MonitoringStatus, expected: MonitoringStatus[], action: string, why: string): void {
@@ -190,6 +200,8 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       revision: state.revision,
       createdAt: state.createdAt,
       updatedAt: state.updatedAt,
+      inspectorId: state.inspector?.inspectorId,
+      deadlines: [...state.deadlines],
     };
   }
 
@@ -538,14 +550,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   setHandler(
     assignInspectorUpdate,
-    async ({ actor, inspector, checkDate }: AssignInspectorInput) => {
-      state.inspector = { name: inspector, checkDate, assignedAt: iso(nowMs()) };
+    async ({ actor, inspector, inspectorId, checkDate }: AssignInspectorInput) => {
+      state.inspector = { name: inspector, ...(inspectorId ? { inspectorId } : {}), checkDate, assignedAt: iso(nowMs()) };
       clearKinds('inspector-assignment');
       await change('INSPECTION_SCHEDULED', {
         type: 'INSPECTOR_ASSIGNED',
         actor,
         summary: `Inspector ${inspector} assigned; on-site check confirmed for ${checkDate}`,
-        data: { inspector, checkDate, round: state.round },
+        data: { inspector, ...(inspectorId ? { inspectorId } : {}), checkDate, round: state.round },
         notify: ['buyer', 'supplier'],
         subject: `on-site check confirmed for ${checkDate}`,
         text: `Inspector ${inspector} will check the goods of order ${orderId} on site on ${checkDate}.`,
@@ -589,7 +601,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
     {
       validator: ({ actor, percentComplete, expectedCompletionDate }: ProgressInput) => {
-        requireActor(actor, [], input, 'record production progress');
+        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record production progress');
         requireStatus(state.status, ['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'], 'record progress', 'progress is followed between payment and the on-site check');
         if (!Number.isInteger(percentComplete) || percentComplete < 0 || percentComplete > 100) refuse('percentComplete must be a whole number from 0 to 100');
         if (expectedCompletionDate !== undefined && !isValidDate(expectedCompletionDate)) refuse(`${expectedCompletionDate} is not a date as YYYY-MM-DD`);
@@ -664,7 +676,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
     {
       validator: ({ actor, lotSize, sampleInspected, defects }: RecordCheckInput) => {
-        requireActor(actor, [], input, 'record the on-site check');
+        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record the on-site check');
         requireStatus(state.status, ['INSPECTION_SCHEDULED'], 'record the on-site check', state.status === 'AWAITING_INSPECTOR' || state.status === 'AWAITING_PAYMENT' ? 'no inspector is assigned yet' : 'the check is already recorded');
         const today = localDate(cal, nowMs());
         if (state.inspector && today < state.inspector.checkDate) refuse(`cannot record the check before its confirmed date ${state.inspector.checkDate} (today is ${today} in ${cal.timeZone})`);
@@ -682,7 +694,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     async ({ actor, file }: UploadReportInput) => {
       const now = nowMs();
       const result = lastCheck()?.result ?? 'PENDING';
-      state.reports.push({ ...file, round: state.round, uploadedBy: 'ops', uploadedAt: iso(now) });
+      state.reports.push({ ...file, round: state.round, uploadedBy: actor.role === 'inspector' ? 'inspector' : 'ops', uploadedAt: iso(now) });
       clearKinds('report-reminder', 'report-late');
       setDeadline({
         id: `review-window-r${state.round}`,
@@ -710,7 +722,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
     {
       validator: ({ actor }: UploadReportInput) => {
-        requireActor(actor, [], input, 'upload the inspection report');
+        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'upload the inspection report');
         requireStatus(state.status, ['AWAITING_REPORT'], 'upload the report', state.status === 'REPORT_READY' ? 'the report of this inspection is already uploaded' : 'the on-site check is not recorded yet');
       },
     },

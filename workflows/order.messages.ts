@@ -45,7 +45,7 @@ export type OrderStatus =
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
 
-export type ActorRole = 'ops' | 'support' | 'buyer' | 'supplier' | 'system';
+export type ActorRole = 'ops' | 'support' | 'buyer' | 'supplier' | 'inspector' | 'system';
 
 /** Who asked for an action: the API fills it from the caller's API key, never from the request body. */
 export interface Actor {

@@ -209,6 +209,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
             refundedAmount: state.amounts.refunded ?? 0,
             nextDeadlineAt: deadlines()[0]?.dueAt,
             completedAt: state.completedAt,
+            deadlines: [...deadlines()],
           }
         : {}),
     };

@@ -54,6 +54,7 @@ let bundle: WorkflowBundleWithSourceMap;
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
 let browser: Browser;
+let clockOffset = 0;
 
 describeWithBrowser('the ops console in a browser', () => {
   beforeAll(async () => {
@@ -63,7 +64,12 @@ describeWithBrowser('the ops console in a browser', () => {
     databaseUrl = u.toString();
     await applyMigrations(databaseUrl);
     ({ env, bundle } = await startTimeSkipping());
-    stack = await startTestStack({ databaseUrl, temporal: { client: env.client, nativeConnection: env.nativeConnection, workflowBundle: bundle } });
+    // "Overdue" is measured on the test server's clock, which runs ahead once time is skipped.
+    stack = await startTestStack({
+      databaseUrl,
+      temporal: { client: env.client, nativeConnection: env.nativeConnection, workflowBundle: bundle },
+      app: { clock: () => Date.now() + clockOffset },
+    });
     call = apiClient(stack.apiUrl);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     fs.mkdirSync(OUTPUT, { recursive: true });
@@ -141,6 +147,7 @@ describeWithBrowser('the ops console in a browser', () => {
     expect(reportLate).toBeDefined();
     // The workflow's own timer fires and its activities record the escalation.
     await env.sleep(Date.parse(reportLate!.dueAt) - (await env.currentTimeMs()) + MINUTE);
+    clockOffset = (await env.currentTimeMs()) - Date.now();
     return { monitoringId, orderId, buyerId };
   }
 

@@ -2,11 +2,15 @@
  * Role × endpoint, on the real stack, driven by the OpenAPI document the API serves: every
  * operation is called with a key of every role. A role the operation names is never refused with
  * 403; any other role always is, in the one error shape. Then buyers and suppliers reach for
- * another party's order and monitoring task, and are refused.
+ * another party's order and monitoring task, and are refused; an inspector reaches for a task
+ * assigned to another inspector, and is refused.
  *
  * A new role needs only its key below (`partyOf`); a new path parameter needs a value in `paramValue`.
  */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { createApiKey, Role, ROLES } from '../../api/keys';
+import { ACTOR_NOT_ALLOWED, monitoringWorkflowId, recordProgressUpdate } from '../../workflows/monitoring.messages';
 import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
 import { uniqueId } from '../support/env';
 import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
@@ -28,22 +32,29 @@ afterAll(async () => {
 interface Fixture {
   buyerId: string;
   supplierId: string;
+  inspectorId: string;
   orderId: string;
   monitoringId: string;
+  /** A task on the same order, paid and assigned to the fixture's inspector. */
+  inspectedMonitoringId: string;
   keys: Record<Role, string>;
 }
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('pixels')]);
 
-/** A buyer and a supplier, an order between them and a monitoring task on it, and one key per role. */
+/**
+ * A buyer, a supplier and an inspector, an order between them with two monitoring tasks on it (one
+ * unpaid, one paid and assigned to the inspector), and one key per role.
+ */
 async function fixture(): Promise<Fixture> {
   const buyerId = uniqueId('buyer');
   const supplierId = uniqueId('supplier');
-  for (const [id, kind] of [[buyerId, 'buyer'], [supplierId, 'supplier']]) {
+  const inspectorId = uniqueId('inspector');
+  for (const [id, kind] of [[buyerId, 'buyer'], [supplierId, 'supplier'], [inspectorId, 'inspector']]) {
     expect((await call(stack.opsKey, 'POST', '/parties', { id, kind, name: `${kind} ${id}`, email: `${id}@example.com` })).status).toBe(201);
   }
   // The party each role's key is bound to; roles without a party (ops, support) get undefined.
-  const partyOf: Record<Role, string | undefined> = { ops: undefined, support: undefined, buyer: buyerId, supplier: supplierId };
+  const partyOf: Record<Role, string | undefined> = { ops: undefined, support: undefined, buyer: buyerId, supplier: supplierId, inspector: inspectorId };
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await createApiKey(stack.db, { name: uniqueId(role), role, partyId: partyOf[role] })).key;
 
@@ -59,10 +70,20 @@ async function fixture(): Promise<Fixture> {
   const booked = await call(keys.buyer, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
   expect(booked.status).toBe(201);
   const monitoringId = booked.body.monitoringId as string;
+  const inspected = await call(keys.buyer, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+  expect(inspected.status).toBe(201);
+  const inspectedMonitoringId = inspected.body.monitoringId as string;
+  const card = { number: '4242424242424242', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' };
+  expect((await call(keys.buyer, 'POST', `/monitoring/${inspectedMonitoringId}/pay`, { card })).status).toBe(200);
+  const checkDate = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+  const assigned = await call(stack.opsKey, 'POST', `/monitoring/${inspectedMonitoringId}/assign-inspector`, { inspector: 'Li Wei', inspectorId, checkDate });
+  expect(assigned.status).toBe(200);
+  expect(assigned.body.monitoring.inspector).toMatchObject({ name: 'Li Wei', inspectorId, checkDate });
   // The timelines read the read model, which activities write just after each change.
   await eventually(() => call(stack.opsKey, 'GET', `/monitoring/${monitoringId}/timeline`), (r) => r.status === 200, 'the monitoring read model');
   await eventually(() => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the order read model');
-  return { buyerId, supplierId, orderId, monitoringId, keys };
+  await eventually(() => call(keys.inspector, 'GET', `/monitoring/${inspectedMonitoringId}/timeline`), (r) => r.status === 200, "the inspector's task in the read model");
+  return { buyerId, supplierId, inspectorId, orderId, monitoringId, inspectedMonitoringId, keys };
 }
 
 function paramValue(name: string, role: Role, f: Fixture): string {
@@ -70,7 +91,10 @@ function paramValue(name: string, role: Role, f: Fixture): string {
     case 'orderId':
       return f.orderId;
     case 'monitoringId':
-      return f.monitoringId;
+      // An inspector reaches only the task assigned to it.
+      return role === 'inspector' ? f.inspectedMonitoringId : f.monitoringId;
+    case 'taskId':
+      return 'LT-order-MATRIX-0-1';
     case 'claimId':
       return 'C1';
     case 'fileId':
@@ -157,6 +181,14 @@ describe('role × endpoint matrix', () => {
     expect(allowedCells + refusedCells).toBe(operations().length * ROLES.length);
     expect(allowedCells).toBeGreaterThan(80);
     expect(refusedCells).toBeGreaterThan(60);
+    // An inspector is named on the monitoring task's reads and the inspection's actions, and on nothing of orders.
+    const inspectorOps = operations().filter((o) => o.op['x-roles'].includes('inspector')).map((o) => `${o.method} ${o.path}`);
+    expect(inspectorOps).toEqual(expect.arrayContaining([
+      'get /monitoring/{monitoringId}', 'post /monitoring/{monitoringId}/progress', 'post /monitoring/{monitoringId}/check',
+      'post /monitoring/{monitoringId}/report', 'get /monitoring/{monitoringId}/files/{fileId}', 'get /deadlines',
+      'get /monitoring/{monitoringId}/timeline', 'get /monitoring/{monitoringId}/deadlines',
+    ]));
+    expect(inspectorOps.filter((o) => !o.includes('/monitoring') && o !== 'get /deadlines')).toEqual([]);
   });
 
   it('names support on reads only: support is read-only', () => {
@@ -216,5 +248,58 @@ describe("another party's order", () => {
     const task = await call(theirs.keys.buyer, 'GET', `/monitoring/${theirs.monitoringId}`);
     expect(task.body.monitoring.status).toBe('AWAITING_PAYMENT');
     expect(task.body.monitoring.payment).toBeUndefined();
+  });
+});
+
+describe("another inspector's task", () => {
+  it('refuses an inspector every operation on a monitoring task assigned to another inspector, in the API and in the workflow', async () => {
+    const f = await fixture();
+    const otherInspector = uniqueId('inspector');
+    expect((await call(stack.opsKey, 'POST', '/parties', { id: otherInspector, kind: 'inspector', name: 'Other inspector', email: `${otherInspector}@example.com` })).status).toBe(201);
+    const otherKey = (await createApiKey(stack.db, { name: uniqueId('inspector'), role: 'inspector', partyId: otherInspector })).key;
+
+    const problems: string[] = [];
+    let checked = 0;
+    for (const o of operations()) {
+      if (!o.path.includes('{monitoringId}') || !o.op['x-roles'].includes('inspector')) continue;
+      const body = o.op.requestBody?.content['application/json']?.schema as { required?: string[] } | undefined;
+      if (body?.required?.length) continue;
+      if (o.op.parameters.some((p) => p.in === 'query' && p.required)) continue;
+      const url = o.path.replace(/\{(\w+)\}/g, (_m, name: string) => paramValue(name, 'inspector', f));
+      const fileType = Object.keys(o.op.requestBody?.content ?? {})[0] ?? 'application/json';
+      const res = await invoke(o, url, otherKey, { type: fileType, bytes: fileType === 'application/pdf' ? Buffer.from('%PDF-1.4 report') : PNG });
+      checked++;
+      if (res.status !== 403 || res.body?.error?.code !== 'forbidden') problems.push(`${o.method.toUpperCase()} ${o.path} as another inspector: answered ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(6);
+
+    // Actions with a valid body: refused by the API for the other inspector, accepted for the assigned one.
+    const progress = { percentComplete: 40, note: 'cartons being packed' };
+    expectError(await call(otherKey, 'POST', `/monitoring/${f.inspectedMonitoringId}/progress`, progress), 403, 'forbidden');
+    const own = await call(f.keys.inspector, 'POST', `/monitoring/${f.inspectedMonitoringId}/progress`, progress);
+    expect(own.status).toBe(200);
+    expect(own.body.monitoring.progress).toHaveLength(1);
+    // Nor does the inspector reach the unassigned task, or the order, or another party's lists.
+    expectError(await call(f.keys.inspector, 'GET', `/monitoring/${f.monitoringId}`), 403, 'forbidden');
+    expectError(await call(f.keys.inspector, 'GET', `/orders/${f.orderId}`), 403, 'forbidden');
+    expectError(await call(otherKey, 'GET', `/deadlines?party=${f.inspectorId}`), 403, 'forbidden');
+    const theirList = await call(otherKey, 'GET', '/monitoring');
+    expect(theirList.status).toBe(200);
+    expect(theirList.body.tasks).toEqual([]);
+    const ownList = await call(f.keys.inspector, 'GET', '/monitoring');
+    expect(ownList.body.tasks.map((t: { monitoringId: string }) => t.monitoringId)).toEqual([f.inspectedMonitoringId]);
+
+    // The workflow's validator holds the same line for a caller that bypasses the API.
+    const handle = stack.client.workflow.getHandle(monitoringWorkflowId(f.inspectedMonitoringId));
+    const bypass = await handle
+      .executeUpdate(recordProgressUpdate, { args: [{ actor: { role: 'inspector', partyId: otherInspector }, ...progress }] })
+      .then(() => undefined, (err: unknown) => err);
+    expect(bypass).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (bypass as WorkflowUpdateFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe(ACTOR_NOT_ALLOWED);
+    expect(cause.message).toMatch(/inspector assigned to this task/);
+    const task = await call(stack.opsKey, 'GET', `/monitoring/${f.inspectedMonitoringId}`);
+    expect(task.body.monitoring.progress).toHaveLength(1);
   });
 });

@@ -34,7 +34,7 @@ export interface StackTemporal {
  * what it passes in.
  */
 export async function startTestStack(
-  opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'>; databaseUrl?: string; temporal?: StackTemporal } = {},
+  opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now' | 'clock'>; databaseUrl?: string; temporal?: StackTemporal } = {},
 ) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
