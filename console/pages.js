@@ -330,7 +330,7 @@ export async function manualOrders(ctx) {
     table(
       list,
       [
-        ['Manual order', (m) => h('a', { href: resourceHref('manual-order', m.id) }, m.id)],
+        ['Manual order', (m) => h('a', { href: resourceHref('manual-order', m.manualOrderId) }, m.manualOrderId)],
         ['Status', (m) => badge(m.status)],
         ['Customer', (m) => [m.customerName, h('div', { class: 'small muted' }, m.customerEmail)]],
         ['Total', (m) => money(m.amount.total, m.amount.currency)],
@@ -347,7 +347,7 @@ export async function manualOrderDetail(ctx) {
   return h(
     'div',
     {},
-    h('h1', {}, `Manual order ${m.id} `, badge(m.status)),
+    h('h1', {}, `Manual order ${m.manualOrderId} `, badge(m.status)),
     h(
       'div',
       { class: 'columns' },
@@ -373,7 +373,7 @@ export async function manualOrderDetail(ctx) {
         ]),
       ),
     ),
-    (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.id)}` }, 'Cases on this order')) : null,
+    (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.manualOrderId)}` }, 'Cases on this order')) : null,
   );
 }
 
@@ -609,7 +609,10 @@ export async function caseDetail(ctx) {
   if (!(await offers('GET /cases/{caseId}'))) return h('div', {}, h('h1', {}, `Case ${id}`), notAvailable('Reading a case', 'GET /cases/{caseId}'));
   const answer = await api('GET', `/cases/${encodeURIComponent(id)}`);
   const c = answer.case ?? answer.state ?? answer;
-  const events = (await offers('GET /cases/{caseId}/timeline')) ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`)).events : (answer.timeline ?? []);
+  // The timeline is the read model, written just after each change: a case opened a moment ago may have none yet.
+  const events = (await offers('GET /cases/{caseId}/timeline'))
+    ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`).catch(() => ({ events: [] }))).events
+    : (answer.timeline ?? []);
   const currency = c.order?.currency;
   const closed = Boolean(c.resolution) || ['RESOLVED', 'CLOSED'].includes(c.status);
   const canResolve = await offers('POST /cases/{caseId}/resolve');
@@ -724,7 +727,7 @@ export async function manualOrder(ctx) {
           },
         });
       },
-      done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.id), `Manual order ${r.manualOrder.id} entered.`),
+      done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.manualOrderId), `Manual order ${r.manualOrder.manualOrderId} entered.`),
     }),
   );
 }

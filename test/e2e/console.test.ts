@@ -96,6 +96,14 @@ describeWithBrowser('the ops console in a browser', () => {
     );
   }
 
+  /** Waits until an action's confirmation is shown above the page it re-rendered. */
+  async function confirmed(page: Page, message: string): Promise<void> {
+    await page.waitForFunction(
+      (m) => document.getElementById('flash')?.textContent?.includes(m) === true && document.getElementById('main')?.getAttribute('aria-busy') === 'false',
+      message,
+    );
+  }
+
   async function open(page: Page, route: string): Promise<void> {
     await page.goto(`${stack.apiUrl}/console#${route}`);
     await rendered(page, route);
@@ -179,7 +187,10 @@ describeWithBrowser('the ops console in a browser', () => {
     expect(await row.getAttribute('data-task-status')).toBe('open');
     expect(await row.textContent()).toContain(task.summary);
     expect(await row.locator(`a[href="#/monitoring/${monitoringId}"]`).count()).toBe(1);
-    expect(await page.locator('section', { hasText: 'Open deadlines' }).textContent()).toContain(monitoringId);
+    // The report's deadline has passed and left the list; the order's draft expiry is still open.
+    const deadlinesSection = await page.locator('section', { hasText: 'Open deadlines' }).textContent();
+    expect(deadlinesSection).toContain(`order ${orderId}`);
+    expect(deadlinesSection).toContain('draft expiry');
     await page.screenshot({ path: path.join(OUTPUT, 'console-queue.png'), fullPage: true });
 
     // A second tab, signed in and showing the same queue, goes stale below.
@@ -196,7 +207,7 @@ describeWithBrowser('the ops console in a browser', () => {
     await page.waitForFunction((id) => document.querySelector(`tr[data-task-id="${id}"]`)?.textContent?.includes('Assigned to Ana Ops'), task.id);
     await row.locator('input[name=note]').fill('inspector chased; report promised today');
     await row.locator('form[data-action="resolve"] button').click();
-    await page.waitForFunction(() => document.getElementById('flash')?.textContent?.includes('has left the queue'));
+    await confirmed(page, 'has left the queue');
     expect(await page.locator(`tr[data-task-id="${task.id}"]`).count()).toBe(0);
     const resolved = await call(stack.opsKey, 'GET', '/late-tasks?status=resolved');
     expect(resolved.body.tasks.find((t: { id: string }) => t.id === task.id)).toMatchObject({ status: 'resolved', assignee: 'Ana Ops' });
@@ -228,7 +239,7 @@ describeWithBrowser('the ops console in a browser', () => {
     expect(await refused.getAttribute('data-status')).toBe('409');
     await page.setInputFiles('form[data-action="upload-report"] input[type=file]', { name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF });
     await page.click('form[data-action="upload-report"] button');
-    await page.waitForFunction(() => document.getElementById('flash')?.textContent?.includes('Report uploaded'));
+    await confirmed(page, 'Report uploaded');
     expect(await page.textContent('h1')).toContain('REPORT READY');
     expect(await page.locator('table.list', { hasText: 'report.pdf' }).count()).toBe(1);
 
@@ -259,7 +270,7 @@ describeWithBrowser('the ops console in a browser', () => {
     await resolveForm.locator('select[name=kind]').selectOption('REJECTED');
     await resolveForm.locator('input[name=reason]').fill('the customer withdrew the request by phone');
     await resolveForm.locator('button').click();
-    await page.waitForFunction((id) => document.getElementById('flash')?.textContent?.includes(`Case ${id} resolved`), caseId);
+    await confirmed(page, `Case ${caseId} resolved`);
     expect(await page.textContent('main')).toContain('REJECTED: the customer withdrew the request by phone');
 
     // Every link every page renders lands on a page that renders, or an API page that answers 200.
