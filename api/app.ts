@@ -42,6 +42,7 @@ import { registerReportRoutes } from './reports.routes';
 import { registerCaseRoutes } from './cases.routes';
 import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
+import { registerConsoleRoutes } from './console.routes';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -491,6 +492,7 @@ export function createApp(deps: ApiDeps): express.Express {
   registerManualOrderRoutes(routes, deps);
   registerCarrierRoutes(routes, deps);
   registerOpsRoutes(routes, deps);
+  registerConsoleRoutes(routes);
   app.use(notFoundRoute);
   app.use(errorHandler(logger));
   return app;

@@ -64,7 +64,7 @@ describe('GET /openapi.json', () => {
       for (const role of op['x-roles']) expect({ where, role, known: (ROLES as readonly string[]).includes(role) }).toEqual({ where, role, known: true });
     }
     const publicOps = operations().filter((o) => o.op['x-roles'].length === 0).map((o) => `${o.method} ${o.path}`);
-    expect(publicOps.sort()).toEqual(['get /docs', 'get /health', 'get /metrics', 'get /openapi.json']);
+    expect(publicOps.sort()).toEqual(['get /console', 'get /console/{asset}', 'get /docs', 'get /health', 'get /metrics', 'get /openapi.json']);
     expect(operations().find((o) => o.path === '/orders/{orderId}/claims/{claimId}/decide')?.op['x-roles']).toEqual(['ops']);
     expect(operations().find((o) => o.method === 'post' && o.path === '/orders')?.op['x-roles']).toEqual(['ops', 'supplier']);
   });

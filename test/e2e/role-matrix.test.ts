@@ -114,6 +114,8 @@ function paramValue(name: string, role: Role, f: Fixture): string {
       return 'DHL';
     case 'trackingNumber':
       return 'MATRIX-0001';
+    case 'asset':
+      return 'app.js';
     default:
       throw new Error(`the role matrix has no value for the path parameter {${name}}: add one to paramValue`);
   }

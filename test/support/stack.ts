@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
 import { PaymentGateway, SandboxCardGateway } from '../../adapters/payments';
@@ -19,11 +19,23 @@ import { createTradeGuardWorker } from '../../worker/worker';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from './env';
 import { startSmtpServer } from './smtp';
 
+/** A Temporal service the caller runs (e.g. the time-skipping test server), instead of the suite's dev server. */
+export interface StackTemporal {
+  client: Client;
+  nativeConnection: NativeConnection;
+  /** A prebuilt workflow bundle, so the worker does not bundle again. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
 /**
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
- * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
+ * on its own task queue, the API over HTTP on a free port, and a real SMTP server. `databaseUrl`
+ * and `temporal` put the same stack on another database or Temporal service; the caller closes
+ * what it passes in.
  */
-export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now' | 'clock'> } = {}) {
+export async function startTestStack(
+  opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now' | 'clock'>; databaseUrl?: string; temporal?: StackTemporal } = {},
+) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -31,20 +43,21 @@ export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pi
   }
   const taskQueue = uniqueId('e2e');
   const smtp = await startSmtpServer();
-  const db: Db = createDb(testDatabaseUrl());
+  const db: Db = createDb(opts.databaseUrl ?? testDatabaseUrl());
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
-  const address = testTemporalAddress();
+  const address = opts.temporal ? 'caller-provided' : testTemporalAddress();
   const carrier = new SimulatedCarrier();
   const payments = opts.payments ?? new SandboxCardGateway();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-files-'));
   const storage = new LocalFileStorage(storageDir);
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
-  const workerConnection = await NativeConnection.connect({ address });
+  const connection = opts.temporal ? undefined : await Connection.connect({ address });
+  const client = opts.temporal?.client ?? new Client({ connection, namespace: 'default' });
+  const workerConnection = opts.temporal?.nativeConnection ?? (await NativeConnection.connect({ address }));
   const worker = await createTradeGuardWorker({
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
+    workflowBundle: opts.temporal?.workflowBundle,
     activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments, temporal: { client, taskQueue } }),
   });
   const workerRun = worker.run();
@@ -73,8 +86,10 @@ export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pi
       });
       worker.shutdown();
       await workerRun;
-      await connection.close();
-      await workerConnection.close();
+      if (!opts.temporal) {
+        await connection?.close();
+        await workerConnection.close();
+      }
       mailer.close();
       await smtp.stop();
       await db.$disconnect();

@@ -1,0 +1,132 @@
+/**
+ * The console's only way to the API: the same JSON endpoints every client uses, with the API key
+ * in the Authorization header. The key is kept in sessionStorage: it lasts as long as the tab.
+ */
+import { h } from './dom.js';
+
+const KEY_ITEM = 'tradeguard.console.apiKey';
+
+export const session = {
+  get key() {
+    return sessionStorage.getItem(KEY_ITEM);
+  },
+  signIn(key) {
+    sessionStorage.setItem(KEY_ITEM, key);
+  },
+  signOut() {
+    sessionStorage.removeItem(KEY_ITEM);
+  },
+};
+
+/** An answer in the API's one error shape: { error: { status, code, message, fields?, requestId } }. */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message ?? `the API answered ${status}`);
+    this.status = status;
+    this.code = error?.code ?? 'unknown';
+    this.fields = Array.isArray(error?.fields) ? error.fields : [];
+    this.requestId = error?.requestId;
+  }
+}
+
+function queryString(query) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * Calls the API. `body` is sent as JSON, `file` as a raw body with its own media type. Resolves to
+ * the JSON answer; rejects with an ApiError (a network failure is status 0).
+ */
+export async function api(method, path, { query, body, file, key = session.key } = {}) {
+  const headers = { accept: 'application/json' };
+  if (key) headers.authorization = `Bearer ${key}`;
+  let payload;
+  if (file) {
+    headers['content-type'] = file.type || 'application/octet-stream';
+    payload = file;
+  } else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path + queryString(query), { method, headers, body: payload });
+  } catch (err) {
+    throw new ApiError(0, { code: 'network', message: `the API did not answer (${err.message}); check the connection and retry` });
+  }
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) throw new ApiError(res.status, json?.error ?? { message: `the API answered ${res.status} ${res.statusText}` });
+  return json;
+}
+
+/** Downloads a file the API serves behind the key, and hands it to the browser as a download. */
+export async function download(path, fallbackName) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${session.key}` } });
+  if (!res.ok) {
+    const json = await res.json().catch(() => undefined);
+    throw new ApiError(res.status, json?.error);
+  }
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+let operations;
+
+/**
+ * The operations this API offers ("GET /late-tasks/{id}"), from its OpenAPI document: a page
+ * whose endpoint is missing says so instead of linking to something that cannot work.
+ */
+export function availableOperations() {
+  operations ??= fetch('/openapi.json')
+    .then((res) => (res.ok ? res.json() : { paths: {} }))
+    .then((doc) => new Set(Object.entries(doc.paths ?? {}).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))))
+    .catch(() => {
+      operations = undefined;
+      return new Set();
+    });
+  return operations;
+}
+
+export async function offers(operation) {
+  return (await availableOperations()).has(operation);
+}
+
+const TITLES = {
+  0: 'The API did not answer',
+  400: 'Check these fields',
+  401: 'Sign in again',
+  403: 'Not allowed for this key',
+  404: 'Not found',
+  409: 'Refused',
+  413: 'Too large',
+  429: 'Too many requests',
+  503: 'Service unavailable',
+};
+
+/** A refusal or error as the API stated it: its message, each field and why, and the request id. */
+export function errorBox(err) {
+  const e = err instanceof ApiError ? err : new ApiError(500, { code: 'internal', message: String(err?.message ?? err) });
+  return h(
+    'div',
+    { class: 'refusal', role: 'alert', dataset: { status: String(e.status), code: e.code } },
+    h('strong', {}, `${TITLES[e.status] ?? 'Something went wrong'}${e.status ? ` (${e.status} ${e.code})` : ''}`),
+    h('p', { class: 'message' }, e.message),
+    e.fields.length > 0 ? h('ul', { class: 'fields' }, e.fields.map((f) => h('li', {}, h('code', {}, f.field), ': ', f.reason))) : null,
+    e.status === 401 ? h('p', {}, h('a', { href: '#/sign-in' }, 'Sign in with another key')) : null,
+    e.requestId ? h('p', { class: 'muted small' }, 'Request id ', h('code', {}, e.requestId), ' (quote it to find the request in the logs)') : null,
+  );
+}

@@ -1,0 +1,733 @@
+/**
+ * The console's pages. Each loads what it shows from the API and returns one element; the router
+ * (app.js) puts it on screen. A page whose endpoint this API does not offer says so in words.
+ */
+import { api, download, errorBox, offers } from './api.js';
+import { actionForm, amountField, field, invalid, lateTaskActions, text } from './actions.js';
+import { badge, day, facts, h, money, section, table, when } from './dom.js';
+
+// ---- links and shared pieces ------------------------------------------------------------------
+
+const RESOURCE_PATHS = { order: 'orders', monitoring: 'monitoring', case: 'cases', 'manual-order': 'manual-orders' };
+const RESOURCE_NAMES = { order: 'order', monitoring: 'monitoring task', case: 'case', 'manual-order': 'manual order' };
+
+/** The console page of an order, monitoring task or case. */
+export function resourceHref(resource, id) {
+  const base = RESOURCE_PATHS[resource];
+  return base ? `#/${base}/${encodeURIComponent(id)}` : undefined;
+}
+
+function resourceLink(resource, id) {
+  const href = resourceHref(resource, id);
+  const label = `${RESOURCE_NAMES[resource] ?? resource} ${id}`;
+  return href ? h('a', { href }, label) : h('span', {}, label);
+}
+
+/** "#/orders?status=PAID&buyerId=acme" from a page and its filters. */
+function pageHref(path, query) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return `#${path}${qs ? `?${qs}` : ''}`;
+}
+
+function notAvailable(what, operation) {
+  return h('p', { class: 'notice', dataset: { unavailable: operation } }, `${what} is not available in this version of the API (it has no ${operation}).`);
+}
+
+/**
+ * A filter form: its fields become the page's query (so a filtered list is a link too).
+ * `fields` are [name, label, input].
+ */
+function filterForm(path, query, fields) {
+  const form = h(
+    'form',
+    {
+      class: 'filters',
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const values = {};
+        for (const [name, value] of new FormData(form)) values[name] = String(value).trim();
+        location.hash = pageHref(path, values);
+      },
+    },
+    fields.map(([name, label, input]) => field(label, input ?? h('input', { name, value: query.get(name) ?? '', size: 14 }))),
+    h('button', { type: 'submit' }, 'Filter'),
+    h('a', { href: `#${path}`, class: 'small' }, 'Clear'),
+  );
+  return form;
+}
+
+function select(name, options, current, anyLabel = 'any') {
+  return h('select', { name }, h('option', { value: '' }, anyLabel), options.map((o) => h('option', { value: o, selected: o === current }, o.replace(/_/g, ' '))));
+}
+
+function mustAct(value) {
+  if (!value) return null;
+  return !Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}T/.test(value)
+    ? h('div', { class: 'small' }, 'Act by ', when(value))
+    : h('div', { class: 'small' }, 'Must act: ', String(value));
+}
+
+function lateTaskTable(tasks, done, empty) {
+  return table(
+    tasks,
+    [
+      ['Since', (t) => when(t.since)],
+      ['Late task', (t) => [h('strong', {}, String(t.kind).replace(/[-_]/g, ' ')), h('div', {}, t.summary), mustAct(t.mustAct)]],
+      ['On', (t) => resourceLink(t.resource, t.resourceId)],
+      ['Status', (t) => [badge(t.status), t.assignee ? h('div', { class: 'small' }, 'Assigned to ', h('strong', {}, t.assignee)) : null, t.resolvedAt ? h('div', { class: 'small' }, 'Resolved ', when(t.resolvedAt)) : null]],
+      ['Act', (t) => h('div', { class: 'actions' }, lateTaskActions(t, done))],
+    ],
+    { empty, rowAttrs: (t) => ({ class: `task ${t.status}`, dataset: { taskId: t.id, taskStatus: t.status } }) },
+  );
+}
+
+function deadlineTable(deadlines, empty) {
+  return table(
+    deadlines,
+    [
+      ['Due', (d) => [when(d.dueAt), d.overdue ? h('div', {}, badge('OVERDUE')) : null]],
+      ['Deadline', (d) => [h('strong', {}, String(d.kind).replace(/[-_]/g, ' ')), h('div', { class: 'small' }, d.rule)]],
+      ['On', (d) => (d.resource ? [resourceLink(d.resource, d.resourceId), parties(d)] : null)],
+      ['When it passes', (d) => [d.onExpiry, d.reminderSent ? h('div', { class: 'small muted' }, 'reminder sent') : null]],
+      ['Policy', (d) => h('code', {}, d.policyVersion ?? '—')],
+    ],
+    { empty, rowAttrs: (d) => ({ class: d.overdue || Date.parse(d.dueAt) < Date.now() ? 'overdue' : '' }) },
+  );
+}
+
+function parties(row) {
+  const bits = [row.buyerId ? `buyer ${row.buyerId}` : null, row.supplierId ? `supplier ${row.supplierId}` : null].filter(Boolean);
+  return bits.length ? h('div', { class: 'small muted' }, bits.join(' · ')) : null;
+}
+
+function timeline(events) {
+  const list = Array.isArray(events) ? events : (events?.events ?? []);
+  if (list.length === 0) return h('p', { class: 'empty' }, 'No events yet.');
+  return h(
+    'ol',
+    { class: 'timeline' },
+    list.map((e) =>
+      h('li', {}, when(e.at ?? e.occurredAt, { showRelative: false }), ' ', h('span', { class: 'actor' }, actorText(e.actor ?? { role: e.actorRole, partyId: e.actorId })), ' ', h('span', {}, e.summary ?? e.type)),
+    ),
+  );
+}
+
+function actorText(actor) {
+  if (!actor?.role) return '';
+  return `${actor.role}${actor.partyId && actor.role !== 'ops' ? ` ${actor.partyId}` : ''}`;
+}
+
+function nextStep(step) {
+  if (!step) return null;
+  return h('p', { class: 'next-step' }, h('strong', {}, 'Next: '), step.description ?? step.action, step.by ? h('span', { class: 'muted' }, ` (by ${step.by})`) : null);
+}
+
+function pager(prevHref, nextHref) {
+  if (!prevHref && !nextHref) return null;
+  return h('p', { class: 'pager' }, prevHref ? h('a', { href: prevHref }, '← Previous') : null, ' ', nextHref ? h('a', { href: nextHref }, 'Next →') : null);
+}
+
+// ---- home: the late-task queue and open deadlines ---------------------------------------------
+
+async function openLateTasks() {
+  const [open, acknowledged] = await Promise.all([
+    api('GET', '/late-tasks', { query: { status: 'open' } }),
+    api('GET', '/late-tasks', { query: { status: 'acknowledged' } }),
+  ]);
+  return [...open.tasks, ...acknowledged.tasks].sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
+}
+
+export async function home(ctx) {
+  const [hasTasks, hasDeadlines] = await Promise.all([offers('GET /late-tasks'), offers('GET /deadlines')]);
+  const [tasks, deadlines] = await Promise.all([
+    hasTasks ? openLateTasks() : api('GET', '/monitoring', { query: { late: 'true' } }).then((r) => r.tasks),
+    hasDeadlines ? api('GET', '/deadlines', { query: { limit: 25 } }).then((r) => r.deadlines) : undefined,
+  ]);
+  const queue = hasTasks
+    ? [
+        h('p', { class: 'muted' }, `${tasks.length} late task${tasks.length === 1 ? '' : 's'} waiting on ops, oldest first. `, h('a', { href: '#/late-tasks?status=resolved' }, 'Resolved tasks')),
+        lateTaskTable(tasks, ctx.done, 'No late tasks: nothing is waiting on ops.'),
+      ]
+    : [
+        notAvailable('The late-task queue', 'GET /late-tasks'),
+        h('p', {}, 'Monitoring tasks whose report is late:'),
+        monitoringTable(tasks, 'No late reports.'),
+      ];
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Late tasks and open deadlines'),
+    section('Late-task queue', ...queue),
+    section(
+      'Open deadlines',
+      hasDeadlines
+        ? [deadlineTable(deadlines, 'No open deadlines.'), h('p', {}, h('a', { href: '#/deadlines' }, 'All deadlines, with filters'))]
+        : [notAvailable('The list of deadlines across orders', 'GET /deadlines'), h('p', {}, h('a', { href: '#/orders' }, 'Orders'), ' show their next deadline.')],
+    ),
+  );
+}
+
+export async function lateTasks(ctx) {
+  if (!(await offers('GET /late-tasks'))) return h('div', {}, h('h1', {}, 'Late tasks'), notAvailable('The late-task queue', 'GET /late-tasks'));
+  const q = ctx.query;
+  const status = q.get('status') || 'open';
+  const { tasks } = await api('GET', '/late-tasks', { query: { status, kind: q.get('kind'), assignee: q.get('assignee') } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Late tasks: ${status}`),
+    filterForm('/late-tasks', q, [
+      ['status', 'Status', select('status', ['open', 'acknowledged', 'resolved'], status, 'open')],
+      ['kind', 'Kind'],
+      ['assignee', 'Assignee'],
+    ]),
+    lateTaskTable(tasks, ctx.done, `No ${status} late tasks.`),
+  );
+}
+
+export async function deadlines(ctx) {
+  if (!(await offers('GET /deadlines'))) return h('div', {}, h('h1', {}, 'Open deadlines'), notAvailable('The list of deadlines', 'GET /deadlines'));
+  const q = ctx.query;
+  const filters = { resource: q.get('resource'), kind: q.get('kind'), party: q.get('party'), overdue: q.get('overdue'), dueBefore: q.get('dueBefore'), dueAfter: q.get('dueAfter') };
+  const page = await api('GET', '/deadlines', { query: { ...filters, limit: 50, cursor: q.get('cursor') } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Open deadlines'),
+    filterForm('/deadlines', q, [
+      ['resource', 'On', select('resource', ['order', 'monitoring', 'case'], q.get('resource'), 'anything')],
+      ['kind', 'Kind'],
+      ['party', 'Party'],
+      ['overdue', 'Overdue', select('overdue', ['true', 'false'], q.get('overdue'))],
+    ]),
+    deadlineTable(page.deadlines, 'No open deadlines match.'),
+    pager(q.get('cursor') ? pageHref('/deadlines', filters) : undefined, page.nextCursor ? pageHref('/deadlines', { ...filters, cursor: page.nextCursor }) : undefined),
+  );
+}
+
+// ---- lists ------------------------------------------------------------------------------------
+
+const ORDER_STATUSES = ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED', 'RECEIPT_CONFIRMED', 'COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
+const MONITORING_STATUSES = ['AWAITING_PAYMENT', 'AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED', 'AWAITING_REPORT', 'REPORT_READY', 'COMPLETED', 'LAPSED', 'CANCELLED'];
+
+export async function orders(ctx) {
+  const q = ctx.query;
+  const limit = 50;
+  const offset = Math.max(0, Number(q.get('offset')) || 0);
+  const filters = { status: q.get('status'), buyerId: q.get('buyerId'), supplierId: q.get('supplierId') };
+  const page = await api('GET', '/orders', { query: { ...filters, limit, offset } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Orders'),
+    filterForm('/orders', q, [
+      ['status', 'Status', select('status', ORDER_STATUSES, filters.status)],
+      ['buyerId', 'Buyer'],
+      ['supplierId', 'Supplier'],
+    ]),
+    h('p', { class: 'muted' }, `${page.total} order${page.total === 1 ? '' : 's'}${page.total > limit ? `, ${offset + 1}–${Math.min(offset + limit, page.total)} shown` : ''}, most recently changed first.`),
+    table(
+      page.orders,
+      [
+        ['Order', (o) => h('a', { href: resourceHref('order', o.orderId) }, o.orderId)],
+        ['Status', (o) => badge(o.status)],
+        ['Buyer · supplier', (o) => `${o.buyerId} · ${o.supplierId}`],
+        ['Total', (o) => money(o.total, o.currency)],
+        ['Held in escrow', (o) => money(o.held, o.currency)],
+        ['Ships by', (o) => day(o.shippingDate)],
+        ['Next deadline', (o) => when(o.nextDeadlineAt)],
+      ],
+      { empty: 'No orders match.' },
+    ),
+    pager(
+      offset > 0 ? pageHref('/orders', { ...filters, offset: Math.max(0, offset - limit) || undefined }) : undefined,
+      offset + limit < page.total ? pageHref('/orders', { ...filters, offset: offset + limit }) : undefined,
+    ),
+  );
+}
+
+function monitoringTable(tasks, empty) {
+  return table(
+    tasks,
+    [
+      ['Task', (t) => h('a', { href: resourceHref('monitoring', t.monitoringId) }, t.monitoringId)],
+      ['Order', (t) => h('a', { href: resourceHref('order', t.orderId) }, t.orderId)],
+      ['Status', (t) => [badge(t.status), t.late ? [' ', badge('LATE')] : null]],
+      ['Result', (t) => (t.result ? badge(t.result) : h('span', { class: 'muted' }, '—'))],
+      ['Fee', (t) => [money(t.fee, t.currency), t.paid ? h('div', { class: 'small muted' }, `paid ${money(t.paid, t.currency)}`) : null]],
+      ['Next deadline', (t) => when(t.nextDeadlineAt)],
+    ],
+    { empty },
+  );
+}
+
+export async function monitoringList(ctx) {
+  const q = ctx.query;
+  const filters = { status: q.get('status'), late: q.get('late'), orderId: q.get('orderId') };
+  const { tasks } = await api('GET', '/monitoring', { query: { ...filters, limit: 100 } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Monitoring tasks'),
+    filterForm('/monitoring', q, [
+      ['status', 'Status', select('status', MONITORING_STATUSES, filters.status)],
+      ['late', 'Report late', select('late', ['true', 'false'], filters.late)],
+      ['orderId', 'Order'],
+    ]),
+    monitoringTable(tasks, 'No monitoring tasks match.'),
+  );
+}
+
+const CASE_STATUSES = ['AWAITING_REPLY', 'IN_PROGRESS', 'AWAITING_RETURN', 'AWAITING_CONFIRMATION', 'CLOSED'];
+
+function caseOrderLink(source, orderId) {
+  if (!orderId) return h('span', { class: 'muted' }, '—');
+  return h('a', { href: resourceHref(source === 'manual' ? 'manual-order' : 'order', orderId) }, `${source === 'manual' ? 'manual order ' : ''}${orderId}`);
+}
+
+export async function cases(ctx) {
+  if (!(await offers('GET /cases'))) return h('div', {}, h('h1', {}, 'After-service cases'), notAvailable('The list of cases', 'GET /cases'));
+  const q = ctx.query;
+  const filters = { status: q.get('status'), late: q.get('late'), orderId: q.get('orderId') };
+  const answer = await api('GET', '/cases', { query: { ...filters, limit: 100 } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'After-service cases'),
+    filterForm('/cases', q, [
+      ['status', 'Status', select('status', CASE_STATUSES, filters.status)],
+      ['late', 'First reply missed', select('late', ['true', 'false'], filters.late)],
+      ['orderId', 'Order'],
+    ]),
+    table(
+      answer.cases,
+      [
+        ['Case', (c) => h('a', { href: resourceHref('case', c.caseId) }, c.caseId)],
+        ['Type', (c) => [String(c.type ?? '').replace(/_/g, ' '), h('div', { class: 'small muted' }, c.category, c.proactive ? ' · opened by the self-check' : '')]],
+        ['Status', (c) => [badge(c.status), c.late ? [' ', badge('LATE')] : null, c.resolution ? h('div', { class: 'small' }, String(c.resolution).replace(/_/g, ' ')) : null]],
+        ['Order', (c) => caseOrderLink(c.orderSource, c.orderId)],
+        ['Refunded', (c) => (c.refunded ? money(c.refunded.amount, c.refunded.currency) : '—')],
+        ['First reply due', (c) => (c.firstRepliedAt ? h('span', { class: 'muted small' }, 'replied') : when(c.firstReplyDueAt))],
+        ['Opened', (c) => when(c.openedAt)],
+      ],
+      { empty: 'No cases match.' },
+    ),
+  );
+}
+
+export async function manualOrders(ctx) {
+  if (!(await offers('GET /manual-orders'))) return h('div', {}, h('h1', {}, 'Manual orders'), notAvailable('The list of manual orders', 'GET /manual-orders'));
+  const status = ctx.query.get('status');
+  const { manualOrders: list } = await api('GET', '/manual-orders', { query: { status, limit: 100 } });
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Manual orders'),
+    (await offers('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
+    filterForm('/manual-orders', ctx.query, [['status', 'Status', select('status', ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'], status)]]),
+    table(
+      list,
+      [
+        ['Manual order', (m) => h('a', { href: resourceHref('manual-order', m.manualOrderId) }, m.manualOrderId)],
+        ['Status', (m) => badge(m.status)],
+        ['Customer', (m) => [m.customerName, h('div', { class: 'small muted' }, m.customerEmail)]],
+        ['Total', (m) => money(m.amount.total, m.amount.currency)],
+        ['Paid', (m) => when(m.paidAt)],
+      ],
+      { empty: 'No manual orders match.' },
+    ),
+  );
+}
+
+export async function manualOrderDetail(ctx) {
+  const { manualOrder: m } = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const a = m.address ?? {};
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Manual order ${m.manualOrderId} `, badge(m.status)),
+    h(
+      'div',
+      { class: 'columns' },
+      section(
+        'Order',
+        facts([
+          ['Customer', `${m.customerName} <${m.customerEmail}>`],
+          ['Buyer', m.buyerId],
+          ['Address', [a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(' '), a.region, a.country].filter(Boolean).join(', ')],
+          ['Items', (m.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.sku}`))],
+          ['Why entered by hand', m.reason],
+          ['Policy version', h('code', {}, m.policyVersion)],
+        ]),
+      ),
+      section(
+        'Amount and dates',
+        facts([
+          ['Total paid', money(m.amount.total, m.amount.currency)],
+          ['Paid', when(m.paidAt)],
+          ['Shipped', m.shippedAt ? when(m.shippedAt) : undefined],
+          ['Delivered', m.deliveredAt ? when(m.deliveredAt) : undefined],
+          ['Entered', when(m.createdAt)],
+        ]),
+      ),
+    ),
+    (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.manualOrderId)}` }, 'Cases on this order')) : null,
+  );
+}
+
+export async function search(ctx) {
+  if (!(await offers('GET /search'))) return h('div', {}, h('h1', {}, 'Search'), notAvailable('Search', 'GET /search'));
+  const q = ctx.query;
+  const filters = { q: q.get('q'), type: q.get('type'), status: q.get('status'), party: q.get('party') };
+  const page = filters.q || filters.party || filters.status || filters.type ? await api('GET', '/search', { query: { ...filters, limit: 50, cursor: q.get('cursor') } }) : { results: [] };
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Search'),
+    filterForm('/search', q, [
+      ['q', 'Id contains'],
+      ['type', 'Type', select('type', ['order', 'monitoring', 'case'], filters.type)],
+      ['status', 'Status'],
+      ['party', 'Party'],
+    ]),
+    table(
+      page.results,
+      [
+        ['Found', (r) => resourceLink(r.type, r.id)],
+        ['Status', (r) => badge(r.status)],
+        ['Parties', (r) => parties(r)],
+        ['Changed', (r) => when(r.updatedAt)],
+      ],
+      { empty: filters.q || filters.party ? 'Nothing matches.' : 'Type an id or a party to search.' },
+    ),
+    pager(undefined, page.nextCursor ? pageHref('/search', { ...filters, cursor: page.nextCursor }) : undefined),
+  );
+}
+
+// ---- detail pages -----------------------------------------------------------------------------
+
+/** { state, timeline, deadlines } from …/overview when the API has it, otherwise from the separate reads. */
+async function overview(base, id, stateKey) {
+  const path = `/${base}/${encodeURIComponent(id)}`;
+  if (await offers(`GET /${base}/{${stateKey}Id}/overview`)) {
+    const o = await api('GET', `${path}/overview`);
+    return { state: o.state, timeline: o.timeline, deadlines: o.deadlines ?? o.state?.deadlines ?? [] };
+  }
+  const [state, events] = await Promise.all([api('GET', path), api('GET', `${path}/timeline`).catch(() => ({ events: [] }))]);
+  const s = state[stateKey];
+  return { state: s, timeline: events.events, deadlines: s.deadlines ?? [] };
+}
+
+function amountsTable(a) {
+  const c = a.currency;
+  const rows = [
+    ['Total', a.total],
+    ['Deposit (initial payment)', a.deposit],
+    ['Balance', a.balance],
+    ['Paid', a.paid],
+    ['Held in escrow', a.held],
+    ['Released to the supplier', a.released],
+    ['Covered by Trade Assurance', a.covered],
+    ['Refunded', a.refunded],
+  ].filter(([, v]) => v !== undefined);
+  return h('table', { class: 'amounts' }, h('tbody', {}, rows.map(([label, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, money(v, c))))));
+}
+
+export async function order(ctx) {
+  const id = ctx.params.id;
+  const { state: o, timeline: events, deadlines: open } = await overview('orders', id, 'order');
+  const currency = o.amounts.currency;
+  const claims = o.claims ?? [];
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Order ${o.orderId} `, badge(o.status), o.late ? [' ', badge('LATE')] : null),
+    nextStep(o.nextStep),
+    h(
+      'div',
+      { class: 'columns' },
+      section(
+        'Order',
+        facts([
+          ['Buyer', o.buyerId],
+          ['Supplier', o.supplierId],
+          ['Items', (o.terms?.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.description} (${i.sku}) at ${money(i.unitPrice, currency)}`))],
+          ['Shipping date', day(o.shippingDate ?? o.terms?.shippingDate)],
+          ['Shipment', o.shipment ? `${o.shipment.carrier} ${o.shipment.trackingNumber}` : undefined],
+          ['Policy version', h('code', {}, o.policyVersion)],
+          ['Created', when(o.createdAt)],
+          ['Closed', o.closedReason],
+          ['Monitoring', (o.monitoringIds ?? []).map((m) => h('div', {}, h('a', { href: resourceHref('monitoring', m) }, m)))],
+        ]),
+      ),
+      section('Amounts', amountsTable(o.amounts)),
+    ),
+    section(
+      'Claims',
+      table(
+        claims,
+        [
+          ['Claim', (c) => [h('strong', {}, c.id), h('div', { class: 'small' }, String(c.cause).replace(/_/g, ' '))]],
+          ['Status', (c) => [badge(c.status), c.outcome ? h('div', { class: 'small' }, c.outcome) : null]],
+          ['Refund asked', (c) => money(c.refundAsked, currency)],
+          ['Supplier', (c) => (c.supplierResponse ? `${c.supplierResponse.kind}${c.supplierResponse.counterAmount !== undefined ? ` ${money(c.supplierResponse.counterAmount, currency)}` : ''}: ${c.supplierResponse.message}` : '—')],
+          ['Decision', (c) => (c.decision ? `${money(c.decision.refund, currency)}: ${c.decision.reason}` : c.status === 'ESCALATED' ? decideForm(o, c, ctx.done) : '—')],
+        ],
+        { empty: 'No claims.' },
+      ),
+    ),
+    section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
+    section('Timeline', timeline(events)),
+  );
+}
+
+function decideForm(o, claim, done) {
+  const currency = o.amounts.currency;
+  return actionForm({
+    name: 'decide-claim',
+    title: 'Decide the claim',
+    fields: [
+      field(`Refund (${currency})`, h('input', { name: 'refund', inputmode: 'decimal', placeholder: '0.00', size: 10 }), `asked ${money(claim.refundAsked, currency)}`),
+      field('Reason', h('input', { name: 'reason', size: 30 })),
+    ],
+    button: 'Decide',
+    run: (fd) =>
+      api('POST', `/orders/${encodeURIComponent(o.orderId)}/claims/${encodeURIComponent(claim.id)}/decide`, {
+        body: { refund: amountField(fd, 'refund', currency), reason: text(fd, 'reason') },
+      }),
+    done: () => done(`Claim ${claim.id} decided.`),
+  });
+}
+
+export async function monitoring(ctx) {
+  const id = ctx.params.id;
+  const { state: m, timeline: events, deadlines: open } = await overview('monitoring', id, 'monitoring');
+  const path = `/monitoring/${encodeURIComponent(m.monitoringId)}`;
+  const closed = ['COMPLETED', 'LAPSED', 'CANCELLED'].includes(m.status);
+  const latestCheck = m.checks?.at(-1);
+  const downloadError = h('div', { class: 'outcome' });
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Monitoring ${m.monitoringId} `, badge(m.status), m.late ? [' ', badge('LATE')] : null),
+    nextStep(m.nextStep),
+    h(
+      'div',
+      { class: 'columns' },
+      section(
+        'Service',
+        facts([
+          ['Order', h('a', { href: resourceHref('order', m.orderId) }, m.orderId)],
+          ['Buyer', m.buyerId],
+          ['Supplier', m.supplierId],
+          ['Shipment date', day(m.shipmentDate)],
+          ['Booking cutoff', when(m.bookingCutoffAt)],
+          ['Inspector', m.inspector ? `${m.inspector.name}, check on ${m.inspector.checkDate}` : undefined],
+          ['Latest check', latestCheck ? [badge(latestCheck.result), ` round ${latestCheck.round}, ${latestCheck.sampleInspected} of ${latestCheck.lotSize} inspected`, latestCheck.reasons?.length ? h('div', { class: 'small' }, latestCheck.reasons.join('; ')) : null] : undefined],
+          ['Policy version', h('code', {}, m.policyVersion)],
+          ['Closed', m.closedReason],
+        ]),
+      ),
+      section(
+        'Fee',
+        h(
+          'table',
+          { class: 'amounts' },
+          h(
+            'tbody',
+            {},
+            [['Fee', m.fee.amount], ['Paid', m.fee.paid], ['Refunded', m.fee.refunded]].map(([label, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, money(v, m.fee.currency)))),
+          ),
+        ),
+        m.payment ? h('p', { class: 'small muted' }, `Paid by ${m.payment.brand} ending ${m.payment.last4}`) : null,
+      ),
+    ),
+    section(
+      'Reports',
+      table(
+        m.reports ?? [],
+        [
+          ['Round', (r) => String(r.round)],
+          ['File', (r) => r.name],
+          ['Uploaded', (r) => when(r.uploadedAt)],
+          [
+            '',
+            (r) =>
+              h('button', {
+                type: 'button',
+                onclick: () => download(`${path}/files/${encodeURIComponent(r.fileId)}`, r.name).catch((err) => downloadError.replaceChildren(errorBox(err))),
+              }, 'Download'),
+          ],
+        ],
+        { empty: 'No report yet.' },
+      ),
+      downloadError,
+    ),
+    closed
+      ? null
+      : section(
+          'Act',
+          h(
+            'div',
+            { class: 'columns' },
+            actionForm({
+              name: 'assign-inspector',
+              title: 'Assign an inspector',
+              fields: [
+                field('Inspector', h('input', { name: 'inspector', value: m.inspector?.name ?? '', size: 20 })),
+                field('Check date', h('input', { name: 'checkDate', type: 'date', value: m.inspector?.checkDate ?? '' })),
+              ],
+              button: 'Assign',
+              run: (fd) => api('POST', `${path}/assign-inspector`, { body: { inspector: text(fd, 'inspector'), checkDate: text(fd, 'checkDate') } }),
+              done: (r) => ctx.done(`Inspector ${r.monitoring.inspector?.name ?? ''} assigned.`),
+            }),
+            actionForm({
+              name: 'upload-report',
+              title: 'Upload the inspection report',
+              fields: [field('Report (PDF or image)', h('input', { name: 'report', type: 'file', accept: 'application/pdf,image/png,image/jpeg' }))],
+              button: 'Upload',
+              run: (fd) => {
+                const file = fd.get('report');
+                if (!(file instanceof File) || file.size === 0) throw invalid('report', 'choose the report file');
+                return api('POST', `${path}/report`, { query: { name: file.name.replace(/[^\p{L}\p{N} ._()-]/gu, '_').slice(0, 120) }, file });
+              },
+              done: () => ctx.done('Report uploaded: the buyer is emailed that it is ready.'),
+            }),
+          ),
+        ),
+    section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
+    section('Timeline', timeline(events)),
+  );
+}
+
+const RESOLUTIONS = ['RESEND', 'REFUND', 'PARTIAL_REFUND', 'RETURN_AND_REFUND', 'REJECTED'];
+
+export async function caseDetail(ctx) {
+  const id = ctx.params.id;
+  if (!(await offers('GET /cases/{caseId}'))) return h('div', {}, h('h1', {}, `Case ${id}`), notAvailable('Reading a case', 'GET /cases/{caseId}'));
+  const answer = await api('GET', `/cases/${encodeURIComponent(id)}`);
+  const c = answer.case ?? answer.state ?? answer;
+  // The timeline is the read model, written just after each change: a case opened a moment ago may have none yet.
+  const events = (await offers('GET /cases/{caseId}/timeline'))
+    ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`).catch(() => ({ events: [] }))).events
+    : (answer.timeline ?? []);
+  const currency = c.order?.currency;
+  const closed = Boolean(c.resolution) || ['RESOLVED', 'CLOSED'].includes(c.status);
+  const canResolve = await offers('POST /cases/{caseId}/resolve');
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Case ${c.caseId ?? id} `, badge(c.status), c.late ? [' ', badge('LATE')] : null),
+    nextStep(c.nextStep),
+    h(
+      'div',
+      { class: 'columns' },
+      section(
+        'Case',
+        facts([
+          ['Type', c.type ? String(c.type).replace(/_/g, ' ') : undefined],
+          ['Category', c.category],
+          ['Order', c.order?.orderId ? caseOrderLink(c.order.source, c.order.orderId) : undefined],
+          ['Paid on the order', c.order?.paidAmount !== undefined ? money(c.order.paidAmount, currency) : undefined],
+          ['Description', c.description],
+          ['Window', c.window?.rule],
+          ['First reply due', when(c.firstReplyDueAt)],
+          ['First replied', c.firstRepliedAt ? when(c.firstRepliedAt) : undefined],
+          ['Opened', when(c.openedAt)],
+          ['Policy version', c.policyVersion ? h('code', {}, c.policyVersion) : undefined],
+        ]),
+      ),
+      section(
+        'Amounts and resolution',
+        facts([
+          ['Refunded', currency ? money(c.refunded ?? 0, currency) : c.refunded],
+          ['Resolution', c.resolution ? `${String(c.resolution.kind).replace(/_/g, ' ')}: ${c.resolution.reason}` : 'not resolved yet'],
+          ['Refund decided', c.resolution?.amount !== undefined && currency ? money(c.resolution.amount, currency) : undefined],
+          ['Shipping paid by', c.resolution?.shippingPaidBy],
+        ]),
+      ),
+    ),
+    section('Messages', table(c.messages ?? [], [['At', (m) => when(m.at, { showRelative: false })], ['By', (m) => m.by?.role ?? ''], ['Message', (m) => m.text]], { empty: 'No messages.' })),
+    closed || !canResolve ? null : section('Act', resolveCaseForm(c, currency, ctx.done)),
+    section('Open deadlines', deadlineTable(c.deadlines ?? answer.deadlines ?? [], 'No open deadlines.')),
+    section('Timeline', timeline(events)),
+  );
+}
+
+function resolveCaseForm(c, currency, done) {
+  return actionForm({
+    name: 'resolve-case',
+    title: 'Resolve the case',
+    fields: [
+      field('Resolution', select('kind', RESOLUTIONS, undefined, 'choose…')),
+      field('Reason', h('input', { name: 'reason', size: 30 })),
+      field(`Amount${currency ? ` (${currency})` : ''}`, h('input', { name: 'amount', inputmode: 'decimal', size: 10 }), 'partial refunds; empty: everything still refundable'),
+      field('Resend carrier', h('input', { name: 'carrier', size: 12 })),
+      field('Resend tracking number', h('input', { name: 'trackingNumber', size: 16 })),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'causedByBuyer' }), ' resend caused by the buyer'),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'productFine' }), ' product is fine (no-reason return)'),
+    ],
+    button: 'Resolve',
+    run: (fd) => {
+      const body = { kind: text(fd, 'kind'), reason: text(fd, 'reason') };
+      if (text(fd, 'amount')) body.amount = currency ? amountField(fd, 'amount', currency) : Number(text(fd, 'amount'));
+      if (text(fd, 'carrier') || text(fd, 'trackingNumber')) body.resend = { carrier: text(fd, 'carrier'), trackingNumber: text(fd, 'trackingNumber') };
+      if (fd.get('causedByBuyer')) body.causedByBuyer = true;
+      if (fd.get('productFine')) body.productFine = true;
+      return api('POST', `/cases/${encodeURIComponent(c.caseId)}/resolve`, { body });
+    },
+    done: () => done(`Case ${c.caseId} resolved.`),
+  });
+}
+
+export async function manualOrder(ctx) {
+  if (!(await offers('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), notAvailable('Entering a manual order', 'POST /manual-orders'));
+  const nowLocal = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'New manual order'),
+    h('p', {}, 'For an order that cannot go through the normal flow: ops enter the SKU, the address and what was paid. It gets the same after-service windows and cases as any order.'),
+    actionForm({
+      name: 'open-manual-order',
+      fields: [
+        field('Customer name', h('input', { name: 'customerName', size: 24 })),
+        field('Customer email', h('input', { name: 'customerEmail', type: 'email', size: 24 })),
+        field('Buyer id (optional)', h('input', { name: 'buyerId', size: 14 })),
+        field('SKU', h('input', { name: 'sku', size: 14 })),
+        field('Quantity', h('input', { name: 'quantity', inputmode: 'numeric', size: 5, value: '1' })),
+        field('Currency', h('input', { name: 'currency', size: 4, value: 'USD' })),
+        field('Total paid', h('input', { name: 'total', inputmode: 'decimal', size: 10, placeholder: '0.00' })),
+        field('Paid at (your time)', h('input', { name: 'paidAt', type: 'datetime-local', value: nowLocal })),
+        field('Address', h('input', { name: 'line1', size: 30 })),
+        field('City', h('input', { name: 'city', size: 14 })),
+        field('Postal code', h('input', { name: 'postalCode', size: 8 })),
+        field('Country (ISO code)', h('input', { name: 'country', size: 3, placeholder: 'DE' })),
+        field('Why it is entered by hand', h('input', { name: 'reason', size: 40 })),
+      ],
+      button: 'Enter the manual order',
+      run: (fd) => {
+        const currency = text(fd, 'currency').toUpperCase();
+        const paidAt = Date.parse(text(fd, 'paidAt'));
+        if (Number.isNaN(paidAt)) throw invalid('paidAt', 'must be a date and time');
+        const quantity = text(fd, 'quantity');
+        return api('POST', '/manual-orders', {
+          body: {
+            customerName: text(fd, 'customerName'),
+            customerEmail: text(fd, 'customerEmail'),
+            ...(text(fd, 'buyerId') ? { buyerId: text(fd, 'buyerId') } : {}),
+            items: [{ sku: text(fd, 'sku'), quantity: /^\d+$/.test(quantity) ? Number(quantity) : quantity }],
+            currency,
+            totalAmount: amountField(fd, 'total', /^[A-Z]{3}$/.test(currency) ? currency : 'USD'),
+            paidAt: new Date(paidAt).toISOString(),
+            address: { line1: text(fd, 'line1'), city: text(fd, 'city'), postalCode: text(fd, 'postalCode'), country: text(fd, 'country').toUpperCase() },
+            reason: text(fd, 'reason'),
+          },
+        });
+      },
+      done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.manualOrderId), `Manual order ${r.manualOrder.manualOrderId} entered.`),
+    }),
+  );
+}
