@@ -30,7 +30,8 @@ export async function computeWeeklyReport(db: Db, req: ReportRequest): Promise<A
       SELECT "category", "proactive", count(*)::int AS n FROM "AfterServiceCase"
       WHERE "openedAt" >= ${from} AND "openedAt" < ${to}
       GROUP BY "category", "proactive"`,
-    db.afterServiceReport.findMany({ where: { weekStart: { lt: from } }, orderBy: { weekStart: 'desc' }, take: TREND_WEEKS }),
+    // The trend is the weeks just before this one: a report from months earlier is not part of it.
+    db.afterServiceReport.findMany({ where: { weekStart: { lt: from, gte: new Date(start - TREND_WEEKS * 7 * 86_400_000) } }, orderBy: { weekStart: 'desc' } }),
     db.afterServiceReport.findUnique({ where: { weekStart: from } }),
   ]);
   const cases = Object.fromEntries(REPORT_CATEGORIES.map((c) => [c, { total: 0, proactive: 0, customerRaised: 0 }])) as Record<CaseCategory, CaseCounts>;

@@ -220,7 +220,7 @@ describe('createApiKeySchema', () => {
 
   it('names role for a value outside the enum', () => {
     const err = refusal(createApiKeySchema, { name: 'key', role: 'admin' });
-    expect(err.fields).toEqual([{ field: 'role', reason: 'must be one of ops, support, buyer, supplier' }]);
+    expect(err.fields).toEqual([{ field: 'role', reason: 'must be one of ops, support, buyer, supplier, inspector' }]);
   });
 
   it('names partyId for a malformed id and name for a blank one', () => {
