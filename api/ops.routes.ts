@@ -7,11 +7,13 @@
 import { Client } from '@temporalio/client';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../infra/db';
+import { caseWorkflowId, getCaseQuery } from '../workflows/case.messages';
 import { getMonitoringQuery, monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { badRequest, conflict, forbidden, notFound } from './errors';
 import { assertOwnsOrder, assertReachesTask, principal, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
+import { caseParamsSchema } from './cases.schemas';
 import { monitoringParamsSchema } from './monitoring.schemas';
 import {
   Resource,
@@ -324,6 +326,22 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     const [events, deadlines] = await Promise.all([
       db.monitoringEvent.findMany({ where: { monitoringId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('monitoring', monitoringId),
+    ]);
+    res.json({ state, timeline: events.map(eventView), deadlines });
+  });
+
+  routes.add({
+    method: 'get', path: '/cases/:caseId/overview', tag: 'after-service cases', summary: "Read a case's live state, timeline and deadlines together",
+    roles: readers, ownership: 'buyers and suppliers: cases on their own orders only',
+    params: caseParamsSchema, responses: { 200: overview }, errors: { 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { params: { caseId } }) => {
+    const state = await temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, () => client.workflow.getHandle(caseWorkflowId(caseId)).query(getCaseQuery));
+    const p = principal(req);
+    if (p.role === 'buyer' && state.order.buyerId !== p.partyId) throw forbidden("this case is about another buyer's order");
+    if (p.role === 'supplier' && state.order.supplierId !== p.partyId) throw forbidden("this case is about another supplier's order");
+    const [events, deadlines] = await Promise.all([
+      db.caseEvent.findMany({ where: { caseId }, orderBy: { seq: 'asc' } }),
+      deadlinesOf('case', caseId),
     ]);
     res.json({ state, timeline: events.map(eventView), deadlines });
   });

@@ -125,6 +125,11 @@ describe('after-service cases through the API', () => {
 
     const timeline = await eventually(() => call(p.buyerKey, 'GET', `/cases/${caseId}/timeline`), (r) => r.body?.events?.length === 5, 'the case timeline');
     expect(timeline.body.events.map((e: { type: string }) => e.type)).toEqual(['OPENED', 'FIRST_REPLY', 'EVIDENCE_ADDED', 'RESOLVED_PARTIAL_REFUND', 'CONFIRMED']);
+    const overview = await call(p.buyerKey, 'GET', `/cases/${caseId}/overview`);
+    expect(overview.body.state).toMatchObject({ caseId, status: 'CLOSED' });
+    expect(overview.body.timeline.map((e: { type: string }) => e.type)).toEqual(timeline.body.events.map((e: { type: string }) => e.type));
+    expect(overview.body.deadlines).toEqual([]);
+    expectError(await call((await registerParties()).buyerKey, 'GET', `/cases/${caseId}/overview`), 403, 'forbidden');
     const row = await stack.db.afterServiceCase.findUniqueOrThrow({ where: { id: caseId } });
     expect(row).toMatchObject({ status: 'CLOSED', category: 'quality', type: 'QUALITY', refundedAmount: 4_200n, resolution: 'PARTIAL_REFUND' });
     const listed = await call(p.buyerKey, 'GET', `/cases?orderId=${orderId}`);
