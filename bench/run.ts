@@ -16,6 +16,7 @@ import { lifecycle } from './lifecycle';
 import { machine, writeResult } from './report';
 import { scale as scaleBench } from './scale';
 import { startBenchStack } from './stack';
+import { selfCheck } from './self-check';
 import { timers } from './timers';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<Record<string, unknown>>> = {
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<Record<string, u
   history,
   scale: scaleBench,
   timers,
+  'self-check': selfCheck,
 };
 
 async function main(): Promise<void> {
