@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
+import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
 import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
 import type { TimelineEntry } from './orders';
 
@@ -45,8 +47,22 @@ export interface FeeRefund {
   currency: string;
 }
 
-export function createMonitoringActivities({ db, payments }: { db: Db; payments: PaymentGateway }) {
+export function createMonitoringActivities({ db, payments, temporal }: { db: Db; payments: PaymentGateway; temporal: { client: Client } }) {
   return {
+    /**
+     * Links a monitoring task to its order: the order records the task and, from then on, tells it
+     * when the shipping date moves. A signal is delivered once per call; the order ignores a task it
+     * already knows. An order that is not there (or closed) is reported, not retried.
+     */
+    async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }): Promise<{ linked: boolean }> {
+      try {
+        await temporal.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+        return { linked: true };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { linked: false };
+        throw err;
+      }
+    },
     /**
      * Writes one state change of a monitoring task: upserts its row (a newer revision only) and
      * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).

@@ -9,7 +9,6 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -61,7 +60,7 @@ import {
 } from './monitoring.messages';
 import { RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
 import { formatMoney } from './money';
-import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER, linkMonitoringSignal, orderWorkflowId } from './order.messages';
+import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
 import { DAY_MS } from './order.policy';
 
 /**
@@ -849,11 +848,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   // Linked both ways: the order records this task and tells it when the shipping date moves.
   if (linkedToOrder) {
-    void enqueue(() =>
-      getExternalWorkflowHandle(orderWorkflowId(orderId))
-        .signal(linkMonitoringSignal, { monitoringId, shipmentDate: input.shipmentDate })
-        .catch(() => undefined),
-    );
+    void enqueue(async () => {
+      await acts.linkMonitoringToOrder({ orderId, monitoringId, shipmentDate: input.shipmentDate });
+    });
   }
   await booked;
 

@@ -84,6 +84,24 @@ async function upload(key: string, route: string, contentType: string, bytes: Bu
 const card = (number: string) => ({ card: { number, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' } });
 
 describe('production monitoring through the API', () => {
+  it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(200);
+    expect((await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, {})).status).toBe(200);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expect(booked.status).toBe(201);
+    const id: string = booked.body.monitoringId;
+    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).includes(id), 'the order to record its task');
+    const before = (await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring;
+    const later = new Date(Date.parse(`${before.shipmentDate}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);
+    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/extend-shipping`, { shippingDate: later })).status).toBe(200);
+    const moved = await eventually(() => call(p.buyerKey, 'GET', `/monitoring/${id}`), (r) => r.body?.monitoring?.shipmentDate === later, 'the task to follow the new date');
+    expect(Date.parse(moved.body.monitoring.bookingCutoffAt)).toBeGreaterThan(Date.parse(before.bookingCutoffAt));
+    const timeline = await eventually(() => call(p.buyerKey, 'GET', `/monitoring/${id}/timeline`), (r) => r.body?.events?.some((e: { type: string }) => e.type === 'SHIPMENT_DATE_CHANGED'), 'the change in the timeline');
+    expect(timeline.body.events.find((e: { type: string }) => e.type === 'SHIPMENT_DATE_CHANGED')).toMatchObject({ actor: { role: 'system' } });
+  });
+
   it('gives back a charge the task refused (two cards racing) and charges nothing once the fee is paid', async () => {
     const p = await registerParties();
     const orderId = await draftOrder(p, 30);

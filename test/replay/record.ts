@@ -27,6 +27,7 @@ import {
   extendShippingUpdate,
   markDeliveredUpdate,
   getOrderQuery,
+  linkMonitoringSignal,
   orderWorkflowId,
   payUpdate,
   shipUpdate,
@@ -182,7 +183,7 @@ async function settled(handle: Handle): Promise<void> {
 }
 
 /** In-memory activities; the self-check sees three shipments on two pages, one of them flagged. */
-function recorderActivities() {
+function recorderActivities(client: Client) {
   const { activities } = createMockActivities();
   const flagged = {
     shipmentId: 'order:PO-1', source: 'order' as const, orderId: 'PO-1', carrier: 'DHL', trackingNumber: 'JD0146',
@@ -190,6 +191,11 @@ function recorderActivities() {
   };
   return {
     ...activities,
+    // A monitoring task links itself to its order for real: the linked pair is recorded together.
+    async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
+      await client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+      return { linked: true };
+    },
     async checkShipmentsPage({ afterId }: { afterId?: string }) {
       if (!afterId) return { checked: 2, delivered: 0, flagged: [flagged], nextCursor: 'order:PO-2' };
       return { checked: 1, delivered: 1, flagged: [] };
@@ -212,7 +218,7 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       taskQueue: 'record-fixtures',
       workflowsPath: workflowsPath(),
-      activities: recorderActivities(),
+      activities: recorderActivities(client),
     });
     await worker.runUntil(async () => {
       for (const [name, p] of Object.entries(paths)) {

@@ -26,6 +26,7 @@ export function createMockActivities() {
     trackingChecks: [] as string[],
     monitoringChanges: [] as MonitoringChange[],
     feeRefunds: [] as FeeRefund[],
+    orderLinks: [] as { orderId: string; monitoringId: string; shipmentDate: string }[],
     caseChanges: [] as CaseChange[],
     customerNotices: [] as { key: string; subject: string; text: string }[],
     caseRefunds: [] as CaseRefund[],
@@ -82,6 +83,10 @@ export function createMockActivities() {
     async trackShipment({ carrier: name, trackingNumber }) {
       calls.trackingChecks.push(trackingNumber);
       return carrier.track(name, trackingNumber);
+    },
+    async linkMonitoringToOrder(link) {
+      calls.orderLinks.push(link);
+      return { linked: false };
     },
     async recordMonitoringChange(change) {
       calls.monitoringChanges.push(change);

@@ -41,6 +41,7 @@ import {
   confirmBySupplierUpdate,
   extendShippingUpdate,
   getOrderQuery,
+  linkMonitoringSignal,
   orderWorkflowId,
   SA_BUYER,
   SA_NEXT_DEADLINE,
@@ -180,70 +181,6 @@ describe('booking cutoff', () => {
       expect(final.status).toBe('LAPSED');
       expect(events(m)).toEqual(['BOOKED', 'SHIPMENT_DATE_CHANGED', 'BOOKING_LAPSED']);
     }, { shipInDays: 20 });
-  });
-});
-
-describe('linked to its order', () => {
-  /** Polls `read` until `done` holds (signals between workflows land a moment later). */
-  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-    let v = await read();
-    for (let i = 0; i < 200 && !done(v); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      v = await read();
-    }
-    return v;
-  }
-
-  it("moves the booking cutoff when the order's shipping date is extended, and keeps its search attributes", async () => {
-    const mocks = createMockActivities();
-    const taskQueue = uniqueId('monitoring');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: mocks.activities });
-    const now = await env.currentTimeMs();
-    const orderId = uniqueId('PO');
-    const shippingDate = dateIn(now, 20);
-    const order = sampleOrderInput(orderId, { shippingDate });
-    const task = sampleMonitoringInput(uniqueId('pm'), shippingDate, { orderId });
-    // Booked against a date the order has already moved past: the order corrects it when linked.
-    const stale = sampleMonitoringInput(uniqueId('pm'), dateIn(now, 18), { orderId });
-    await worker.runUntil(async () => {
-      const o = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(orderId), args: [order] });
-      const handles: Handle[] = [o];
-      try {
-        await o.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
-        await o.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
-        for (const input of [task, stale]) {
-          handles.push(await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(input.monitoringId), args: [input] }));
-        }
-        const [, h, hStale] = handles;
-        const linked = await until<OrderState>(() => o.query(getOrderQuery), (s) => (s.monitoringIds ?? []).length === 2);
-        expect(linked.monitoringIds).toEqual(expect.arrayContaining([task.monitoringId, stale.monitoringId]));
-        const corrected = await until<MonitoringState>(() => state(hStale), (s) => s.shipmentDate === shippingDate);
-        expect(corrected.shipmentDate).toBe(shippingDate);
-        expect(corrected.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, shippingDate).at).toISOString());
-
-        const before = await state(h);
-        expect(before.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, shippingDate).at).toISOString());
-        const later = dateIn(Date.parse(`${shippingDate}T00:00:00Z`), 14);
-        await o.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: later }] });
-        const moved = await until<MonitoringState>(() => state(h), (s) => s.shipmentDate === later);
-        expect(moved.shipmentDate).toBe(later);
-        expect(moved.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, later).at).toISOString());
-        expect(moved.deadlines.find((d) => d.kind === 'booking-cutoff')?.dueAt).toBe(moved.bookingCutoffAt);
-        const change = mocks.calls.monitoringChanges.find((c) => c.task.id === task.monitoringId && c.event.type === 'SHIPMENT_DATE_CHANGED');
-        expect(change?.event).toMatchObject({ actorRole: 'system', data: expect.objectContaining({ from: shippingDate, to: later }) });
-
-        // The old cutoff passes and the booking is still open: it follows the new date.
-        await skip(Date.parse(before.bookingCutoffAt) - (await env.currentTimeMs()) + HOUR);
-        expect((await state(h)).status).toBe('AWAITING_PAYMENT');
-
-        const described = await h.describe();
-        expect(described.typedSearchAttributes.get(SA_STATUS)).toBe('AWAITING_PAYMENT');
-        expect(described.typedSearchAttributes.get(SA_BUYER)).toBe(task.buyerId);
-        expect(described.typedSearchAttributes.get(SA_NEXT_DEADLINE)?.toISOString()).toBe(moved.bookingCutoffAt);
-      } finally {
-        for (const x of handles) await x.terminate('test done').catch(() => undefined);
-      }
-    });
   });
 });
 
@@ -473,6 +410,80 @@ describe('cancellation and refunds', () => {
 });
 
 // Last in the file: a workflow that fails at start lets the test server skip its clock far ahead.
+// Last but one in the file: this test runs an order workflow beside the task on the same test
+// server, and the tests after it must not share the server's clock with that order's timers.
+describe('linked to its order', () => {
+  /** Polls `read` until `done` holds (signals between workflows land a moment later). */
+  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    let v = await read();
+    for (let i = 0; i < 200 && !done(v); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      v = await read();
+    }
+    return v;
+  }
+
+  it("moves the booking cutoff when the order's shipping date is extended, and keeps its search attributes", async () => {
+    const mocks = createMockActivities();
+    const taskQueue = uniqueId('monitoring');
+    // The link activity does what the real one does: signal the order on this test server.
+    const activities = {
+      ...mocks.activities,
+      async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
+        await env.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+        return { linked: true };
+      },
+    };
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const now = await env.currentTimeMs();
+    const orderId = uniqueId('PO');
+    const shippingDate = dateIn(now, 20);
+    const order = sampleOrderInput(orderId, { shippingDate });
+    const task = sampleMonitoringInput(uniqueId('pm'), shippingDate, { orderId });
+    // Booked against a date the order has already moved past: the order corrects it when linked.
+    const stale = sampleMonitoringInput(uniqueId('pm'), dateIn(now, 18), { orderId });
+    await worker.runUntil(async () => {
+      const o = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(orderId), args: [order] });
+      const handles: Handle[] = [o];
+      try {
+        await o.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+        await o.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+        for (const input of [task, stale]) {
+          handles.push(await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(input.monitoringId), args: [input] }));
+        }
+        const [, h, hStale] = handles;
+        const linked = await until<OrderState>(() => o.query(getOrderQuery), (s) => (s.monitoringIds ?? []).length === 2);
+        expect(linked.monitoringIds).toEqual(expect.arrayContaining([task.monitoringId, stale.monitoringId]));
+        const corrected = await until<MonitoringState>(() => state(hStale), (s) => s.shipmentDate === shippingDate);
+        expect(corrected.shipmentDate).toBe(shippingDate);
+        expect(corrected.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, shippingDate).at).toISOString());
+
+        const before = await state(h);
+        expect(before.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, shippingDate).at).toISOString());
+        const later = dateIn(Date.parse(`${shippingDate}T00:00:00Z`), 14);
+        await o.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: later }] });
+        const moved = await until<MonitoringState>(() => state(h), (s) => s.shipmentDate === later);
+        expect(moved.shipmentDate).toBe(later);
+        expect(moved.bookingCutoffAt).toBe(new Date(bookingCutoff(policy, CN, later).at).toISOString());
+        expect(moved.deadlines.find((d) => d.kind === 'booking-cutoff')?.dueAt).toBe(moved.bookingCutoffAt);
+        const change = mocks.calls.monitoringChanges.find((c) => c.task.id === task.monitoringId && c.event.type === 'SHIPMENT_DATE_CHANGED');
+        expect(change?.event).toMatchObject({ actorRole: 'system', data: expect.objectContaining({ from: shippingDate, to: later }) });
+
+        // The old cutoff passes and the booking is still open: it follows the new date.
+        await skip(Date.parse(before.bookingCutoffAt) - (await env.currentTimeMs()) + HOUR);
+        expect((await state(h)).status).toBe('AWAITING_PAYMENT');
+
+        const described = await h.describe();
+        expect(described.typedSearchAttributes.get(SA_STATUS)).toBe('AWAITING_PAYMENT');
+        expect(described.typedSearchAttributes.get(SA_BUYER)).toBe(task.buyerId);
+        expect(described.typedSearchAttributes.get(SA_NEXT_DEADLINE)?.toISOString()).toBe(moved.bookingCutoffAt);
+      } finally {
+        for (const x of handles) await x.terminate('test done').catch(() => undefined);
+      }
+    });
+  });
+});
+
 describe('bookings refused at start', () => {
   /**
    * Starts a booking that must fail at once, and returns its failure, read from the history (waiting
