@@ -23,7 +23,7 @@ import { startSmtpServer } from './smtp';
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
  * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
  */
-export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'> } = {}) {
+export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'>; databaseUrl?: string } = {}) {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -31,7 +31,7 @@ export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pi
   }
   const taskQueue = uniqueId('e2e');
   const smtp = await startSmtpServer();
-  const db: Db = createDb(testDatabaseUrl());
+  const db: Db = createDb(opts.databaseUrl ?? testDatabaseUrl());
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent', from: 'TradeGuard <no-reply@tradeguard.local>' });
   const address = testTemporalAddress();
   const carrier = new SimulatedCarrier();
@@ -66,6 +66,8 @@ export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pi
     taskQueue,
     carrier,
     payments,
+    /** Where uploaded files are stored (removed by stop). */
+    storageDir,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
