@@ -20,8 +20,9 @@ import { testDatabaseUrl, testTemporalAddress, uniqueId } from './env';
 import { startSmtpServer } from './smtp';
 
 /**
- * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
- * on its own task queue, the API over HTTP on a free port, and a real SMTP server.
+ * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL (or a database
+ * of the test's own, `databaseUrl`), a worker on its own task queue, the API over HTTP on a free
+ * port, and a real SMTP server.
  */
 export async function startTestStack(opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now'>; databaseUrl?: string } = {}) {
   try {
