@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -25,8 +25,9 @@ export class LocalFileStorage implements FileStorage {
     const file: StoredFile = { fileId: sha256, sha256, size: bytes.length, contentType: meta.contentType, name: meta.name };
     await fs.promises.mkdir(this.dir, { recursive: true });
     const target = path.join(this.dir, sha256);
-    // Write then rename, so a reader never sees half a file.
-    const tmp = `${target}.${process.pid}.tmp`;
+    // Write then rename, so a reader never sees half a file. The temporary name is unique per call:
+    // two uploads of the same bytes at once must not rename each other's file away.
+    const tmp = `${target}.${process.pid}.${randomUUID()}.tmp`;
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, target);
     await fs.promises.writeFile(`${target}.json`, JSON.stringify(file));

@@ -356,13 +356,16 @@ export function createApp(deps: ApiDeps): express.Express {
   }
 
   // Evidence: the file goes to storage (content-addressed, so a retried upload is the same file),
-  // then its reference to the claim.
+  // then its reference to the claim. An unknown order or another party's order is refused before
+  // anything is stored.
   routes.add({
     method: 'post', path: '/orders/:orderId/claims/:claimId/evidence', tag: 'claims', summary: 'Add an evidence file to a claim',
     roles: ['ops', 'buyer', 'supplier'], ownership: ownOrders, params: claimParamsSchema, query: evidenceUploadQuerySchema,
     upload: { contentTypes: EVIDENCE_TYPES, maxBytes: EVIDENCE_MAX_BYTES },
     responses: { 201: 'the stored file and the order: { file, order }' }, errors: actionErrors,
   }, async (req, res, { params, query, file }) => {
+    const current = await temporalCall(client, params.orderId, () => client.workflow.getHandle(orderWorkflowId(params.orderId)).query(getOrderQuery));
+    assertOwnsOrder(principal(req), current);
     const stored = await deps.storage.put(file.bytes, { contentType: file.contentType, name: query.name });
     const order = await runAction(req, addEvidenceUpdate as unknown as typeof payUpdate, params.orderId, { claimId: params.claimId, file: stored });
     res.status(201).json({ file: stored, order });

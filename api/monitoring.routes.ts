@@ -335,7 +335,8 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   }
 
   // ---- files ------------------------------------------------------------------------------------
-  // The file goes to storage (content-addressed: a retried upload is the same file), then its reference to the task.
+  // The file goes to storage (content-addressed: a retried upload is the same file), then its reference
+  // to the task. An unknown task or another party's task is refused before anything is stored.
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({
     method: 'post' as const, path: `/monitoring/:monitoringId/${path}`, tag, summary, roles, ownership: ownTasks,
     params: monitoringParamsSchema, upload: { contentTypes, maxBytes: policy.uploads.maxBytes },
@@ -344,6 +345,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
 
   routes.add({ ...upload('product-pictures', 'Upload a sample picture', ['ops', 'buyer'], policy.uploads.pictureTypes), query: uploadQuerySchema },
     async (req, res, { params, query, file }) => {
+      await readOwn(req, params.monitoringId);
       const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
       res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, addProductInfoUpdate, { picture: stored }) });
     });
@@ -354,14 +356,14 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     query: progressPhotoQuerySchema,
   }, async (req, res, { params, query, file }) => {
     const { name, ...progress } = query;
-    await assertInspectorReaches(req, params.monitoringId);
+    await readOwn(req, params.monitoringId);
     const stored = await storage.put(file.bytes, { contentType: file.contentType, name });
     res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, recordProgressUpdate, { ...progress, photos: [stored] }) });
   });
 
   routes.add({ ...upload('report', 'Upload the inspection report', ['ops', 'inspector'], policy.uploads.reportTypes), query: uploadQuerySchema },
     async (req, res, { params, query, file }) => {
-      await assertInspectorReaches(req, params.monitoringId);
+      await readOwn(req, params.monitoringId);
       const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
       res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, uploadReportUpdate, { file: stored }) });
     });

@@ -26,6 +26,8 @@ export async function startSmtpServer(): Promise<{ url: string; messages: Receiv
         .catch((err: Error) => callback(err));
     },
   });
+  // A client that goes away mid-conversation (a killed worker) resets its connection; the server carries on.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
   return {

@@ -79,6 +79,8 @@ export async function startTestStack(
     taskQueue,
     carrier,
     payments,
+    /** Where uploaded files are stored (removed by stop). */
+    storageDir,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

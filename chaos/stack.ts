@@ -1,0 +1,225 @@
+/**
+ * The stack a chaos run breaks, started fresh for the run in a temporary folder: embedded PostgreSQL
+ * (stopped and started again on the same data folder and port), a Temporal dev server with its
+ * history in a SQLite file (restarted on the same file and port), a real SMTP server on 127.0.0.1,
+ * the worker as a child process (killed with SIGKILL and started again), and the API over HTTP in
+ * this process with the embedded sandbox card gateway, whose charges the checks count.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { SandboxCardGateway, type ChargeRequest, type ChargeResult } from '../adapters/payments';
+import { LocalFileStorage } from '../adapters/storage';
+import { createApp } from '../api/app';
+import { createHealthCheck } from '../api/health';
+import { createApiKey } from '../api/keys';
+import { DEFAULT_REQUEST_LIMITS } from '../api/limits';
+import { Db, createDb } from '../infra/db';
+import { EmbeddedDatabase, startEmbeddedDatabase } from '../infra/embedded-db';
+import { applyMigrations } from '../infra/migrate';
+import { projectRoot } from '../infra/paths';
+import { ensureTemporalCli } from '../infra/temporal-binaries';
+import { DevServer, freePort, startTemporalDevServer } from '../infra/temporal-dev-server';
+import { workflowsPath } from '../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
+import { startSmtpServer } from '../test/support/smtp';
+
+export const TASK_QUEUE = 'tradeguard-chaos';
+export const DEADLINE_TASK_QUEUE = 'tradeguard-chaos-deadlines';
+
+type Log = (line: string) => void;
+
+/** The embedded sandbox gateway, remembering every charge it was asked for by idempotency key. */
+export class RecordingSandbox extends SandboxCardGateway {
+  readonly chargeCalls: { idempotencyKey: string; status: string }[] = [];
+  override async charge(req: ChargeRequest): Promise<ChargeResult> {
+    const result = await super.charge(req);
+    this.chargeCalls.push({ idempotencyKey: req.idempotencyKey, status: result.status });
+    return result;
+  }
+}
+
+export async function startChaosStack(log: Log) {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: Error) => log(`while stopping: ${err.message}`));
+  };
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-chaos-'));
+    fs.chmodSync(dir, 0o755);
+    stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const smtp = await startSmtpServer();
+    stops.push(smtp.stop);
+
+    const pgPort = await freePort();
+    const pgOptions = { dataDir: path.join(dir, 'postgres'), port: pgPort, database: 'tradeguard' };
+    log(`starting embedded PostgreSQL on 127.0.0.1:${pgPort}`);
+    let pg: EmbeddedDatabase | undefined = await startEmbeddedDatabase(pgOptions);
+    const databaseUrl = pg.url;
+    stops.push(async () => pg?.stop());
+    await applyMigrations(databaseUrl);
+
+    const temporalPort = await freePort();
+    const temporalOptions = {
+      cliPath: ensureTemporalCli(log),
+      dbFile: path.join(dir, 'temporal.db'),
+      port: temporalPort,
+      headless: true,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    };
+    log(`starting Temporal dev server on 127.0.0.1:${temporalPort} (history in ${temporalOptions.dbFile})`);
+    let temporal: DevServer | undefined = await startTemporalDevServer(temporalOptions);
+    stops.push(async () => temporal?.stop());
+    const temporalAddress = temporal.address;
+
+    log('bundling the workflows once for every worker start');
+    const bundle = path.join(dir, 'workflows.bundle.js');
+    fs.writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietBundler })).code);
+    const deadlineBundle = path.join(dir, 'deadlines.bundle.js');
+    fs.writeFileSync(deadlineBundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../bench/baseline.workflows'), logger: quietBundler })).code);
+
+    const db: Db = createDb(databaseUrl);
+    stops.push(() => db.$disconnect());
+    const opsKey = (await createApiKey(db, { name: 'chaos ops', role: 'ops' })).key;
+
+    const workerEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporalAddress,
+      DATABASE_URL: databaseUrl,
+      SMTP_URL: smtp.url,
+      TRADEGUARD_DATA_DIR: path.join(dir, 'data'),
+      TRADEGUARD_TASK_QUEUE: TASK_QUEUE,
+      CHAOS_DEADLINE_TASK_QUEUE: DEADLINE_TASK_QUEUE,
+      CHAOS_BUNDLE: bundle,
+      CHAOS_DEADLINE_BUNDLE: deadlineBundle,
+    };
+    const workerLog = path.join(dir, 'worker.log');
+    let worker: ChildProcess | undefined;
+    let workerStarts = 0;
+    const startWorker = async () => {
+      const out = fs.openSync(workerLog, 'a');
+      const child = fork(path.join(projectRoot, 'chaos', 'worker-process.ts'), [], { env: workerEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', out, out, 'ipc'], cwd: projectRoot });
+      fs.closeSync(out);
+      worker = child;
+      workerStarts++;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the worker did not start within 120 s:\n${tail(workerLog)}`)), 120_000);
+        child.on('message', (m: { type?: string }) => {
+          if (m?.type === 'ready') {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`the worker exited (${code ?? signal}) while starting:\n${tail(workerLog)}`));
+        });
+      });
+    };
+    /** SIGKILL: no shutdown, no finished activities, no goodbye to the server. */
+    const killWorker = async () => {
+      const child = worker;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    };
+    stops.push(async () => {
+      const child = worker;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    });
+    log('starting the worker process');
+    await startWorker();
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const payments = new RecordingSandbox();
+    const storageDir = path.join(dir, 'files');
+    const health = createHealthCheck({ client, db, address: temporalAddress, namespace: 'default', taskQueue: TASK_QUEUE });
+    const app = createApp({
+      client,
+      db,
+      taskQueue: TASK_QUEUE,
+      health,
+      storage: new LocalFileStorage(storageDir),
+      payments,
+      limits: { ...DEFAULT_REQUEST_LIMITS, ratePerMinute: 1_000_000, burst: 1_000_000 },
+    });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    stops.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
+    const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    return {
+      dir,
+      apiUrl,
+      temporalAddress,
+      databaseUrl,
+      client,
+      db,
+      opsKey,
+      payments,
+      mail: smtp.messages,
+      workerLog,
+      workerStarts: () => workerStarts,
+      startWorker,
+      killWorker,
+      /** Stops the dev server and starts it again on the same SQLite file and port. */
+      async restartTemporal(downMs: number) {
+        await temporal?.stop();
+        temporal = undefined;
+        await sleep(downMs);
+        temporal = await startTemporalDevServer(temporalOptions);
+      },
+      /** Stops PostgreSQL for `downMs` and starts it again on the same data folder and port. */
+      async stopDatabaseFor(downMs: number, onStopped?: () => void) {
+        await pg?.stop();
+        pg = undefined;
+        onStopped?.();
+        await sleep(downMs);
+        pg = await startEmbeddedDatabase(pgOptions);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export type ChaosStack = Awaited<ReturnType<typeof startChaosStack>>;
+
+const quietBundler = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '';
+  }
+}
