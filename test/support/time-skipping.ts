@@ -9,6 +9,12 @@ import { workflowsPath } from '../../worker/worker';
  * workflow bundle built once for the test file.
  */
 export async function startTimeSkipping(): Promise<{ env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap }> {
+  const env = await startTimeSkippingServer();
+  return { env, bundle: await bundleTradeGuardWorkflows() };
+}
+
+/** A fresh time-skipping test server with TradeGuard's search attributes: its clock starts now. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -18,6 +24,10 @@ export async function startTimeSkipping(): Promise<{ env: TestWorkflowEnvironmen
     server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
   });
   await registerSearchAttributes(env.connection, 'default');
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
-  return { env, bundle };
+  return env;
+}
+
+/** TradeGuard's workflows bundled once, for workers on any test server. */
+export function bundleTradeGuardWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
 }

@@ -27,7 +27,7 @@ import { sampleCaseInput } from '../support/case-fixtures';
 import { uniqueId } from '../support/env';
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, supplier } from '../support/order-fixtures';
-import { startTimeSkipping } from '../support/time-skipping';
+import { bundleTradeGuardWorkflows, startTimeSkippingServer } from '../support/time-skipping';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -37,7 +37,14 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  ({ env, bundle } = await startTimeSkipping());
+  bundle = await bundleTradeGuardWorkflows();
+});
+
+// Each test on a test server of its own: its clock starts now, and nothing an earlier test left
+// behind (workflows, timers) holds the clock back.
+beforeEach(async () => {
+  await env?.teardown();
+  env = await startTimeSkippingServer();
 });
 
 afterAll(async () => {
@@ -307,8 +314,6 @@ describe('proactive tracking cases', () => {
   });
 });
 
-// Last in the file: a workflow that fails in its first task keeps the test server from skipping
-// time afterwards, so the tests that skip time run before these.
 describe('windows at their edges', () => {
   it('opens a no-reason return just inside 7 days after delivery and refuses it just outside, saying when it closed', async () => {
     await withCase('RETURN', await factsAgo({ paid: 20 * DAY, shipped: 15 * DAY, delivered: 7 * DAY - 10 * MINUTE }), async (h) => {

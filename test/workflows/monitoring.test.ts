@@ -30,7 +30,7 @@ import {
 } from '../../workflows/monitoring.messages';
 import { bookingCutoff, monitoringPolicy } from '../../workflows/monitoring.policy';
 import { uniqueId } from '../support/env';
-import { startTimeSkipping } from '../support/time-skipping';
+import { bundleTradeGuardWorkflows, startTimeSkippingServer } from '../support/time-skipping';
 import { createMockActivities } from '../support/mock-activities';
 import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
@@ -58,7 +58,14 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  ({ env, bundle } = await startTimeSkipping());
+  bundle = await bundleTradeGuardWorkflows();
+});
+
+// Each test on a test server of its own: its clock starts now, and nothing an earlier test left
+// behind (workflows, timers) holds the clock back.
+beforeEach(async () => {
+  await env?.teardown();
+  env = await startTimeSkippingServer();
 });
 
 afterAll(async () => {
@@ -410,8 +417,6 @@ describe('cancellation and refunds', () => {
 });
 
 // Last in the file: a workflow that fails at start lets the test server skip its clock far ahead.
-// Last but one in the file: this test runs an order workflow beside the task on the same test
-// server, and the tests after it must not share the server's clock with that order's timers.
 describe('linked to its order', () => {
   /** Polls `read` until `done` holds (signals between workflows land a moment later). */
   async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {

@@ -34,7 +34,7 @@ import {
   withdrawClaimUpdate,
 } from '../../workflows/order.messages';
 import { uniqueId } from '../support/env';
-import { startTimeSkipping } from '../support/time-skipping';
+import { bundleTradeGuardWorkflows, startTimeSkippingServer } from '../support/time-skipping';
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 
@@ -45,7 +45,14 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  ({ env, bundle } = await startTimeSkipping());
+  bundle = await bundleTradeGuardWorkflows();
+});
+
+// Each test on a test server of its own: its clock starts now, and nothing an earlier test left
+// behind (workflows, timers) holds the clock back.
+beforeEach(async () => {
+  await env?.teardown();
+  env = await startTimeSkippingServer();
 });
 
 afterAll(async () => {
