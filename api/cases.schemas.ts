@@ -5,9 +5,8 @@
 import { z } from 'zod';
 import { CASE_TYPES } from '../workflows/after-service.policy';
 import { RESOLUTION_KINDS } from '../workflows/case.messages';
-import { fileIdSchema, idSchema } from './schemas';
+import { fileIdSchema, idSchema, text } from './schemas';
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const minorUnits = z
   .number({ error: 'must be an integer number of minor units (e.g. cents)' })
   .int('must be an integer number of minor units (e.g. cents)')

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ADDED_VIA } from '../workflows/monitoring.policy';
-import { fileIdSchema, idSchema } from './schemas';
+import { fileIdSchema, idSchema, text } from './schemas';
 
 const isoDate = z
   .string()
@@ -14,7 +14,6 @@ const isoDate = z
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'is not a real calendar date');
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const count = z.number().int('must be a whole number').nonnegative('must not be negative').max(100_000_000, 'is too large');
 
 export const monitoringIdSchema = z

@@ -7,7 +7,7 @@ import { ESCALATION_KINDS } from '../activities/ops-surface';
 import type { CaseDeadlineKind } from '../workflows/case.messages';
 import type { MonitoringDeadlineKind } from '../workflows/monitoring.messages';
 import type { DeadlineKind } from '../workflows/order.messages';
-import { idSchema } from './schemas';
+import { idSchema, text } from './schemas';
 
 export const RESOURCES = ['order', 'monitoring', 'case'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -29,7 +29,6 @@ const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 insta
 const limit = (max: number) =>
   z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, `must be 1 to ${max}`).max(max, `must be 1 to ${max}`);
 const cursor = z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the nextCursor of a previous page');
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 export const listDeadlinesSchema = z.strictObject({
   resource: z.enum(RESOURCES, { error: `must be one of ${RESOURCES.join(', ')}` }).optional(),

@@ -25,7 +25,14 @@ const isoDate = z
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'is not a real calendar date');
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** Free text: trimmed, not empty, bounded, and without NUL characters (PostgreSQL cannot store them). */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000) characters');
 
 export const createOrderSchema = z.strictObject({
   orderId: idSchema.optional(),

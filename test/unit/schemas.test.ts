@@ -228,3 +228,13 @@ describe('createApiKeySchema', () => {
     expect(refusedFields(createApiKeySchema, { name: '', role: 'ops' })).toEqual(['name']);
   });
 });
+
+describe('free text', () => {
+  it('refuses a NUL character, which PostgreSQL cannot store, naming the field', async () => {
+    const { cancelSchema } = await import('../../api/schemas');
+    const { resolveCaseSchema } = await import('../../api/cases.schemas');
+    expect(refusal(cancelSchema, { reason: 'wrong\u0000model' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
+    expect(refusal(resolveCaseSchema, { kind: 'REJECTED', reason: 'no\u0000' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
+    expect(cancelSchema.safeParse({ reason: 'wrong model, ünïcödé and emoji 📦 are fine' }).success).toBe(true);
+  });
+});
