@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { ApiError, fieldPath, fromZod } from '../../api/errors';
+import { resolveCaseSchema } from '../../api/cases.schemas';
 import {
+  cancelSchema,
   createApiKeySchema,
   createOrderSchema,
   createPartySchema,
@@ -230,9 +232,7 @@ describe('createApiKeySchema', () => {
 });
 
 describe('free text', () => {
-  it('refuses a NUL character, which PostgreSQL cannot store, naming the field', async () => {
-    const { cancelSchema } = await import('../../api/schemas');
-    const { resolveCaseSchema } = await import('../../api/cases.schemas');
+  it('refuses a NUL character, which PostgreSQL cannot store, naming the field', () => {
     expect(refusal(cancelSchema, { reason: 'wrong\u0000model' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
     expect(refusal(resolveCaseSchema, { kind: 'REJECTED', reason: 'no\u0000' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
     expect(cancelSchema.safeParse({ reason: 'wrong model, ünïcödé and emoji 📦 are fine' }).success).toBe(true);
