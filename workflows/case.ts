@@ -32,7 +32,7 @@ import {
 } from './case.messages';
 import { formatMoney } from './money';
 import { ACTOR_NOT_ALLOWED, Actor, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
-import { createEffectQueue, iso, nowMs, refuse, withDeadline } from './process-kit';
+import { createEffectQueue, iso, nowMs, refuse, runDeadlines, withDeadline } from './process-kit';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -564,24 +564,16 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
   }
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
-  for (;;) {
-    const next = state.deadlines[0];
-    if (state.status === 'CLOSED' && !next) break;
-    const seen = wake;
-    if (next) {
-      const wait = Date.parse(next.dueAt) - nowMs();
-      if (wait > 0) await condition(() => wake !== seen, wait);
-    } else {
-      await condition(() => wake !== seen);
-    }
-    const now = nowMs();
-    for (const due of state.deadlines.filter((d) => Date.parse(d.dueAt) <= now)) {
-      if (!state.deadlines.some((d) => d.id === due.id)) continue;
-      state.deadlines = state.deadlines.filter((d) => d.id !== due.id);
+  await runDeadlines({
+    list: () => state.deadlines,
+    take: (id) => {
+      state.deadlines = state.deadlines.filter((d) => d.id !== id);
       wake += 1;
-      await fire(due);
-    }
-  }
+    },
+    wake: () => wake,
+    finished: () => state.status === 'CLOSED',
+    fire,
+  });
   await drained();
   await condition(allHandlersFinished);
   return state;

@@ -19,7 +19,7 @@ import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
-import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, withDeadline, workingDaysLater } from './process-kit';
+import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, withDeadline, workingDaysLater } from './process-kit';
 import {
   ACTOR_NOT_ALLOWED,
   ActionInput,
@@ -855,24 +855,16 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   await booked;
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
-  for (;;) {
-    const next = state.deadlines[0];
-    if (MONITORING_TERMINAL.includes(state.status) && !next) break;
-    const seen = wake;
-    if (next) {
-      const wait = Date.parse(next.dueAt) - nowMs();
-      if (wait > 0) await condition(() => wake !== seen, wait);
-    } else {
-      await condition(() => wake !== seen);
-    }
-    const now = nowMs();
-    for (const due of state.deadlines.filter((d) => Date.parse(d.dueAt) <= now)) {
-      if (!state.deadlines.some((d) => d.id === due.id)) continue;
-      state.deadlines = state.deadlines.filter((d) => d.id !== due.id);
+  await runDeadlines({
+    list: () => state.deadlines,
+    take: (id) => {
+      state.deadlines = state.deadlines.filter((d) => d.id !== id);
       wake += 1;
-      await fire(due);
-    }
-  }
+    },
+    wake: () => wake,
+    finished: () => MONITORING_TERMINAL.includes(state.status),
+    fire,
+  });
   await drained();
   await condition(allHandlersFinished);
   return state;

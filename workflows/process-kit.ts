@@ -2,7 +2,7 @@
  * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { addWorkingDays, WorkingCalendar } from './calendar';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
 import { DAY_MS } from './order.policy';
@@ -68,5 +68,37 @@ export function workingDaysLater(calendar: WorkingCalendar, from: number, n: num
     return addWorkingDays(calendar, from, n);
   } catch {
     return from + n * DAY_MS;
+  }
+}
+
+/**
+ * A process's deadline loop: sleeps until the earliest deadline falls due or the state changes (its
+ * wake count moves), then fires each deadline that is due, earliest first, once. Returns when the
+ * process is finished and no deadline is left.
+ */
+export async function runDeadlines<D extends { id: string; dueAt: string }>(p: {
+  list: () => readonly D[];
+  /** Removes a deadline about to fire (and moves the wake count). */
+  take: (id: string) => void;
+  wake: () => number;
+  finished: () => boolean;
+  fire: (d: D) => Promise<void>;
+}): Promise<void> {
+  for (;;) {
+    const next = p.list()[0];
+    if (p.finished() && !next) return;
+    const seen = p.wake();
+    if (next) {
+      const wait = Date.parse(next.dueAt) - nowMs();
+      if (wait > 0) await condition(() => p.wake() !== seen, wait);
+    } else {
+      await condition(() => p.wake() !== seen);
+    }
+    const now = nowMs();
+    for (const due of p.list().filter((d) => Date.parse(d.dueAt) <= now)) {
+      if (!p.list().some((d) => d.id === due.id)) continue;
+      p.take(due.id);
+      await p.fire(due);
+    }
   }
 }
