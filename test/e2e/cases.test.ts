@@ -5,7 +5,7 @@
  * and the refusals (outside the window, another buyer's order, bad input).
  */
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -19,25 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Parties {
-  buyerId: string;
-  supplierId: string;
-  buyerEmail: string;
-  buyerKey: string;
-  supplierKey: string;
-}
-
-async function registerParties(): Promise<Parties> {
-  const buyerId = uniqueId('buyer');
-  const supplierId = uniqueId('supplier');
-  const buyerEmail = `${buyerId}@buyer.example`;
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: `${supplierId}@supplier.example` })).status).toBe(201);
-  expect((await call(stack.opsKey, 'PUT', `/suppliers/${supplierId}/assurance`, { qualification: 'gold', currency: 'USD' })).status).toBe(200);
-  const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
-  const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
-  return { buyerId, supplierId, buyerEmail, buyerKey, supplierKey };
-}
+const registerParties = (): Promise<Parties> => registerPartiesOf(stack);
 
 /** An order of 7,000.00 USD taken as far as `until`. */
 async function order(p: Parties, until: 'paid' | 'delivered'): Promise<string> {

@@ -6,7 +6,7 @@
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
 /**
  * The sandbox gateway, with a gate a test can close on one card number: that card's charge waits
@@ -41,24 +41,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Parties {
-  buyerId: string;
-  supplierId: string;
-  buyerEmail: string;
-  buyerKey: string;
-  supplierKey: string;
-}
-
-async function registerParties(): Promise<Parties> {
-  const buyerId = uniqueId('buyer');
-  const supplierId = uniqueId('supplier');
-  const buyerEmail = `${buyerId}@buyer.example`;
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: `${supplierId}@supplier.example` })).status).toBe(201);
-  const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
-  const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
-  return { buyerId, supplierId, buyerEmail, buyerKey, supplierKey };
-}
+const registerParties = (): Promise<Parties> => registerPartiesOf(stack, { assurance: false });
 
 async function draftOrder(p: Parties, shipInDays: number): Promise<string> {
   const res = await call(p.supplierKey, 'POST', '/orders', {

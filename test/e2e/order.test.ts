@@ -3,7 +3,7 @@
  * server, all real. One order goes through the whole skeleton; then the refusals.
  */
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -24,27 +24,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Parties {
-  buyerId: string;
-  supplierId: string;
-  buyerEmail: string;
-  supplierEmail: string;
-  buyerKey: string;
-  supplierKey: string;
-}
-
-async function registerParties(): Promise<Parties> {
-  const buyerId = uniqueId('buyer');
-  const supplierId = uniqueId('supplier');
-  const buyerEmail = `${buyerId}@buyer.example`;
-  const supplierEmail = `${supplierId}@supplier.example`;
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
-  expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: supplierEmail })).status).toBe(201);
-  expect((await call(stack.opsKey, 'PUT', `/suppliers/${supplierId}/assurance`, { qualification: 'gold', currency: 'USD' })).status).toBe(200);
-  const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
-  const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
-  return { buyerId, supplierId, buyerEmail, supplierEmail, buyerKey, supplierKey };
-}
+const registerParties = (): Promise<Parties> => registerPartiesOf(stack);
 
 function draftBody(buyerId: string, extra: Record<string, unknown> = {}) {
   return {

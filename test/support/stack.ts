@@ -140,3 +140,30 @@ export function expectError(res: Reply, status: number, code: string): void {
   expect(res.body.error.status).toBe(status);
   expect(typeof res.body.error.message).toBe('string');
 }
+
+/** A buyer and a supplier registered through the API, each with a key of its own. */
+export interface Parties {
+  buyerId: string;
+  supplierId: string;
+  buyerEmail: string;
+  supplierEmail: string;
+  buyerKey: string;
+  supplierKey: string;
+}
+
+/** Registers a fresh buyer and supplier (the supplier Gold-qualified unless `assurance` is false). */
+export async function registerParties(stack: TestStack, opts: { assurance?: boolean } = {}): Promise<Parties> {
+  const call = apiClient(stack.apiUrl);
+  const buyerId = uniqueId('buyer');
+  const supplierId = uniqueId('supplier');
+  const buyerEmail = `${buyerId}@buyer.example`;
+  const supplierEmail = `${supplierId}@supplier.example`;
+  expect((await call(stack.opsKey, 'POST', '/parties', { id: buyerId, kind: 'buyer', name: 'Buyer Ltd', email: buyerEmail })).status).toBe(201);
+  expect((await call(stack.opsKey, 'POST', '/parties', { id: supplierId, kind: 'supplier', name: 'Supplier Co', email: supplierEmail })).status).toBe(201);
+  if (opts.assurance ?? true) {
+    expect((await call(stack.opsKey, 'PUT', `/suppliers/${supplierId}/assurance`, { qualification: 'gold', currency: 'USD' })).status).toBe(200);
+  }
+  const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
+  const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
+  return { buyerId, supplierId, buyerEmail, supplierEmail, buyerKey, supplierKey };
+}
