@@ -9,7 +9,7 @@ import type express from 'express';
 import type { Request } from 'express';
 import type { FileStorage } from '../adapters/storage';
 import type { Db } from '../infra/db';
-import { CURRENT_AFTER_SERVICE_POLICY_VERSION, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
+import { CURRENT_AFTER_SERVICE_POLICY_VERSION, RECALLABLE_ORDER_STATUSES, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
 import {
   CASE_WORKFLOW_TYPE,
   CaseInput,
@@ -50,9 +50,6 @@ export interface CaseRouteDeps {
   taskQueue: string;
   storage: FileStorage;
 }
-
-/** Orders a buyer can no longer change by recall: anything from shipment on. */
-const RECALLABLE_ORDER_STATUSES = ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 
 function assertOwnsCase(p: Principal, order: { buyerId?: string; supplierId?: string }): void {
   if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this case is about another buyer\'s order');

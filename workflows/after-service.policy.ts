@@ -79,6 +79,9 @@ export function categoryOf(type: CaseType): CaseCategory {
   }
 }
 
+/** An order can still be recalled (changed or cancelled by ops) until it ships. */
+export const RECALLABLE_ORDER_STATUSES: readonly string[] = ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
+
 /** What is known of an order when a case is opened: epoch ms, absent when it has not happened. */
 export interface OrderFacts {
   paidAt?: number;
