@@ -78,7 +78,9 @@ export function registerReportRoutes(routes: RouteRegistry, deps: ReportRouteDep
     const running = before.info.runningActions[0];
     if (running) throw conflict(`a self-check is already running: workflow ${running.workflow.workflowId}`, 'action_refused');
     const seen = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
-    await handle.trigger(ScheduleOverlapPolicy.SKIP);
+    // The check above refuses a second run; the scheduler's own overlap view can lag behind a run
+    // that has just finished, and would skip this one silently.
+    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     // The scheduler starts the run asynchronously: wait briefly to name it.
     const deadline = Date.now() + 10_000;
     for (;;) {
