@@ -5,14 +5,14 @@
 import { z } from 'zod';
 import { CASE_TYPES } from '../workflows/after-service.policy';
 import { RESOLUTION_KINDS } from '../workflows/case.messages';
-import { fileIdSchema, idSchema, text } from './schemas';
+import { fileIdSchema, idSchema, text, instant as instantOf } from './schemas';
 
 const minorUnits = z
   .number({ error: 'must be an integer number of minor units (e.g. cents)' })
   .int('must be an integer number of minor units (e.g. cents)')
   .positive('must be positive')
   .max(Number.MAX_SAFE_INTEGER, 'is too large');
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T12:00:00Z' });
+const instant = instantOf();
 const parcel = z.strictObject({
   carrier: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1–64 letters, digits, spaces, ".", "_" or "-"'),
   trackingNumber: z.string().regex(/^[A-Za-z0-9-]{4,40}$/, 'must be 4–40 letters, digits or "-"'),

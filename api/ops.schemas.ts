@@ -7,7 +7,7 @@ import { ESCALATION_KINDS } from '../activities/ops-surface';
 import type { CaseDeadlineKind } from '../workflows/case.messages';
 import type { MonitoringDeadlineKind } from '../workflows/monitoring.messages';
 import type { DeadlineKind } from '../workflows/order.messages';
-import { idSchema, text } from './schemas';
+import { idSchema, text, instant as instantOf } from './schemas';
 
 export const RESOURCES = ['order', 'monitoring', 'case'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -25,7 +25,7 @@ type Unlisted = Exclude<DeadlineKind | MonitoringDeadlineKind | CaseDeadlineKind
 const everyKindListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyKindListed;
 
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant such as 2026-12-01T12:00:00Z' });
+const instant = instantOf('must be an ISO 8601 instant such as 2026-12-01T12:00:00Z');
 const limit = (max: number) =>
   z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, `must be 1 to ${max}`).max(max, `must be 1 to ${max}`);
 const cursor = z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the nextCursor of a previous page');

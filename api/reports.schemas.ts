@@ -1,5 +1,6 @@
 /** Request shapes of the report, self-check and simulated-carrier routes (types and formats only). */
 import { z } from 'zod';
+import { instant as instantOf } from './schemas';
 import { TRACKING_STATUSES } from '../adapters/carrier-http';
 import { isWeekStart } from '../workflows/self-check.policy';
 
@@ -19,7 +20,7 @@ export const listReportsSchema = z.strictObject({
 export const carrierNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'must be 1–64 letters, digits, spaces, ".", "_" or "-"');
 export const trackingNumberSchema = z.string().regex(/^[A-Za-z0-9-]{4,40}$/, 'must be 4–40 letters, digits or "-"');
 
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-01T12:00:00Z' });
+const instant = instantOf();
 
 export const simulatedTrackingSchema = z.strictObject({
   status: z.enum(TRACKING_STATUSES, { error: `must be one of ${TRACKING_STATUSES.join(', ')}` }),

@@ -25,6 +25,18 @@ const isoDate = z
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'is not a real calendar date');
 
+/**
+ * An ISO 8601 instant the database can store and a person could mean: from 1970 to 9999 (PostgreSQL
+ * has no year 0, which JavaScript dates accept).
+ */
+export const instant = (error = 'must be an ISO 8601 date-time such as 2026-12-01T12:00:00Z') =>
+  z.iso
+    .datetime({ offset: true, error })
+    .refine((s) => {
+      const ms = Date.parse(s);
+      return ms >= Date.UTC(1970, 0, 1) && ms < Date.UTC(10000, 0, 1);
+    }, 'must be between 1970 and 9999');
+
 /** Free text: trimmed, not empty, bounded, and without NUL characters (PostgreSQL cannot store them). */
 export const text = (max: number) =>
   z
@@ -114,7 +126,7 @@ export const decideClaimSchema = z.strictObject({
 export const requestEvidenceSchema = z.strictObject({
   party: z.enum(['buyer', 'supplier'], { error: 'must be "buyer" or "supplier"' }),
   description: text(2000),
-  dueAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time such as 2026-12-01T12:00:00Z' }),
+  dueAt: instant(),
 });
 
 export const feedbackSchema = z.strictObject({
@@ -131,7 +143,7 @@ export const listOrdersSchema = z.strictObject({
   status: z.string().regex(/^[A-Z_]{3,30}$/, 'must be an order status such as PAID').optional(),
   buyerId: idSchema.optional(),
   supplierId: idSchema.optional(),
-  deadlineBefore: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }).optional(),
+  deadlineBefore: instant('must be an ISO 8601 date-time').optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1 to 200').max(200, 'must be 1 to 200').optional(),
   offset: z.coerce.number().int('must be a whole number').min(0, 'must not be negative').optional(),
 });
