@@ -33,8 +33,9 @@ export const instant = (error = 'must be an ISO 8601 date-time such as 2026-12-0
   z.iso
     .datetime({ offset: true, error })
     .refine((s) => {
+      // Not a date at all is the format's refusal; this one speaks only of the range.
       const ms = Date.parse(s);
-      return ms >= Date.UTC(1970, 0, 1) && ms < Date.UTC(10000, 0, 1);
+      return Number.isNaN(ms) || (ms >= Date.UTC(1970, 0, 1) && ms < Date.UTC(10000, 0, 1));
     }, 'must be between 1970 and 9999');
 
 /** Free text: trimmed, not empty, bounded, and without NUL characters (PostgreSQL cannot store them). */

@@ -7,6 +7,7 @@ import {
   createOrderSchema,
   createPartySchema,
   idSchema,
+  listOrdersSchema,
   paymentSchema,
   shipSchema,
 } from '../../api/schemas';
@@ -236,5 +237,13 @@ describe('free text', () => {
     expect(refusal(cancelSchema, { reason: 'wrong\u0000model' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
     expect(refusal(resolveCaseSchema, { kind: 'REJECTED', reason: 'no\u0000' }).fields).toEqual([{ field: 'reason', reason: 'must not contain NUL (\\u0000) characters' }]);
     expect(cancelSchema.safeParse({ reason: 'wrong model, ünïcödé and emoji 📦 are fine' }).success).toBe(true);
+  });
+});
+
+describe('instants', () => {
+  it('refuses a year the database cannot store, naming the field once', () => {
+    expect(refusal(listOrdersSchema, { deadlineBefore: '0000-02-29T05:08:50Z' }).fields).toEqual([{ field: 'deadlineBefore', reason: 'must be between 1970 and 9999' }]);
+    expect(refusal(listOrdersSchema, { deadlineBefore: 'soon' }).fields).toEqual([{ field: 'deadlineBefore', reason: 'must be an ISO 8601 date-time' }]);
+    expect(listOrdersSchema.safeParse({ deadlineBefore: '2026-12-01T12:00:00+08:00' }).success).toBe(true);
   });
 });
