@@ -14,6 +14,7 @@
  * held only to "no 5xx, errors in the documented shape".
  *
  *   FUZZ_SEED=1234 npx jest test/e2e/fuzz.test.ts     # replay a run (its seed is printed)
+ *   FUZZ_SEED=random npx jest test/e2e/fuzz.test.ts   # a new seed (CI uses the fixed default)
  *   FUZZ_PER_OPERATION=400 npx jest test/e2e/fuzz.test.ts
  */
 import fs from 'node:fs';
@@ -34,7 +35,8 @@ import { testDatabaseUrl, uniqueId } from '../support/env';
 import { Fixtures, FuzzRequest, KeySlot, Operation, Verdict, judge, operationsOf, requestsFor, resolve, useDocument } from '../support/openapi-fuzz';
 import { apiClient, eventually, startTestStack, TestStack } from '../support/stack';
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
+// A fixed seed by default, so that CI is repeatable; FUZZ_SEED=random explores a new one each run.
+const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.FUZZ_SEED ?? 28_915_628);
 const PER_OPERATION = Number(process.env.FUZZ_PER_OPERATION ?? 195);
 const CONCURRENCY = 8;
 const MIN_REQUESTS = 10_000;
@@ -152,6 +154,16 @@ async function createFixtures(): Promise<Fixtures> {
     await eventually(() => stack.client.workflow.getHandle(id).describe(), (d) => (d.raw.pendingActivities ?? []).length === 0, `${id} to settle`);
   }
   await eventually(() => pg.query('SELECT count(*)::int AS n FROM "MonitoringTask"'), (r) => r.rows[0].n === 2, 'the monitoring read model');
+  // A task's activities run one after another: between two of them none is pending, so wait for the
+  // last of the booking's effects (its email to the buyer, then the link to the order) as well.
+  await eventually(
+    () => pg.query(`SELECT count(*)::int AS n FROM "EmailOutbox" WHERE "key" LIKE 'monitoring:%'`),
+    (r) => r.rows[0].n === 2,
+    'the booking emails',
+  );
+  for (const id of workflowIds(ids)) {
+    await eventually(() => stack.client.workflow.getHandle(id).describe(), (d) => (d.raw.pendingActivities ?? []).length === 0, `${id} to settle`);
+  }
   // Every email in the outbox was sent and has arrived.
   await eventually(
     async () => ({ outbox: (await pg.query(`SELECT count(*) FILTER (WHERE status = 'sent')::int AS sent, count(*)::int AS n FROM "EmailOutbox"`)).rows[0], arrived: stack.mail.length }),
