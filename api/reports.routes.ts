@@ -4,10 +4,10 @@
  * triggered now, so a manual run and a weekly run are the same workflow with the same input.
  */
 import { z } from 'zod';
-import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, ScheduleNotFoundError } from '@temporalio/client';
 import type { Db } from '../infra/db';
 import type { AfterServiceReportFigures } from '../workflows/after-service-report';
-import { selfCheckScheduleId } from '../workflows/self-check.messages';
+import { selfCheckScheduleId, selfCheckWorkflowIdPrefix } from '../workflows/self-check.messages';
 import { conflict, notFound, unavailable } from './errors';
 import { isUnavailable } from './http';
 import { listReportsSchema, weekStartSchema } from './reports.schemas';
@@ -77,24 +77,12 @@ export function registerReportRoutes(routes: RouteRegistry, deps: ReportRouteDep
     const before = await describe();
     const running = before.info.runningActions[0];
     if (running) throw conflict(`a self-check is already running: workflow ${running.workflow.workflowId}`, 'action_refused');
-    const seen = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
-    // The check above refuses a second run; the scheduler's own overlap view can lag behind a run
-    // that has just finished, and would skip this one silently.
-    await handle.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-    // The scheduler starts the run asynchronously: wait briefly to name it.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const now = await describe();
-      const started = [...now.info.runningActions, ...now.info.recentActions.map((a) => a.action)].find((a) => !seen.has(a.workflow.workflowId));
-      if (started) {
-        res.status(202).json({ scheduleId, workflowId: started.workflow.workflowId, firstExecutionRunId: started.workflow.firstExecutionRunId });
-        return;
-      }
-      if (Date.now() > deadline) {
-        res.status(202).json({ scheduleId, workflowId: null, message: 'the schedule was triggered; its run has not started yet' });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The schedule's own action, started now: the same workflow and input as the weekly run. Asking
+    // the scheduler to trigger it instead can be skipped silently while it still lists a finished run.
+    const action = before.action;
+    if (action.type !== 'startWorkflow') throw conflict(`the schedule ${scheduleId} does not start a workflow`);
+    const workflowId = `${selfCheckWorkflowIdPrefix(taskQueue)}-manual-${Date.now()}`;
+    const started = await client.workflow.start(action.workflowType, { taskQueue: action.taskQueue, workflowId, args: action.args ?? [] });
+    res.status(202).json({ scheduleId, workflowId, firstExecutionRunId: started.firstExecutionRunId });
   });
 }
