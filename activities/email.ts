@@ -1,5 +1,4 @@
 import { log } from '@temporalio/activity';
-import type { Mailer } from '../adapters/mailer';
 import type { Db } from '../infra/db';
 
 export interface PartyNotice {
@@ -23,19 +22,27 @@ export interface OpsAddresses {
   opsLeads: string;
 }
 
-export function createEmailActivities({ db, mailer, opsAddresses }: { db: Db; mailer: Mailer; opsAddresses: OpsAddresses }) {
+/** The Message-ID of an outbox row: stable per key, so a receiver can recognise a resend. */
+export function outboxMessageId(key: string): string {
+  return `<${key.replace(/[^A-Za-z0-9.:_-]/g, '_')}@tradeguard>`;
+}
+
+/**
+ * Email notices as outbox rows. An activity only inserts a row per recipient, keyed by the notice, so
+ * a retried activity inserts nothing twice; the mail relay (worker/mail-relay.ts) of the deployment
+ * named by `queue` sends each row and marks it sent. No SMTP conversation happens inside an activity,
+ * so a worker that dies mid-activity cannot leave a message half-sent.
+ */
+export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
   async function deliver(key: string, to: string, subject: string, text: string): Promise<void> {
-    await db.emailOutbox.createMany({ data: [{ key, to, subject, text, status: 'pending' }], skipDuplicates: true });
-    const row = await db.emailOutbox.findUniqueOrThrow({ where: { key } });
-    if (row.status === 'sent') return;
-    const messageId = `<${key.replace(/[^A-Za-z0-9.:_-]/g, '_')}@tradeguard>`;
-    await db.emailOutbox.update({ where: { key }, data: { attempts: { increment: 1 } } });
-    await mailer.send({ messageId, to: row.to, subject: row.subject, text: row.text });
-    await db.emailOutbox.update({ where: { key }, data: { status: 'sent', sentAt: new Date(), messageId } });
+    await db.emailOutbox.createMany({
+      data: [{ key, queue: temporal.taskQueue, to, subject, text, status: 'pending', messageId: outboxMessageId(key) }],
+      skipDuplicates: true,
+    });
   }
 
   return {
-    /** Emails each party once per notice, through the outbox: a retried activity skips what was sent. */
+    /** Emails each party once per notice, through the outbox: a retried activity adds no second row. */
     async notifyParties(notice: PartyNotice): Promise<void> {
       const parties = await db.party.findMany({ where: { id: { in: notice.partyIds } } });
       for (const partyId of notice.partyIds) {

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import type { CarrierTracking } from '../adapters/carrier';
-import type { Mailer } from '../adapters/mailer';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { createCaseActivities } from './cases';
@@ -15,7 +14,6 @@ import { createTrackingActivities } from './tracking';
 
 export interface ActivityDeps {
   db: Db;
-  mailer: Mailer;
   carrier: CarrierTracking;
   opsAddresses: OpsAddresses;
   payments: PaymentGateway;

@@ -14,14 +14,12 @@
  *   request answered, the supplier silent past its 3 days, automatic escalation on day 7, the ops
  *   reminder and the overdue page, then the ops decision.
  */
-import path from 'node:path';
 import { WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
-import { createMailer } from '../adapters/mailer';
 import { SandboxCardGateway } from '../adapters/payments';
 import { ensureTemporalTestServer } from '../infra/temporal-binaries';
 import { registerSearchAttributes } from '../infra/temporal-connection';
@@ -69,7 +67,6 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: ensureTemporalTestServer() } },
   });
-  const mailer = createMailer({ outboxDir: path.join(stack.dir, 'history-mail'), from: 'TradeGuard <no-reply@tradeguard.local>' });
   try {
     await registerSearchAttributes(env.connection, 'default');
     const worker = await Worker.create({
@@ -78,7 +75,6 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       workflowsPath: workflowsPath(),
       activities: createActivities({
         db: stack.db,
-        mailer,
         carrier: new SimulatedCarrier(),
         opsAddresses: { ops: 'ops@tradeguard.local', opsLeads: 'ops-leads@tradeguard.local' },
         payments: new SandboxCardGateway(),
@@ -209,7 +205,6 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       pass: { happy: result.happy.atClose.events <= 200, worstClaim: result.worst.atClose.events <= 1000 },
     };
   } finally {
-    mailer.close();
     await env.teardown();
   }
 }

@@ -4,15 +4,12 @@
  * with the simulated carrier answering for every parcel and 1% of them in trouble (a proactive case
  * each). The baseline is the same page activity run back to back outside Temporal, over the same rows.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ShipmentPage, createSelfCheckActivities } from '../activities/self-check';
 import { SimulatedCarrier } from '../adapters/carrier';
-import { createMailer } from '../adapters/mailer';
 import { SandboxCardGateway } from '../adapters/payments';
 import { workflowsPath } from '../worker/worker';
 import { SELF_CHECK_WORKFLOW_TYPE, SelfCheckResult } from '../workflows/self-check.messages';
@@ -56,16 +53,13 @@ export async function selfCheck(ctx: BenchContext): Promise<Record<string, unkno
   ctx.log(`self-check: inserted in ${((performance.now() - inserted) / 1000).toFixed(1)} s`);
 
   const connection = await NativeConnection.connect({ address: ctx.stack.temporalAddress });
-  const outbox = path.join(ctx.stack.dir, 'self-check-mail');
-  fs.mkdirSync(outbox, { recursive: true });
-  const mailer = createMailer({ outboxDir: outbox, from: 'TradeGuard <no-reply@tradeguard.local>' });
   const temporal = { client: ctx.stack.client, taskQueue: TASK_QUEUE };
   const worker = await Worker.create({
     connection,
     taskQueue: TASK_QUEUE,
     workflowsPath: workflowsPath(),
     activities: createActivities({
-      db, mailer, carrier, payments: new SandboxCardGateway(), temporal,
+      db, carrier, payments: new SandboxCardGateway(), temporal,
       opsAddresses: { ops: 'ops@tradeguard.local', opsLeads: 'ops-leads@tradeguard.local' },
     }),
   });
@@ -84,7 +78,6 @@ export async function selfCheck(ctx: BenchContext): Promise<Record<string, unkno
     });
   } finally {
     await connection.close();
-    mailer.close();
   }
   const rssAfter = process.memoryUsage().rss;
 

@@ -11,6 +11,7 @@ import { createMailer } from '../adapters/mailer';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
+import { startMailRelay } from '../worker/mail-relay';
 import { createTradeGuardWorker } from '../worker/worker';
 import { createBaselineActivities } from './baseline.activities';
 
@@ -36,7 +37,6 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     activities: createActivities({
       db,
-      mailer,
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       payments: paymentGatewayFromEnv(),
@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./baseline.workflows'),
     activities: createBaselineActivities(),
   });
+  // The relay sends the outbox the activities write (to .eml files), as `npm start` does beside its worker.
+  const relay = startMailRelay({ db, mailer, queue: config.taskQueue });
   const workers = { tradeguard, baseline };
   process.on('message', (m: { type?: string; id?: number }) => {
     if (m?.type !== 'status') return;
@@ -68,8 +70,9 @@ async function main(): Promise<void> {
   // The SDK shuts both workers down gracefully on SIGINT/SIGTERM.
   await running;
   await connection.close();
-  await db.$disconnect();
+  await relay.stop();
   mailer.close();
+  await db.$disconnect();
   process.exit(0);
 }
 

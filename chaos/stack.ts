@@ -2,8 +2,9 @@
  * The stack a chaos run breaks, started fresh for the run in a temporary folder: embedded PostgreSQL
  * (stopped and started again on the same data folder and port), a Temporal dev server with its
  * history in a SQLite file (restarted on the same file and port), a real SMTP server on 127.0.0.1,
- * the worker as a child process (killed with SIGKILL and started again), and the API over HTTP in
- * this process with the embedded sandbox card gateway, whose charges the checks count.
+ * the worker as a child process (killed with SIGKILL and started again), and in this process the
+ * mail relay and the API over HTTP, with the embedded sandbox card gateway whose charges the checks
+ * count.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { createMailer } from '../adapters/mailer';
 import { SandboxCardGateway, type ChargeRequest, type ChargeResult } from '../adapters/payments';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
@@ -24,6 +26,7 @@ import { applyMigrations } from '../infra/migrate';
 import { projectRoot } from '../infra/paths';
 import { ensureTemporalCli } from '../infra/temporal-binaries';
 import { DevServer, freePort, startTemporalDevServer } from '../infra/temporal-dev-server';
+import { startMailRelay } from '../worker/mail-relay';
 import { workflowsPath } from '../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import { startSmtpServer } from '../test/support/smtp';
@@ -91,7 +94,6 @@ export async function startChaosStack(log: Log) {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
       DATABASE_URL: databaseUrl,
-      SMTP_URL: smtp.url,
       TRADEGUARD_DATA_DIR: path.join(dir, 'data'),
       TRADEGUARD_TASK_QUEUE: TASK_QUEUE,
       CHAOS_DEADLINE_TASK_QUEUE: DEADLINE_TASK_QUEUE,
@@ -140,6 +142,15 @@ export async function startChaosStack(log: Log) {
     });
     log('starting the worker process');
     await startWorker();
+
+    // The mail relay runs here, beside the API, and sends what the worker's activities put in the
+    // outbox; experiment (a) kills the worker, not the relay.
+    const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: path.join(dir, 'mail'), from: 'TradeGuard <no-reply@tradeguard.local>' });
+    const relay = startMailRelay({ db, mailer, queue: TASK_QUEUE, log: (line) => log(line) });
+    stops.push(async () => {
+      await relay.stop();
+      mailer.close();
+    });
 
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(() => connection.close());

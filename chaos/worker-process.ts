@@ -1,6 +1,6 @@
 /**
- * The worker process of a chaos run: TradeGuard's worker (real activities against the run's database,
- * emails over SMTP to the run's mail server) and, on its own task queue, the deadline workflows the
+ * The worker process of a chaos run: TradeGuard's worker (real activities against the run's database;
+ * their emails go to the outbox, which the driver's mail relay sends) and, on its own task queue, the deadline workflows the
  * timer check keeps open. Both load workflow bundles the driver built once (CHAOS_BUNDLE,
  * CHAOS_DEADLINE_BUNDLE), so a restart after SIGKILL is quick. Tells the driver "ready" over IPC.
  */
@@ -8,7 +8,6 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { SimulatedCarrier } from '../adapters/carrier';
-import { createMailer } from '../adapters/mailer';
 import { SandboxCardGateway } from '../adapters/payments';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
@@ -22,11 +21,10 @@ async function main(): Promise<void> {
   const deadlineQueue = process.env.CHAOS_DEADLINE_TASK_QUEUE;
   const bundle = process.env.CHAOS_BUNDLE;
   const deadlineBundle = process.env.CHAOS_DEADLINE_BUNDLE;
-  if (!address || !config.databaseUrl || !config.smtpUrl || !deadlineQueue || !bundle || !deadlineBundle) {
-    throw new Error('TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, CHAOS_DEADLINE_TASK_QUEUE, CHAOS_BUNDLE and CHAOS_DEADLINE_BUNDLE must be set');
+  if (!address || !config.databaseUrl || !deadlineQueue || !bundle || !deadlineBundle) {
+    throw new Error('TEMPORAL_ADDRESS, DATABASE_URL, CHAOS_DEADLINE_TASK_QUEUE, CHAOS_BUNDLE and CHAOS_DEADLINE_BUNDLE must be set');
   }
   const db = createDb(config.databaseUrl);
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom });
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
   const tradeguard = await createTradeGuardWorker({
@@ -36,7 +34,6 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: bundle },
     activities: createActivities({
       db,
-      mailer,
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       // Monitoring fees are charged by the API; the worker's gateway only refunds cancelled services.
@@ -56,7 +53,6 @@ async function main(): Promise<void> {
   await running;
   await connection.close();
   await db.$disconnect();
-  mailer.close();
   process.exit(0);
 }
 

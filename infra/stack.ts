@@ -6,6 +6,7 @@ import { createActivities } from '../activities';
 import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
+import { startMailRelay } from '../worker/mail-relay';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { requestLimitsFromEnv } from '../api/limits';
@@ -116,6 +117,9 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
 
     const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log });
     stoppers.push(async () => mailer.close());
+    // The mail relay sends the outbox the activities write (stopped after the worker, so it sends their last rows).
+    const relay = startMailRelay({ db, mailer, queue: config.taskQueue, log });
+    stoppers.push(() => relay.stop());
 
     // One gateway for the worker and the API: the sandbox keeps its charges in memory.
     const payments = paymentGatewayFromEnv();
@@ -136,7 +140,6 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       taskQueue: config.taskQueue,
       activities: createActivities({
         db,
-        mailer,
         carrier,
         opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
         payments,

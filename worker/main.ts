@@ -1,11 +1,11 @@
 /**
  * `npm run worker`: a standalone worker against an existing Temporal cluster and database
- * (TEMPORAL_ADDRESS, DATABASE_URL; SMTP_URL for email). `npm start` runs one in-process instead.
+ * (TEMPORAL_ADDRESS, DATABASE_URL). Its activities write email to the outbox; `npm run mail-relay`
+ * sends it. `npm start` runs both in-process instead.
  */
 import { createActivities } from '../activities';
 import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
-import { createMailer } from '../adapters/mailer';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
 import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from '../infra/schedules';
@@ -26,7 +26,6 @@ async function main(): Promise<void> {
   const tracing = tracingFromEnv(process.env, 'tradeguard-worker');
   const settings = temporalSettingsFromEnv(process.env, config.temporalAddress);
   const db = createDb(config.databaseUrl);
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir, from: config.mailFrom, log: lineLogger(logger) });
   await ensureSearchAttributes(settings, lineLogger(logger));
   const connection = await connectWorker(settings);
   const clientConnection = await connectClient(settings);
@@ -37,7 +36,6 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     activities: createActivities({
       db,
-      mailer,
       carrier: carrierFromEnv(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       payments: paymentGatewayFromEnv(),
@@ -52,7 +50,6 @@ async function main(): Promise<void> {
   await connection.close();
   await clientConnection.close();
   await db.$disconnect();
-  mailer.close();
   await tracing?.shutdown();
 }
 

@@ -5,14 +5,10 @@
  * goes late and a case nobody answers, run on the time-skipping server with the real activities
  * against the same PostgreSQL, put rows in the late-task queue that ops work through the API.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
-import { createMailer } from '../../adapters/mailer';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { createApiKey } from '../../api/keys';
 import { addWorkingDays, getCalendar, localDate } from '../../workflows/calendar';
@@ -256,16 +252,13 @@ describe('overviews', () => {
 describe('late-task queue', () => {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
-  let outboxDir: string;
 
   beforeAll(async () => {
     ({ env, bundle } = await startTimeSkipping());
-    outboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-late-mail-'));
   });
 
   afterAll(async () => {
     await env?.teardown();
-    if (outboxDir) fs.rmSync(outboxDir, { recursive: true, force: true });
   });
 
   /** Polls the database until `probe` finds what it waits for (the activities write just after each change). */
@@ -282,128 +275,122 @@ describe('late-task queue', () => {
     const buyer = { role: 'buyer' as const, partyId: w.buyerA };
 
     const taskQueue = uniqueId('late-tasks');
-    const mailer = createMailer({ outboxDir, from: 'TradeGuard <no-reply@tradeguard.local>' });
     const activities = createActivities({
       db: stack.db,
-      mailer,
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' },
       payments: new SandboxCardGateway(),
       temporal: { client: env.client, taskQueue },
     });
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-    try {
-      await worker.runUntil(async () => {
-        // Two monitoring tasks inspected today whose reports do not arrive, and a case nobody answers.
-        const now = await env.currentTimeMs();
-        const shipmentDate = new Date(now + 40 * DAY).toISOString().slice(0, 10);
-        const [late, arriving] = [`${w.run}-PM-late`, `${w.run}-PM-arrives`];
-        const handles = [];
-        for (const monitoringId of [late, arriving]) {
-          const input = sampleMonitoringInput(monitoringId, shipmentDate, { orderId: w.orders[0], buyerId: w.buyerA, supplierId: w.supplier, createdBy: buyer });
-          const h = await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(monitoringId), args: [input] });
-          await h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment(`sbx_ch_${monitoringId}`) }] });
-          await h.executeUpdate(assignInspectorUpdate, { args: [{ actor: ops, inspector: 'Li Wei', inspectorId, checkDate: localDate(CN, await env.currentTimeMs()) }] });
-          handles.push(h);
-        }
-        let checked: MonitoringState | undefined;
-        for (const h of handles) {
-          checked = await h.executeUpdate(recordCheckUpdate, {
-            args: [{ actor: inspector, observed: { ...sampleProforma }, lotSize: 500, sampleInspected: 50, defects: { critical: 0, major: 0, minor: 0 } }],
-          });
-        }
-        const caseId = `${w.run}-CS-1`;
-        const word = `grille${w.run.replace(/[^a-z0-9]/g, '')}`;
-        const caseInput = sampleCaseInput(caseId, 'QUALITY', { paidAt: new Date(now - 5 * DAY).toISOString(), deliveredAt: new Date(now - 2 * DAY).toISOString(), recallable: false }, {
-          order: { source: 'order', orderId: w.orders[0], buyerId: w.buyerA, supplierId: w.supplier, currency: 'USD', paidAmount: 125_000 },
-          description: `Three speakers arrived with a cracked ${word}`,
-          openedBy: buyer,
+    await worker.runUntil(async () => {
+      // Two monitoring tasks inspected today whose reports do not arrive, and a case nobody answers.
+      const now = await env.currentTimeMs();
+      const shipmentDate = new Date(now + 40 * DAY).toISOString().slice(0, 10);
+      const [late, arriving] = [`${w.run}-PM-late`, `${w.run}-PM-arrives`];
+      const handles = [];
+      for (const monitoringId of [late, arriving]) {
+        const input = sampleMonitoringInput(monitoringId, shipmentDate, { orderId: w.orders[0], buyerId: w.buyerA, supplierId: w.supplier, createdBy: buyer });
+        const h = await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(monitoringId), args: [input] });
+        await h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment(`sbx_ch_${monitoringId}`) }] });
+        await h.executeUpdate(assignInspectorUpdate, { args: [{ actor: ops, inspector: 'Li Wei', inspectorId, checkDate: localDate(CN, await env.currentTimeMs()) }] });
+        handles.push(h);
+      }
+      let checked: MonitoringState | undefined;
+      for (const h of handles) {
+        checked = await h.executeUpdate(recordCheckUpdate, {
+          args: [{ actor: inspector, observed: { ...sampleProforma }, lotSize: 500, sampleInspected: 50, defects: { critical: 0, major: 0, minor: 0 } }],
         });
-        await env.client.workflow.start(CASE_WORKFLOW_TYPE, { taskQueue, workflowId: caseWorkflowId(caseId), args: [caseInput] });
-
-        // The reminder first: the report-late deadline now says its reminder went out.
-        const checkedAt = Date.parse(checked!.checks[0].checkedAt);
-        const reminderAt = addWorkingDays(CN, checkedAt, 1);
-        const lateAt = addWorkingDays(CN, checkedAt, 2);
-        await env.sleep(reminderAt - (await env.currentTimeMs()) + MINUTE);
-        await inDb(() => stack.db.openDeadline.findUnique({ where: { id: `monitoring:${late}:report-late-r1` } }), (d) => d.reminderSent, 'the report reminder');
-        const reminded = await call(stack.opsKey, 'GET', `/deadlines?resource=monitoring&kind=report-late&party=${inspectorId}`);
-        expect(reminded.body.deadlines.map((d: { resourceId: string; reminderSent: boolean }) => [d.resourceId, d.reminderSent]).sort()).toEqual([[arriving, true], [late, true]]);
-        expect(reminded.body.deadlines.find((d: { resourceId: string }) => d.resourceId === arriving).dueAt).toBe(new Date(lateAt).toISOString());
-        expect((await call(stack.opsKey, 'GET', `/deadlines?resource=monitoring&kind=booking-cutoff&party=${inspectorId}`)).body.deadlines).toEqual([]);
-
-        // Then the escalations: both reports late, the case unanswered for 24 h.
-        await env.sleep(lateAt - (await env.currentTimeMs()) + MINUTE);
-        for (const id of [late, arriving]) {
-          await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: id, kind: 'REPORT_LATE' } }), () => true, `the late task of ${id}`);
-        }
-        await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: caseId, kind: 'FIRST_REPLY_MISSED' } }), () => true, 'the unanswered case');
-
-        const queue = await call(w.keys.support, 'GET', '/late-tasks?status=open&kind=REPORT_LATE');
-        expect(queue.status).toBe(200);
-        const mine = queue.body.tasks.filter((t: { resourceId: string }) => [late, arriving].includes(t.resourceId));
-        expect(mine).toHaveLength(2);
-        const lateTask = mine.find((t: { resourceId: string }) => t.resourceId === late);
-        expect(lateTask).toEqual({
-          id: expect.stringMatching(new RegExp(`^LT-monitoring-${late}-\\d+$`)),
-          resource: 'monitoring',
-          resourceId: late,
-          kind: 'REPORT_LATE',
-          summary: expect.stringMatching(/^Report late: not uploaded within 2 working days/),
-          mustAct: 'inspector',
-          since: expect.any(String),
-          status: 'open',
-          link: `/monitoring/${late}`,
-        });
-        const since = queue.body.tasks.map((t: { since: string }) => t.since);
-        expect([...since].sort()).toEqual(since);
-        const caseTask = (await call(stack.opsKey, 'GET', '/late-tasks?kind=FIRST_REPLY_MISSED')).body.tasks.find((t: { resourceId: string }) => t.resourceId === caseId);
-        expect(caseTask).toMatchObject({ resource: 'case', mustAct: 'ops', status: 'open', link: `/cases/${caseId}` });
-        // The case's description is searchable.
-        expect((await call(stack.opsKey, 'GET', `/search?type=case&q=${word.toUpperCase()}`)).body.results.map((r: { id: string }) => r.id)).toEqual([caseId]);
-
-        // Ops work the task; each step the status does not allow is refused with why.
-        const url = `/late-tasks/${lateTask.id}`;
-        expectError(await call(w.keys.support, 'POST', `${url}/acknowledge`, {}), 403, 'forbidden');
-        const badAssign = await call(stack.opsKey, 'POST', `${url}/assign`, {});
-        expectError(badAssign, 400, 'invalid_input');
-        expect(badAssign.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['assignee']);
-        expectError(await call(stack.opsKey, 'POST', '/late-tasks/not-a-task/acknowledge', {}), 400, 'invalid_input');
-        expectError(await call(stack.opsKey, 'POST', `/late-tasks/LT-monitoring-${w.run}-nothing-1/acknowledge`, {}), 404, 'not_found');
-
-        const acknowledged = await call(stack.opsKey, 'POST', `${url}/acknowledge`, {});
-        expect(acknowledged.status).toBe(200);
-        expect(acknowledged.body.task).toMatchObject({ id: lateTask.id, status: 'acknowledged', acknowledgedAt: expect.any(String) });
-        const again = await call(stack.opsKey, 'POST', `${url}/acknowledge`, {});
-        expectError(again, 409, 'action_refused');
-        expect(again.body.error.message).toMatch(/already acknowledged/);
-        const assigned = await call(stack.opsKey, 'POST', `${url}/assign`, { assignee: 'Mei (ops)' });
-        expect(assigned.body.task).toMatchObject({ status: 'acknowledged', assignee: 'Mei (ops)' });
-        expect((await call(stack.opsKey, 'GET', '/late-tasks?assignee=Mei%20(ops)&status=acknowledged')).body.tasks.map((t: { id: string }) => t.id)).toContain(lateTask.id);
-        const resolved = await call(stack.opsKey, 'POST', `${url}/resolve`, { note: 'called the inspector; the report comes tomorrow' });
-        expect(resolved.body.task).toMatchObject({ status: 'resolved', resolvedAt: expect.any(String), resolution: 'called the inspector; the report comes tomorrow', assignee: 'Mei (ops)' });
-        const twice = await call(stack.opsKey, 'POST', `${url}/resolve`, { note: 'again' });
-        expectError(twice, 409, 'action_refused');
-        expect(twice.body.error.message).toMatch(/resolved at .*called the inspector/);
-        expectError(await call(stack.opsKey, 'POST', `${url}/assign`, { assignee: 'Jo' }), 409, 'action_refused');
-        expect((await stack.db.lateTask.findUnique({ where: { id: lateTask.id } }))).toMatchObject({ status: 'resolved', assignee: 'Mei (ops)', resolution: 'called the inspector; the report comes tomorrow' });
-
-        // The other report arrives (uploaded by the inspector): its task resolves by itself, once.
-        await handles[1].executeUpdate(uploadReportUpdate, {
-          args: [{ actor: inspector, file: { fileId: 'ab'.repeat(32), name: 'report.pdf', contentType: 'application/pdf', size: 2048, sha256: 'ab'.repeat(32) } }],
-        });
-        const auto = await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: arriving, kind: 'REPORT_LATE' } }), (t) => t.status === 'resolved', 'the task resolved by the report');
-        expect(auto).toMatchObject({ resolvedBy: 'system', resolution: expect.stringMatching(/^resolved by itself: Inspection report uploaded/) });
-        expect(await stack.db.lateTask.count({ where: { resourceId: arriving } })).toBe(1);
-        const left = await call(stack.opsKey, 'GET', `/deadlines?party=${inspectorId}`);
-        // The fired report deadlines are gone; the arrived report opened the review window.
-        expect(left.body.deadlines.map((d: { resourceId: string; kind: string }) => `${d.resourceId} ${d.kind}`)).toEqual([`${arriving} review-window`]);
-        expect((await call(stack.opsKey, 'GET', '/late-tasks?status=resolved&kind=REPORT_LATE')).body.tasks.map((t: { id: string }) => t.id)).toEqual(
-          expect.arrayContaining([lateTask.id, auto.id]),
-        );
+      }
+      const caseId = `${w.run}-CS-1`;
+      const word = `grille${w.run.replace(/[^a-z0-9]/g, '')}`;
+      const caseInput = sampleCaseInput(caseId, 'QUALITY', { paidAt: new Date(now - 5 * DAY).toISOString(), deliveredAt: new Date(now - 2 * DAY).toISOString(), recallable: false }, {
+        order: { source: 'order', orderId: w.orders[0], buyerId: w.buyerA, supplierId: w.supplier, currency: 'USD', paidAmount: 125_000 },
+        description: `Three speakers arrived with a cracked ${word}`,
+        openedBy: buyer,
       });
-    } finally {
-      mailer.close();
-    }
+      await env.client.workflow.start(CASE_WORKFLOW_TYPE, { taskQueue, workflowId: caseWorkflowId(caseId), args: [caseInput] });
+
+      // The reminder first: the report-late deadline now says its reminder went out.
+      const checkedAt = Date.parse(checked!.checks[0].checkedAt);
+      const reminderAt = addWorkingDays(CN, checkedAt, 1);
+      const lateAt = addWorkingDays(CN, checkedAt, 2);
+      await env.sleep(reminderAt - (await env.currentTimeMs()) + MINUTE);
+      await inDb(() => stack.db.openDeadline.findUnique({ where: { id: `monitoring:${late}:report-late-r1` } }), (d) => d.reminderSent, 'the report reminder');
+      const reminded = await call(stack.opsKey, 'GET', `/deadlines?resource=monitoring&kind=report-late&party=${inspectorId}`);
+      expect(reminded.body.deadlines.map((d: { resourceId: string; reminderSent: boolean }) => [d.resourceId, d.reminderSent]).sort()).toEqual([[arriving, true], [late, true]]);
+      expect(reminded.body.deadlines.find((d: { resourceId: string }) => d.resourceId === arriving).dueAt).toBe(new Date(lateAt).toISOString());
+      expect((await call(stack.opsKey, 'GET', `/deadlines?resource=monitoring&kind=booking-cutoff&party=${inspectorId}`)).body.deadlines).toEqual([]);
+
+      // Then the escalations: both reports late, the case unanswered for 24 h.
+      await env.sleep(lateAt - (await env.currentTimeMs()) + MINUTE);
+      for (const id of [late, arriving]) {
+        await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: id, kind: 'REPORT_LATE' } }), () => true, `the late task of ${id}`);
+      }
+      await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: caseId, kind: 'FIRST_REPLY_MISSED' } }), () => true, 'the unanswered case');
+
+      const queue = await call(w.keys.support, 'GET', '/late-tasks?status=open&kind=REPORT_LATE');
+      expect(queue.status).toBe(200);
+      const mine = queue.body.tasks.filter((t: { resourceId: string }) => [late, arriving].includes(t.resourceId));
+      expect(mine).toHaveLength(2);
+      const lateTask = mine.find((t: { resourceId: string }) => t.resourceId === late);
+      expect(lateTask).toEqual({
+        id: expect.stringMatching(new RegExp(`^LT-monitoring-${late}-\\d+$`)),
+        resource: 'monitoring',
+        resourceId: late,
+        kind: 'REPORT_LATE',
+        summary: expect.stringMatching(/^Report late: not uploaded within 2 working days/),
+        mustAct: 'inspector',
+        since: expect.any(String),
+        status: 'open',
+        link: `/monitoring/${late}`,
+      });
+      const since = queue.body.tasks.map((t: { since: string }) => t.since);
+      expect([...since].sort()).toEqual(since);
+      const caseTask = (await call(stack.opsKey, 'GET', '/late-tasks?kind=FIRST_REPLY_MISSED')).body.tasks.find((t: { resourceId: string }) => t.resourceId === caseId);
+      expect(caseTask).toMatchObject({ resource: 'case', mustAct: 'ops', status: 'open', link: `/cases/${caseId}` });
+      // The case's description is searchable.
+      expect((await call(stack.opsKey, 'GET', `/search?type=case&q=${word.toUpperCase()}`)).body.results.map((r: { id: string }) => r.id)).toEqual([caseId]);
+
+      // Ops work the task; each step the status does not allow is refused with why.
+      const url = `/late-tasks/${lateTask.id}`;
+      expectError(await call(w.keys.support, 'POST', `${url}/acknowledge`, {}), 403, 'forbidden');
+      const badAssign = await call(stack.opsKey, 'POST', `${url}/assign`, {});
+      expectError(badAssign, 400, 'invalid_input');
+      expect(badAssign.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['assignee']);
+      expectError(await call(stack.opsKey, 'POST', '/late-tasks/not-a-task/acknowledge', {}), 400, 'invalid_input');
+      expectError(await call(stack.opsKey, 'POST', `/late-tasks/LT-monitoring-${w.run}-nothing-1/acknowledge`, {}), 404, 'not_found');
+
+      const acknowledged = await call(stack.opsKey, 'POST', `${url}/acknowledge`, {});
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body.task).toMatchObject({ id: lateTask.id, status: 'acknowledged', acknowledgedAt: expect.any(String) });
+      const again = await call(stack.opsKey, 'POST', `${url}/acknowledge`, {});
+      expectError(again, 409, 'action_refused');
+      expect(again.body.error.message).toMatch(/already acknowledged/);
+      const assigned = await call(stack.opsKey, 'POST', `${url}/assign`, { assignee: 'Mei (ops)' });
+      expect(assigned.body.task).toMatchObject({ status: 'acknowledged', assignee: 'Mei (ops)' });
+      expect((await call(stack.opsKey, 'GET', '/late-tasks?assignee=Mei%20(ops)&status=acknowledged')).body.tasks.map((t: { id: string }) => t.id)).toContain(lateTask.id);
+      const resolved = await call(stack.opsKey, 'POST', `${url}/resolve`, { note: 'called the inspector; the report comes tomorrow' });
+      expect(resolved.body.task).toMatchObject({ status: 'resolved', resolvedAt: expect.any(String), resolution: 'called the inspector; the report comes tomorrow', assignee: 'Mei (ops)' });
+      const twice = await call(stack.opsKey, 'POST', `${url}/resolve`, { note: 'again' });
+      expectError(twice, 409, 'action_refused');
+      expect(twice.body.error.message).toMatch(/resolved at .*called the inspector/);
+      expectError(await call(stack.opsKey, 'POST', `${url}/assign`, { assignee: 'Jo' }), 409, 'action_refused');
+      expect((await stack.db.lateTask.findUnique({ where: { id: lateTask.id } }))).toMatchObject({ status: 'resolved', assignee: 'Mei (ops)', resolution: 'called the inspector; the report comes tomorrow' });
+
+      // The other report arrives (uploaded by the inspector): its task resolves by itself, once.
+      await handles[1].executeUpdate(uploadReportUpdate, {
+        args: [{ actor: inspector, file: { fileId: 'ab'.repeat(32), name: 'report.pdf', contentType: 'application/pdf', size: 2048, sha256: 'ab'.repeat(32) } }],
+      });
+      const auto = await inDb(() => stack.db.lateTask.findFirst({ where: { resourceId: arriving, kind: 'REPORT_LATE' } }), (t) => t.status === 'resolved', 'the task resolved by the report');
+      expect(auto).toMatchObject({ resolvedBy: 'system', resolution: expect.stringMatching(/^resolved by itself: Inspection report uploaded/) });
+      expect(await stack.db.lateTask.count({ where: { resourceId: arriving } })).toBe(1);
+      const left = await call(stack.opsKey, 'GET', `/deadlines?party=${inspectorId}`);
+      // The fired report deadlines are gone; the arrived report opened the review window.
+      expect(left.body.deadlines.map((d: { resourceId: string; kind: string }) => `${d.resourceId} ${d.kind}`)).toEqual([`${arriving} review-window`]);
+      expect((await call(stack.opsKey, 'GET', '/late-tasks?status=resolved&kind=REPORT_LATE')).body.tasks.map((t: { id: string }) => t.id)).toEqual(
+        expect.arrayContaining([lateTask.id, auto.id]),
+      );
+    });
   });
 });

@@ -18,7 +18,6 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { SimulatedCarrier } from '../../adapters/carrier';
-import { createMailer } from '../../adapters/mailer';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { LocalFileStorage } from '../../adapters/storage';
 import { createApp } from '../../api/app';
@@ -44,7 +43,6 @@ async function main(): Promise<void> {
   const db = createDb(testDatabaseUrl());
   const taskQueue = uniqueId('telemetry');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-telemetry-'));
-  const mailer = createMailer({ outboxDir: path.join(tmp, 'mail'), from: 'TradeGuard <no-reply@tradeguard.local>' });
   const payments = new SandboxCardGateway();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', interceptors: { workflow: tracing.clientInterceptors() } });
@@ -55,7 +53,6 @@ async function main(): Promise<void> {
     taskQueue,
     activities: createActivities({
       db,
-      mailer,
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' },
       payments,
@@ -126,7 +123,6 @@ async function main(): Promise<void> {
     service: s.resource.attributes['service.name'],
   }));
   await tracing.shutdown();
-  mailer.close();
   await db.$disconnect();
   fs.rmSync(tmp, { recursive: true, force: true });
   process.stdout.write(`RESULT ${JSON.stringify({ taskQueue, ...result, spans })}\n`);

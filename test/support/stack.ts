@@ -15,6 +15,7 @@ import { createHealthCheck } from '../../api/health';
 import { createApiKey } from '../../api/keys';
 import { Db, createDb } from '../../infra/db';
 import { createLogger, logLevelFromEnv } from '../../infra/logger';
+import { startMailRelay } from '../../worker/mail-relay';
 import { createTradeGuardWorker } from '../../worker/worker';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from './env';
 import { startSmtpServer } from './smtp';
@@ -29,9 +30,9 @@ export interface StackTemporal {
 
 /**
  * The real stack for end-to-end tests: the suite's Temporal dev server and PostgreSQL, a worker
- * on its own task queue, the API over HTTP on a free port, and a real SMTP server. `databaseUrl`
- * and `temporal` put the same stack on another database or Temporal service; the caller closes
- * what it passes in.
+ * on its own task queue, the API over HTTP on a free port, a real SMTP server and the mail relay
+ * that sends the worker's outbox to it. `databaseUrl` and `temporal` put the same stack on another
+ * database or Temporal service; the caller closes what it passes in.
  */
 export async function startTestStack(
   opts: { payments?: PaymentGateway; app?: Pick<ApiDeps, 'limits' | 'now' | 'clock'>; databaseUrl?: string; temporal?: StackTemporal } = {},
@@ -58,9 +59,10 @@ export async function startTestStack(
     namespace: 'default',
     taskQueue,
     workflowBundle: opts.temporal?.workflowBundle,
-    activities: createActivities({ db, mailer, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments, temporal: { client, taskQueue } }),
+    activities: createActivities({ db, carrier, opsAddresses: { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' }, payments, temporal: { client, taskQueue } }),
   });
   const workerRun = worker.run();
+  const relay = startMailRelay({ db, mailer, queue: taskQueue, pollMs: 50 });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
   const app = createApp({ client, db, taskQueue, health, storage, payments, carrier, ...opts.app, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) });
   const server = http.createServer(app);
@@ -92,6 +94,7 @@ export async function startTestStack(
         await connection?.close();
         await workerConnection.close();
       }
+      await relay.stop();
       mailer.close();
       await smtp.stop();
       await db.$disconnect();

@@ -73,12 +73,12 @@ function hostPort(address: string): { host: string; port: string } {
 
 describe('docker-compose.yml', () => {
   test('defines the stack services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'mailpit', 'api', 'worker', 'migrate']) {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'mailpit', 'api', 'worker', 'mail-relay', 'migrate']) {
       expect(Object.keys(services)).toContain(name);
     }
   });
 
-  test.each(['api', 'worker'])('%s talks to the compose Temporal, PostgreSQL and Mailpit services', (name) => {
+  test.each(['api', 'worker'])('%s talks to the compose Temporal and PostgreSQL services', (name) => {
     const e = env(name);
 
     expect(e.TEMPORAL_ADDRESS).toBeDefined();
@@ -97,7 +97,11 @@ describe('docker-compose.yml', () => {
     expect(decodeURIComponent(db.username)).toBe(pg.POSTGRES_USER);
     expect(decodeURIComponent(db.password)).toBe(pg.POSTGRES_PASSWORD);
     expect(db.pathname.slice(1)).toBe(pg.POSTGRES_DB);
+  });
 
+  test('the mail relay reads the compose PostgreSQL and sends to Mailpit', () => {
+    const e = env('mail-relay');
+    expect(e.DATABASE_URL).toBe(env('worker').DATABASE_URL);
     expect(e.SMTP_URL).toBeDefined();
     const smtp = new URL(e.SMTP_URL);
     expect(smtp.protocol).toBe('smtp:');
@@ -108,6 +112,8 @@ describe('docker-compose.yml', () => {
   test('api and worker use the same task queue', () => {
     expect(env('api').TRADEGUARD_TASK_QUEUE).toBeDefined();
     expect(env('worker').TRADEGUARD_TASK_QUEUE).toBe(env('api').TRADEGUARD_TASK_QUEUE);
+    // The relay sends the outbox rows the worker's activities write under that queue.
+    expect(env('mail-relay').TRADEGUARD_TASK_QUEUE).toBe(env('worker').TRADEGUARD_TASK_QUEUE);
   });
 
   test('api listens on all interfaces and publishes port 3000', () => {
@@ -127,7 +133,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('api and worker wait for the migration job', () => {
-    for (const name of ['api', 'worker']) expect(dependsOn(service(name))).toContain('migrate');
+    for (const name of ['api', 'worker', 'mail-relay']) expect(dependsOn(service(name))).toContain('migrate');
   });
 
   test.each(['api', 'worker', 'migrate'])('%s runs an npm script that exists in package.json', (name) => {
