@@ -4,6 +4,8 @@
  */
 import {
   Client,
+  isGrpcServiceError,
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -57,9 +59,15 @@ export function assertReachesTask(p: Principal, task: { buyerId: string; supplie
   assertOwnsOrder(p, task);
 }
 
+/**
+ * Temporal did not answer: unreachable, too slow, or too busy (e.g. a Query to a workflow whose
+ * consistent-query buffer stays full while Updates keep it running) even after the client's own
+ * retries. The client wraps the gRPC error in a ServiceError; its code is on the cause.
+ */
 export function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: number })?.code;
-  return code === 14 || code === 4; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  const code = (grpc as { code?: number })?.code;
+  return code === 14 || code === 4 || code === 8; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
 }
 
 /**
