@@ -4,8 +4,6 @@
  */
 import {
   Client,
-  isGrpcServiceError,
-  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -14,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from '../workflows/order.messages';
-import { conflict, forbidden, fromZod, notFound, unauthenticated, unavailable } from './errors';
+import { conflict, forbidden, fromZod, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
@@ -59,16 +57,8 @@ export function assertReachesTask(p: Principal, task: { buyerId: string; supplie
   assertOwnsOrder(p, task);
 }
 
-/**
- * Temporal did not answer: unreachable, too slow, or too busy (e.g. a Query to a workflow whose
- * consistent-query buffer stays full while Updates keep it running) even after the client's own
- * retries. The client wraps the gRPC error in a ServiceError; its code is on the cause.
- */
-export function isUnavailable(err: unknown): boolean {
-  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-  const code = (grpc as { code?: number })?.code;
-  return code === 14 || code === 4 || code === 8; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
-}
+/** Temporal did not answer (see isTemporalUnavailable). */
+export const isUnavailable = isTemporalUnavailable;
 
 /**
  * Translates what Temporal said about one workflow (`label`: "order PO-1", "monitoring task PM-1")
