@@ -11,8 +11,21 @@ export interface StoredFile {
   name: string;
 }
 
+/**
+ * A file stored provisionally, for an upload that a workflow may still refuse: `commit` once the
+ * reference is accepted, `discard` when it is refused (the staged copy goes, and a file of the same
+ * bytes that another upload stored is left alone). Until either, `get` already serves it, so a
+ * reference accepted just before a crash or a commit still finds its bytes.
+ */
+export interface StagedFile {
+  file: StoredFile;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
 export interface FileStorage {
   put(bytes: Buffer, meta: { contentType: string; name: string }): Promise<StoredFile>;
+  stage(bytes: Buffer, meta: { contentType: string; name: string }): Promise<StagedFile>;
   get(fileId: string): Promise<{ file: StoredFile; bytes: Buffer } | undefined>;
 }
 
@@ -21,27 +34,68 @@ export class LocalFileStorage implements FileStorage {
   constructor(private readonly dir: string) {}
 
   async put(bytes: Buffer, meta: { contentType: string; name: string }): Promise<StoredFile> {
+    const staged = await this.stage(bytes, meta);
+    await staged.commit();
+    return staged.file;
+  }
+
+  async stage(bytes: Buffer, meta: { contentType: string; name: string }): Promise<StagedFile> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const file: StoredFile = { fileId: sha256, sha256, size: bytes.length, contentType: meta.contentType, name: meta.name };
     await fs.promises.mkdir(this.dir, { recursive: true });
     const target = path.join(this.dir, sha256);
-    // Write then rename, so a reader never sees half a file. The temporary name is unique per call:
-    // two uploads of the same bytes at once must not rename each other's file away.
-    const tmp = `${target}.${process.pid}.${randomUUID()}.tmp`;
-    await fs.promises.writeFile(tmp, bytes);
-    await fs.promises.rename(tmp, target);
-    await fs.promises.writeFile(`${target}.json`, JSON.stringify(file));
-    return file;
+    // One staged copy per call (two uploads of the same bytes at once never touch each other's), each
+    // written whole before it is visible; commit renames it over the file, which is atomic, and the
+    // same bytes either way.
+    const staged = `${target}.${process.pid}.${randomUUID()}${STAGED}`;
+    const json = JSON.stringify(file);
+    await writeWhole(`${staged}.json`, json);
+    await writeWhole(staged, bytes);
+    return {
+      file,
+      // In this order, a reader finds the committed file or, until the rename, the staged copy.
+      commit: async () => {
+        await writeWhole(`${target}.json`, json);
+        await fs.promises.rename(staged, target);
+        await fs.promises.rm(`${staged}.json`, { force: true });
+      },
+      discard: async () => {
+        await fs.promises.rm(staged, { force: true });
+        await fs.promises.rm(`${staged}.json`, { force: true });
+      },
+    };
   }
 
   async get(fileId: string): Promise<{ file: StoredFile; bytes: Buffer } | undefined> {
     if (!/^[0-9a-f]{64}$/.test(fileId)) return undefined;
     const target = path.join(this.dir, fileId);
-    try {
-      const [bytes, meta] = await Promise.all([fs.promises.readFile(target), fs.promises.readFile(`${target}.json`, 'utf8')]);
-      return { file: JSON.parse(meta) as StoredFile, bytes };
-    } catch {
-      return undefined;
+    const found = await readStored(target);
+    if (found) return found;
+    // Not committed yet (an accepted upload between its Update and its commit, or cut short by a crash):
+    // a staged copy has the same bytes.
+    const names = await fs.promises.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(`${fileId}.`) && n.endsWith(STAGED))) {
+      const staged = await readStored(path.join(this.dir, name));
+      if (staged) return staged;
     }
+    return undefined;
+  }
+}
+
+const STAGED = '.staged';
+
+/** Writes to a temporary name then renames, so a reader sees the whole file or none of it. */
+async function writeWhole(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  await fs.promises.writeFile(tmp, data);
+  await fs.promises.rename(tmp, file);
+}
+
+async function readStored(file: string): Promise<{ file: StoredFile; bytes: Buffer } | undefined> {
+  try {
+    const [bytes, meta] = await Promise.all([fs.promises.readFile(file), fs.promises.readFile(`${file}.json`, 'utf8')]);
+    return { file: JSON.parse(meta) as StoredFile, bytes };
+  } catch {
+    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z, ZodError } from 'zod';
 import { type Logger, silentLogger } from '../infra/logger';
@@ -38,6 +39,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Seconds a client is asked to wait (Retry-After) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export const badRequest = (fields: { field: string; reason: string }[]) =>
   new ApiError(400, 'invalid_input', fields.map((f) => `${f.field}: ${f.reason}`).join('; '), fields);
 export const unauthenticated = (message: string) => new ApiError(401, 'unauthenticated', message);
@@ -72,6 +76,45 @@ export const notFoundRoute: RequestHandler = (req) => {
   throw notFound(`no route ${req.method} ${req.path}`);
 };
 
+// Prisma's "cannot reach / timed out reaching / connection closed" (P1001, P1002, P1017), and what
+// @prisma/adapter-pg reports under meta.driverAdapterError (checked against Prisma 7 with adapter-pg:
+// a refused port gives P1001 DatabaseNotReachable, a reset P1017 ConnectionClosed, a server shutting
+// down or starting up P2039 kind postgres with the SQLSTATE, too many clients P2037).
+const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
+const UNREACHABLE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+// admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception).
+const UNREACHABLE_SQLSTATE = /^(57P0[123]|08...)$/;
+// node-postgres, passed on by Prisma as it is, when the server goes away under an open connection
+// (no code), or a connect times out.
+const UNREACHABLE_PG_MESSAGES = /^Connection terminated (unexpectedly|due to connection timeout)$/;
+
+/** PostgreSQL cannot be reached (down, restarting, refusing connections): not a fault of the request. */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as Record<string, unknown> | undefined, depth++) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && UNREACHABLE_PRISMA_CODES.has(code)) return true;
+    const adapter = (e.meta as { driverAdapterError?: { cause?: { kind?: string; code?: string; originalCode?: string } } } | undefined)?.driverAdapterError?.cause;
+    if (adapter?.kind && UNREACHABLE_ADAPTER_KINDS.has(adapter.kind)) return true;
+    if (adapter && UNREACHABLE_SQLSTATE.test(adapter.originalCode ?? adapter.code ?? '')) return true;
+    // A pg error that Prisma passed on unwrapped. A bare socket code (ECONNREFUSED …) is not taken as
+    // the database's: the mailer, the carrier and the card gateway have sockets too.
+    if (code && typeof e.severity === 'string' && UNREACHABLE_SQLSTATE.test(code)) return true;
+    if (e instanceof Error && !code && UNREACHABLE_PG_MESSAGES.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Temporal did not answer: unreachable, too slow, or too busy (e.g. a Query to a workflow whose
+ * consistent-query buffer stays full while Updates keep it running) even after the client's own
+ * retries. The client wraps the gRPC error in a ServiceError; its code is on the cause.
+ */
+export function isTemporalUnavailable(err: unknown): boolean {
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  const code = (grpc as { code?: unknown })?.code;
+  return code === 14 || code === 4 || code === 8; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
+}
+
 /**
  * The last middleware: maps any error to the one error shape. An unexpected error is logged with
  * its stack on the request's logger (so the line carries the request id) and answered with a 500.
@@ -86,14 +129,33 @@ export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandl
     else if (err?.type === 'entity.too.large') e = payloadTooLarge(Number(err.limit));
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       e = new ApiError(err.status, 'bad_request', String(err.message));
+    } else if (isDatabaseUnreachable(err)) {
+      (req.log ?? logger.child({ requestId })).error({ err: describeCause(err), dependency: 'database' }, 'database unreachable');
+      e = unavailable('the database is unreachable; retry shortly');
+    } else if (isTemporalUnavailable(err)) {
+      (req.log ?? logger.child({ requestId })).error({ err: describeCause(err), dependency: 'temporal' }, 'workflow service unreachable');
+      e = unavailable('the workflow service is unavailable; retry shortly');
     } else {
       (req.log ?? logger.child({ requestId })).error({ err }, 'internal error');
       e = new ApiError(500, 'internal', 'internal error; the request may be retried');
     }
     res.locals.errorCode = e.code;
+    if (e.status === 503 && !res.get('Retry-After')) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     const body: ErrorBody = {
       error: { status: e.status, code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}), requestId },
     };
     res.status(e.status).json(body);
+  };
+}
+
+/** What a log line needs of a dependency's failure: its kind and codes, not a page of stack. */
+function describeCause(err: unknown): Record<string, unknown> {
+  const e = err as { name?: string; code?: unknown; message?: string; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: { code?: unknown; details?: unknown } };
+  return {
+    type: e?.name,
+    code: e?.code ?? e?.cause?.code,
+    message: String(e?.message ?? err).split('\n').filter(Boolean).at(-1),
+    ...(e?.meta?.driverAdapterError?.cause ? { driver: e.meta.driverAdapterError.cause } : {}),
+    ...(e?.cause?.details ? { details: e.cause.details } : {}),
   };
 }

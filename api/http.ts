@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from '../workflows/order.messages';
-import { conflict, forbidden, fromZod, notFound, unauthenticated, unavailable } from './errors';
+import { conflict, forbidden, fromZod, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
@@ -57,10 +57,8 @@ export function assertReachesTask(p: Principal, task: { buyerId: string; supplie
   assertOwnsOrder(p, task);
 }
 
-export function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: number })?.code;
-  return code === 14 || code === 4; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
-}
+/** Temporal did not answer (see isTemporalUnavailable). */
+export const isUnavailable = isTemporalUnavailable;
 
 /**
  * Translates what Temporal said about one workflow (`label`: "order PO-1", "monitoring task PM-1")

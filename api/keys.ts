@@ -45,7 +45,48 @@ export async function createApiKey(
 
 /** Looks a presented key up by its hash; revoked and unknown keys give undefined. */
 export async function findPrincipal(db: Db, key: string): Promise<Principal | undefined> {
-  const row = await db.apiKey.findUnique({ where: { keyHash: hashKey(key) } });
+  return lookUp(db, hashKey(key));
+}
+
+async function lookUp(db: Db, keyHash: string): Promise<Principal | undefined> {
+  const row = await db.apiKey.findUnique({ where: { keyHash } });
   if (!row || row.revokedAt) return undefined;
-  return { keyId: row.id, role: row.role as Role, partyId: row.partyId ?? undefined };
+  // Frozen: the cache hands the same principal to many requests.
+  return Object.freeze({ keyId: row.id, role: row.role as Role, partyId: row.partyId ?? undefined });
+}
+
+/**
+ * How long an API process trusts a key it has looked up: a key revoked (revokedAt set) or deleted in
+ * the database stops working within this time in every API process. Only keys found valid are kept,
+ * so a new key works at once and unknown keys cannot fill the cache.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+const KEY_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * The valid keys this process looked up in the last `ttlMs`, by hash (hash → principal): a request
+ * with a known key then makes no database round trip for it.
+ */
+export class PrincipalCache {
+  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs: number = KEY_CACHE_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async find(key: string): Promise<Principal | undefined> {
+    const keyHash = hashKey(key);
+    const cached = this.entries.get(keyHash);
+    if (cached && cached.until > this.now()) return cached.principal;
+    if (cached) this.entries.delete(keyHash);
+    const principal = await lookUp(this.db, keyHash);
+    if (principal && this.ttlMs > 0) {
+      // Oldest first out: a Map keeps insertion order.
+      if (this.entries.size >= KEY_CACHE_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(keyHash, { principal, until: this.now() + this.ttlMs });
+    }
+    return principal;
+  }
 }

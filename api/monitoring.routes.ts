@@ -9,7 +9,7 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import express, { Request } from 'express';
 import type { z } from 'zod';
 import { PaymentGateway, SandboxCardGateway } from '../adapters/payments';
-import type { FileStorage } from '../adapters/storage';
+import type { FileStorage, StoredFile } from '../adapters/storage';
 import type { Db } from '../infra/db';
 import {
   MONITORING_WORKFLOW_TYPE,
@@ -335,38 +335,83 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   }
 
   // ---- files ------------------------------------------------------------------------------------
-  // The file goes to storage (content-addressed: a retried upload is the same file), then its reference
-  // to the task. An unknown task or another party's task is refused before anything is stored.
+  // An unknown task or another party's task is refused before anything is stored; then the file is
+  // staged, its reference goes to the task by an Update, and the file is committed once the task took
+  // it, or discarded when the task refused it (so a refused upload leaves no file behind).
+  //
+  // The caller's reach is read from the read model, not by a Query: Temporal buffers one Query per
+  // workflow while a workflow task runs, so a Query per upload fails (RESOURCE_EXHAUSTED, then
+  // DEADLINE_EXCEEDED) when many uploads keep one task busy. The read model has the task's parties
+  // and its inspector before the Update that set them answers; the workflow's validator still
+  // decides. A task booked a moment ago may not be there yet: then its live state is read.
+  async function assertUploadReaches(req: Request, id: string): Promise<void> {
+    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
+    if (row) assertReachesTask(principal(req), row);
+    else await readOwn(req, id);
+  }
+
+  async function attachFile(
+    req: Request,
+    res: express.Response,
+    id: string,
+    file: { bytes: Buffer; contentType: string },
+    name: string,
+    update: unknown,
+    body: (stored: StoredFile) => Record<string, unknown>,
+    updateId?: (stored: StoredFile) => string,
+  ): Promise<void> {
+    await assertUploadReaches(req, id);
+    const staged = await storage.stage(file.bytes, { contentType: file.contentType, name });
+    let monitoring: MonitoringState;
+    try {
+      monitoring = await call(id, () =>
+        handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
+          args: [{ ...body(staged.file), actor: actorOf(principal(req)) } as never],
+          ...(updateId ? { updateId: updateId(staged.file) } : {}),
+        }),
+      );
+    } catch (err) {
+      // Refused: nothing refers to the file. Any other failure (the update may still complete) keeps it.
+      if (err instanceof ApiError && err.status < 500) await staged.discard();
+      else await staged.commit();
+      throw err;
+    }
+    await staged.commit();
+    res.status(201).json({ file: staged.file, monitoring });
+  }
+
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({
     method: 'post' as const, path: `/monitoring/:monitoringId/${path}`, tag, summary, roles, ownership: ownTasks,
     params: monitoringParamsSchema, upload: { contentTypes, maxBytes: policy.uploads.maxBytes },
     responses: { 201: 'the stored file and the task: { file, monitoring }' }, errors: actionErrors,
   });
 
-  routes.add({ ...upload('product-pictures', 'Upload a sample picture', ['ops', 'buyer'], policy.uploads.pictureTypes), query: uploadQuerySchema },
-    async (req, res, { params, query, file }) => {
-      await readOwn(req, params.monitoringId);
-      const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
-      res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, addProductInfoUpdate, { picture: stored }) });
-    });
+  // A picture is one Update per task and content (its Update ID): the same picture sent twice, even
+  // at once, is recorded once and both requests get the task that holds it.
+  routes.add({
+    ...upload('product-pictures', 'Upload a sample picture', ['ops', 'buyer'], policy.uploads.pictureTypes),
+    description: 'The same picture (the same bytes) sent again, even at the same time, is recorded once; the repeat answers as the first did.',
+    query: uploadQuerySchema,
+  }, async (req, res, { params, query, file }) =>
+    attachFile(req, res, params.monitoringId, file, query.name, addProductInfoUpdate, (picture) => ({ picture }), (picture) => `product-picture:${picture.sha256}`),
+  );
 
+  // A progress record is one Update per photo and progress fields: a retried request is the same record.
   routes.add({
     ...upload('progress-photos', 'Record production progress with a photo', ['ops', 'inspector'], policy.uploads.pictureTypes),
-    description: 'The progress fields travel as query parameters beside the photo; a completion date after the shipment date alerts the buyer and ops.',
+    description: 'The progress fields travel as query parameters beside the photo; a completion date after the shipment date alerts the buyer and ops. The same photo with the same fields sent again is the same record.',
     query: progressPhotoQuerySchema,
   }, async (req, res, { params, query, file }) => {
     const { name, ...progress } = query;
-    await readOwn(req, params.monitoringId);
-    const stored = await storage.put(file.bytes, { contentType: file.contentType, name });
-    res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, recordProgressUpdate, { ...progress, photos: [stored] }) });
+    const fields = createHash('sha256').update(JSON.stringify(Object.entries(progress).sort(([a], [b]) => a.localeCompare(b)))).digest('hex').slice(0, 16);
+    await attachFile(req, res, params.monitoringId, file, name, recordProgressUpdate, (photo) => ({ ...progress, photos: [photo] }), (photo) => `progress-photo:${photo.sha256}:${fields}`);
   });
 
+  // One report per inspection round: the workflow refuses a second one, so no Update ID here (the same
+  // bytes may be the report of a later round).
   routes.add({ ...upload('report', 'Upload the inspection report', ['ops', 'inspector'], policy.uploads.reportTypes), query: uploadQuerySchema },
-    async (req, res, { params, query, file }) => {
-      await readOwn(req, params.monitoringId);
-      const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
-      res.status(201).json({ file: stored, monitoring: await runAction(req, params.monitoringId, uploadReportUpdate, { file: stored }) });
-    });
+    async (req, res, { params, query, file }) => attachFile(req, res, params.monitoringId, file, query.name, uploadReportUpdate, (report) => ({ file: report })),
+  );
 
   async function sendFile(res: express.Response, ref: { fileId: string; name: string } | undefined, what: string): Promise<void> {
     if (!ref) throw notFound(`no ${what}`);

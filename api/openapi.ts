@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { errorBodySchema } from './errors';
-import { ROLES } from './keys';
+import { KEY_CACHE_TTL_MS, ROLES } from './keys';
 import type { RequestLimits } from './limits';
 import { AnyRouteSpec, openApiPath, pathParamNames, ResponseSpec } from './routes';
 
@@ -106,7 +106,7 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
       (spec.body ? ' (invalid_json when the body is not JSON)' : '');
   }
   if (spec.roles !== 'public') {
-    errors[401] = 'unauthenticated: no API key, or an unknown or revoked one';
+    errors[401] = `unauthenticated: no API key, or an unknown or revoked one (a key revoked in the database stops working within ${KEY_CACHE_TTL_MS / 1000} s)`;
     errors[403] = `forbidden: the key's role is not one of ${spec.roles.join(', ')}${spec.ownership ? `, or the record is not the caller's (${spec.ownership})` : ''}`;
   }
   if (spec.params) errors[404] = 'not_found: no such record';
@@ -115,14 +115,19 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
   if (spec.roles !== 'public') errors[429] = `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key; see Retry-After`;
   errors[500] = 'internal: an unexpected error; the request may be retried';
   Object.assign(errors, spec.errors ?? {});
+  // Every key is looked up in the database, so any route behind a key may find it unreachable.
+  const databaseDown = 'unavailable: the database is unreachable';
+  if (spec.roles !== 'public') errors[503] = errors[503] ? `${errors[503]}; or ${databaseDown}` : databaseDown;
   const out: Record<string, OpenApiResponse> = {};
   for (const [status, description] of Object.entries(errors)) {
     out[status] = {
-      description,
+      description: status === '503' ? `${description} (see Retry-After)` : description,
       content: errorContent,
       ...(status === '429'
         ? { headers: { 'Retry-After': { description: 'seconds until the key may make another request', schema: { type: 'integer', minimum: 1 } } } }
-        : {}),
+        : status === '503'
+          ? { headers: { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } } }
+          : {}),
     };
   }
   return out;
@@ -189,7 +194,8 @@ export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: Req
         'Buyer and supplier keys are bound to their party and reach only their own records.',
         `Each key may make ${limits.ratePerMinute} requests a minute in bursts of up to ${limits.burst} (429 with Retry-After beyond that);`,
         `a JSON body may be at most ${limits.jsonBodyBytes} bytes and each upload route states its own limit (413 beyond).`,
-        'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema.',
+        'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema;',
+        'a 503 (unavailable: the database or the workflow service cannot be reached) comes with Retry-After.',
       ].join(' '),
     },
     tags: tags.map((name) => ({ name })),

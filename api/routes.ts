@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Db } from '../infra/db';
 import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
 import { allow, asyncRoute } from './http';
-import { findPrincipal, Role } from './keys';
+import { PrincipalCache, Role } from './keys';
 import { RequestLimits, TokenBuckets } from './limits';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -81,6 +81,8 @@ export interface RouteRegistryDeps {
   limits: RequestLimits;
   /** The rate limiter's clock; wall-clock time unless given. */
   now?: () => number;
+  /** How long a looked-up API key is trusted before it is looked up again (KEY_CACHE_TTL_MS unless given; 0: every request). */
+  keyCacheTtlMs?: number;
 }
 
 /** Express path (/orders/:orderId) → OpenAPI path (/orders/{orderId}). */
@@ -101,12 +103,14 @@ function objectKeys(schema: z.ZodType | undefined): string[] {
 export class RouteRegistry {
   private readonly specs: AnyRouteSpec[] = [];
   private readonly buckets: TokenBuckets;
+  private readonly principals: PrincipalCache;
 
   constructor(
     readonly app: express.Express,
     private readonly deps: RouteRegistryDeps,
   ) {
     this.buckets = new TokenBuckets(deps.limits, deps.now);
+    this.principals = new PrincipalCache(deps.db, deps.keyCacheTtlMs);
   }
 
   get limits(): RequestLimits {
@@ -161,7 +165,7 @@ export class RouteRegistry {
     const header = req.get('authorization');
     const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
     if (!key) return next(unauthenticated('missing API key: send "Authorization: Bearer <key>"'));
-    findPrincipal(this.deps.db, key).then((found) => {
+    this.principals.find(key).then((found) => {
       if (!found) return next(unauthenticated('unknown or revoked API key'));
       req.principal = found;
       next();
