@@ -61,6 +61,15 @@ async function lookUp(db: Db, keyHash: string): Promise<Principal | undefined> {
  * so a new key works at once and unknown keys cannot fill the cache.
  */
 export const KEY_CACHE_TTL_MS = 5_000;
+
+/** KEY_CACHE_TTL_MS from the environment (a whole number of milliseconds, 0 for no cache), else the default. */
+export function keyCacheTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KEY_CACHE_TTL_MS;
+  if (raw === undefined || raw === '') return KEY_CACHE_TTL_MS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`KEY_CACHE_TTL_MS=${raw} is not a whole number of milliseconds`);
+  return value;
+}
 const KEY_CACHE_MAX_ENTRIES = 10_000;
 
 /**

@@ -15,6 +15,7 @@ import { createApp } from './app';
 import { createHealthCheck } from './health';
 import { ApiMetrics } from './observability';
 import { requestLimitsFromEnv } from './limits';
+import { keyCacheTtlFromEnv } from './keys';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     logger,
     metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
     limits: requestLimitsFromEnv(),
+    keyCacheTtlMs: keyCacheTtlFromEnv(),
   });
   const server = http.createServer(app);
   server.listen(config.apiPort, config.apiHost, () => logger.info({ url: `http://${config.apiHost}:${config.apiPort}`, metrics: config.metricsEnabled, tracing: Boolean(tracing) }, 'TradeGuard API listening'));

@@ -434,6 +434,13 @@ async function databaseOutage(): Promise<void> {
   log(`(c) API answers during the experiment: ${JSON.stringify(duringOutage)}`);
   check('(c) PostgreSQL down', 'activities retried while the database was down', `up to ${retrying} activities on attempt > 1`, retrying > 0);
   check('(c) PostgreSQL down', 'every lifecycle driven to its end through the API', `${lifecycles - failures.length}/${lifecycles}`, failures.length === 0);
+  const serverErrors = Object.entries(duringOutage).filter(([status]) => Number(status) >= 500 && status !== '503');
+  check(
+    '(c) PostgreSQL down',
+    'the API answers 503 (retry later), never another 5xx, while the database is down',
+    `${duringOutage['503'] ?? 0} × 503${serverErrors.map(([s, n]) => `, ${n} × ${s}`).join('')}`,
+    serverErrors.length === 0,
+  );
   for (const f of failures.slice(0, 5)) log(`  ${f}`);
   reportAudit('(c) PostgreSQL down', a);
 }

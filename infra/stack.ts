@@ -12,7 +12,7 @@ import { createApp } from '../api/app';
 import { requestLimitsFromEnv } from '../api/limits';
 import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
-import { createApiKey } from '../api/keys';
+import { createApiKey, keyCacheTtlFromEnv } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { TradeGuardConfig } from './config';
@@ -166,6 +166,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       logger,
       metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
       limits: requestLimitsFromEnv(),
+      keyCacheTtlMs: keyCacheTtlFromEnv(),
       carrier,
     });
     const server = http.createServer(app);

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { LocalFileStorage } from '../../adapters/storage';
 import { createApp } from '../../api/app';
 import { createHealthCheck } from '../../api/health';
-import { createApiKey, hashKey, KEY_CACHE_TTL_MS } from '../../api/keys';
+import { createApiKey, hashKey, KEY_CACHE_TTL_MS, keyCacheTtlFromEnv } from '../../api/keys';
 import { Db, createDb } from '../../infra/db';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from '../support/env';
 
@@ -83,4 +83,12 @@ describe('API key lookups', () => {
     await db.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
     expect(await status(url, key.key)).toBe(401);
   });
+});
+
+test('KEY_CACHE_TTL_MS sets the time from the environment; a value that is not whole milliseconds is refused by name', () => {
+  expect(keyCacheTtlFromEnv({})).toBe(KEY_CACHE_TTL_MS);
+  expect(keyCacheTtlFromEnv({ KEY_CACHE_TTL_MS: '0' })).toBe(0);
+  expect(keyCacheTtlFromEnv({ KEY_CACHE_TTL_MS: '250' })).toBe(250);
+  expect(() => keyCacheTtlFromEnv({ KEY_CACHE_TTL_MS: '-1' })).toThrow('KEY_CACHE_TTL_MS=-1 is not a whole number of milliseconds');
+  expect(() => keyCacheTtlFromEnv({ KEY_CACHE_TTL_MS: '1.5s' })).toThrow('KEY_CACHE_TTL_MS=1.5s');
 });
