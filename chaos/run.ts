@@ -283,8 +283,14 @@ async function audit(orderIds: string[], monitoringIds: string[], expectStatus =
     out.successfulChargeKeys += keys.size;
     if (paid !== 1 || keys.size !== 1) out.tasksNotPaidOnce.push(`${monitoringId}: ${paid} PAID events, ${keys.size} charges`);
   }
-  // Emails: every outbox row of these orders sent, and delivered to the SMTP server exactly once.
-  const rows = await stack.db.emailOutbox.findMany({ where: { OR: ids.map((id) => ({ key: { contains: id } })) } });
+  // Emails: every outbox row of these orders sent, and delivered to the SMTP server exactly once. The
+  // relay sends what the last activities wrote a moment after them: up to a minute for it to finish.
+  const outboxOf = () => stack.db.emailOutbox.findMany({ where: { OR: ids.map((id) => ({ key: { contains: id } })) } });
+  let rows = await outboxOf();
+  for (let i = 0; i < 300 && rows.some((r) => r.status !== 'sent'); i++) {
+    await sleep(200);
+    rows = await outboxOf();
+  }
   out.emailsInOutbox = rows.length;
   out.outboxNotSent = rows.filter((r) => r.status !== 'sent').length;
   const perMessageId = new Map<string, number>();
