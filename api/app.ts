@@ -43,6 +43,7 @@ import { registerCaseRoutes } from './cases.routes';
 import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
 import { registerConsoleRoutes } from './console.routes';
+import { assertUploaderReaches, attachUpload } from './uploads';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -357,19 +358,41 @@ export function createApp(deps: ApiDeps): express.Express {
     });
   }
 
-  // Evidence: the file goes to storage (content-addressed, so a retried upload is the same file),
-  // then its reference to the claim. An unknown order or another party's order is refused before
-  // anything is stored.
+  // Evidence: an unknown order or another party's order is refused before anything is stored, the
+  // caller checked against the order's row (api/uploads.ts says why not by a Query); the file is
+  // staged and kept only if the claim takes it.
+  //
+  // The claim records each file it is given, so a piece of evidence is one Update per claim, party
+  // and content (its Update ID): the same file sent twice, even at once, is recorded once and both
+  // requests get the order that holds it. Each evidence request to the party is part of the ID too,
+  // so the same file sent again to answer a request made since is recorded again and fulfils it.
+  async function evidenceRequestsTo(orderId: string, claimId: string, party: string): Promise<number> {
+    if (party !== 'buyer' && party !== 'supplier') return 0;
+    const requests = await db.orderEvent.findMany({ where: { orderId, type: 'CLAIM_EVIDENCE_REQUESTED' }, select: { data: true } });
+    return requests.filter(({ data }) => (data as { claimId?: string; party?: string }).claimId === claimId && (data as { party?: string }).party === party).length;
+  }
+
   routes.add({
     method: 'post', path: '/orders/:orderId/claims/:claimId/evidence', tag: 'claims', summary: 'Add an evidence file to a claim',
+    description: 'The same file (the same bytes) sent again by the same party, even at the same time, is recorded once and the repeat answers as the first did; sent after ops requested evidence from that party, it is recorded again and answers the request.',
     roles: ['ops', 'buyer', 'supplier'], ownership: ownOrders, params: claimParamsSchema, query: evidenceUploadQuerySchema,
     upload: { contentTypes: EVIDENCE_TYPES, maxBytes: EVIDENCE_MAX_BYTES },
     responses: { 201: 'the stored file and the order: { file, order }' }, errors: actionErrors,
-  }, async (req, res, { params, query, file }) => {
-    const current = await temporalCall(client, params.orderId, () => client.workflow.getHandle(orderWorkflowId(params.orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), current);
-    const stored = await deps.storage.put(file.bytes, { contentType: file.contentType, name: query.name });
-    const order = await runAction(req, addEvidenceUpdate as unknown as typeof payUpdate, params.orderId, { claimId: params.claimId, file: stored });
+  }, async (req, res, { params: { orderId, claimId }, query, file }) => {
+    const p = principal(req);
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
+    await assertUploaderReaches(row, (o) => assertOwnsOrder(p, o), async () =>
+      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery))),
+    );
+    const requests = await evidenceRequestsTo(orderId, claimId, p.role);
+    const { file: stored, result: order } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
+      temporalCall(client, orderId, () =>
+        client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
+          args: [{ claimId, file: staged, actor: actorOf(p) }],
+          updateId: `claim-evidence:${claimId}:${p.role}:${requests}:${staged.sha256}`,
+        }),
+      ),
+    );
     res.status(201).json({ file: stored, order });
   });
 

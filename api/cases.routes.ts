@@ -43,6 +43,7 @@ import type { Principal, Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
 import { uploadQuerySchema } from './monitoring.schemas';
+import { assertUploaderReaches, attachUpload } from './uploads';
 
 export interface CaseRouteDeps {
   client: Client;
@@ -235,15 +236,22 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
   }
 
   // ---- evidence files ---------------------------------------------------------------------------
+  // A case on another party's order, or an unknown case, is refused before anything is stored, the
+  // caller checked against the case's row (api/uploads.ts says why not by a Query); the file is
+  // staged and kept only if the case takes it. No Update ID per content: the case's validator
+  // already refuses a file it holds, so the same file sent twice, even at once, is recorded once.
   routes.add({
     method: 'post', path: '/cases/:caseId/evidence', tag, summary: 'Attach an evidence file to a case', roles: ['ops', 'buyer'], ownership: ownCases,
     params: caseParamsSchema, query: uploadQuerySchema, upload: { contentTypes: EVIDENCE_TYPES, maxBytes: EVIDENCE_MAX_BYTES },
     responses: { 201: 'the stored file and the case: { file, case }' }, errors: actionErrors,
-  }, async (req, res, { params, query, file }) => {
-    await readOwn(req, params.caseId);
-    const stored = await storage.put(file.bytes, { contentType: file.contentType, name: query.name });
-    const actor = actorOf(principal(req));
-    res.status(201).json({ file: stored, case: await call(params.caseId, () => handle(params.caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor, file: stored }] })) });
+  }, async (req, res, { params: { caseId }, query, file }) => {
+    const p = principal(req);
+    const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
+    await assertUploaderReaches(row, (c) => assertOwnsCase(p, { buyerId: c.buyerId ?? undefined, supplierId: c.supplierId ?? undefined }), () => readOwn(req, caseId));
+    const { file: stored, result } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
+      call(caseId, () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] })),
+    );
+    res.status(201).json({ file: stored, case: result });
   });
 
   routes.add({

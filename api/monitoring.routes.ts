@@ -36,6 +36,7 @@ import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, 
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { emptyActionSchema } from './schemas';
+import { assertUploaderReaches, attachUpload } from './uploads';
 import {
   assignInspectorSchema,
   bookMonitoringSchema,
@@ -335,21 +336,9 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   }
 
   // ---- files ------------------------------------------------------------------------------------
-  // An unknown task or another party's task is refused before anything is stored; then the file is
-  // staged, its reference goes to the task by an Update, and the file is committed once the task took
-  // it, or discarded when the task refused it (so a refused upload leaves no file behind).
-  //
-  // The caller's reach is read from the read model, not by a Query: Temporal buffers one Query per
-  // workflow while a workflow task runs, so a Query per upload fails (RESOURCE_EXHAUSTED, then
-  // DEADLINE_EXCEEDED) when many uploads keep one task busy. The read model has the task's parties
-  // and its inspector before the Update that set them answers; the workflow's validator still
-  // decides. A task booked a moment ago may not be there yet: then its live state is read.
-  async function assertUploadReaches(req: Request, id: string): Promise<void> {
-    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
-    if (row) assertReachesTask(principal(req), row);
-    else await readOwn(req, id);
-  }
-
+  // An unknown task or another party's task is refused before anything is stored, its reach read
+  // from the read model (api/uploads.ts says why not by a Query); then the file is staged, its
+  // reference goes to the task by an Update, and the file is kept only if the task took it.
   async function attachFile(
     req: Request,
     res: express.Response,
@@ -360,24 +349,17 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     body: (stored: StoredFile) => Record<string, unknown>,
     updateId?: (stored: StoredFile) => string,
   ): Promise<void> {
-    await assertUploadReaches(req, id);
-    const staged = await storage.stage(file.bytes, { contentType: file.contentType, name });
-    let monitoring: MonitoringState;
-    try {
-      monitoring = await call(id, () =>
+    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
+    await assertUploaderReaches(row, (task) => assertReachesTask(principal(req), task), () => readOwn(req, id));
+    const { file: stored, result: monitoring } = await attachUpload(storage, { ...file, name }, (staged) =>
+      call(id, () =>
         handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
-          args: [{ ...body(staged.file), actor: actorOf(principal(req)) } as never],
-          ...(updateId ? { updateId: updateId(staged.file) } : {}),
+          args: [{ ...body(staged), actor: actorOf(principal(req)) } as never],
+          ...(updateId ? { updateId: updateId(staged) } : {}),
         }),
-      );
-    } catch (err) {
-      // Refused: nothing refers to the file. Any other failure (the update may still complete) keeps it.
-      if (err instanceof ApiError && err.status < 500) await staged.discard();
-      else await staged.commit();
-      throw err;
-    }
-    await staged.commit();
-    res.status(201).json({ file: staged.file, monitoring });
+      ),
+    );
+    res.status(201).json({ file: stored, monitoring });
   }
 
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({

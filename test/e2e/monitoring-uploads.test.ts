@@ -11,11 +11,10 @@
  *
  *   UPLOAD_ROUNDS=10 npx jest test/e2e/monitoring-uploads.test.ts   # repeat the burst
  */
-import fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { apiClient, expectError, Reply, registerParties, startTestStack, TestStack } from '../support/stack';
+import { apiClient, registerParties, startTestStack, TestStack } from '../support/stack';
+import { expectDownloads as expectDownloadsFrom, expectNoServerErrors, filesOf, pdf as pdfOf, png, sha, storedOf as storedIn, upload as uploadTo } from '../support/uploads';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -29,24 +28,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Sent {
-  sha256: string;
-  reply: Reply;
-}
-
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function upload(key: string, route: string, contentType: string, bytes: Buffer): Promise<Sent> {
-  const res = await fetch(`${stack.apiUrl}${route}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body: bytes });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON: kept as text, for the failure message
-  }
-  return { sha256: sha(bytes), reply: { status: res.status, body } };
-}
+const upload = (key: string, route: string, contentType: string, bytes: Buffer) => uploadTo(stack, key, route, contentType, bytes);
+const storedOf = (shas: Set<string>) => storedIn(stack, shas);
+const pdf = (tag: string) => pdfOf(`inspection report ${tag}`);
+const expectDownloads = (id: string, key: string, files: Map<string, Buffer>) => expectDownloadsFrom(stack, key, (fileId) => `/monitoring/${id}/files/${fileId}`, files);
 
 async function paidTask(): Promise<{ id: string; buyerKey: string }> {
   const p = await registerParties(stack, { assurance: false });
@@ -66,33 +51,6 @@ async function paidTask(): Promise<{ id: string; buyerKey: string }> {
   const card = { number: '4242424242424242', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' };
   expect((await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, { card })).status).toBe(200);
   return { id, buyerKey: p.buyerKey };
-}
-
-const png = (tag: string) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(tag)]);
-const pdf = (tag: string) => Buffer.from(`%PDF-1.4\n% inspection report ${tag}\n%%EOF\n`);
-
-/** Stored files (bytes and metadata) of these SHA-256s; no staged or temporary file is left anywhere. */
-function storedOf(shas: Set<string>): string[] {
-  const names = fs.readdirSync(stack.storageDir);
-  expect(names.filter((n) => /\.(staged|tmp)(\.json)?$/.test(n))).toEqual([]);
-  return names.filter((n) => shas.has(n.slice(0, 64))).sort();
-}
-
-const filesOf = (shas: Iterable<string>) => [...shas].flatMap((s) => [s, `${s}.json`]).sort();
-
-function expectNoServerErrors(sent: Sent[]): void {
-  expect(sent.filter((s) => s.reply.status >= 500).map((s) => s.reply)).toEqual([]);
-  for (const s of sent) {
-    if (s.reply.status !== 201) expectError(s.reply, 409, 'action_refused');
-  }
-}
-
-async function expectDownloads(id: string, key: string, files: Map<string, Buffer>): Promise<void> {
-  for (const [fileId, bytes] of files) {
-    const res = await fetch(`${stack.apiUrl}/monitoring/${id}/files/${fileId}`, { headers: { authorization: `Bearer ${key}` } });
-    expect({ fileId, status: res.status }).toEqual({ fileId, status: 200 });
-    expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
-  }
 }
 
 describe('concurrent uploads to one monitoring task', () => {
