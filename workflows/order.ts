@@ -5,7 +5,8 @@
  * timeline, ledger, coverage and emails are written by idempotent activities.
  *
  * Versions: histories recorded before ORDER_RULES_PATCH (the walking skeleton) replay on the
- * `legacy` path, which issues exactly the commands that version did.
+ * `legacy` path, which issues exactly the commands that version did. Orders started before
+ * ORDER_LOCAL_EFFECTS_PATCH keep writing the database through regular activities.
  */
 import {
   ApplicationFailure,
@@ -84,8 +85,7 @@ export const ORDER_RULES_PATCH = 'order-rules-v2';
 
 /**
  * Orders started from this version on write TradeGuard's own database (read model and timeline, the
- * email outbox, ledger movements, coverage) through local activities, and keep the deadline timer
- * running while a change leaves the earliest deadline where it was.
+ * email outbox, ledger movements, coverage) through local activities.
  */
 export const ORDER_LOCAL_EFFECTS_PATCH = 'order-local-effects';
 
