@@ -59,7 +59,8 @@ const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', re
  * outbox; the resent parcel's row is keyed by the case. Refunds and cancellations go through the
  * order's workflow and stay regular activities.
  */
-const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY });
+// Backoffs past 10 s are durable timers rather than workflow-task heartbeats: see the order workflow.
+const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY, localRetryThreshold: '10 seconds' });
 type DatabaseEffect = 'recordCaseChange' | 'notifyCaseCustomer' | 'notifyParties' | 'notifyOps' | 'recordResend';
 
 const HOUR_MS = 3_600_000;

@@ -84,7 +84,8 @@ const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', re
  * newer revision only and the timeline entry is unique by (task, seq); each email is keyed in the
  * outbox. The card refund and the link to the order (a signal) stay regular activities.
  */
-const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY });
+// Backoffs past 10 s are durable timers rather than workflow-task heartbeats: see the order workflow.
+const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY, localRetryThreshold: '10 seconds' });
 type DatabaseEffect = 'recordMonitoringChange' | 'notifyParties' | 'notifyOps';
 
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
