@@ -4,41 +4,28 @@
  *
  * - baselineLifecycleWorkflow: a no-op process shaped like an order lifecycle. It runs the same
  *   number of activities at start and for each update as the real order workflow did (the plan is
- *   read from a real order's history), of the same kinds: as many local activities (TradeGuard
- *   writes its own database through local activities) and as many regular ones (calls to other
- *   systems). A local activity costs one marker event and runs inside the workflow task; a regular
- *   one costs three events and a workflow task of its own, so a baseline of only regular no-ops
- *   would be slower than the real work it stands for, and flatter the ratio. It keeps one deadline
- *   timer that every change restarts, as the order's deadline loop does. Its activities do nothing.
+ *   read from a real order's history), and keeps one deadline timer that every change restarts,
+ *   as the order's deadline loop does. Its activities do nothing.
  * - deadlineWorkflow: one durable deadline, kept the way the order workflow keeps its deadlines
  *   (a sorted list and a `condition` with a timeout); when it falls due it records the escalation
  *   with the workflow's own clock.
  */
-import { condition, defineQuery, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline.activities';
 
-// The same options as TradeGuard's own proxies.
 const acts = proxyActivities<BaselineActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-const localActs = proxyLocalActivities<BaselineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 export interface BaselinePlan {
-  /** Regular activities the real workflow ran before its first update. */
+  /** Activities the real workflow ran before its first update (e.g. recording the draft). */
   startActivities: number;
-  /** Local activities the real workflow ran before its first update (e.g. recording the draft). */
-  startLocalActivities?: number;
 }
 
 export interface BaselineStepInput {
-  /** Regular activities to run, one after another, before the update answers. */
+  /** Activities to run, one after another, before the update answers. */
   activities: number;
-  /** Local activities to run first, one after another (absent: none). */
-  localActivities?: number;
 }
 
 export interface BaselineState {
@@ -55,31 +42,27 @@ export async function baselineLifecycleWorkflow(plan: BaselinePlan): Promise<Bas
   const state: BaselineState = { steps: 0, revision: 0 };
   let wake = 0;
   let effects: Promise<void> = Promise.resolve();
-  // Local activities first, then regular ones: the real workflow records its own change before it
-  // calls out, and the order does not change the count of workflow tasks either way.
-  const run = (regular: number, local = 0): Promise<void> => {
+  const run = (n: number): Promise<void> => {
     const next = effects.then(async () => {
-      for (let i = 0; i < local; i++) await localActs.noop(state.revision);
-      for (let i = 0; i < regular; i++) await acts.noop(state.revision);
+      for (let i = 0; i < n; i++) await acts.noop(state.revision);
     });
     effects = next.catch(() => undefined);
     return next;
   };
-  const started = run(plan.startActivities, plan.startLocalActivities);
+  const started = run(plan.startActivities);
   setHandler(baselineStateQuery, () => state);
   setHandler(
     baselineStepUpdate,
-    async ({ activities, localActivities }: BaselineStepInput) => {
+    async ({ activities }: BaselineStepInput) => {
       state.steps += 1;
       state.revision += 1;
       wake += 1;
-      await run(activities, localActivities);
+      await run(activities);
       return state;
     },
     {
-      validator: ({ activities, localActivities = 0 }: BaselineStepInput) => {
+      validator: ({ activities }: BaselineStepInput) => {
         if (!Number.isInteger(activities) || activities < 0) throw new Error('activities must be a whole number');
-        if (!Number.isInteger(localActivities) || localActivities < 0) throw new Error('localActivities must be a whole number');
       },
     },
   );

@@ -9,14 +9,14 @@
  *
  * Baseline: the same arrivals against baselineLifecycleWorkflow on its own task queue, through the
  * raw Temporal client, with the same number of starts, updates and activities per lifecycle as the
- * real workflows ran (read from calibration histories), local and regular alike, each activity a no-op.
+ * real workflows ran (read from calibration histories), each activity a no-op.
  */
 import { performance } from 'node:perf_hooks';
 import { orderWorkflowId } from '../workflows/order.messages';
 import { monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { baselineStepUpdate } from './baseline.workflows';
 import { BenchContext, scaled, sleep } from './context';
-import { activityPlan, countEvents, EventCounts, historyOf, StepWork } from './history-events';
+import { activityPlan, countEvents, EventCounts, historyOf } from './history-events';
 import { BALANCE, Call, DEPOSIT, PartyPair, createParties, draftTerms, ok } from './http';
 import { printTable, ratio, summarize, verdict } from './report';
 import { BASELINE_TASK_QUEUE } from './stack';
@@ -60,23 +60,20 @@ async function realLifecycle(call: Call, opsKey: string, p: PartyPair, orderId: 
   return { status: (await act(p.buyerKey, 'confirm-receipt')).status, ids };
 }
 
-type Plan = { start: StepWork; steps: StepWork[] };
-
 interface BaselinePlanSet {
-  order: Record<Kind, Plan>;
-  monitoring: Plan;
+  order: Record<Kind, { startActivities: number; steps: number[] }>;
+  monitoring: { startActivities: number; steps: number[] };
 }
 
 /** The same shape of work against the no-op baseline workflow, through the raw client. */
 async function baselineLifecycle(ctx: BenchContext, plans: BaselinePlanSet, id: string, kind: Kind): Promise<void> {
   const client = ctx.stack.client;
-  const run = async (workflowId: string, plan: Plan, from: number, to: number) => {
+  const run = async (workflowId: string, plan: { startActivities: number; steps: number[] }, from: number, to: number) => {
     if (from === 0) {
-      const args = [{ startActivities: plan.start.activities, startLocalActivities: plan.start.localActivities }];
-      await client.workflow.start('baselineLifecycleWorkflow', { taskQueue: BASELINE_TASK_QUEUE, workflowId, args });
+      await client.workflow.start('baselineLifecycleWorkflow', { taskQueue: BASELINE_TASK_QUEUE, workflowId, args: [{ startActivities: plan.startActivities }] });
     }
     const handle = client.workflow.getHandle(workflowId);
-    for (const step of plan.steps.slice(from, to)) await handle.executeUpdate(baselineStepUpdate, { args: [step] });
+    for (const activities of plan.steps.slice(from, to)) await handle.executeUpdate(baselineStepUpdate, { args: [{ activities }] });
   };
   const order = plans.order[kind];
   // Monitoring is booked after the balance (the order's 4th update), as in the real lifecycle.
@@ -224,12 +221,11 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   ]);
   printTable(
     'Work per lifecycle (one history of each kind; monitoring adds its own workflow)',
-    ['kind', 'events real/base', 'activities real/base', 'local activities real/base', 'timers real/base', 'updates real/base', 'workflow tasks real/base'],
+    ['kind', 'events real/base', 'activities real/base', 'timers real/base', 'updates real/base', 'workflow tasks real/base'],
     compare.map((c) => [
       c.kind,
       `${c.real.events}/${c.baseline.events}`,
       `${c.real.activities}/${c.baseline.activities}`,
-      `${c.real.localActivities}/${c.baseline.localActivities}`,
       `${c.real.timers}/${c.baseline.timers}`,
       `${c.real.updates}/${c.baseline.updates}`,
       `${c.real.workflowTasks}/${c.baseline.workflowTasks}`,

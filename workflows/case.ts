@@ -4,17 +4,7 @@
  * within 24 h (reminder, then escalation to ops), the resolution executed through idempotent
  * activities, and the automatic closure are rules of the pinned after-service policy.
  */
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CaseReadModel } from '../activities/cases';
 import { afterServicePolicy, caseWindow, categoryOf, OrderFacts } from './after-service.policy';
@@ -44,24 +34,10 @@ import { formatMoney } from './money';
 import { ACTOR_NOT_ALLOWED, Actor, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
 import { createEffectQueue, iso, nowMs, refuse, runDeadlines, withDeadline } from './process-kit';
 
-/**
- * Cases opened from this version on record their changes, queue their emails and list a resent
- * parcel (TradeGuard's own database) through local activities: one marker event each instead of an
- * activity's events and workflow task.
- */
-export const CASE_LOCAL_EFFECTS_PATCH = 'case-local-effects';
-
-const EFFECT_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY });
-/**
- * Idempotent by key, so running again after a worker crash changes nothing: the case row moves to a
- * newer revision only and the timeline entry is unique by (case, seq); each email is keyed in the
- * outbox; the resent parcel's row is keyed by the case. Refunds and cancellations go through the
- * order's workflow and stay regular activities.
- */
-// Backoffs past 10 s are durable timers rather than workflow-task heartbeats: see the order workflow.
-const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY, localRetryThreshold: '10 seconds' });
-type DatabaseEffect = 'recordCaseChange' | 'notifyCaseCustomer' | 'notifyParties' | 'notifyOps' | 'recordResend';
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -97,7 +73,6 @@ function factsOf(input: CaseInput): OrderFacts {
 }
 
 export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseState> {
-  const dbActs: Pick<typeof acts, DatabaseEffect> = patched(CASE_LOCAL_EFFECTS_PATCH) ? localActs : acts;
   const policy = afterServicePolicy(input.policyVersion);
   const { caseId, order } = input;
   const workflowId = workflowInfo().workflowId;
@@ -238,10 +213,10 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
     ]);
     return enqueue(async () => {
-      await dbActs.recordCaseChange({ case: row, event });
-      if (c.customer) await dbActs.notifyCaseCustomer({ key, order, subject: `${tag} ${c.customer.subject}`, text: c.customer.text });
-      if (c.supplier && order.supplierId) await dbActs.notifyParties({ key, partyIds: [order.supplierId], subject: `${tag} ${c.supplier.subject}`, text: c.supplier.text });
-      if (c.ops) await dbActs.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
+      await acts.recordCaseChange({ case: row, event });
+      if (c.customer) await acts.notifyCaseCustomer({ key, order, subject: `${tag} ${c.customer.subject}`, text: c.customer.text });
+      if (c.supplier && order.supplierId) await acts.notifyParties({ key, partyIds: [order.supplierId], subject: `${tag} ${c.supplier.subject}`, text: c.supplier.text });
+      if (c.ops) await acts.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
     });
   }
 
@@ -407,7 +382,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         }
         case 'RESEND': {
           const shippingPaidBy = causedByBuyer ? 'buyer' : 'supplier';
-          await dbActs.recordResend({ caseId, order, carrier: resend!.carrier, trackingNumber: resend!.trackingNumber, shippedAt: iso(now), shippingPaidBy });
+          await acts.recordResend({ caseId, order, carrier: resend!.carrier, trackingNumber: resend!.trackingNumber, shippedAt: iso(now), shippingPaidBy });
           resolution = { kind, resend, shippingPaidBy, ...decided };
           customerText = `We resent the goods of order ${order.orderId} with ${resend!.carrier}, tracking ${resend!.trackingNumber}: ${reason}.${causedByBuyer ? ' The resend was caused on the buyer\'s side, so its shipping is at the buyer\'s cost.' : ''}`;
           break;

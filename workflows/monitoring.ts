@@ -11,7 +11,6 @@ import {
   condition,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -70,23 +69,10 @@ import { DAY_MS } from './order.policy';
  */
 export const MONITORING_LINK_PATCH = 'monitoring-order-link';
 
-/**
- * Tasks started from this version on record their changes and queue their emails (TradeGuard's own
- * database) through local activities: one marker event each instead of an activity's events and
- * workflow task.
- */
-export const MONITORING_LOCAL_EFFECTS_PATCH = 'monitoring-local-effects';
-
-const EFFECT_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY });
-/**
- * Idempotent by key, so running again after a worker crash changes nothing: the task row moves to a
- * newer revision only and the timeline entry is unique by (task, seq); each email is keyed in the
- * outbox. The card refund and the link to the order (a signal) stay regular activities.
- */
-// Backoffs past 10 s are durable timers rather than workflow-task heartbeats: see the order workflow.
-const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY, localRetryThreshold: '10 seconds' });
-type DatabaseEffect = 'recordMonitoringChange' | 'notifyParties' | 'notifyOps';
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
   requireParty(actor, allowed, input, action);
@@ -130,7 +116,6 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
   const linkedToOrder = patched(MONITORING_LINK_PATCH);
-  const dbActs: Pick<typeof acts, DatabaseEffect> = patched(MONITORING_LOCAL_EFFECTS_PATCH) ? localActs : acts;
   const startedAt = nowMs();
   const booking = checkBooking(policy, input, startedAt);
   if (booking.problems.length > 0 || booking.refusal || !booking.cutoff || !booking.calendarVersion) {
@@ -260,9 +245,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     }
     return enqueue(async () => {
       if (c.before) await c.before();
-      await dbActs.recordMonitoringChange({ task, event });
-      if (c.notify.length > 0) await dbActs.notifyParties({ key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text });
-      if (c.ops) await dbActs.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
+      await acts.recordMonitoringChange({ task, event });
+      if (c.notify.length > 0) await acts.notifyParties({ key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text });
+      if (c.ops) await acts.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
     });
   }
 

@@ -5,8 +5,7 @@
  * timeline, ledger, coverage and emails are written by idempotent activities.
  *
  * Versions: histories recorded before ORDER_RULES_PATCH (the walking skeleton) replay on the
- * `legacy` path, which issues exactly the commands that version did. Orders started before
- * ORDER_LOCAL_EFFECTS_PATCH keep writing the database through regular activities.
+ * `legacy` path, which issues exactly the commands that version did.
  */
 import {
   ApplicationFailure,
@@ -15,7 +14,6 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -83,42 +81,11 @@ import { DAY_MS, HOUR_MS, checkDraft, claimDayStart, orderPolicy, orderTotal, sh
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
 
-/**
- * Orders started from this version on write TradeGuard's own database (read model and timeline, the
- * email outbox, ledger movements, coverage) through local activities.
- */
-export const ORDER_LOCAL_EFFECTS_PATCH = 'order-local-effects';
-
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
-const EFFECT_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY });
-
-/**
- * The same database-only activities as local activities: one marker event each instead of an
- * activity's three events and its own workflow task. Each is idempotent by its key (timeline by
- * (order, seq) and a newer-revision-only row, outbox by notice key, ledger by movement id, one
- * coverage reservation per order), so running again after a worker crash changes nothing. Calls to
- * other systems (carrier tracking) stay regular activities.
- *
- * While the dependency is down, a local activity's retries keep the workflow task alive with
- * heartbeats (three events every ~7 s, about 27 events a minute); past `localRetryThreshold` each
- * backoff is a durable timer instead (about 6 events a minute at the 1-minute ceiling). Measured on
- * the dev server, 150 s of failures: 72 events with the default 1-minute threshold, 33 with 10
- * seconds (a regular activity: 11). A long outage still grows the history, where a regular
- * activity's retries would not.
- */
-const localActs = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: EFFECT_RETRY, localRetryThreshold: '10 seconds' });
-
-type DatabaseEffect =
-  | 'recordOrderChange'
-  | 'notifyParties'
-  | 'notifyOps'
-  | 'holdPaymentInEscrow'
-  | 'refundEscrowToBuyer'
-  | 'refundFromSupplierPayable'
-  | 'releaseEscrowToSupplier'
-  | 'reserveCoverage'
-  | 'releaseCoverage';
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 /** Checks that the caller may act on this order as one of the given parties (ops may always act). */
 function requireActor(actor: Actor, allowed: Party[], input: TradeOrderInput, action: string): void {
@@ -152,8 +119,6 @@ const PRE_SHIPMENT: OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 
 export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderState> {
   const rulesV2 = patched(ORDER_RULES_PATCH);
-  const localEffects = patched(ORDER_LOCAL_EFFECTS_PATCH);
-  const dbActs: Pick<typeof acts, DatabaseEffect> = localEffects ? localActs : acts;
   const policy = orderPolicy(input.policyVersion);
   const problems = checkDraft(input.terms, policy, rulesV2 ? iso(nowMs()).slice(0, 10) : undefined);
   if (problems.length > 0) {
@@ -291,12 +256,12 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     }
     return enqueue(async () => {
       if (c.before) await c.before();
-      await dbActs.recordOrderChange({ order, event });
+      await acts.recordOrderChange({ order, event });
       if (c.notify.length > 0) {
-        await dbActs.notifyParties({ key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text });
+        await acts.notifyParties({ key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text });
       }
       if (c.ops) {
-        await dbActs.notifyOps({ key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text });
+        await acts.notifyOps({ key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text });
       }
     });
   }
@@ -315,10 +280,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     if (amount <= 0) return undefined;
     state.amounts.held = 0;
     state.amounts.refunded = (state.amounts.refunded ?? 0) + amount;
-    return () => dbActs.refundEscrowToBuyer(movement(step, buyerId, amount));
+    return () => acts.refundEscrowToBuyer(movement(step, buyerId, amount));
   }
 
-  const releaseCoverage = () => dbActs.releaseCoverage({ orderId });
+  const releaseCoverage = () => acts.releaseCoverage({ orderId });
 
   function cancel(actor: Actor, reason: string, type: string): Promise<void> {
     const refund = refundAllHeld('cancel:refund');
@@ -437,7 +402,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       text: `Order ${orderId} is complete. ${money(released)} was released from escrow to the supplier.`,
       before: async () => {
         if (!rulesV2 || released > 0) {
-          await dbActs.releaseEscrowToSupplier({ id: `${workflowId}:release`, orderId, partyId: supplierId, amount: released, currency });
+          await acts.releaseEscrowToSupplier({ id: `${workflowId}:release`, orderId, partyId: supplierId, amount: released, currency });
         }
         if (rulesV2) await releaseCoverage();
       },
@@ -551,8 +516,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: `claim ${claim.id} decided: refund of ${money(fromEscrow)}`,
         text: `Claim ${claim.id} on order ${orderId}: ${money(fromEscrow)} is refunded to the buyer (${reason}); ${money(rest)} is released to the supplier.`,
         before: async () => {
-          await dbActs.refundEscrowToBuyer(movement(refundStep, buyerId, fromEscrow));
-          if (rest > 0) await dbActs.releaseEscrowToSupplier(movement(`claim:${claim.id}:release`, supplierId, rest));
+          await acts.refundEscrowToBuyer(movement(refundStep, buyerId, fromEscrow));
+          if (rest > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claim.id}:release`, supplierId, rest));
           await releaseCoverage();
         },
       });
@@ -566,7 +531,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         notify: ['buyer', 'supplier'],
         subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
         text: `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason}).`,
-        before: () => dbActs.refundFromSupplierPayable({ ...movement(refundStep, buyerId, refund), supplierId }),
+        before: () => acts.refundFromSupplierPayable({ ...movement(refundStep, buyerId, refund), supplierId }),
       });
     }
     return afterClaimClosed();
@@ -812,7 +777,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       }
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
-      const reservation = await dbActs.reserveCoverage({ orderId, supplierId, currency, requested: total });
+      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: total });
       const now = nowMs();
       state.amounts.covered = reservation.covered;
       state.confirmedAt = iso(now);
@@ -873,7 +838,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         text: fullyPaid
           ? `Payment of ${money(amount)} for order ${orderId} is held in escrow. The order is fully paid; the supplier may ship by ${state.shippingDate ?? terms.shippingDate}.`
           : `The deposit of ${money(amount)} for order ${orderId} is held in escrow. The balance of ${money(state.amounts.balance)} is due before shipment.`,
-        before: () => dbActs.holdPaymentInEscrow(movement(`payment:${kind}`, buyerId, amount)),
+        before: () => acts.holdPaymentInEscrow(movement(`payment:${kind}`, buyerId, amount)),
       });
       return state;
     },
@@ -1418,8 +1383,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: `after-service refund of ${money(amount)}`,
         text: `After-service case ${caseId} on order ${orderId} refunded ${money(amount)} to the buyer: ${reason}.${fromSupplier > 0 ? ` ${money(fromSupplier)} is recovered from your payable.` : ''}`,
         before: async () => {
-          if (fromEscrow > 0) await dbActs.refundEscrowToBuyer(movement(`${step}:escrow`, buyerId, fromEscrow));
-          if (fromSupplier > 0) await dbActs.refundFromSupplierPayable({ ...movement(`${step}:supplier`, buyerId, fromSupplier), supplierId });
+          if (fromEscrow > 0) await acts.refundEscrowToBuyer(movement(`${step}:escrow`, buyerId, fromEscrow));
+          if (fromSupplier > 0) await acts.refundFromSupplierPayable({ ...movement(`${step}:supplier`, buyerId, fromSupplier), supplierId });
         },
       });
       return state;

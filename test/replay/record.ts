@@ -90,19 +90,6 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
       await h.executeUpdate(acceptCounterOfferUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
     },
   },
-  // order-local-effects: the database writes are local activities (markers in the history).
-  'order-v4-local-effects-happy-path': {
-    deposit: 210_000,
-    async drive(h) {
-      await paths['order-v1-happy-path'].drive(h);
-    },
-  },
-  'order-v4-local-effects-claim-counter-offer-settled': {
-    deposit: 210_000,
-    async drive(h) {
-      await paths['order-v2-claim-counter-offer-settled'].drive(h);
-    },
-  },
   'order-v2-cancelled-in-window': {
     deposit: 210_000,
     async drive(h) {
@@ -148,8 +135,6 @@ const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
  */
 const linkedPaths: Record<string, { order: string; monitoring: string }> = {
   'linked-shipping-extension': { order: 'order-v3-linked-monitoring', monitoring: 'monitoring-v2-linked-order' },
-  // order-local-effects and monitoring-local-effects.
-  'linked-local-effects': { order: 'order-v4-local-effects-linked-monitoring', monitoring: 'monitoring-v3-local-effects-linked-order' },
 };
 
 /** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
@@ -169,22 +154,6 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
       await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Please send photos.' }] });
       await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 4_200, reason: 'three units cracked' }] });
       await h.executeUpdate(confirmCaseUpdate, { args: [{ actor: buyer, satisfied: true }] });
-    },
-  },
-  // case-local-effects: the same path, its database writes as local activities.
-  'case-v2-local-effects-quality-partial-refund': {
-    type: CASE_WORKFLOW_TYPE,
-    workflowId: caseWorkflowId('fixture-case-v2'),
-    args: [
-      sampleCaseInput('fixture-case-v2', 'QUALITY', {
-        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
-        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
-        recallable: false,
-      }),
-    ],
-    async drive(h) {
-      await otherPaths['case-v1-quality-partial-refund'].drive(h);
     },
   },
   'self-check-v1-two-pages': {

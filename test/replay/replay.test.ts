@@ -27,19 +27,14 @@ describe('recorded histories replay with the current workflow code', () => {
     expect(fixtures).toEqual(
       [
         'case-v1-quality-partial-refund.json',
-        'case-v2-local-effects-quality-partial-refund.json',
         'monitoring-v1-fail-reinspection.json',
         'monitoring-v2-linked-order.json',
-        'monitoring-v3-local-effects-linked-order.json',
         'order-v1-full-deposit-by-ops.json',
         'order-v1-happy-path.json',
         'order-v2-cancelled-in-window.json',
         'order-v2-claim-counter-offer-settled.json',
         'order-v2-happy-path.json',
         'order-v3-linked-monitoring.json',
-        'order-v4-local-effects-claim-counter-offer-settled.json',
-        'order-v4-local-effects-happy-path.json',
-        'order-v4-local-effects-linked-monitoring.json',
         'self-check-v1-two-pages.json',
       ],
     );

@@ -246,32 +246,6 @@ describe('tradeOrderWorkflow', () => {
     });
   });
 
-  // order-local-effects: TradeGuard's own database is written by local activities (one marker each);
-  // only calls to other systems (the carrier) are scheduled on the server.
-  it('writes its own database through local activities: the history schedules only the carrier check', async () => {
-    await withWorker(async ({ taskQueue, calls }) => {
-      const handle = await start(taskQueue, await orderInput());
-      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
-      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
-      await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
-      await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
-      await handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
-      await handle.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
-      await handle.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
-      await handle.result();
-
-      const events = (await handle.fetchHistory()).events ?? [];
-      const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
-      const localActivities = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
-      expect(scheduled).toEqual(['trackShipment']);
-      // Every change recorded, every notice, both escrow holds, the release, and coverage reserved and released.
-      const expected = calls.changes.length + calls.notices.length + calls.opsNotices.length + calls.holds.length + calls.releases.length + calls.reservations.length + calls.coverageReleases.length;
-      expect(localActivities).toBe(expected);
-      expect(calls.reservations).toHaveLength(1);
-      expect(calls.coverageReleases).toHaveLength(1);
-    });
-  });
-
   it('retries a failing read-model write until it succeeds, so no state change is lost', async () => {
     const mocks = createMockActivities();
     const record = mocks.activities.recordOrderChange;
