@@ -27,33 +27,67 @@ export function outboxMessageId(key: string): string {
   return `<${key.replace(/[^A-Za-z0-9.:_-]/g, '_')}@tradeguard>`;
 }
 
+/** A database client or an open transaction: outbox rows can commit together with the change they tell of. */
+type Writer = Pick<Db, 'emailOutbox' | 'party'>;
+
+/** The notices one change sends: to its parties, and to ops. */
+export interface ChangeNotices {
+  parties?: PartyNotice;
+  ops?: OpsNotice;
+}
+
 /**
- * Email notices as outbox rows. An activity only inserts a row per recipient, keyed by the notice, so
- * a retried activity inserts nothing twice; the mail relay (worker/mail-relay.ts) of the deployment
- * named by `queue` sends each row and marks it sent. No SMTP conversation happens inside an activity,
- * so a worker that dies mid-activity cannot leave a message half-sent.
+ * Writes email notices as outbox rows, one per recipient keyed by the notice, so writing them again
+ * inserts nothing; the mail relay (worker/mail-relay.ts) of the deployment named by `queue` sends
+ * them. No SMTP conversation happens inside an activity, so a worker that dies mid-activity cannot
+ * leave a message half-sent.
  */
-export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
-  async function deliver(key: string, to: string, subject: string, text: string): Promise<void> {
+export function createOutbox({ opsAddresses, queue }: { opsAddresses: OpsAddresses; queue: string }) {
+  async function deliver(db: Writer, key: string, to: string, subject: string, text: string): Promise<void> {
     await db.emailOutbox.createMany({
-      data: [{ key, queue: temporal.taskQueue, to, subject, text, status: 'pending', messageId: outboxMessageId(key) }],
+      data: [{ key, queue, to, subject, text, status: 'pending', messageId: outboxMessageId(key) }],
       skipDuplicates: true,
     });
   }
 
+  /** Each party once per notice. */
+  async function toParties(db: Writer, notice: PartyNotice): Promise<void> {
+    const parties = await db.party.findMany({ where: { id: { in: notice.partyIds } } });
+    for (const partyId of notice.partyIds) {
+      const party = parties.find((p) => p.id === partyId);
+      if (!party) {
+        // A party without a registered address cannot be emailed; retrying would not change that.
+        log.warn('no email address for party; notice not sent', { partyId, key: notice.key });
+        continue;
+      }
+      await deliver(db, `${notice.key}:${partyId}`, party.email, notice.subject, notice.text);
+    }
+  }
+
+  /** The ops team (or a page to its leads) once per notice. */
+  async function toOps(db: Writer, notice: OpsNotice): Promise<void> {
+    const to = notice.audience === 'ops' ? opsAddresses.ops : opsAddresses.opsLeads;
+    await deliver(db, `${notice.key}:${notice.audience}`, to, notice.subject, notice.text);
+  }
+
+  return {
+    deliver,
+    toParties,
+    toOps,
+    /** Every notice of one change. */
+    async write(db: Writer, notices: ChangeNotices): Promise<void> {
+      if (notices.parties) await toParties(db, notices.parties);
+      if (notices.ops) await toOps(db, notices.ops);
+    },
+  };
+}
+
+export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
+  const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
   return {
     /** Emails each party once per notice, through the outbox: a retried activity adds no second row. */
     async notifyParties(notice: PartyNotice): Promise<void> {
-      const parties = await db.party.findMany({ where: { id: { in: notice.partyIds } } });
-      for (const partyId of notice.partyIds) {
-        const party = parties.find((p) => p.id === partyId);
-        if (!party) {
-          // A party without a registered address cannot be emailed; retrying would not change that.
-          log.warn('no email address for party; notice not sent', { partyId, key: notice.key });
-          continue;
-        }
-        await deliver(`${notice.key}:${partyId}`, party.email, notice.subject, notice.text);
-      }
+      await outbox.toParties(db, notice);
     },
     /** Emails a case's customer once per notice: the buyer party, or a manual order's address. */
     async notifyCaseCustomer(notice: { key: string; order: { buyerId?: string; customerEmail?: string }; subject: string; text: string }): Promise<void> {
@@ -63,13 +97,11 @@ export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; 
         log.warn('no email address for the case customer; notice not sent', { key: notice.key });
         return;
       }
-      await deliver(`${notice.key}:customer`, to, notice.subject, notice.text);
+      await outbox.deliver(db, `${notice.key}:customer`, to, notice.subject, notice.text);
     },
     /** Emails the ops team (or pages its leads) once per notice. */
     async notifyOps(notice: OpsNotice): Promise<void> {
-      const to = notice.audience === 'ops' ? opsAddresses.ops : opsAddresses.opsLeads;
-      await deliver(`${notice.key}:${notice.audience}`, to, notice.subject, notice.text);
+      await outbox.toOps(db, notice);
     },
   };
 }
-

@@ -1,4 +1,5 @@
 import type { Db } from '../infra/db';
+import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { TERMINAL_STATUSES } from '../workflows/order.messages';
 import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
 
@@ -46,6 +47,8 @@ export interface TimelineEntry {
 export interface OrderChange {
   order: OrderReadModel;
   event: TimelineEntry;
+  /** The change's emails, written to the outbox in the same transaction (orders from ORDER_NOTICES_PATCH on). */
+  notices?: ChangeNotices;
 }
 
 /**
@@ -68,13 +71,15 @@ function shipmentRow(db: Tx, order: OrderReadModel, shipment: NonNullable<OrderR
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
-export function createOrderActivities({ db }: { db: Db }) {
+export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
+  const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
   return {
     /**
      * Writes one state change: upserts the order row (a newer revision only; replays and late retries
-     * leave a fresher row alone) and appends the timeline entry (its (order, seq) key makes a retry a no-op).
+     * leave a fresher row alone) and appends the timeline entry (its (order, seq) key makes a retry a no-op),
+     * with the change's email notices as outbox rows in the same transaction.
      */
-    async recordOrderChange({ order, event }: OrderChange): Promise<void> {
+    async recordOrderChange({ order, event, notices }: OrderChange): Promise<void> {
       await db.$transaction(async (tx) => {
         const written = await tx.$executeRaw`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
@@ -126,6 +131,8 @@ export function createOrderActivities({ db }: { db: Db }) {
           deadlines: order.deadlines,
           event,
         });
+        // The change and its emails commit together: both or neither.
+        if (notices) await outbox.write(tx, notices);
       });
     },
   };

@@ -90,6 +90,18 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
       await h.executeUpdate(acceptCounterOfferUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
     },
   },
+  'order-v4-notices-happy-path': {
+    deposit: 210_000,
+    async drive(h) {
+      await paths['order-v1-happy-path'].drive(h);
+    },
+  },
+  'order-v4-notices-claim-counter-offer-settled': {
+    deposit: 210_000,
+    async drive(h) {
+      await paths['order-v2-claim-counter-offer-settled'].drive(h);
+    },
+  },
   'order-v2-cancelled-in-window': {
     deposit: 210_000,
     async drive(h) {

@@ -35,6 +35,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v2-claim-counter-offer-settled.json',
         'order-v2-happy-path.json',
         'order-v3-linked-monitoring.json',
+        'order-v4-notices-claim-counter-offer-settled.json',
+        'order-v4-notices-happy-path.json',
         'self-check-v1-two-pages.json',
       ],
     );

@@ -45,6 +45,9 @@ export function createMockActivities() {
   const activities: Activities = {
     async recordOrderChange(change) {
       calls.changes.push(change);
+      // Notices recorded with the change count as sent, as with the separate notice activities.
+      if (change.notices?.parties) calls.notices.push(change.notices.parties);
+      if (change.notices?.ops) calls.opsNotices.push(change.notices.ops);
     },
     async notifyParties(notice) {
       calls.notices.push(notice);

@@ -122,6 +122,12 @@ describe('tradeOrderWorkflow', () => {
       expect(new Set(keys).size).toBe(keys.length);
       expect(calls.notices[0]).toMatchObject({ partyIds: ['buyer-1'] });
       expect(calls.notices.at(-1)).toMatchObject({ partyIds: ['buyer-1', 'supplier-1'] });
+
+      // A new order records each change with its notices in one activity: no separate notice activity.
+      expect(calls.changes[0]?.notices?.parties).toMatchObject({ key: `${handle.workflowId}:1`, partyIds: ['buyer-1'] });
+      const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(scheduled.filter((name) => name === 'recordOrderChange')).toHaveLength(10);
+      expect(scheduled.filter((name) => name === 'notifyParties' || name === 'notifyOps')).toEqual([]);
     });
   });
 
