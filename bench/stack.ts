@@ -160,10 +160,15 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
   }
 }
 
-/** A TypeScript entry point in its own Node process (with an IPC channel), output to a log file. */
+/**
+ * A TypeScript entry point in its own Node process (with an IPC channel), output to a log file.
+ * BENCH_CPU_PROFILE_DIR=<folder> has the worker and the API write V8 CPU profiles there when they stop.
+ */
 function spawnTs(entry: string, env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  return fork(entry, [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', out, out, 'ipc'], cwd: projectRoot });
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  return fork(entry, [], { env, execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', out, out, 'ipc'], cwd: projectRoot });
 }
 
 function tail(file: string): string {
