@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure as Failure } from '@temporalio/common';
 import type { Db } from '../infra/db';
+import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import type { CaseOrderRef } from '../workflows/case.messages';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
 import { createLedgerActivities, ledgerAccount } from './ledger';
@@ -46,6 +47,8 @@ export interface CaseReadModel {
 export interface CaseChange {
   case: CaseReadModel;
   event: TimelineEntry;
+  /** The change's emails, written to the outbox in the same transaction (cases from CASE_NOTICES_PATCH on). */
+  notices?: ChangeNotices;
 }
 
 export interface CaseRefund {
@@ -70,7 +73,8 @@ function refusalOf(err: unknown): string | undefined {
   return undefined;
 }
 
-export function createCaseActivities({ db, temporal }: { db: Db; temporal: { client: Client; taskQueue: string } }) {
+export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { client: Client; taskQueue: string } }) {
+  const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
   const ledger = createLedgerActivities({ db });
 
   async function orderRunning(orderId: string): Promise<boolean> {
@@ -99,7 +103,7 @@ export function createCaseActivities({ db, temporal }: { db: Db; temporal: { cli
 
   return {
     /** Upserts the case row (a newer revision only) and appends the timeline entry (idempotent by (case, seq)). */
-    async recordCaseChange({ case: c, event }: CaseChange): Promise<void> {
+    async recordCaseChange({ case: c, event, notices }: CaseChange): Promise<void> {
       await db.$transaction(async (tx) => {
         const written = await tx.$executeRaw`
           INSERT INTO "AfterServiceCase" ("id", "orderId", "orderSource", "type", "category", "status", "buyerId", "supplierId",
@@ -139,6 +143,8 @@ export function createCaseActivities({ db, temporal }: { db: Db; temporal: { cli
           deadlines: c.deadlines,
           event,
         });
+        // The change and its emails commit together: both or neither.
+        if (notices) await outbox.write(tx, notices);
       });
     },
 

@@ -30,9 +30,18 @@ export function outboxMessageId(key: string): string {
 /** A database client or an open transaction: outbox rows can commit together with the change they tell of. */
 type Writer = Pick<Db, 'emailOutbox' | 'party'>;
 
-/** The notices one change sends: to its parties, and to ops. */
+/** A case's notice to its customer: the buyer party, or a manual order's address. */
+export interface CustomerNotice {
+  key: string;
+  order: { buyerId?: string; customerEmail?: string };
+  subject: string;
+  text: string;
+}
+
+/** The notices one change sends: to its parties, to a case's customer, and to ops. */
 export interface ChangeNotices {
   parties?: PartyNotice;
+  customer?: CustomerNotice;
   ops?: OpsNotice;
 }
 
@@ -70,12 +79,24 @@ export function createOutbox({ opsAddresses, queue }: { opsAddresses: OpsAddress
     await deliver(db, `${notice.key}:${notice.audience}`, to, notice.subject, notice.text);
   }
 
+  /** A case's customer once per notice. */
+  async function toCustomer(db: Writer, notice: CustomerNotice): Promise<void> {
+    let to = notice.order.customerEmail;
+    if (notice.order.buyerId) to = (await db.party.findUnique({ where: { id: notice.order.buyerId } }))?.email ?? to;
+    if (!to) {
+      log.warn('no email address for the case customer; notice not sent', { key: notice.key });
+      return;
+    }
+    await deliver(db, `${notice.key}:customer`, to, notice.subject, notice.text);
+  }
+
   return {
-    deliver,
     toParties,
+    toCustomer,
     toOps,
-    /** Every notice of one change. */
+    /** Every notice of one change, in the order the separate notice activities sent them. */
     async write(db: Writer, notices: ChangeNotices): Promise<void> {
+      if (notices.customer) await toCustomer(db, notices.customer);
       if (notices.parties) await toParties(db, notices.parties);
       if (notices.ops) await toOps(db, notices.ops);
     },
@@ -90,14 +111,8 @@ export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; 
       await outbox.toParties(db, notice);
     },
     /** Emails a case's customer once per notice: the buyer party, or a manual order's address. */
-    async notifyCaseCustomer(notice: { key: string; order: { buyerId?: string; customerEmail?: string }; subject: string; text: string }): Promise<void> {
-      let to = notice.order.customerEmail;
-      if (notice.order.buyerId) to = (await db.party.findUnique({ where: { id: notice.order.buyerId } }))?.email ?? to;
-      if (!to) {
-        log.warn('no email address for the case customer; notice not sent', { key: notice.key });
-        return;
-      }
-      await outbox.deliver(db, `${notice.key}:customer`, to, notice.subject, notice.text);
+    async notifyCaseCustomer(notice: CustomerNotice): Promise<void> {
+      await outbox.toCustomer(db, notice);
     },
     /** Emails the ops team (or pages its leads) once per notice. */
     async notifyOps(notice: OpsNotice): Promise<void> {

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
+import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
 import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
@@ -37,6 +38,8 @@ export interface MonitoringReadModel {
 export interface MonitoringChange {
   task: MonitoringReadModel;
   event: TimelineEntry;
+  /** The change's emails, written to the outbox in the same transaction (tasks from MONITORING_NOTICES_PATCH on). */
+  notices?: ChangeNotices;
 }
 
 export interface FeeRefund {
@@ -47,7 +50,18 @@ export interface FeeRefund {
   currency: string;
 }
 
-export function createMonitoringActivities({ db, payments, temporal }: { db: Db; payments: PaymentGateway; temporal: { client: Client } }) {
+export function createMonitoringActivities({
+  db,
+  payments,
+  opsAddresses,
+  temporal,
+}: {
+  db: Db;
+  payments: PaymentGateway;
+  opsAddresses: OpsAddresses;
+  temporal: { client: Client; taskQueue: string };
+}) {
+  const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
   return {
     /**
      * Links a monitoring task to its order: the order records the task and, from then on, tells it
@@ -67,7 +81,7 @@ export function createMonitoringActivities({ db, payments, temporal }: { db: Db;
      * Writes one state change of a monitoring task: upserts its row (a newer revision only) and
      * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).
      */
-    async recordMonitoringChange({ task, event }: MonitoringChange): Promise<void> {
+    async recordMonitoringChange({ task, event, notices }: MonitoringChange): Promise<void> {
       await db.$transaction(async (tx) => {
         const written = await tx.$executeRaw`
           INSERT INTO "MonitoringTask" ("id", "orderId", "status", "buyerId", "supplierId", "addedVia", "currency", "feeAmount",
@@ -112,6 +126,8 @@ export function createMonitoringActivities({ db, payments, temporal }: { db: Db;
           deadlines: task.deadlines,
           event,
         });
+        // The change and its emails commit together: both or neither.
+        if (notices) await outbox.write(tx, notices);
       });
     },
 

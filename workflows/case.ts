@@ -4,7 +4,7 @@
  * within 24 h (reminder, then escalation to ops), the resolution executed through idempotent
  * activities, and the automatic closure are rules of the pinned after-service policy.
  */
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CaseReadModel } from '../activities/cases';
 import { afterServicePolicy, caseWindow, categoryOf, OrderFacts } from './after-service.policy';
@@ -33,6 +33,12 @@ import {
 import { formatMoney } from './money';
 import { ACTOR_NOT_ALLOWED, Actor, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
 import { createEffectQueue, iso, nowMs, refuse, runDeadlines, withDeadline } from './process-kit';
+
+/**
+ * Cases opened from this version on record each change and its email notices in one activity (one
+ * database transaction); earlier cases send their notices as separate activities after the record.
+ */
+export const CASE_NOTICES_PATCH = 'case-notices-with-change';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -73,6 +79,7 @@ function factsOf(input: CaseInput): OrderFacts {
 }
 
 export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseState> {
+  const noticesWithChange = patched(CASE_NOTICES_PATCH);
   const policy = afterServicePolicy(input.policyVersion);
   const { caseId, order } = input;
   const workflowId = workflowInfo().workflowId;
@@ -212,11 +219,18 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       ...(order.supplierId ? [{ key: SA_SUPPLIER, value: order.supplierId }] : []),
       { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
     ]);
+    const customer = c.customer ? { key, order, subject: `${tag} ${c.customer.subject}`, text: c.customer.text } : undefined;
+    const parties = c.supplier && order.supplierId ? { key, partyIds: [order.supplierId], subject: `${tag} ${c.supplier.subject}`, text: c.supplier.text } : undefined;
+    const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
+      if (noticesWithChange) {
+        await acts.recordCaseChange({ case: row, event, notices: { customer, parties, ops } });
+        return;
+      }
       await acts.recordCaseChange({ case: row, event });
-      if (c.customer) await acts.notifyCaseCustomer({ key, order, subject: `${tag} ${c.customer.subject}`, text: c.customer.text });
-      if (c.supplier && order.supplierId) await acts.notifyParties({ key, partyIds: [order.supplierId], subject: `${tag} ${c.supplier.subject}`, text: c.supplier.text });
-      if (c.ops) await acts.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
+      if (customer) await acts.notifyCaseCustomer(customer);
+      if (parties) await acts.notifyParties(parties);
+      if (ops) await acts.notifyOps(ops);
     });
   }
 

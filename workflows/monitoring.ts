@@ -69,6 +69,12 @@ import { DAY_MS } from './order.policy';
  */
 export const MONITORING_LINK_PATCH = 'monitoring-order-link';
 
+/**
+ * Tasks started from this version on record each change and its email notices in one activity (one
+ * database transaction); earlier tasks send their notices as separate activities after the record.
+ */
+export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
+
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -116,6 +122,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
   const linkedToOrder = patched(MONITORING_LINK_PATCH);
+  const noticesWithChange = patched(MONITORING_NOTICES_PATCH);
   const startedAt = nowMs();
   const booking = checkBooking(policy, input, startedAt);
   if (booking.problems.length > 0 || booking.refusal || !booking.cutoff || !booking.calendarVersion) {
@@ -243,11 +250,17 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
       ]);
     }
+    const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text } : undefined;
+    const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
       if (c.before) await c.before();
+      if (noticesWithChange) {
+        await acts.recordMonitoringChange({ task, event, notices: { parties, ops } });
+        return;
+      }
       await acts.recordMonitoringChange({ task, event });
-      if (c.notify.length > 0) await acts.notifyParties({ key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text });
-      if (c.ops) await acts.notifyOps({ key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text });
+      if (parties) await acts.notifyParties(parties);
+      if (ops) await acts.notifyOps(ops);
     });
   }
 

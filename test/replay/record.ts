@@ -147,6 +147,7 @@ const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
  */
 const linkedPaths: Record<string, { order: string; monitoring: string }> = {
   'linked-shipping-extension': { order: 'order-v3-linked-monitoring', monitoring: 'monitoring-v2-linked-order' },
+  'linked-shipping-extension-notices': { order: 'order-v4-notices-linked-monitoring', monitoring: 'monitoring-v3-notices-linked-order' },
 };
 
 /** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
@@ -166,6 +167,21 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
       await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Please send photos.' }] });
       await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 4_200, reason: 'three units cracked' }] });
       await h.executeUpdate(confirmCaseUpdate, { args: [{ actor: buyer, satisfied: true }] });
+    },
+  },
+  'case-v2-notices-quality-partial-refund': {
+    type: CASE_WORKFLOW_TYPE,
+    workflowId: caseWorkflowId('fixture-case-v2-notices'),
+    args: [
+      sampleCaseInput('fixture-case-v2-notices', 'QUALITY', {
+        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
+        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        recallable: false,
+      }),
+    ],
+    async drive(h) {
+      await otherPaths['case-v1-quality-partial-refund'].drive(h);
     },
   },
   'self-check-v1-two-pages': {

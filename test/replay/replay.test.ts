@@ -27,8 +27,10 @@ describe('recorded histories replay with the current workflow code', () => {
     expect(fixtures).toEqual(
       [
         'case-v1-quality-partial-refund.json',
+        'case-v2-notices-quality-partial-refund.json',
         'monitoring-v1-fail-reinspection.json',
         'monitoring-v2-linked-order.json',
+        'monitoring-v3-notices-linked-order.json',
         'order-v1-full-deposit-by-ops.json',
         'order-v1-happy-path.json',
         'order-v2-cancelled-in-window.json',
@@ -37,6 +39,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v3-linked-monitoring.json',
         'order-v4-notices-claim-counter-offer-settled.json',
         'order-v4-notices-happy-path.json',
+        'order-v4-notices-linked-monitoring.json',
         'self-check-v1-two-pages.json',
       ],
     );

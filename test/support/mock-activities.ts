@@ -93,6 +93,8 @@ export function createMockActivities() {
     },
     async recordMonitoringChange(change) {
       calls.monitoringChanges.push(change);
+      if (change.notices?.parties) calls.notices.push(change.notices.parties);
+      if (change.notices?.ops) calls.opsNotices.push(change.notices.ops);
     },
     async refundMonitoringFee(r) {
       calls.feeRefunds.push(r);
@@ -100,6 +102,9 @@ export function createMockActivities() {
     },
     async recordCaseChange(change) {
       calls.caseChanges.push(change);
+      if (change.notices?.customer) calls.customerNotices.push({ key: change.notices.customer.key, subject: change.notices.customer.subject, text: change.notices.customer.text });
+      if (change.notices?.parties) calls.notices.push(change.notices.parties);
+      if (change.notices?.ops) calls.opsNotices.push(change.notices.ops);
     },
     async notifyCaseCustomer({ key, subject, text }) {
       calls.customerNotices.push({ key, subject, text });

@@ -150,6 +150,11 @@ describe('the first reply within 24 h', () => {
       expect(m.calls.opsNotices.at(-1)).toMatchObject({ audience: 'ops-leads', subject: expect.stringMatching(/LATE: case .* unanswered for 24 h/) });
       expect(m.calls.caseChanges.at(-1)!.case.late).toBe(true);
       expect(m.calls.caseChanges.at(-1)!.case.firstRepliedAt).toBeUndefined();
+      // A new case records each change with its notices in one activity: no separate notice activity.
+      expect(m.calls.caseChanges.at(-1)!.notices?.ops).toMatchObject({ audience: 'ops-leads' });
+      const scheduled = ((await h.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(scheduled.filter((name) => name.startsWith('notify'))).toEqual([]);
+      expect(scheduled.filter((name) => name === 'recordCaseChange')).toHaveLength(3);
     });
   });
 

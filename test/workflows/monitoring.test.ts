@@ -201,6 +201,10 @@ describe('payment', () => {
       const received = m.calls.notices.find((n) => /task received/.test(n.subject));
       expect(received?.partyIds).toEqual(['buyer-1']);
       expect(received?.text).toMatch(/Visa ending 4242/);
+      // A new task records each change with its notices in one activity: no separate notice activity.
+      expect(m.calls.monitoringChanges.find((c) => c.notices?.parties === received)).toBeDefined();
+      const scheduled = ((await h.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(scheduled.filter((name) => name.startsWith('notify'))).toEqual([]);
       // The same payment delivered again (an API retry) is accepted and changes nothing.
       const again = await pay(h);
       expect(again.revision).toBe(paid.revision);
