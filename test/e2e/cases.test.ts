@@ -5,7 +5,7 @@
  * and the refusals (outside the window, another buyer's order, bad input).
  */
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -22,27 +22,7 @@ afterAll(async () => {
 const registerParties = (): Promise<Parties> => registerPartiesOf(stack);
 
 /** An order of 7,000.00 USD taken as far as `until`. */
-async function order(p: Parties, until: 'paid' | 'delivered'): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', {
-    buyerId: p.buyerId,
-    currency: 'USD',
-    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
-    depositAmount: 210_000,
-    shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
-  });
-  expect(res.status).toBe(201);
-  const orderId: string = res.body.orderId;
-  const act = async (key: string, action: string, body: unknown = {}) => expect((await call(key, 'POST', `/orders/${orderId}/${action}`, body)).status).toBe(200);
-  await act(p.buyerKey, 'confirm-by-buyer');
-  await act(p.supplierKey, 'confirm-by-supplier');
-  await act(p.buyerKey, 'pay', { kind: 'deposit', amount: 210_000, reference: 'WIRE-1' });
-  await act(p.buyerKey, 'pay', { kind: 'balance', amount: 490_000, reference: 'WIRE-2' });
-  if (until === 'delivered') {
-    await act(p.supplierKey, 'ship', { carrier: 'DHL', trackingNumber: `JD${Date.now().toString().slice(-8)}` });
-    await act(stack.opsKey, 'mark-delivered');
-  }
-  return orderId;
-}
+const order = (p: Parties, until: 'paid' | 'delivered'): Promise<string> => orderThrough(stack, p, until);
 
 const caseState = (key: string, caseId: string) => call(key, 'GET', `/cases/${caseId}`);
 const mailTo = (to: string, subject: RegExp) => stack.mail.filter((m) => m.to.includes(to) && subject.test(m.subject));

@@ -14,7 +14,7 @@
  *   UPLOAD_ROUNDS=10 npx jest test/e2e/evidence-uploads.test.ts   # repeat the bursts
  */
 import { uniqueId } from '../support/env';
-import { apiClient, expectError, Parties, registerParties, startTestStack, TestStack } from '../support/stack';
+import { apiClient, expectError, orderThrough, Parties, registerParties, startTestStack, TestStack } from '../support/stack';
 import { expectDownloads, expectNoServerErrors, filesOf, png, Sent, sha, storedOf, upload } from '../support/uploads';
 
 let stack: TestStack;
@@ -30,25 +30,7 @@ afterAll(async () => {
 });
 
 /** An order of 7,000.00 USD, paid, shipped and delivered. */
-async function deliveredOrder(p: Parties): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', {
-    buyerId: p.buyerId,
-    currency: 'USD',
-    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
-    depositAmount: 210_000,
-    shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
-  });
-  expect(res.status).toBe(201);
-  const orderId: string = res.body.orderId;
-  const act = async (key: string, action: string, body: unknown = {}) => expect((await call(key, 'POST', `/orders/${orderId}/${action}`, body)).status).toBe(200);
-  await act(p.buyerKey, 'confirm-by-buyer');
-  await act(p.supplierKey, 'confirm-by-supplier');
-  await act(p.buyerKey, 'pay', { kind: 'deposit', amount: 210_000, reference: 'WIRE-1' });
-  await act(p.buyerKey, 'pay', { kind: 'balance', amount: 490_000, reference: 'WIRE-2' });
-  await act(p.supplierKey, 'ship', { carrier: 'DHL', trackingNumber: `JD${Date.now().toString().slice(-8)}` });
-  await act(stack.opsKey, 'mark-delivered');
-  return orderId;
-}
+const deliveredOrder = (p: Parties): Promise<string> => orderThrough(stack, p, 'delivered');
 
 async function claimOn(p: Parties): Promise<{ orderId: string; evidenceRoute: string }> {
   const orderId = await deliveredOrder(p);

@@ -170,3 +170,27 @@ export async function registerParties(stack: TestStack, opts: { assurance?: bool
   const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
   return { buyerId, supplierId, buyerEmail, supplierEmail, buyerKey, supplierKey };
 }
+
+/** An order of 7,000.00 USD (2,100.00 deposit) drafted by the supplier and taken through the API as far as `until`. */
+export async function orderThrough(stack: TestStack, p: Parties, until: 'paid' | 'delivered'): Promise<string> {
+  const call = apiClient(stack.apiUrl);
+  const res = await call(p.supplierKey, 'POST', '/orders', {
+    buyerId: p.buyerId,
+    currency: 'USD',
+    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
+    depositAmount: 210_000,
+    shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+  });
+  expect(res.status).toBe(201);
+  const orderId: string = res.body.orderId;
+  const act = async (key: string, action: string, body: unknown = {}) => expect((await call(key, 'POST', `/orders/${orderId}/${action}`, body)).status).toBe(200);
+  await act(p.buyerKey, 'confirm-by-buyer');
+  await act(p.supplierKey, 'confirm-by-supplier');
+  await act(p.buyerKey, 'pay', { kind: 'deposit', amount: 210_000, reference: 'WIRE-1' });
+  await act(p.buyerKey, 'pay', { kind: 'balance', amount: 490_000, reference: 'WIRE-2' });
+  if (until === 'delivered') {
+    await act(p.supplierKey, 'ship', { carrier: 'DHL', trackingNumber: `JD${Date.now().toString().slice(-8)}` });
+    await act(stack.opsKey, 'mark-delivered');
+  }
+  return orderId;
+}
