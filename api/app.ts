@@ -31,7 +31,7 @@ import {
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { renderDocsPage } from './docs';
-import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
+import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import { KeyProblem, Principal, Role, createApiKey } from './keys';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
@@ -264,14 +264,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const events = await db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
     res.json({
       orderId,
-      events: events.map((e) => ({
-        seq: e.seq,
-        type: e.type,
-        at: e.occurredAt.toISOString(),
-        actor: { role: e.actorRole, partyId: e.actorId ?? undefined },
-        summary: e.summary,
-        data: e.data,
-      })),
+      events: events.map(timelineEventView),
     });
   });
 

@@ -57,6 +57,18 @@ export function assertReachesTask(p: Principal, task: { buyerId: string; supplie
   assertOwnsOrder(p, task);
 }
 
+/** A timeline row (order or monitoring task) as the API shows it. */
+export function timelineEventView(e: { seq: number; type: string; occurredAt: Date; actorRole: string; actorId: string | null; summary: string; data: unknown }) {
+  return {
+    seq: e.seq,
+    type: e.type,
+    at: e.occurredAt.toISOString(),
+    actor: { role: e.actorRole, partyId: e.actorId ?? undefined },
+    summary: e.summary,
+    data: e.data,
+  };
+}
+
 /** Temporal did not answer (see isTemporalUnavailable). */
 export const isUnavailable = isTemporalUnavailable;
 

@@ -32,7 +32,7 @@ import {
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor } from './http';
+import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { emptyActionSchema } from './schemas';
@@ -209,14 +209,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const events = await db.monitoringEvent.findMany({ where: { monitoringId: id }, orderBy: { seq: 'asc' } });
     res.json({
       monitoringId: id,
-      events: events.map((e) => ({
-        seq: e.seq,
-        type: e.type,
-        at: e.occurredAt.toISOString(),
-        actor: { role: e.actorRole, partyId: e.actorId ?? undefined },
-        summary: e.summary,
-        data: e.data,
-      })),
+      events: events.map(timelineEventView),
     });
   });
 

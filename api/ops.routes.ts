@@ -11,7 +11,7 @@ import { caseWorkflowId, getCaseQuery } from '../workflows/case.messages';
 import { getMonitoringQuery, monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { badRequest, conflict, forbidden, notFound } from './errors';
-import { assertOwnsOrder, assertReachesTask, principal, temporalCallFor } from './http';
+import { assertOwnsOrder, assertReachesTask, principal, temporalCallFor, timelineEventView } from './http';
 import type { Principal, Role } from './keys';
 import { caseParamsSchema } from './cases.schemas';
 import { monitoringParamsSchema } from './monitoring.schemas';
@@ -288,14 +288,6 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     return rows.map((d) => deadlineView(d, now));
   }
 
-  const eventView = (e: { seq: number; type: string; occurredAt: Date; actorRole: string; actorId: string | null; summary: string; data: unknown }) => ({
-    seq: e.seq,
-    type: e.type,
-    at: e.occurredAt.toISOString(),
-    actor: { role: e.actorRole, partyId: e.actorId ?? undefined },
-    summary: e.summary,
-    data: e.data,
-  });
   const overview = '{ state (the live state, queried from the workflow), timeline (from the read model), deadlines (as in GET /deadlines) }';
 
   routes.add({
@@ -311,7 +303,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('order', orderId),
     ]);
-    res.json({ state, timeline: events.map(eventView), deadlines });
+    res.json({ state, timeline: events.map(timelineEventView), deadlines });
   });
 
   routes.add({
@@ -327,7 +319,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       db.monitoringEvent.findMany({ where: { monitoringId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('monitoring', monitoringId),
     ]);
-    res.json({ state, timeline: events.map(eventView), deadlines });
+    res.json({ state, timeline: events.map(timelineEventView), deadlines });
   });
 
   routes.add({
@@ -343,6 +335,6 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       db.caseEvent.findMany({ where: { caseId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('case', caseId),
     ]);
-    res.json({ state, timeline: events.map(eventView), deadlines });
+    res.json({ state, timeline: events.map(timelineEventView), deadlines });
   });
 }
