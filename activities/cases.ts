@@ -11,7 +11,9 @@ import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import type { CaseOrderRef } from '../workflows/case.messages';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
 import { createLedgerActivities, ledgerAccount } from './ledger';
-import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
+import type { OpenDeadlineInput } from './ops-surface';
+import { writeChange } from './record-change';
+import { Prisma } from '../generated/prisma/client';
 import type { TimelineEntry } from './orders';
 
 /** The case's row in the read model, as the workflow sees it at one revision. */
@@ -104,8 +106,8 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
   return {
     /** Upserts the case row (a newer revision only) and appends the timeline entry (idempotent by (case, seq)). */
     async recordCaseChange({ case: c, event, notices }: CaseChange): Promise<void> {
-      await db.$transaction(async (tx) => {
-        const written = await tx.$executeRaw`
+      await writeChange(db, {
+        row: Prisma.sql`
           INSERT INTO "AfterServiceCase" ("id", "orderId", "orderSource", "type", "category", "status", "buyerId", "supplierId",
             "proactive", "problem", "resolution", "currency", "refundedAmount", "late", "firstReplyDueAt", "firstRepliedAt",
             "nextDeadlineAt", "policyVersion", "revision", "openedAt", "closedAt", "updatedAt", "description")
@@ -119,32 +121,15 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
             "late" = EXCLUDED."late", "firstRepliedAt" = EXCLUDED."firstRepliedAt", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt",
             "revision" = EXCLUDED."revision", "closedAt" = EXCLUDED."closedAt", "updatedAt" = EXCLUDED."updatedAt",
             "description" = COALESCE(EXCLUDED."description", "AfterServiceCase"."description")
-          WHERE "AfterServiceCase"."revision" < EXCLUDED."revision"`;
-        await tx.caseEvent.createMany({
-          data: [
-            {
-              caseId: c.id,
-              seq: event.seq,
-              type: event.type,
-              actorRole: event.actorRole,
-              actorId: event.actorId ?? null,
-              summary: event.summary,
-              data: event.data as object,
-              occurredAt: new Date(event.occurredAt),
-            },
-          ],
-          skipDuplicates: true,
-        });
-        await recordOpsSurface(tx, {
-          current: written > 0,
-          after: { resource: 'case', resourceId: c.id, status: c.status, terminal: c.status === 'CLOSED', firstReplied: Boolean(c.firstRepliedAt) },
-          revision: c.revision,
-          parties: { buyerId: c.buyerId, supplierId: c.supplierId },
-          deadlines: c.deadlines,
-          event,
-        });
+          WHERE "AfterServiceCase"."revision" < EXCLUDED."revision"`,
+        after: { resource: 'case', resourceId: c.id, status: c.status, terminal: c.status === 'CLOSED', firstReplied: Boolean(c.firstRepliedAt) },
+        revision: c.revision,
+        parties: { buyerId: c.buyerId, supplierId: c.supplierId },
+        deadlines: c.deadlines,
+        event,
         // The change and its emails commit together: both or neither.
-        if (notices) await outbox.write(tx, notices);
+        mail: outbox.rows(notices),
+        queue: outbox.queue,
       });
     },
 

@@ -42,22 +42,21 @@ export function createLedgerActivities({ db }: { db: Db }) {
           nonRetryable: true,
         });
       }
-      return db.$transaction(async (tx) => {
-        const created = await tx.ledgerTransaction.createMany({
-          data: [{ id: posting.id, orderId: posting.orderId ?? null, kind: posting.kind, currency: posting.currency }],
-          skipDuplicates: true,
-        });
-        if (created.count === 0) return { posted: false };
-        await tx.ledgerEntry.createMany({
-          data: posting.entries.map((e) => ({
-            transactionId: posting.id,
-            account: e.account,
-            amount: BigInt(e.amount),
-            currency: posting.currency,
-          })),
-        });
-        return { posted: true };
-      });
+      // One statement: the transaction row, then its entries only if the row is new (a retry posts nothing).
+      const entries = posting.entries.map((e) => ({ account: e.account, amount: String(e.amount) }));
+      const [result] = await db.$queryRaw<{ posted: number }[]>`
+        WITH "txn" AS (
+          INSERT INTO "LedgerTransaction" ("id", "orderId", "kind", "currency")
+          VALUES (${posting.id}, ${posting.orderId ?? null}, ${posting.kind}, ${posting.currency})
+          ON CONFLICT ("id") DO NOTHING
+          RETURNING "id"
+        ), "entries" AS (
+          INSERT INTO "LedgerEntry" ("transactionId", "account", "amount", "currency")
+          SELECT t."id", e."account", e."amount"::bigint, ${posting.currency}
+          FROM "txn" AS t CROSS JOIN jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS e("account" text, "amount" text)
+        )
+        SELECT count(*)::int AS "posted" FROM "txn"`;
+      return { posted: (result?.posted ?? 0) > 0 };
   }
 
   return {

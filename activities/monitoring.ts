@@ -5,7 +5,9 @@ import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
-import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
+import type { OpenDeadlineInput } from './ops-surface';
+import { writeChange } from './record-change';
+import { Prisma } from '../generated/prisma/client';
 import type { TimelineEntry } from './orders';
 
 /** The monitoring task's row in the read model, as the workflow sees it at one revision. */
@@ -82,8 +84,8 @@ export function createMonitoringActivities({
      * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).
      */
     async recordMonitoringChange({ task, event, notices }: MonitoringChange): Promise<void> {
-      await db.$transaction(async (tx) => {
-        const written = await tx.$executeRaw`
+      await writeChange(db, {
+        row: Prisma.sql`
           INSERT INTO "MonitoringTask" ("id", "orderId", "status", "buyerId", "supplierId", "addedVia", "currency", "feeAmount",
             "paidAmount", "refundedAmount", "shipmentDate", "bookingCutoffAt", "result", "late", "nextDeadlineAt",
             "policyVersion", "revision", "createdAt", "updatedAt", "inspectorId")
@@ -97,37 +99,20 @@ export function createMonitoringActivities({
             "shipmentDate" = EXCLUDED."shipmentDate", "bookingCutoffAt" = EXCLUDED."bookingCutoffAt", "result" = EXCLUDED."result",
             "late" = EXCLUDED."late", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "revision" = EXCLUDED."revision",
             "updatedAt" = EXCLUDED."updatedAt", "inspectorId" = EXCLUDED."inspectorId"
-          WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`;
-        await tx.monitoringEvent.createMany({
-          data: [
-            {
-              monitoringId: task.id,
-              seq: event.seq,
-              type: event.type,
-              actorRole: event.actorRole,
-              actorId: event.actorId ?? null,
-              summary: event.summary,
-              data: event.data as object,
-              occurredAt: new Date(event.occurredAt),
-            },
-          ],
-          skipDuplicates: true,
-        });
-        await recordOpsSurface(tx, {
-          current: written > 0,
-          after: {
-            resource: 'monitoring',
-            resourceId: task.id,
-            status: task.status,
-            terminal: (MONITORING_TERMINAL as readonly string[]).includes(task.status),
-          },
-          revision: task.revision,
-          parties: { buyerId: task.buyerId, supplierId: task.supplierId, inspectorId: task.inspectorId },
-          deadlines: task.deadlines,
-          event,
-        });
+          WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`,
+        after: {
+          resource: 'monitoring',
+          resourceId: task.id,
+          status: task.status,
+          terminal: (MONITORING_TERMINAL as readonly string[]).includes(task.status),
+        },
+        revision: task.revision,
+        parties: { buyerId: task.buyerId, supplierId: task.supplierId, inspectorId: task.inspectorId },
+        deadlines: task.deadlines,
+        event,
         // The change and its emails commit together: both or neither.
-        if (notices) await outbox.write(tx, notices);
+        mail: outbox.rows(notices),
+        queue: outbox.queue,
       });
     },
 

@@ -1,7 +1,9 @@
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { TERMINAL_STATUSES } from '../workflows/order.messages';
-import { OpenDeadlineInput, recordOpsSurface } from './ops-surface';
+import type { OpenDeadlineInput } from './ops-surface';
+import { writeChange } from './record-change';
+import { Prisma } from '../generated/prisma/client';
 
 /** The order's row in the read model, as the workflow sees it at one revision. */
 export interface OrderReadModel {
@@ -55,9 +57,9 @@ export interface OrderChange {
  * The order's parcel in the self-check's list (the self-check's own columns are left alone). Only a
  * newer order revision moves it, like the order row.
  */
-function shipmentRow(db: Tx, order: OrderReadModel, shipment: NonNullable<OrderReadModel['shipment']>) {
+function shipmentRow(order: OrderReadModel, shipment: NonNullable<OrderReadModel['shipment']>): Prisma.Sql {
   const inFlight = IN_FLIGHT_STATUSES.includes(order.status) && !order.deliveredAt;
-  return db.$executeRaw`
+  return Prisma.sql`
     INSERT INTO "Shipment" ("id", "source", "orderId", "buyerId", "supplierId", "carrier", "trackingNumber", "shippedAt",
       "deliveredAt", "inFlight", "updatedAt")
     VALUES (${`order:${order.id}`}, 'order', ${order.id}, ${order.buyerId}, ${order.supplierId}, ${shipment.carrier},
@@ -69,8 +71,6 @@ function shipmentRow(db: Tx, order: OrderReadModel, shipment: NonNullable<OrderR
     WHERE "Shipment"."updatedAt" <= EXCLUDED."updatedAt"`;
 }
 
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
-
 export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
   const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
   return {
@@ -80,8 +80,8 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
      * with the change's email notices as outbox rows in the same transaction.
      */
     async recordOrderChange({ order, event, notices }: OrderChange): Promise<void> {
-      await db.$transaction(async (tx) => {
-        const written = await tx.$executeRaw`
+      await writeChange(db, {
+        row: Prisma.sql`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
             "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt",
             "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt", "paidAt", "shippedAt", "deliveredAt")
@@ -100,39 +100,22 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
             "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",
             "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt",
             "paidAt" = EXCLUDED."paidAt", "shippedAt" = EXCLUDED."shippedAt", "deliveredAt" = EXCLUDED."deliveredAt"
-          WHERE "Order"."revision" < EXCLUDED."revision"`;
-        if (order.shipment) await shipmentRow(tx, order, order.shipment);
-        await tx.orderEvent.createMany({
-          data: [
-            {
-              orderId: order.id,
-              seq: event.seq,
-              type: event.type,
-              actorRole: event.actorRole,
-              actorId: event.actorId ?? null,
-              summary: event.summary,
-              data: event.data as object,
-              occurredAt: new Date(event.occurredAt),
-            },
-          ],
-          skipDuplicates: true,
-        });
-        await recordOpsSurface(tx, {
-          current: written > 0,
-          after: {
-            resource: 'order',
-            resourceId: order.id,
-            status: order.status,
-            terminal: (TERMINAL_STATUSES as readonly string[]).includes(order.status),
-            shipped: Boolean(order.shipment),
-          },
-          revision: order.revision,
-          parties: { buyerId: order.buyerId, supplierId: order.supplierId },
-          deadlines: order.deadlines,
-          event,
-        });
+          WHERE "Order"."revision" < EXCLUDED."revision"`,
+        also: order.shipment ? [shipmentRow(order, order.shipment)] : [],
+        after: {
+          resource: 'order',
+          resourceId: order.id,
+          status: order.status,
+          terminal: (TERMINAL_STATUSES as readonly string[]).includes(order.status),
+          shipped: Boolean(order.shipment),
+        },
+        revision: order.revision,
+        parties: { buyerId: order.buyerId, supplierId: order.supplierId },
+        deadlines: order.deadlines,
+        event,
         // The change and its emails commit together: both or neither.
-        if (notices) await outbox.write(tx, notices);
+        mail: outbox.rows(notices),
+        queue: outbox.queue,
       });
     },
   };
