@@ -52,12 +52,16 @@ export function createMailer(opts: MailerOptions): Mailer {
     describe: `files:${opts.outboxDir}`,
     async send(message) {
       const info = await transport.sendMail({ from: opts.from, ...message });
-      fs.mkdirSync(opts.outboxDir, { recursive: true });
       // Readable, and unique per Message-ID: the same message rewrites its own file, never another's.
       const readable = message.messageId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
       const digest = createHash('sha256').update(message.messageId).digest('hex').slice(0, 12);
       const file = path.join(opts.outboxDir, `${readable}-${digest}.eml`);
-      fs.writeFileSync(file, info.message as Buffer);
+      await fs.promises.writeFile(file, info.message as Buffer).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        // The folder is created with the first message (and again if it was removed).
+        await fs.promises.mkdir(opts.outboxDir, { recursive: true });
+        await fs.promises.writeFile(file, info.message as Buffer);
+      });
       log(`mail to ${message.to}: ${message.subject} (written to ${file})`);
     },
     close: () => transport.close(),

@@ -80,11 +80,15 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
       wake = done;
     });
 
+  /** Writes every waiting `sent` mark in one statement; on failure they all stay waiting. */
   async function writeMarks(): Promise<void> {
-    for (const [key, sentAt] of unmarked) {
-      await db.emailOutbox.updateMany({ where: { key, status: 'sending' }, data: { status: 'sent', sentAt, claimedAt: null, lastError: null } });
-      unmarked.delete(key);
-    }
+    if (unmarked.size === 0) return;
+    const marks = [...unmarked].map(([key, sentAt]) => ({ key, sentAt: sentAt.toISOString() }));
+    await db.$executeRaw`
+      UPDATE "EmailOutbox" AS o SET "status" = 'sent', "sentAt" = (m."sentAt")::timestamptz AT TIME ZONE 'UTC', "claimedAt" = NULL, "lastError" = NULL
+      FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS m("key" text, "sentAt" text)
+      WHERE o."key" = m."key" AND o."status" = 'sending'`;
+    for (const { key } of marks) unmarked.delete(key);
   }
 
   async function claim(): Promise<ClaimedRow[]> {

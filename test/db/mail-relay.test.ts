@@ -150,21 +150,20 @@ test('a permanent refusal (5xx) is kept as failed with the reply, and not retrie
 test('a sent mark the database refused is written once it answers, without sending again', async () => {
   const queue = uniqueId('relay-mark');
   const [key] = await notices(queue, 1);
-  // The real database, except that the first three `sent` marks fail as if it had gone away.
+  // The real database, except that the first three writes of `sent` marks fail as if it had gone away.
   let refusals = 3;
-  const flakyOutbox = new Proxy(db.emailOutbox, {
+  const flakyDb = new Proxy(db, {
     get(target, prop, receiver) {
-      if (prop !== 'updateMany') return Reflect.get(target, prop, receiver);
-      return (args: { data: { status?: string } }) => {
-        if (args.data.status === 'sent' && refusals > 0) {
+      if (prop !== '$executeRaw') return Reflect.get(target, prop, receiver);
+      return (sql: TemplateStringsArray, ...values: unknown[]) => {
+        if (sql.join('?').includes(`SET "status" = 'sent'`) && refusals > 0) {
           refusals--;
           return Promise.reject(new Error("Can't reach database server"));
         }
-        return target.updateMany(args as Parameters<typeof target.updateMany>[0]);
+        return target.$executeRaw(sql, ...values);
       };
     },
   });
-  const flakyDb = new Proxy(db, { get: (target, prop, receiver) => (prop === 'emailOutbox' ? flakyOutbox : Reflect.get(target, prop, receiver)) });
   const r = relay(queue, { db: flakyDb });
 
   const row = await eventually(async () => db.emailOutbox.findUniqueOrThrow({ where: { key } }), (x) => x.status === 'sent', 'marked sent');
