@@ -32,7 +32,8 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { renderDocsPage } from './docs';
 import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
-import { KeyProblem, Principal, Role, createApiKey } from './keys';
+import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './keys';
+import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
 import { registerOpsRoutes } from './ops.routes';
@@ -90,7 +91,10 @@ export interface ApiDeps {
   limits?: RequestLimits;
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
-  /** How long a looked-up API key is trusted (a revoked key works at most this long); KEY_CACHE_TTL_MS when not given. */
+  /**
+   * How long a looked-up API key is trusted (a revoked key works at most this long), and how long a
+   * registered party's kind is remembered; KEY_CACHE_TTL_MS when not given.
+   */
   keyCacheTtlMs?: number;
   /** The clock deadlines are overdue by (GET /deadlines, the overviews); wall-clock time when not given. */
   clock?: () => number;
@@ -127,6 +131,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
   const routes = new RouteRegistry(app, { db, limits: deps.limits ?? DEFAULT_REQUEST_LIMITS, now: deps.now, keyCacheTtlMs: deps.keyCacheTtlMs });
+  // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
+  const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
   const ownOrders = 'buyers and suppliers: their own orders only';
 
   routes.add({
@@ -213,13 +219,11 @@ export function createApp(deps: ApiDeps): express.Express {
       supplierId = p.partyId;
     }
     if (!supplierId) throw badRequest([{ field: 'supplierId', reason: 'is required when ops drafts an order' }]);
-    // Both parties in one round trip: the draft's latency is mostly its database reads.
-    const parties = await db.party.findMany({ where: { id: { in: [body.buyerId, supplierId] } }, select: { id: true, kind: true } });
-    const buyer = parties.find((party) => party.id === body.buyerId);
-    const supplier = parties.find((party) => party.id === supplierId);
+    // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
+    const kinds = await partyKinds.of([body.buyerId, supplierId]);
     const problems: { field: string; reason: string }[] = [];
-    if (!buyer || buyer.kind !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
-    if (!supplier || supplier.kind !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
+    if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
+    if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
     const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));

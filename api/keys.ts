@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
+import { LookupCache } from './lookup-cache';
 
 export const ROLES = ['ops', 'support', 'buyer', 'supplier', 'inspector'] as const;
 export type Role = (typeof ROLES)[number];
@@ -70,32 +71,24 @@ export function keyCacheTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`KEY_CACHE_TTL_MS=${raw} is not a whole number of milliseconds`);
   return value;
 }
-const KEY_CACHE_MAX_ENTRIES = 10_000;
 
 /**
  * The valid keys this process looked up in the last `ttlMs`, by hash (hash → principal): a request
  * with a known key then makes no database round trip for it.
  */
 export class PrincipalCache {
-  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+  private readonly cache: LookupCache<Principal>;
 
   constructor(
     private readonly db: Db,
-    private readonly ttlMs: number = KEY_CACHE_TTL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    ttlMs: number = KEY_CACHE_TTL_MS,
+    now: () => number = Date.now,
+  ) {
+    this.cache = new LookupCache(ttlMs, now);
+  }
 
-  async find(key: string): Promise<Principal | undefined> {
+  find(key: string): Promise<Principal | undefined> {
     const keyHash = hashKey(key);
-    const cached = this.entries.get(keyHash);
-    if (cached && cached.until > this.now()) return cached.principal;
-    if (cached) this.entries.delete(keyHash);
-    const principal = await lookUp(this.db, keyHash);
-    if (principal && this.ttlMs > 0) {
-      // Oldest first out: a Map keeps insertion order.
-      if (this.entries.size >= KEY_CACHE_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(keyHash, { principal, until: this.now() + this.ttlMs });
-    }
-    return principal;
+    return this.cache.get(keyHash, () => lookUp(this.db, keyHash));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * API keys over HTTP against the suite's PostgreSQL: a key looked up once is trusted for a short
  * while (no database round trip per request), and a key revoked or deleted in the database stops
- * working within that time; a key created a moment ago works at once.
+ * working within that time; a key created a moment ago works at once. A draft's parties are
+ * remembered the same way.
  */
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { createHealthCheck } from '../../api/health';
 import { createApiKey, hashKey, KEY_CACHE_TTL_MS, keyCacheTtlFromEnv } from '../../api/keys';
 import { Db, createDb } from '../../infra/db';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from '../support/env';
+import { sampleOrderInput } from '../support/order-fixtures';
 
 let db: Db;
 let connection: Connection;
@@ -82,6 +84,40 @@ describe('API key lookups', () => {
     expect(await status(url, key.key)).toBe(200);
     await db.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
     expect(await status(url, key.key)).toBe(401);
+  });
+});
+
+describe("a draft's parties", () => {
+  const draft = async (url: string, key: string, buyerId: string, supplierId: string) => {
+    const { terms } = sampleOrderInput('unused', { shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10) });
+    const res = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ orderId: uniqueId('PK'), buyerId, supplierId, ...terms }),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: { fields?: unknown } } };
+  };
+  const register = (id: string, kind: string) => db.party.create({ data: { id, kind, name: id, email: `${id}@example.test` } });
+
+  it('sees a party registered a moment after a draft was refused for it, and forgets one deleted by hand after the cache time', async () => {
+    const url = await startApi(400);
+    const ops = await createApiKey(db, { name: uniqueId('ops'), role: 'ops' });
+    const buyerId = uniqueId('pk-buyer');
+    const supplierId = uniqueId('pk-supplier');
+    await register(supplierId, 'supplier');
+
+    const refused = await draft(url, ops.key, buyerId, supplierId);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.fields).toEqual([{ field: 'buyerId', reason: `no buyer with id ${buyerId}` }]);
+    await register(buyerId, 'buyer');
+    expect((await draft(url, ops.key, buyerId, supplierId)).status).toBe(201);
+
+    // A buyer named as the supplier is refused whether its kind comes from memory or the database.
+    expect((await draft(url, ops.key, buyerId, buyerId)).body.error?.fields).toEqual([{ field: 'supplierId', reason: `no supplier with id ${buyerId}` }]);
+
+    await db.party.delete({ where: { id: buyerId } });
+    await sleep(500);
+    expect((await draft(url, ops.key, buyerId, supplierId)).status).toBe(400);
   });
 });
 
