@@ -313,18 +313,28 @@ const CURRENT_CALENDARS: readonly CalendarData[] = [cnCalendar, deCalendar, usCa
 /** Released versions superseded by a current one; kept so that running workflows pinned to them replay. */
 const ARCHIVED_CALENDARS: readonly CalendarData[] = [];
 
-const registry = new Map<string, { current: WorkingCalendar; versions: Map<string, WorkingCalendar> }>();
+/**
+ * Released data by id and version. A calendar is validated and built the first time it is asked for:
+ * every workflow loads this module afresh, and most use one calendar, if any.
+ */
+interface Release {
+  data: CalendarData;
+  calendar?: WorkingCalendar;
+}
+const registry = new Map<string, { current: Release; versions: Map<string, Release> }>();
 for (const data of CURRENT_CALENDARS) {
   if (registry.has(data.id)) throw invalid(data, 'two current versions');
-  const cal = defineCalendar(data);
-  registry.set(data.id, { current: cal, versions: new Map([[cal.version, cal]]) });
+  const release: Release = { data };
+  registry.set(data.id, { current: release, versions: new Map([[data.version, release]]) });
 }
 for (const data of ARCHIVED_CALENDARS) {
   const entry = registry.get(data.id);
   if (!entry) throw invalid(data, 'archived version of a calendar with no current version');
   if (entry.versions.has(data.version)) throw invalid(data, 'version registered twice');
-  entry.versions.set(data.version, defineCalendar(data));
+  entry.versions.set(data.version, { data });
 }
+
+const built = (release: Release): WorkingCalendar => (release.calendar ??= defineCalendar(release.data));
 
 /** Ids of the known calendars, e.g. ['CN', 'DE', 'US']. */
 export function calendarIds(): string[] {
@@ -348,12 +358,12 @@ function getEntry(id: string) {
  */
 export function getCalendar(id: string, version?: string): WorkingCalendar {
   const entry = getEntry(id);
-  if (version === undefined) return entry.current;
-  const cal = typeof version === 'string' ? entry.versions.get(version) : undefined;
-  if (!cal) {
+  if (version === undefined) return built(entry.current);
+  const release = typeof version === 'string' ? entry.versions.get(version) : undefined;
+  if (!release) {
     throw new CalendarError('UNKNOWN_CALENDAR', `unknown version ${JSON.stringify(version)} of calendar ${id}; known: ${calendarVersions(id).join(', ')}`);
   }
-  return cal;
+  return built(release);
 }
 
 // ---------------------------------------------------------------------------------------------------

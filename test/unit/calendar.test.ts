@@ -116,6 +116,12 @@ describe('calendar registry', () => {
     expect(getCalendar('US', cn.version)).toBe(us);
   });
 
+  it('validates every released version when it is first asked for', () => {
+    for (const id of calendarIds()) {
+      for (const version of calendarVersions(id)) expect(getCalendar(id, version)).toMatchObject({ id, version });
+    }
+  });
+
   it('rejects unknown ids, including the names of Object.prototype members', () => {
     for (const id of ['XX', 'cn', '', 'toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf']) {
       expectCalendarError(() => getCalendar(id), 'UNKNOWN_CALENDAR', /unknown calendar .*known: CN, DE, US/);
