@@ -101,20 +101,21 @@ export function createOutbox({ opsAddresses, queue }: { opsAddresses: OpsAddress
   const toOps = (n: OpsNotice): OutboxRow[] => [
     { key: `${n.key}:${n.audience}`, to: n.audience === 'ops' ? opsAddresses.ops : opsAddresses.opsLeads, subject: n.subject, text: n.text },
   ];
+  /** Every email of one change: a case's customer, then its parties, then ops. */
+  function rows(notices: ChangeNotices | undefined): OutboxRow[] {
+    if (!notices) return [];
+    return [
+      ...(notices.customer ? toCustomer(notices.customer) : []),
+      ...(notices.parties ? toParties(notices.parties) : []),
+      ...(notices.ops ? toOps(notices.ops) : []),
+    ];
+  }
   return {
     queue,
-    /** Every email of one change: a case's customer, then its parties, then ops. */
-    rows(notices: ChangeNotices | undefined): OutboxRow[] {
-      if (!notices) return [];
-      return [
-        ...(notices.customer ? toCustomer(notices.customer) : []),
-        ...(notices.parties ? toParties(notices.parties) : []),
-        ...(notices.ops ? toOps(notices.ops) : []),
-      ];
-    },
+    rows,
     /** Writes notices on their own (workflows that send them apart from their change). */
     async write(db: Pick<Db, '$queryRaw'>, notices: ChangeNotices): Promise<void> {
-      const { ctes, unsent } = outboxCtes(queue, this.rows(notices));
+      const { ctes, unsent } = outboxCtes(queue, rows(notices));
       if (ctes.length === 0) return;
       const [result] = await db.$queryRaw<{ unsent: string[] }[]>`WITH ${Prisma.join(ctes, ',\n')} SELECT ${unsent} AS "unsent"`;
       warnUnsent(result?.unsent ?? []);
