@@ -1,5 +1,5 @@
 /**
- * `npm run chaos`: fault injection on a real stack (chaos/stack.ts). Four experiments, each with
+ * `npm run chaos`: fault injection on a real stack (chaos/stack.ts). Five experiments, each with
  * checks that print PASS or FAIL; the run exits non-zero when any check fails, and writes every
  * figure to chaos/results/chaos.json.
  *
@@ -9,7 +9,10 @@
  *  (b) the Temporal dev server restarted (same SQLite file) while deadlines are open: every timer fires;
  *  (c) PostgreSQL stopped mid-run: activities retry, no workflow fails, the read model converges;
  *  (d) duplicate and concurrent requests (double clicks on pay, ship, the monitoring card payment,
- *      the same draft twice): one effect each.
+ *      the same draft twice): one effect each;
+ *  (e) the mail relay (a child process) killed with SIGKILL at random moments while emails are
+ *      written: every email delivered, a resend only for a claim the killed relay held, with the
+ *      same Message-ID.
  *
  *   CHAOS_SCALE=0.1 npm run chaos     # a reduced run (CI)
  *   CHAOS_SEED=7 CHAOS_DB_DOWN_SECONDS=30 npm run chaos
@@ -19,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApiKey } from '../api/keys';
+import { createOutbox } from '../activities/email';
 import { projectRoot } from '../infra/paths';
 import { monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { OrderState, getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
@@ -500,6 +504,76 @@ async function duplicates(): Promise<void> {
   reportAudit('(d) duplicates', a, 'orders');
 }
 
+async function relayKills(): Promise<void> {
+  const n = scaled(2000, 100);
+  const maxKills = scaled(20, 3);
+  const queue = 'tradeguard-chaos-relay';
+  const leaseMs = 5000;
+  // The relay's batch: a killed relay holds at most this many claimed rows.
+  const batch = 20;
+  const outbox = createOutbox({ opsAddresses: { ops: 'ops@chaos.test', opsLeads: 'ops-leads@chaos.test' }, queue });
+  const subject = (i: number) => `[relay chaos] message ${i}`;
+  log(`(e) ${n} emails written in 20 waves 2 s apart; the mail relay (a child process, lease ${leaseMs / 1000} s) killed with SIGKILL up to ${maxKills} times`);
+  let relay = stack.startRelayProcess(queue, leaseMs);
+  let kills = 0;
+  let written = false;
+  const writer = (async () => {
+    for (let wave = 0; wave < 20; wave++) {
+      for (let i = Math.round((wave * n) / 20); i < Math.round(((wave + 1) * n) / 20); i++) {
+        await outbox.write(stack.db, { customer: { key: `relay-chaos:${i}`, order: { customerEmail: `recipient-${i % 40}@chaos.test` }, subject: subject(i), text: `body ${i}` } });
+      }
+      await sleep(2000);
+    }
+    written = true;
+  })();
+  const unsent = () => stack.db.emailOutbox.count({ where: { queue, status: { not: 'sent' } } });
+  const started = Date.now();
+  while (kills < maxKills && Date.now() - started < 5 * 60_000) {
+    await sleep(between(2000, 6000));
+    if (written && (await unsent()) === 0) break;
+    const child = relay;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+    kills++;
+    await sleep(between(100, 1500));
+    relay = stack.startRelayProcess(queue, leaseMs);
+  }
+  await writer;
+  // No more kills: the last relay sends the rest, including the claims the killed ones left.
+  const waitUntil = Date.now() + 2 * leaseMs + 120_000;
+  let left = await unsent();
+  while (left > 0 && Date.now() < waitUntil) {
+    await sleep(500);
+    left = await unsent();
+  }
+  const exited = new Promise<void>((resolve) => relay.once('exit', () => resolve()));
+  relay.kill('SIGTERM');
+  await exited;
+  await sleep(500);
+
+  const keys = Array.from({ length: n }, (_, i) => `relay-chaos:${i}:customer`);
+  const expected = new Map(keys.map((k) => [`<${k}@tradeguard>`, k]));
+  const deliveries = stack.mail.filter((m) => m.subject.startsWith('[relay chaos] '));
+  const perMessage = new Map<string, number>();
+  for (const m of deliveries) perMessage.set(m.messageId ?? '(none)', (perMessage.get(m.messageId ?? '(none)') ?? 0) + 1);
+  const undelivered = [...expected.keys()].filter((id) => !perMessage.has(id));
+  const unknownIds = [...perMessage.keys()].filter((id) => !expected.has(id));
+  const duplicates = deliveries.length - perMessage.size;
+  const rows = await stack.db.emailOutbox.findMany({ where: { queue }, select: { status: true, attempts: true } });
+  const claimedAgain = rows.filter((r) => r.attempts > 1).length;
+  figures.relayKills = { emails: n, kills, leaseMs, unsentAtEnd: left, deliveries: deliveries.length, duplicates, undelivered: undelivered.slice(0, 20), unknownIds: unknownIds.slice(0, 20), claimedAgain };
+  check('(e) relay SIGKILL', 'relay killed at random moments while emails were written', `${kills} kills`, kills > 0);
+  check('(e) relay SIGKILL', 'every email sent and delivered (0 lost)', `${rows.filter((r) => r.status === 'sent').length}/${n} rows sent, ${n - undelivered.length}/${n} delivered`, left === 0 && rows.length === n && undelivered.length === 0);
+  check('(e) relay SIGKILL', 'every delivery carries its row\'s Message-ID', `${unknownIds.length} unknown Message-IDs in ${deliveries.length} deliveries`, unknownIds.length === 0);
+  check(
+    '(e) relay SIGKILL',
+    'a resend only for claims a killed relay held (≤ kills × batch)',
+    `${duplicates} sent twice (bound ${kills * batch}); ${claimedAgain} rows claimed again after a lease`,
+    duplicates <= kills * batch,
+  );
+}
+
 // ---- the run ----------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -509,8 +583,8 @@ async function main(): Promise<void> {
   console.log(`machine: ${host.nproc} CPU(s), ${host.memoryGiB} GiB, ${host.cpuModel}; Node ${host.node}`);
   stack = await startChaosStack(log);
   try {
-    const only = (process.env.CHAOS_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim());
-    for (const [name, experiment] of [['a', workerKills], ['b', temporalRestart], ['c', databaseOutage], ['d', duplicates]] as const) {
+    const only = (process.env.CHAOS_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim());
+    for (const [name, experiment] of [['a', workerKills], ['b', temporalRestart], ['c', databaseOutage], ['d', duplicates], ['e', relayKills]] as const) {
       if (!only.includes(name)) continue;
       try {
         await experiment();
@@ -531,7 +605,7 @@ async function main(): Promise<void> {
   const dir = path.join(projectRoot, 'chaos', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, SCALE >= 1 ? 'chaos.json' : 'chaos-reduced.json');
-  fs.writeFileSync(file, `${JSON.stringify({ ranAt: new Date(began).toISOString(), seconds, scale: SCALE, seed: SEED, only: process.env.CHAOS_ONLY ?? 'a,b,c,d', machine: host, workerStarts: stack.workerStarts(), checks, figures }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ ranAt: new Date(began).toISOString(), seconds, scale: SCALE, seed: SEED, only: process.env.CHAOS_ONLY ?? 'a,b,c,d,e', machine: host, workerStarts: stack.workerStarts(), checks, figures }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
   console.log(`results in ${path.relative(projectRoot, file)}`);
   if (failed > 0) process.exitCode = 1;
 }

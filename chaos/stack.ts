@@ -4,7 +4,7 @@
  * history in a SQLite file (restarted on the same file and port), a real SMTP server on 127.0.0.1,
  * the worker as a child process (killed with SIGKILL and started again), and in this process the
  * mail relay and the API over HTTP, with the embedded sandbox card gateway whose charges the checks
- * count.
+ * count; and, for experiment (e), mail relays as child processes (`npm run mail-relay`) to kill.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -144,7 +144,7 @@ export async function startChaosStack(log: Log) {
     await startWorker();
 
     // The mail relay runs here, beside the API, and sends what the worker's activities put in the
-    // outbox; experiment (a) kills the worker, not the relay.
+    // outbox; experiment (a) kills the worker, not this relay ((e) kills relays of its own).
     const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: path.join(dir, 'mail'), from: 'TradeGuard <no-reply@tradeguard.local>' });
     const relay = startMailRelay({ db, mailer, queue: TASK_QUEUE, log: (line) => log(line) });
     stops.push(async () => {
@@ -175,9 +175,31 @@ export async function startChaosStack(log: Log) {
     }));
     const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
+    // Relays as child processes (experiment (e) kills them), each on the queue it is given.
+    const relayLog = path.join(dir, 'relay.log');
+    const relayChildren = new Set<ChildProcess>();
+    const startRelayProcess = (queue: string, leaseMs: number): ChildProcess => {
+      const out = fs.openSync(relayLog, 'a');
+      const child = fork(path.join(projectRoot, 'worker', 'mail-relay-main.ts'), [], {
+        env: { ...workerEnv, SMTP_URL: smtp.url, TRADEGUARD_TASK_QUEUE: queue, MAIL_RELAY_LEASE_MS: String(leaseMs) },
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', out, out, 'ipc'],
+        cwd: projectRoot,
+      });
+      fs.closeSync(out);
+      relayChildren.add(child);
+      child.once('exit', () => relayChildren.delete(child));
+      return child;
+    };
+    stops.push(async () => {
+      for (const child of relayChildren) child.kill('SIGKILL');
+    });
+
     return {
       dir,
       apiUrl,
+      startRelayProcess,
+      relayLog,
       temporalAddress,
       databaseUrl,
       client,

@@ -54,12 +54,27 @@ export interface MailRelay {
   stats(): { sent: number; retried: number; failed: number; marksWaiting: number };
 }
 
+/** How long a claim holds its rows before another relay may send them (the claimer died): 2 minutes. */
+export const MAIL_RELAY_LEASE_MS = 120_000;
+
+/**
+ * MAIL_RELAY_LEASE_MS from the environment, else the default. Shorter resends sooner after a relay
+ * dies, but must stay well above one SMTP conversation, or a slow send is sent twice.
+ */
+export function mailRelayLeaseFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.MAIL_RELAY_LEASE_MS;
+  if (raw === undefined || raw === '') return MAIL_RELAY_LEASE_MS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1000) throw new Error(`MAIL_RELAY_LEASE_MS=${raw} is not a whole number of milliseconds of at least 1000`);
+  return value;
+}
+
 export function startMailRelay(opts: MailRelayOptions): MailRelay {
   const { db, mailer, queue } = opts;
   const pollMs = opts.pollMs ?? 200;
   const batchSize = opts.batchSize ?? 20;
   const concurrency = opts.concurrency ?? 4;
-  const leaseMs = opts.leaseMs ?? 120_000;
+  const leaseMs = opts.leaseMs ?? MAIL_RELAY_LEASE_MS;
   const maxBackoffMs = opts.maxBackoffMs ?? 600_000;
   const log = opts.log ?? (() => undefined);
   const counts = { sent: 0, retried: 0, failed: 0 };

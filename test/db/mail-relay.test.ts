@@ -10,7 +10,7 @@ import { AddressInfo } from 'node:net';
 import { createEmailActivities } from '../../activities/email';
 import { createMailer, type MailMessage, type Mailer } from '../../adapters/mailer';
 import { Db, createDb } from '../../infra/db';
-import { MailRelay, startMailRelay } from '../../worker/mail-relay';
+import { MAIL_RELAY_LEASE_MS, MailRelay, mailRelayLeaseFromEnv, startMailRelay } from '../../worker/mail-relay';
 import { testDatabaseUrl, uniqueId } from '../support/env';
 import { eventually } from '../support/stack';
 import { startSmtpServer } from '../support/smtp';
@@ -186,4 +186,11 @@ test("a claim left by a relay that died is sent again after its lease, and a liv
   await new Promise((res) => setTimeout(res, 300));
   expect(await db.emailOutbox.findUniqueOrThrow({ where: { key: live } })).toMatchObject({ status: 'sending', attempts: 1 });
   expect(delivered(queue).map((m) => m.messageId)).toEqual([`<${stale}@tradeguard>`]);
+});
+
+test('MAIL_RELAY_LEASE_MS sets the lease from the environment; a value under a second or not whole milliseconds is refused by name', () => {
+  expect(mailRelayLeaseFromEnv({})).toBe(MAIL_RELAY_LEASE_MS);
+  expect(mailRelayLeaseFromEnv({ MAIL_RELAY_LEASE_MS: '5000' })).toBe(5000);
+  expect(() => mailRelayLeaseFromEnv({ MAIL_RELAY_LEASE_MS: '500' })).toThrow('MAIL_RELAY_LEASE_MS=500 is not a whole number of milliseconds of at least 1000');
+  expect(() => mailRelayLeaseFromEnv({ MAIL_RELAY_LEASE_MS: '2m' })).toThrow('MAIL_RELAY_LEASE_MS=2m');
 });
