@@ -10,7 +10,8 @@
  *   could not write and writes them (before claiming more) once the database is back;
  * - the relay process dying in that window leaves the row `sending`; after `leaseMs` another claim
  *   sends it again, with the same Message-ID. SMTP has no transactional send, so this is
- *   at-least-once, never lost.
+ *   at-least-once, never lost. Marks are written as messages are accepted, so the window is the
+ *   messages accepted since the last mark write, not the whole claimed batch.
  * Messages to one recipient go out in the order they were written (a message retried after a failed
  * attempt may arrive after later ones, and several relays may interleave).
  * A message the SMTP server refuses for good (a 5xx reply) is marked `failed` with the reply; other
@@ -106,6 +107,32 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
     for (const { key } of marks) unmarked.delete(key);
   }
 
+  /**
+   * Marks go out as the SMTP server accepts messages, not when the whole batch is done: one write at
+   * a time, each carrying the marks that arrived meanwhile. A relay that dies therefore sends again
+   * only what was accepted since the last write. A write the database refuses is left to the loop,
+   * which retries it before claiming anything else.
+   */
+  let flushing: Promise<void> | undefined;
+  function flushMarks(): void {
+    if (flushing || unmarked.size === 0) return;
+    flushing = writeMarks().then(
+      () => {
+        flushing = undefined;
+        flushMarks();
+      },
+      () => {
+        flushing = undefined;
+      },
+    );
+  }
+
+  /** Waits for the write in flight, then writes what is still waiting (throws when the database refuses). */
+  async function settleMarks(): Promise<void> {
+    while (flushing) await flushing;
+    await writeMarks();
+  }
+
   async function claim(): Promise<ClaimedRow[]> {
     const staleBefore = new Date(Date.now() - leaseMs);
     const rows = await db.$queryRaw<ClaimedRow[]>`
@@ -145,6 +172,7 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
     }
     counts.sent++;
     unmarked.set(row.key, new Date());
+    flushMarks();
   }
 
   async function loop(): Promise<void> {
@@ -153,7 +181,7 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
       let rows: ClaimedRow[] = [];
       try {
         // Marks first: a message already accepted is never claimed, and so never sent, again.
-        await writeMarks();
+        await settleMarks();
         rows = await claim();
         if (lastDbError) log('mail relay: the database answers again');
         lastDbError = '';
@@ -179,7 +207,7 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
         while (next < byRecipient.length) for (const row of byRecipient[next++]) await send(row);
       });
       await Promise.all(lanes);
-      await writeMarks().catch(() => undefined);
+      await settleMarks().catch(() => undefined);
     }
   }
 
@@ -190,7 +218,7 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
       wake?.();
       await running;
       // One last try at the marks; any left are logged, and those rows are sent again after the lease.
-      await writeMarks().catch(() => undefined);
+      await settleMarks().catch(() => undefined);
       if (unmarked.size > 0) log(`mail relay stopped with ${unmarked.size} sent message(s) not marked; they will be sent again`);
     },
     stats: () => ({ ...counts, marksWaiting: unmarked.size }),
