@@ -12,6 +12,7 @@ import type { CaseOrderRef } from '../workflows/case.messages';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
 import { createLedgerActivities, ledgerAccount } from './ledger';
 import type { OpenDeadlineInput } from './ops-surface';
+import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
 import type { TimelineEntry } from './orders';
@@ -103,7 +104,7 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
     });
   }
 
-  return {
+  return stopRetryingDataErrors({
     /** Upserts the case row (a newer revision only) and appends the timeline entry (idempotent by (case, seq)). */
     async recordCaseChange({ case: c, event, notices }: CaseChange): Promise<void> {
       await writeChange(db, {
@@ -212,5 +213,5 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
         skipDuplicates: true,
       });
     },
-  };
+  });
 }

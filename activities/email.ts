@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Db } from '../infra/db';
 import { Prisma } from '../generated/prisma/client';
+import { stopRetryingDataErrors } from './failures';
 
 export interface PartyNotice {
   /** Unique per business event (e.g. order:42:7); each recipient's email is keyed by it. */
@@ -125,7 +126,7 @@ export function createOutbox({ opsAddresses, queue }: { opsAddresses: OpsAddress
 
 export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
   const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
-  return {
+  return stopRetryingDataErrors({
     /** Emails each party once per notice, through the outbox: a retried activity adds no second row. */
     async notifyParties(notice: PartyNotice): Promise<void> {
       await outbox.write(db, { parties: notice });
@@ -138,5 +139,5 @@ export function createEmailActivities({ db, opsAddresses, temporal }: { db: Db; 
     async notifyOps(notice: OpsNotice): Promise<void> {
       await outbox.write(db, { ops: notice });
     },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../infra/db';
+import { stopRetryingDataErrors } from './failures';
 
 export interface LedgerPosting {
   /** Idempotency key of the movement, derived from the business ID and step (e.g. order:42:release). */
@@ -59,7 +60,7 @@ export function createLedgerActivities({ db }: { db: Db }) {
       return { posted: (result?.posted ?? 0) > 0 };
   }
 
-  return {
+  return stopRetryingDataErrors({
     postLedgerTransaction,
     /** A buyer's payment arrives and is held in the order's escrow account. */
     holdPaymentInEscrow(m: EscrowMovement) {
@@ -113,5 +114,5 @@ export function createLedgerActivities({ db }: { db: Db }) {
         ],
       });
     },
-  };
+  });
 }

@@ -6,6 +6,7 @@ import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
 import type { OpenDeadlineInput } from './ops-surface';
+import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
 import type { TimelineEntry } from './orders';
@@ -64,7 +65,7 @@ export function createMonitoringActivities({
   temporal: { client: Client; taskQueue: string };
 }) {
   const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
-  return {
+  return stopRetryingDataErrors({
     /**
      * Links a monitoring task to its order: the order records the task and, from then on, tells it
      * when the shipping date moves. A signal is delivered once per call; the order ignores a task it
@@ -124,5 +125,5 @@ export function createMonitoringActivities({
       }
       return { refundId: result.refundId };
     },
-  };
+  });
 }

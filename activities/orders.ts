@@ -2,6 +2,7 @@ import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { TERMINAL_STATUSES } from '../workflows/order.messages';
 import type { OpenDeadlineInput } from './ops-surface';
+import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
 
@@ -73,7 +74,7 @@ function shipmentRow(order: OrderReadModel, shipment: NonNullable<OrderReadModel
 
 export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { taskQueue: string } }) {
   const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
-  return {
+  return stopRetryingDataErrors({
     /**
      * Writes one state change: upserts the order row (a newer revision only; replays and late retries
      * leave a fresher row alone) and appends the timeline entry (its (order, seq) key makes a retry a no-op),
@@ -118,5 +119,5 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
         queue: outbox.queue,
       });
     },
-  };
+  });
 }
