@@ -4,6 +4,7 @@ import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { createCaseActivities } from './cases';
 import { createCoverageActivities } from './coverage';
+import { createEffectFailureActivities } from './effect-failures';
 import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCaseActivities(deps),
     ...createSelfCheckActivities(deps),
     ...createReportActivities(deps),
+    ...createEffectFailureActivities(deps),
   };
 }
 

@@ -35,6 +35,16 @@ export const ESCALATIONS: Record<string, { resource: ResourceKind; mustAct: Must
 };
 export const ESCALATION_KINDS = Object.keys(ESCALATIONS);
 
+/**
+ * The late task of an effect a workflow gave up on (raiseEffectFailure): an activity failed for a
+ * reason retrying cannot fix. Ops must act, on any resource, and it never resolves by itself: moving
+ * on does not write what was not written.
+ */
+export const EFFECT_FAILED = 'EFFECT_FAILED';
+
+/** Every kind of row in the late-task queue. */
+export const LATE_TASK_KINDS = [...ESCALATION_KINDS, EFFECT_FAILED];
+
 /** The reminder event recorded before a deadline falls due: it sets that deadline's reminderSent. */
 export const REMINDERS: Record<string, { resource: ResourceKind; deadlineKind: string }> = {
   SHIPPING_REMINDER: { resource: 'order', deadlineKind: 'shipping-date' },

@@ -152,7 +152,9 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       'One task per escalation a workflow recorded: SHIPMENT_LATE, CLAIM_SUPPLIER_SILENT, CLAIM_DECISION_OVERDUE (orders), BOOKING_LAPSED, ' +
       'INSPECTOR_ASSIGNMENT_OVERDUE, REPORT_LATE (monitoring), FIRST_REPLY_MISSED (cases); oldest first. A task resolves by itself when its ' +
       'resource moves on (the order ships, the supplier answers, the claim is decided, an inspector is assigned, the report is uploaded, the ' +
-      'case is answered, or the resource closes), with resolution "resolved by itself: …". A lapsed booking is resolved by ops.',
+      'case is answered, or the resource closes), with resolution "resolved by itself: …". A lapsed booking is resolved by ops. ' +
+      'EFFECT_FAILED (any resource; ops must act): an effect a workflow gave up on because retrying could not fix it (the database refused ' +
+      'its data), with the effect, the error and its key in the summary; one task per key, and it stays until ops resolve it.',
     query: listLateTasksSchema, responses: { 200: taskList },
   }, async (_req, res, { query: q }) => {
     const rows = await db.lateTask.findMany({

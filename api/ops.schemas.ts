@@ -3,7 +3,7 @@
  * and the overviews. Types and formats only.
  */
 import { z } from 'zod';
-import { ESCALATION_KINDS } from '../activities/ops-surface';
+import { LATE_TASK_KINDS } from '../activities/ops-surface';
 import type { CaseDeadlineKind } from '../workflows/case.messages';
 import type { MonitoringDeadlineKind } from '../workflows/monitoring.messages';
 import type { DeadlineKind } from '../workflows/order.messages';
@@ -45,13 +45,16 @@ export const LATE_TASK_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 
 export const listLateTasksSchema = z.strictObject({
   status: z.enum(LATE_TASK_STATUSES, { error: `must be one of ${LATE_TASK_STATUSES.join(', ')}` }).optional(),
-  kind: z.enum(ESCALATION_KINDS as [string, ...string[]], { error: `must be an escalation: ${ESCALATION_KINDS.join(', ')}` }).optional(),
+  kind: z.enum(LATE_TASK_KINDS as [string, ...string[]], { error: `must be a late-task kind: ${LATE_TASK_KINDS.join(', ')}` }).optional(),
   assignee: text(200).optional(),
   limit: limit(500).optional().describe('at most this many tasks, oldest first; 200 unless given'),
 });
 
 export const lateTaskParamsSchema = z.strictObject({
-  taskId: z.string().regex(/^LT-(order|monitoring|case)-[A-Za-z0-9_-]{1,64}-\d{1,9}$/, 'must be a late task id such as LT-monitoring-PM-1-7'),
+  // An escalation's task ends in its event's sequence number, a failed effect's in "effect-" and 16 hex digits.
+  taskId: z
+    .string()
+    .regex(/^LT-(order|monitoring|case)-[A-Za-z0-9_-]{1,64}-(\d{1,9}|effect-[0-9a-f]{16})$/, 'must be a late task id such as LT-monitoring-PM-1-7 or LT-order-PO-1-effect-3f2a9c0d1b2e4f56'),
 });
 
 export const assignLateTaskSchema = z.strictObject({ assignee: text(200).describe('who works the task (a name or an ops handle)') });

@@ -7,6 +7,7 @@ import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
 import type { CaseChange, CaseRefund, Outcome } from '../../activities/cases';
 import type { FlaggedShipment, ShipmentPageRequest } from '../../activities/self-check';
 import type { ReportRequest } from '../../activities/report';
+import { effectFailureTaskId, type EffectFailure } from '../../activities/effect-failures';
 import { computeReport } from '../../workflows/after-service-report';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
@@ -35,6 +36,7 @@ export function createMockActivities() {
     shipmentPages: [] as ShipmentPageRequest[],
     caseOpenings: [] as FlaggedShipment[][],
     reports: [] as ReportRequest[],
+    effectFailures: [] as EffectFailure[],
   };
   /** What the order answers when a case asks it to cancel or refund; tests change it. */
   const orderAnswers: { cancel: Outcome; refund: Outcome } = { cancel: { ok: true }, refund: { ok: true } };
@@ -132,6 +134,11 @@ export function createMockActivities() {
       calls.reports.push(req);
       const none = { total: 0, proactive: 0, customerRaised: 0 };
       return computeReport({ weekStart: req.weekStart, weekEnd: req.weekStart, generatedAt: req.generatedAt, policyVersion: '2026-11', defectRateTarget: 0.002, shipments: 0, cases: { tracking: none, quality: none, warehouse: none }, previous: [] });
+    },
+    async raiseEffectFailure(failure) {
+      const raised = !calls.effectFailures.some((f) => f.key === failure.key);
+      if (raised) calls.effectFailures.push(failure);
+      return { taskId: effectFailureTaskId(failure.resource, failure.resourceId, failure.key), raised };
     },
   };
   return { activities, calls, coverage, carrier, orderAnswers };
