@@ -3,6 +3,7 @@
  * their policy modules.
  */
 import { z } from 'zod';
+import { SAFE_TEXT, unsafeTextReason } from '../infra/text';
 import { CLAIM_CAUSES } from '../workflows/order.messages';
 import { ROLES } from './keys';
 
@@ -38,14 +39,18 @@ export const instant = (error = 'must be an ISO 8601 date-time such as 2026-12-0
       return Number.isNaN(ms) || (ms >= Date.UTC(1970, 0, 1) && ms < Date.UTC(10000, 0, 1));
     }, 'must be between 1970 and 9999');
 
-/** Free text: trimmed, not empty, bounded, and without NUL characters (PostgreSQL cannot store them). */
+/**
+ * Free text: safe text (infra/text.ts: well-formed Unicode, no control characters but newline and
+ * tab, no bidirectional overrides), then trimmed, not empty and bounded. The characters are checked
+ * as sent, before trimming, so the document's `pattern` says exactly what is refused.
+ */
 export const text = (max: number) =>
   z
     .string()
+    .regex(SAFE_TEXT, { error: (issue) => unsafeTextReason(String(issue.input)) ?? 'must be well-formed Unicode text' })
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000) characters');
+    .max(max, `must be at most ${max} characters`);
 
 export const createOrderSchema = z.strictObject({
   orderId: idSchema.optional(),
