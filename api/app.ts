@@ -333,9 +333,18 @@ export function createApp(deps: ApiDeps): express.Express {
     action('claims/:claimId/evidence-requests', 'Request evidence from a party by a due date', requestEvidenceUpdate, requestEvidenceSchema, ['ops']),
   ];
 
+  /**
+   * Runs an order's Update and answers with the order after it. The Update itself answers only an
+   * acknowledgement (every answer is kept in the workflow's history); the order is read by a Query.
+   */
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    return temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    return orderAfterAction(orderId);
+  }
+
+  function orderAfterAction(orderId: string): Promise<OrderState> {
+    return temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
   }
 
   const actionErrors = {
@@ -382,7 +391,7 @@ export function createApp(deps: ApiDeps): express.Express {
       assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery))),
     );
     const requests = await evidenceRequestsTo(orderId, claimId, p.role);
-    const { file: stored, result: order } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
+    const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
         client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
           args: [{ claimId, file: staged, actor: actorOf(p) }],
@@ -390,7 +399,7 @@ export function createApp(deps: ApiDeps): express.Express {
         }),
       ),
     );
-    res.status(201).json({ file: stored, order });
+    res.status(201).json({ file: stored, order: await orderAfterAction(orderId) });
   });
 
   routes.add({

@@ -28,6 +28,7 @@ import {
   Actor,
   ClaimCause,
   ORDER_WORKFLOW_TYPE,
+  OrderAck,
   OrderState,
   TradeOrderInput,
   addEvidenceUpdate,
@@ -110,7 +111,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       const happyAtClose = await counts(happy);
 
       // Helpers for the claim paths: each takes the order's handle.
-      const u = <A>(h: WorkflowHandle, update: UpdateDefinition<OrderState, [A]>, arg: A): Promise<OrderState> => h.executeUpdate(update, { args: [arg] });
+      const u = <A>(h: WorkflowHandle, update: UpdateDefinition<OrderAck, [A]>, arg: A): Promise<OrderAck> => h.executeUpdate(update, { args: [arg] });
       const state = (h: WorkflowHandle) => h.query(getOrderQuery);
       const evidence = (h: WorkflowHandle, claimId: string, actor: Actor, n: number) =>
         u(h, addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: 'f'.repeat(64) } });
@@ -121,7 +122,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       };
       const longestClaim = async (h: WorkflowHandle, cause: ClaimCause, refund: number) => {
         const opened = await u(h, openClaimUpdate, { actor: buyer, cause, refundAsked: 100_000, description: `${cause.toLowerCase()} on arrival` });
-        const claimId = opened.claims?.at(-1)?.id as string;
+        const claimId = opened.claimId as string;
         await evidence(h, claimId, buyer, 1);
         await evidence(h, claimId, supplier, 1);
         const now = await env.currentTimeMs();

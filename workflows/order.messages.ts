@@ -191,7 +191,12 @@ export interface OrderState {
     released: number;
     /** Trade Assurance coverage reserved for this order (0 before the supplier confirms). */
     covered?: number;
+    /** Every refund to the buyer: claims and after-service, from escrow or from the supplier's payable. */
     refunded?: number;
+    /** The part of `refunded` decided on claims (at most min(covered, paid) in all). */
+    claimRefunded?: number;
+    /** The part of `refunded` recovered from the supplier's payable after release. */
+    recovered?: number;
   };
   shipment?: Shipment;
   /** The agreed shipping date after any extensions. */
@@ -211,6 +216,10 @@ export interface OrderState {
   completedAt?: string;
   /** Monitoring tasks linked to this order: each is told when the shipping date moves. */
   monitoringIds?: string[];
+  /** A claim's refund settles the order once no claim is open: the rest of the held funds go to the supplier. */
+  settlementPending?: string;
+  /** Side effects that failed for good and wait on the ops late-task queue. */
+  failedEffects?: number;
   nextStep: NextStep;
   revision: number;
   createdAt: string;
@@ -300,6 +309,18 @@ export const INVALID_DRAFT = 'InvalidDraft';
 
 export const getOrderQuery = defineQuery<OrderState>('getOrder');
 
+/**
+ * What an order's Update answers: small on purpose, since every answer is kept in the workflow's
+ * history. Callers read the order itself with getOrderQuery.
+ */
+export interface OrderAck {
+  orderId: string;
+  status: OrderStatus;
+  revision: number;
+  /** The claim the action opened or acted on. */
+  claimId?: string;
+}
+
 /** A monitoring task booked for this order, with the shipment date it was booked against. */
 export interface MonitoringLink {
   monitoringId: string;
@@ -309,22 +330,22 @@ export interface MonitoringLink {
 /** Sent by a monitoring task when it starts: the order tells it whenever the shipping date moves. */
 export const linkMonitoringSignal = defineSignal<[MonitoringLink]>('linkMonitoring');
 
-export const confirmByBuyerUpdate = defineUpdate<OrderState, [ActionInput]>('confirmByBuyer');
-export const confirmBySupplierUpdate = defineUpdate<OrderState, [ActionInput]>('confirmBySupplier');
-export const payUpdate = defineUpdate<OrderState, [PaymentInput]>('pay');
-export const shipUpdate = defineUpdate<OrderState, [ShipInput]>('ship');
-export const markDeliveredUpdate = defineUpdate<OrderState, [DeliveryInput]>('markDelivered');
-export const confirmReceiptUpdate = defineUpdate<OrderState, [ActionInput]>('confirmReceipt');
-export const cancelOrderUpdate = defineUpdate<OrderState, [CancelInput]>('cancelOrder');
-export const extendShippingUpdate = defineUpdate<OrderState, [ExtendShippingInput]>('extendShipping');
-export const extendReceivingUpdate = defineUpdate<OrderState, [ExtendReceivingInput]>('extendReceiving');
-export const openClaimUpdate = defineUpdate<OrderState, [OpenClaimInput]>('openClaim');
-export const respondToClaimUpdate = defineUpdate<OrderState, [SupplierResponseInput]>('respondToClaim');
-export const acceptCounterOfferUpdate = defineUpdate<OrderState, [ClaimActionInput]>('acceptCounterOffer');
-export const escalateClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('escalateClaim');
-export const withdrawClaimUpdate = defineUpdate<OrderState, [ClaimActionInput]>('withdrawClaim');
-export const afterServiceRefundUpdate = defineUpdate<OrderState, [AfterServiceRefundInput]>('afterServiceRefund');
-export const decideClaimUpdate = defineUpdate<OrderState, [DecideClaimInput]>('decideClaim');
-export const addEvidenceUpdate = defineUpdate<OrderState, [AddEvidenceInput]>('addEvidence');
-export const requestEvidenceUpdate = defineUpdate<OrderState, [RequestEvidenceInput]>('requestEvidence');
-export const leaveFeedbackUpdate = defineUpdate<OrderState, [FeedbackInput]>('leaveFeedback');
+export const confirmByBuyerUpdate = defineUpdate<OrderAck, [ActionInput]>('confirmByBuyer');
+export const confirmBySupplierUpdate = defineUpdate<OrderAck, [ActionInput]>('confirmBySupplier');
+export const payUpdate = defineUpdate<OrderAck, [PaymentInput]>('pay');
+export const shipUpdate = defineUpdate<OrderAck, [ShipInput]>('ship');
+export const markDeliveredUpdate = defineUpdate<OrderAck, [DeliveryInput]>('markDelivered');
+export const confirmReceiptUpdate = defineUpdate<OrderAck, [ActionInput]>('confirmReceipt');
+export const cancelOrderUpdate = defineUpdate<OrderAck, [CancelInput]>('cancelOrder');
+export const extendShippingUpdate = defineUpdate<OrderAck, [ExtendShippingInput]>('extendShipping');
+export const extendReceivingUpdate = defineUpdate<OrderAck, [ExtendReceivingInput]>('extendReceiving');
+export const openClaimUpdate = defineUpdate<OrderAck, [OpenClaimInput]>('openClaim');
+export const respondToClaimUpdate = defineUpdate<OrderAck, [SupplierResponseInput]>('respondToClaim');
+export const acceptCounterOfferUpdate = defineUpdate<OrderAck, [ClaimActionInput]>('acceptCounterOffer');
+export const escalateClaimUpdate = defineUpdate<OrderAck, [ClaimActionInput]>('escalateClaim');
+export const withdrawClaimUpdate = defineUpdate<OrderAck, [ClaimActionInput]>('withdrawClaim');
+export const afterServiceRefundUpdate = defineUpdate<OrderAck, [AfterServiceRefundInput]>('afterServiceRefund');
+export const decideClaimUpdate = defineUpdate<OrderAck, [DecideClaimInput]>('decideClaim');
+export const addEvidenceUpdate = defineUpdate<OrderAck, [AddEvidenceInput]>('addEvidence');
+export const requestEvidenceUpdate = defineUpdate<OrderAck, [RequestEvidenceInput]>('requestEvidence');
+export const leaveFeedbackUpdate = defineUpdate<OrderAck, [FeedbackInput]>('leaveFeedback');

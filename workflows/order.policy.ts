@@ -45,6 +45,22 @@ export interface OrderPolicy {
   evidenceMaxDueDays: number;
   /** Both parties may leave feedback this many days after completion. */
   feedbackWindowDays: number;
+  /**
+   * Limits on what a party can repeat, so that no party can grow an order's history without bound
+   * (Temporal terminates a workflow whose history passes its size limits, escrow and all).
+   */
+  limits: OrderLimits;
+}
+
+export interface OrderLimits {
+  /** Claims opened on one order, over its whole life. */
+  maxClaims: number;
+  /** Evidence files each party may add to one claim. */
+  maxEvidenceFilesPerParty: number;
+  /** Bytes of evidence each party may add to one claim. */
+  maxEvidenceBytesPerParty: number;
+  /** Evidence requests ops may make on one claim. */
+  maxEvidenceRequests: number;
 }
 
 export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
@@ -70,6 +86,12 @@ export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
     evidenceMinDueHours: 24,
     evidenceMaxDueDays: 14,
     feedbackWindowDays: 60,
+    limits: {
+      maxClaims: 8,
+      maxEvidenceFilesPerParty: 20,
+      maxEvidenceBytesPerParty: 50 * 1024 * 1024,
+      maxEvidenceRequests: 6,
+    },
   },
 };
 

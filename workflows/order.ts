@@ -1,82 +1,75 @@
 /**
  * tradeOrderWorkflow (workflow ID `order:<id>`): one buyer-protected purchase order, from the
  * supplier's draft to the release of escrowed funds, with every window of its pinned policy as a
- * durable deadline and every claim path. The workflow owns the order's state; the read model,
- * timeline, ledger, coverage and emails are written by idempotent activities.
+ * durable deadline and every claim path (./order-claims). The workflow owns the order's state; the
+ * read model, timeline, ledger, coverage and emails are written by idempotent activities. Money moves
+ * only through the order's escrow account (./escrow).
  *
  * Versions: histories recorded before ORDER_RULES_PATCH (the walking skeleton) replay on the
- * `legacy` path, which issues exactly the commands that version did.
+ * `legacy` path, which issues exactly the commands that version did; ORDER_NOTICES_PATCH and
+ * ORDER_ESCROW_PATCH mark the later changes to the commands an order issues.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  log,
   patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
 import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
-import { getCalendar } from './calendar';
+import { EscrowAccount, EscrowStage, afterServiceRefundable, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
+import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
   ActionInput,
   Actor,
-  AddEvidenceInput,
+  AfterServiceRefundInput,
   CancelInput,
   Claim,
-  ClaimActionInput,
   Deadline,
   DeadlineKind,
-  DecideClaimInput,
   ExtendReceivingInput,
   ExtendShippingInput,
   FeedbackInput,
   INVALID_DRAFT,
   NextStep,
-  OpenClaimInput,
+  OrderAck,
   OrderState,
   OrderStatus,
   PaymentInput,
-  RequestEvidenceInput,
   SA_BUYER,
   SA_NEXT_DEADLINE,
   SA_STATUS,
   SA_SUPPLIER,
   ShipInput,
-  SupplierResponseInput,
   TERMINAL_STATUSES,
   TradeOrderInput,
-  acceptCounterOfferUpdate,
-  addEvidenceUpdate,
+  afterServiceRefundUpdate,
   cancelOrderUpdate,
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,
   confirmReceiptUpdate,
-  decideClaimUpdate,
-  escalateClaimUpdate,
   extendReceivingUpdate,
   extendShippingUpdate,
-  linkMonitoringSignal,
   getOrderQuery,
   leaveFeedbackUpdate,
-  afterServiceRefundUpdate,
-  AfterServiceRefundInput,
+  linkMonitoringSignal,
   markDeliveredUpdate,
-  openClaimUpdate,
   payUpdate,
-  requestEvidenceUpdate,
-  respondToClaimUpdate,
   shipUpdate,
-  withdrawClaimUpdate,
 } from './order.messages';
-import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, withDeadline, workingDaysLater } from './process-kit';
-import { DAY_MS, HOUR_MS, checkDraft, claimDayStart, orderPolicy, orderTotal, shipByInstant } from './order.policy';
+import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
+import { DAY_MS, HOUR_MS, checkDraft, orderPolicy, orderTotal, shipByInstant } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
@@ -86,6 +79,15 @@ export const ORDER_RULES_PATCH = 'order-rules-v2';
  * database transaction) instead of three: a shorter history, and no change without its emails.
  */
 export const ORDER_NOTICES_PATCH = 'order-notices-with-change';
+
+/**
+ * Orders started from this version on: every refund is planned by the escrow account (capped at what
+ * is still refundable), a claim's refund settles the order only once no claim is open, handlers and
+ * deadlines run one at a time under the order's lock, an effect that fails for good goes to the ops
+ * late-task queue instead of failing the order, and a change restarts the deadline timer or upserts a
+ * search attribute only when they changed.
+ */
+export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 const acts = proxyActivities<Activities>({
@@ -122,10 +124,13 @@ const NEXT_STEPS: Record<OrderStatus, NextStep> = {
 };
 
 const PRE_SHIPMENT: OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
+/** Statuses in which the held funds have left escrow (released, refunded or never paid). */
+const FUNDS_OUT: OrderStatus[] = ['RECEIPT_CONFIRMED', 'COMPLETED', 'SETTLED', 'CANCELLED', 'EXPIRED'];
 
 export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderState> {
   const rulesV2 = patched(ORDER_RULES_PATCH);
   const noticesWithChange = patched(ORDER_NOTICES_PATCH);
+  const escrowV5 = rulesV2 && noticesWithChange && patched(ORDER_ESCROW_PATCH);
   const policy = orderPolicy(input.policyVersion);
   const problems = checkDraft(input.terms, policy, rulesV2 ? iso(nowMs()).slice(0, 10) : undefined);
   if (problems.length > 0) {
@@ -156,7 +161,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       paid: 0,
       held: 0,
       released: 0,
-      ...(rulesV2 ? { covered: 0, refunded: 0 } : {}),
+      ...(rulesV2 ? { covered: 0, refunded: 0, claimRefunded: 0, recovered: 0 } : {}),
     },
     nextStep: NEXT_STEPS.DRAFT,
     revision: 0,
@@ -166,12 +171,29 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   };
   const money = (amount: number) => formatMoney(amount, currency);
   const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
-  const claims = () => state.claims ?? [];
-  const openClaims = () => claims().filter((c) => c.status !== 'CLOSED');
+
+  // ---- the escrow account -----------------------------------------------------------------------
+  function account(): EscrowAccount {
+    const a = state.amounts;
+    return {
+      currency,
+      paid: a.paid,
+      held: a.held,
+      covered: a.covered ?? 0,
+      refunded: a.refunded ?? 0,
+      claimRefunded: a.claimRefunded ?? 0,
+      released: a.released,
+      recovered: a.recovered ?? 0,
+    };
+  }
+  function setAccount(a: EscrowAccount): void {
+    Object.assign(state.amounts, { paid: a.paid, held: a.held, released: a.released });
+    if (rulesV2) Object.assign(state.amounts, { covered: a.covered, refunded: a.refunded, claimRefunded: a.claimRefunded, recovered: a.recovered });
+  }
 
   // ---- deadlines -------------------------------------------------------------------------------
   const deadlines = () => state.deadlines ?? [];
-  /** Bumped on every change, so the main loop re-reads its deadlines. */
+  /** Bumped on every change, so the main loop of orders before ORDER_ESCROW_PATCH re-reads its deadlines. */
   let wake = 0;
 
   function setDeadline(d: Omit<Deadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
@@ -184,11 +206,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     wake += 1;
   }
   const clearKinds = (...kinds: DeadlineKind[]) => clearDeadlines((d) => kinds.includes(d.kind));
-  const clearClaimDeadlines = (claimId: string) => clearDeadlines((d) => d.claimId === claimId);
 
   // ---- recording changes ------------------------------------------------------------------------
   // Side effects run one after another, in the order the state changed.
   const { enqueue, drained } = createEffectQueue();
+  // Handlers and firing deadlines take turns (orders from ORDER_ESCROW_PATCH on): each starts from a
+  // state no other transition is halfway through, and checks its rule again when its turn comes.
+  const lock = createLock();
 
   function readModel(): OrderReadModel {
     return {
@@ -222,21 +246,53 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     };
   }
 
-  interface Change {
-    type: string;
-    actor: Actor;
-    summary: string;
-    data?: Record<string, unknown>;
-    notify: Party[];
-    subject: string;
-    text: string;
-    /** Side effects that must happen before the change is recorded (ledger, coverage). */
-    before?: () => Promise<unknown>;
-    ops?: { audience: 'ops' | 'ops-leads'; subject: string; text: string };
+  /** The search attributes last upserted, so a change upserts only what moved. */
+  const searchAttributes: { status?: string; nextDeadline?: string | null } = {};
+  function upsertChangedSearchAttributes(status: OrderStatus): void {
+    const nextDeadline = deadlines()[0]?.dueAt ?? null;
+    if (!escrowV5) {
+      upsertSearchAttributes([
+        { key: SA_STATUS, value: status },
+        { key: SA_BUYER, value: buyerId },
+        { key: SA_SUPPLIER, value: supplierId },
+        { key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null },
+      ]);
+      return;
+    }
+    const first = searchAttributes.status === undefined;
+    const updates = [
+      ...(first ? [{ key: SA_BUYER, value: buyerId }, { key: SA_SUPPLIER, value: supplierId }] : []),
+      ...(searchAttributes.status !== status ? [{ key: SA_STATUS, value: status }] : []),
+      ...(first || searchAttributes.nextDeadline !== nextDeadline ? [{ key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }] : []),
+    ];
+    searchAttributes.status = status;
+    searchAttributes.nextDeadline = nextDeadline;
+    if (updates.length > 0) upsertSearchAttributes(updates as Parameters<typeof upsertSearchAttributes>[0]);
+  }
+
+  /**
+   * Runs one side effect of a change. From ORDER_ESCROW_PATCH on, an effect that failed for good (its
+   * activity refused the data; outages retry until the dependency is back) is put on the ops
+   * late-task queue and the order goes on, instead of every later effect waiting behind it.
+   */
+  async function effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
+    if (!escrowV5) {
+      await run();
+      return;
+    }
+    try {
+      await run();
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      state.failedEffects = (state.failedEffects ?? 0) + 1;
+      const error = err.cause?.message ?? err.message;
+      log.warn('order effect failed for good; raised to ops', { orderId, effect: name, key, error });
+      await acts.raiseEffectFailure({ resource: 'order', resourceId: orderId, key: `${key}:${name}`, effect: name, error, occurredAt: iso(nowMs()) });
+    }
   }
 
   /** Moves the order to a new revision now, and records it (read model, timeline, emails) in order. */
-  function change(status: OrderStatus, c: Change): Promise<void> {
+  function change(status: OrderStatus, c: OrderChange): Promise<void> {
     state.status = status;
     state.nextStep = NEXT_STEPS[status];
     state.revision += 1;
@@ -253,20 +309,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       occurredAt: state.updatedAt,
     };
     const key = `${workflowId}:${event.seq}`;
-    if (rulesV2) {
-      upsertSearchAttributes([
-        { key: SA_STATUS, value: status },
-        { key: SA_BUYER, value: buyerId },
-        { key: SA_SUPPLIER, value: supplierId },
-        { key: SA_NEXT_DEADLINE, value: deadlines()[0] ? new Date(deadlines()[0].dueAt) : null },
-      ]);
-    }
+    if (rulesV2) upsertChangedSearchAttributes(status);
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
-      if (c.before) await c.before();
+      if (c.before) await effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await acts.recordOrderChange({ order, event, notices: { parties, ops } });
+        await effect(`${c.type}:record`, key, () => acts.recordOrderChange({ order, event, notices: { parties, ops } }));
         return;
       }
       await acts.recordOrderChange({ order, event });
@@ -274,6 +323,31 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       if (ops) await acts.notifyOps(ops);
     });
   }
+
+  const ack = (extra?: Partial<OrderAck> | void): OrderAck => ({ orderId, status: state.status, revision: state.revision, ...(extra ?? {}) });
+
+  /**
+   * Registers an Update. Its validator refuses an action the order does not allow now; from
+   * ORDER_ESCROW_PATCH on the handler also takes the order's lock and checks the same rule again,
+   * since a transition accepted at the same moment may have run first.
+   */
+  const onUpdate: OrderProcess['onUpdate'] = <A extends { actor: Actor }>(
+    def: UpdateDefinition<OrderAck, [A]>,
+    validate: (a: A) => void,
+    run: (a: A) => Promise<Partial<OrderAck> | void>,
+  ) => {
+    setHandler(
+      def,
+      async (a: A) => {
+        const extra = escrowV5 ? await lock.run(async () => {
+          validate(a);
+          return run(a);
+        }) : await run(a);
+        return ack(extra);
+      },
+      { validator: validate },
+    );
+  };
 
   const system: Actor = { role: 'system' };
   const requireV2 = (action: string) => {
@@ -285,11 +359,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   /** Refunds every held amount to the buyer (cancellation). */
   function refundAllHeld(step: string): (() => Promise<unknown>) | undefined {
-    const amount = state.amounts.held;
-    if (amount <= 0) return undefined;
-    state.amounts.held = 0;
-    state.amounts.refunded = (state.amounts.refunded ?? 0) + amount;
-    return () => acts.refundEscrowToBuyer(movement(step, buyerId, amount));
+    const { account: after, refunded } = applyRefundAllHeld(account());
+    if (refunded <= 0) return undefined;
+    setAccount(after);
+    return () => acts.refundEscrowToBuyer(movement(step, buyerId, refunded));
   }
 
   const releaseCoverage = () => acts.releaseCoverage({ orderId });
@@ -386,9 +459,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   }
 
   function releaseHeldAndComplete(): Promise<void> {
-    const released = state.amounts.held;
-    state.amounts.held = 0;
-    state.amounts.released += released;
+    // Orders before ORDER_ESCROW_PATCH never reach here with a claim open either, but replay them as recorded.
+    const { account: after, released } = applyRelease(account(), escrowV5 ? openClaims().length : 0);
+    setAccount(after);
     state.completedAt = iso(nowMs());
     if (rulesV2) {
       const receiptAt = Date.parse(state.receiptConfirmedAt ?? state.completedAt);
@@ -428,128 +501,66 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     });
   }
 
-  /** n working days after `from` in the ops calendar. */
-  const opsWorkingDaysLater = (from: number, n: number) => workingDaysLater(getCalendar(policy.opsCalendar), from, n);
-
-  // ---- claims -----------------------------------------------------------------------------------
-  function findClaim(claimId: string): Claim {
-    const claim = claims().find((c) => c.id === claimId);
-    if (!claim) refuse(`no claim ${claimId} on order ${orderId}`);
-    return claim;
-  }
-
-  /** The most a claim may ask now: min(covered amount, amount paid less refunds). */
-  function refundLimit(): { limit: number; binding: string } {
-    const covered = state.amounts.covered ?? 0;
-    const paid = state.amounts.paid - (state.amounts.refunded ?? 0);
-    return covered <= paid
-      ? { limit: covered, binding: `the covered amount ${money(covered)}` }
-      : { limit: paid, binding: `the amount paid ${money(paid)}` };
-  }
-
-  function escalate(claim: Claim, by: 'buyer' | 'system', actor: Actor): Promise<void> {
-    const now = nowMs();
-    claim.status = 'ESCALATED';
-    claim.escalatedAt = iso(now);
-    claim.escalatedBy = by;
-    clearClaimDeadlines(claim.id);
-    const calendar = getCalendar(policy.opsCalendar);
-    const dueAt = opsWorkingDaysLater(now, policy.opsDecisionWorkingDays);
-    setDeadline({
-      id: `claim-${claim.id}-decision-reminder`,
-      kind: 'claim-decision-reminder',
-      claimId: claim.id,
-      dueAt: opsWorkingDaysLater(now, policy.opsDecisionReminderWorkingDays),
-      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendar.id} calendar)`,
-      onExpiry: 'ops is reminded to decide the claim',
-    });
-    setDeadline({
-      id: `claim-${claim.id}-decision-due`,
-      kind: 'claim-decision-due',
-      claimId: claim.id,
-      dueAt,
-      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendar.id} calendar)`,
-      onExpiry: 'the decision is overdue: ops leads are paged',
-    });
-    return change(state.status, {
-      type: 'CLAIM_ESCALATED',
-      actor,
-      summary: `Claim ${claim.id} escalated to the platform${by === 'system' ? ` automatically on day ${policy.autoEscalationDay}` : ' by the buyer'}`,
-      data: { claimId: claim.id, decisionDueAt: iso(dueAt) },
+  // ---- settlement after a claim's refund ----------------------------------------------------------
+  /** Releases what is still held to the supplier and settles the order; only once no claim is open. */
+  function settle(): Promise<void> {
+    const claimId = state.settlementPending;
+    state.settlementPending = undefined;
+    const { account: after, released } = applyRelease(account(), openClaims().length);
+    setAccount(after);
+    state.closedReason = `settled by claim ${claimId}`;
+    clearDeadlines(() => true);
+    setFeedbackWindow();
+    return change('SETTLED', {
+      type: 'ORDER_SETTLED',
+      actor: system,
+      summary: `Order settled after the refund on claim ${claimId}: ${money(released)} released to the supplier`,
+      data: { claimId, released },
       notify: ['buyer', 'supplier'],
-      subject: `claim ${claim.id} escalated to the platform`,
-      text: `Claim ${claim.id} on order ${orderId} was escalated; the platform decides by ${iso(dueAt)}.`,
-      ops: {
-        audience: 'ops',
-        subject: `claim ${claim.id} escalated: decide by ${iso(dueAt)}`,
-        text: `Claim ${claim.id} (${claim.cause}, refund asked ${money(claim.refundAsked)}) on order ${orderId} needs a decision by ${iso(dueAt)}.`,
+      subject: 'order settled',
+      text: `Order ${orderId} is settled after the refund on claim ${claimId}. ${money(released)} held in escrow is released to the supplier.`,
+      before: async () => {
+        if (released > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claimId}:release`, supplierId, released));
+        await releaseCoverage();
       },
     });
   }
 
-  /** Closes a claim with a refund (maybe zero). A refund while funds are held settles the order. */
-  async function decide(claim: Claim, refund: number, by: 'supplier' | 'buyer' | 'ops' | 'system', reason: string, actor: Actor): Promise<void> {
-    claim.status = 'CLOSED';
-    claim.decision = { refund, reason, by, at: iso(nowMs()) };
-    claim.outcome = refund > 0 ? 'REFUNDED' : 'NO_REFUND';
-    clearClaimDeadlines(claim.id);
-    if (refund === 0) {
-      await change(state.status, {
-        type: 'CLAIM_DECIDED',
-        actor,
-        summary: `Claim ${claim.id} closed without a refund: ${reason}`,
-        data: { claimId: claim.id, refund: 0 },
-        notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} closed without a refund`,
-        text: `Claim ${claim.id} on order ${orderId} was closed without a refund: ${reason}.`,
-      });
-      return afterClaimClosed();
-    }
-    state.amounts.refunded = (state.amounts.refunded ?? 0) + refund;
-    const refundStep = `claim:${claim.id}:refund`;
-    if (state.amounts.held > 0) {
-      // Funds are held: the refund comes out of escrow and the rest goes to the supplier.
-      const fromEscrow = Math.min(refund, state.amounts.held);
-      const rest = state.amounts.held - fromEscrow;
-      state.amounts.held = 0;
-      state.amounts.released += rest;
-      state.closedReason = `settled by claim ${claim.id}`;
-      clearDeadlines((d) => d.claimId === undefined || openClaims().every((c) => c.id !== d.claimId));
-      setFeedbackWindow();
-      await change('SETTLED', {
-        type: 'CLAIM_REFUNDED',
-        actor,
-        summary: `Claim ${claim.id} decided: ${money(fromEscrow)} refunded to the buyer, ${money(rest)} released to the supplier`,
-        data: { claimId: claim.id, refund: fromEscrow, released: rest, reason },
-        notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} decided: refund of ${money(fromEscrow)}`,
-        text: `Claim ${claim.id} on order ${orderId}: ${money(fromEscrow)} is refunded to the buyer (${reason}); ${money(rest)} is released to the supplier.`,
-        before: async () => {
-          await acts.refundEscrowToBuyer(movement(refundStep, buyerId, fromEscrow));
-          if (rest > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claim.id}:release`, supplierId, rest));
-          await releaseCoverage();
-        },
-      });
-    } else {
-      // Funds were already released: the refund is recovered from the supplier's payable.
-      await change(state.status, {
-        type: 'CLAIM_REFUNDED',
-        actor,
-        summary: `Claim ${claim.id} decided: ${money(refund)} refunded to the buyer from the supplier's payable`,
-        data: { claimId: claim.id, refund, reason },
-        notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
-        text: `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason}).`,
-        before: () => acts.refundFromSupplierPayable({ ...movement(refundStep, buyerId, refund), supplierId }),
-      });
-    }
-    return afterClaimClosed();
+  /** Orders before ORDER_ESCROW_PATCH: a claim's refund while funds are held settles the order at once. */
+  function settleLegacy(claim: Claim, fromEscrow: number, reason: string, actor: Actor): Promise<void> {
+    const rest = state.amounts.held - fromEscrow;
+    state.amounts.held = 0;
+    state.amounts.released += rest;
+    state.closedReason = `settled by claim ${claim.id}`;
+    clearDeadlines((d) => d.claimId === undefined || openClaims().every((c) => c.id !== d.claimId));
+    setFeedbackWindow();
+    return change('SETTLED', {
+      type: 'CLAIM_REFUNDED',
+      actor,
+      summary: `Claim ${claim.id} decided: ${money(fromEscrow)} refunded to the buyer, ${money(rest)} released to the supplier`,
+      data: { claimId: claim.id, refund: fromEscrow, released: rest, reason },
+      notify: ['buyer', 'supplier'],
+      subject: `claim ${claim.id} decided: refund of ${money(fromEscrow)}`,
+      text: `Claim ${claim.id} on order ${orderId}: ${money(fromEscrow)} is refunded to the buyer (${reason}); ${money(rest)} is released to the supplier.`,
+      before: async () => {
+        await acts.refundEscrowToBuyer(movement(`claim:${claim.id}:refund`, buyerId, fromEscrow));
+        if (rest > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claim.id}:release`, supplierId, rest));
+        await releaseCoverage();
+      },
+    });
   }
 
-  /** Windows that waited for the claims to close act now. */
+  const stage = (): EscrowStage => (FUNDS_OUT.includes(state.status) ? 'released' : state.status === 'DELIVERED' ? 'delivered' : 'before-delivery');
+
+  /** Windows that waited for the claims to close act now; a pending settlement comes first. */
   const deferred: DeadlineKind[] = [];
-  async function afterClaimClosed(): Promise<void> {
+  async function afterClaimsClosed(): Promise<void> {
     if (openClaims().length > 0) return;
+    if (escrowV5 && state.settlementPending) {
+      deferred.length = 0;
+      await settle();
+      return;
+    }
     while (deferred.length > 0) {
       const kind = deferred.shift() as DeadlineKind;
       if (kind === 'receiving-window' && state.status === 'DELIVERED') await completeReceipt(system, true);
@@ -559,9 +570,53 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     }
   }
 
+  // ---- claims -----------------------------------------------------------------------------------
+  const process: OrderProcess = {
+    input,
+    state,
+    policy,
+    escrowV5,
+    acts,
+    money,
+    change,
+    setDeadline,
+    clearDeadlines,
+    account,
+    setAccount,
+    movement,
+    onUpdate,
+    requireV2,
+    stage,
+    afterClaimsClosed,
+    settleLegacy,
+  };
+  // The draft is revision 1 before any handler exists: an update delivered with the start is
+  // dispatched as soon as its handler is registered, and must find the draft in place.
+  if (rulesV2) {
+    setDeadline({
+      id: 'draft-expiry',
+      kind: 'draft-expiry',
+      dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
+      rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days expires`,
+      onExpiry: 'the purchase order expires',
+    });
+  }
+  const drafted = change('DRAFT', {
+    type: 'DRAFTED',
+    actor: input.createdBy,
+    summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
+    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
+    notify: ['buyer'],
+    subject: 'new purchase order to confirm',
+    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
+  });
+
+  const claimsProcess = createClaims(process);
+  const { openClaims } = claimsProcess;
+
   // ---- firing deadlines -------------------------------------------------------------------------
   async function fire(d: Deadline): Promise<void> {
-    const claim = d.claimId ? claims().find((c) => c.id === d.claimId) : undefined;
+    if (await claimsProcess.fire(d)) return;
     switch (d.kind) {
       case 'draft-expiry':
         if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
@@ -641,83 +696,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         }
         await completeReceipt(system, true);
         return;
-      case 'claim-auto-escalation':
-        if (claim && (claim.status === 'OPEN' || claim.status === 'RESPONDED')) await escalate(claim, 'system', system);
-        return;
-      case 'claim-supplier-response':
-        if (claim && claim.status === 'OPEN') {
-          await change(state.status, {
-            type: 'CLAIM_SUPPLIER_SILENT',
-            actor: system,
-            summary: `Supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days`,
-            data: { claimId: claim.id },
-            notify: ['buyer', 'supplier'],
-            subject: `claim ${claim.id}: the supplier has not answered`,
-            text: `The supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days. The buyer may escalate it from day ${policy.buyerEscalationFromDay}; it escalates by itself on day ${policy.autoEscalationDay}.`,
-          });
-        }
-        return;
-      case 'claim-decision-reminder':
-        if (claim && claim.status === 'ESCALATED') {
-          await change(state.status, {
-            type: 'CLAIM_DECISION_REMINDER',
-            actor: system,
-            summary: `Ops reminded to decide claim ${claim.id}`,
-            data: { claimId: claim.id },
-            notify: [],
-            subject: '',
-            text: '',
-            ops: { audience: 'ops', subject: `reminder: decide claim ${claim.id}`, text: `Claim ${claim.id} on order ${orderId} awaits a decision.` },
-          });
-        }
-        return;
-      case 'claim-decision-due':
-        if (claim && claim.status === 'ESCALATED') {
-          await change(state.status, {
-            type: 'CLAIM_DECISION_OVERDUE',
-            actor: system,
-            summary: `Decision on claim ${claim.id} is overdue: ops leads paged`,
-            data: { claimId: claim.id },
-            notify: [],
-            subject: '',
-            text: '',
-            ops: {
-              audience: 'ops-leads',
-              subject: `OVERDUE: claim ${claim.id} decision`,
-              text: `The decision on claim ${claim.id} (order ${orderId}) was due ${d.dueAt} and is overdue.`,
-            },
-          });
-        }
-        return;
-      case 'evidence-due': {
-        const request = claim?.evidenceRequests.find((r) => `evidence-${r.id}` === d.id);
-        if (!claim || !request || request.status !== 'OPEN' || claim.status === 'CLOSED') return;
-        request.status = 'MISSED';
-        if (request.party === 'buyer') {
-          claim.status = 'CLOSED';
-          claim.outcome = 'CANCELLED';
-          clearClaimDeadlines(claim.id);
-          await change(state.status, {
-            type: 'CLAIM_CANCELLED',
-            actor: system,
-            summary: `Claim ${claim.id} cancelled: the buyer did not provide the requested evidence by ${request.dueAt}`,
-            data: { claimId: claim.id, requestId: request.id },
-            notify: ['buyer', 'supplier'],
-            subject: `claim ${claim.id} cancelled: evidence missing`,
-            text: `Claim ${claim.id} on order ${orderId} is cancelled: the evidence requested from the buyer was due ${request.dueAt}.`,
-          });
-          await afterClaimClosed();
-        } else {
-          await decide(
-            claim,
-            claim.refundAsked,
-            'system',
-            `the supplier did not provide the requested evidence by ${request.dueAt}; its answer is cancelled`,
-            system,
-          );
-        }
-        return;
-      }
       case 'post-receipt-claims':
       case 'feedback-window':
         wake += 1;
@@ -726,31 +704,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   }
 
   // ---- handlers ---------------------------------------------------------------------------------
-  // The draft is revision 1 before any handler exists: an update delivered with the start is
-  // dispatched as soon as its handler is registered, and must find the draft in place.
-  if (rulesV2) {
-    setDeadline({
-      id: 'draft-expiry',
-      kind: 'draft-expiry',
-      dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
-      rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days expires`,
-      onExpiry: 'the purchase order expires',
-    });
-  }
-  const drafted = change('DRAFT', {
-    type: 'DRAFTED',
-    actor: input.createdBy,
-    summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
-    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
-    notify: ['buyer'],
-    subject: 'new purchase order to confirm',
-    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
-  });
-
   setHandler(getOrderQuery, () => state);
 
-  setHandler(
+  onUpdate(
     confirmByBuyerUpdate,
+    ({ actor }: ActionInput) => {
+      requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
+      requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
+    },
     async ({ actor }: ActionInput) => {
       await change('BUYER_CONFIRMED', {
         type: 'BUYER_CONFIRMED',
@@ -760,18 +721,19 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: 'buyer confirmed the purchase order',
         text: `The buyer confirmed purchase order ${orderId} (${money(total)}). Please confirm it to accept all terms.`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
-        requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
-      },
     },
   );
 
-  setHandler(
+  /** The supplier's confirmation is reserving coverage: other actions wait for its answer. */
+  let confirming = false;
+
+  onUpdate(
     confirmBySupplierUpdate,
+    ({ actor }: ActionInput) => {
+      requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
+      if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
+      requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
+    },
     async ({ actor }: ActionInput) => {
       if (!rulesV2) {
         await change('CONFIRMED', {
@@ -782,11 +744,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           subject: 'purchase order confirmed: deposit due',
           text: `The supplier confirmed purchase order ${orderId}. Please pay the initial payment of ${money(state.amounts.deposit)}; it is held in escrow until you confirm receipt.`,
         });
-        return state;
+        return;
       }
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
-      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: total });
+      confirming = true;
+      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: total }).finally(() => {
+        confirming = false;
+      });
       const now = nowMs();
       state.amounts.covered = reservation.covered;
       state.confirmedAt = iso(now);
@@ -812,23 +777,38 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           `Trade Assurance covers ${money(reservation.covered)} of this order.` +
           (short ? ` Note: the deposit exceeds the covered amount by ${money(terms.depositAmount - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
       });
-      return state;
-    },
-    {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
-        if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
-        requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
-      },
     },
   );
 
-  setHandler(
+  /** Refuses any action while the supplier's confirmation is still reserving coverage. */
+  const requireNotConfirming = (action: string) => {
+    if (confirming) refuse(`cannot ${action}: the supplier's confirmation is being recorded; try again in a moment`);
+  };
+
+  onUpdate(
     payUpdate,
+    ({ actor, kind, amount }: PaymentInput) => {
+      requireActor(actor, ['buyer'], input, 'pay for the order');
+      requireNotConfirming('pay');
+      if (state.settlementPending) refuse(`cannot pay: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+      if (kind === 'deposit') {
+        if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
+          refuse('cannot pay the deposit: the purchase order is not confirmed by both parties yet');
+        }
+        requireStatus(state.status, ['CONFIRMED'], 'pay the deposit', 'the deposit is already paid');
+        if (amount !== state.amounts.deposit) {
+          refuse(`deposit must be ${money(state.amounts.deposit)} as agreed on the purchase order, not ${money(amount)}`);
+        }
+      } else {
+        if (state.amounts.balance === 0) refuse('cannot pay a balance: this order has no balance; its deposit is the full amount');
+        if (state.status === 'CONFIRMED') refuse('cannot pay the balance: the deposit is due first');
+        requireStatus(state.status, ['DEPOSIT_PAID'], 'pay the balance', 'the balance is not due now');
+        if (amount !== state.amounts.balance) refuse(`balance must be ${money(state.amounts.balance)}, not ${money(amount)}`);
+      }
+    },
     async ({ actor, kind, amount, reference }: PaymentInput) => {
       const now = nowMs();
-      state.amounts.paid += amount;
-      state.amounts.held += amount;
+      setAccount(applyPayment(account(), amount));
       const fullyPaid = state.amounts.paid === state.amounts.total;
       const status: OrderStatus = fullyPaid ? 'PAID' : 'DEPOSIT_PAID';
       if (rulesV2) {
@@ -849,31 +829,20 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           : `The deposit of ${money(amount)} for order ${orderId} is held in escrow. The balance of ${money(state.amounts.balance)} is due before shipment.`,
         before: () => acts.holdPaymentInEscrow(movement(`payment:${kind}`, buyerId, amount)),
       });
-      return state;
-    },
-    {
-      validator: ({ actor, kind, amount }: PaymentInput) => {
-        requireActor(actor, ['buyer'], input, 'pay for the order');
-        if (kind === 'deposit') {
-          if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
-            refuse('cannot pay the deposit: the purchase order is not confirmed by both parties yet');
-          }
-          requireStatus(state.status, ['CONFIRMED'], 'pay the deposit', 'the deposit is already paid');
-          if (amount !== state.amounts.deposit) {
-            refuse(`deposit must be ${money(state.amounts.deposit)} as agreed on the purchase order, not ${money(amount)}`);
-          }
-        } else {
-          if (state.amounts.balance === 0) refuse('cannot pay a balance: this order has no balance; its deposit is the full amount');
-          if (state.status === 'CONFIRMED') refuse('cannot pay the balance: the deposit is due first');
-          requireStatus(state.status, ['DEPOSIT_PAID'], 'pay the balance', 'the balance is not due now');
-          if (amount !== state.amounts.balance) refuse(`balance must be ${money(state.amounts.balance)}, not ${money(amount)}`);
-        }
-      },
     },
   );
 
-  setHandler(
+  onUpdate(
     shipUpdate,
+    ({ actor }: ShipInput) => {
+      requireActor(actor, ['supplier'], input, 'ship the order');
+      if (['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED'].includes(state.status)) {
+        refuse('cannot ship: the order is unpaid; the buyer pays the deposit and balance before shipment');
+      }
+      if (state.status === 'DEPOSIT_PAID') refuse(`cannot ship: the balance of ${money(state.amounts.balance)} is due before shipment`);
+      requireStatus(state.status, ['PAID'], 'ship', 'the order has already shipped');
+      if (state.settlementPending) refuse(`cannot ship: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+    },
     async ({ actor, carrier, trackingNumber }: ShipInput) => {
       const now = nowMs();
       state.shipment = { carrier, trackingNumber, shippedAt: iso(now) };
@@ -896,22 +865,15 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: 'your order has shipped',
         text: `Order ${orderId} shipped with ${carrier}; tracking number ${trackingNumber}.`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor }: ShipInput) => {
-        requireActor(actor, ['supplier'], input, 'ship the order');
-        if (['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED'].includes(state.status)) {
-          refuse('cannot ship: the order is unpaid; the buyer pays the deposit and balance before shipment');
-        }
-        if (state.status === 'DEPOSIT_PAID') refuse(`cannot ship: the balance of ${money(state.amounts.balance)} is due before shipment`);
-        requireStatus(state.status, ['PAID'], 'ship', 'the order has already shipped');
-      },
     },
   );
 
-  setHandler(
+  onUpdate(
     markDeliveredUpdate,
+    ({ actor }: ActionInput) => {
+      requireActor(actor, [], input, 'record a delivery');
+      requireStatus(state.status, ['SHIPPED'], 'mark as delivered', 'only a shipped order can be delivered');
+    },
     async ({ actor }: ActionInput) => {
       state.deliveredAt = iso(nowMs());
       if (rulesV2) {
@@ -928,59 +890,48 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           ? `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt by ${state.receivingWindowEndsAt}, or open a claim; after that receipt is confirmed automatically and the supplier is paid from escrow.`
           : `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt; the supplier is paid from escrow after that.`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, [], input, 'record a delivery');
-        requireStatus(state.status, ['SHIPPED'], 'mark as delivered', 'only a shipped order can be delivered');
-      },
     },
   );
 
-  setHandler(
+  onUpdate(
     confirmReceiptUpdate,
+    ({ actor }: ActionInput) => {
+      requireActor(actor, ['buyer'], input, 'confirm receipt');
+      requireStatus(state.status, ['DELIVERED'], 'confirm receipt', 'the order is not delivered yet');
+      if (openClaims().length > 0) {
+        refuse(`cannot confirm receipt while claim ${openClaims()[0].id} is open: funds stay held until it is closed`);
+      }
+    },
     async ({ actor }: ActionInput) => {
       await completeReceipt(actor, false);
-      return state;
-    },
-    {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, ['buyer'], input, 'confirm receipt');
-        requireStatus(state.status, ['DELIVERED'], 'confirm receipt', 'the order is not delivered yet');
-        if (openClaims().length > 0) {
-          refuse(`cannot confirm receipt while claim ${openClaims()[0].id} is open: funds stay held until it is closed`);
-        }
-      },
     },
   );
 
-  setHandler(
+  onUpdate(
     cancelOrderUpdate,
+    ({ actor }: CancelInput) => {
+      requireV2('cancel');
+      requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
+      requireNotConfirming('cancel');
+      if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
+      if (!['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'].includes(state.status)) {
+        refuse('cannot cancel: the order has shipped; open a claim instead');
+      }
+      if (openClaims().length > 0) refuse(`cannot cancel while claim ${openClaims()[0].id} is open`);
+      if (state.settlementPending) refuse(`cannot cancel: claim ${state.settlementPending} was refunded and the order is settling`);
+      if (state.amounts.paid === 0 || actor.role === 'ops') return;
+      if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
+      if (!withinChangeWindow()) {
+        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt ?? createdAt));
+        refuse(
+          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.version).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
+        );
+      }
+    },
     async ({ actor, reason }: CancelInput) => {
       const paid = state.amounts.paid > 0;
       const type = !paid ? 'CANCELLED' : actor.role === 'ops' && !withinChangeWindow() ? 'CANCELLED_BY_RECALL' : 'CANCELLED_IN_WINDOW';
       await cancel(actor, `${reason} (by the ${actor.role})`, type);
-      return state;
-    },
-    {
-      validator: ({ actor }: CancelInput) => {
-        requireV2('cancel');
-        requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
-        if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
-        if (!['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'].includes(state.status)) {
-          refuse('cannot cancel: the order has shipped; open a claim instead');
-        }
-        if (openClaims().length > 0) refuse(`cannot cancel while claim ${openClaims()[0].id} is open`);
-        if (state.amounts.paid === 0 || actor.role === 'ops') return;
-        if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
-        if (!withinChangeWindow()) {
-          const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt ?? createdAt));
-          refuse(
-            `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.version).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
-          );
-        }
-      },
     },
   );
 
@@ -1009,8 +960,22 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     if (current !== shipmentDate) tellMonitoring([monitoringId], current);
   });
 
-  setHandler(
+  onUpdate(
     extendShippingUpdate,
+    ({ actor, shippingDate }: ExtendShippingInput) => {
+      requireV2('extend the shipping date');
+      requireActor(actor, ['buyer'], input, 'grant a shipping extension');
+      requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
+      const current = state.shippingDate ?? terms.shippingDate;
+      if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
+      const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
+      const periodDays = Math.ceil((shipByInstant(shippingDate) - confirmedAt) / DAY_MS);
+      if (periodDays > policy.maxShippingPeriodDays) {
+        refuse(
+          `cannot extend to ${shippingDate}: the shipping period would be ${periodDays} days from confirmation; the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days`,
+        );
+      }
+    },
     async ({ actor, shippingDate }: ExtendShippingInput) => {
       const previous = state.shippingDate;
       state.shippingDate = shippingDate;
@@ -1026,28 +991,27 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: `shipping date extended to ${shippingDate}`,
         text: `The shipping date of order ${orderId} is now ${shippingDate} (was ${previous}).`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor, shippingDate }: ExtendShippingInput) => {
-        requireV2('extend the shipping date');
-        requireActor(actor, ['buyer'], input, 'grant a shipping extension');
-        requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
-        const current = state.shippingDate ?? terms.shippingDate;
-        if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
-        const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
-        const periodDays = Math.ceil((shipByInstant(shippingDate) - confirmedAt) / DAY_MS);
-        if (periodDays > policy.maxShippingPeriodDays) {
-          refuse(
-            `cannot extend to ${shippingDate}: the shipping period would be ${periodDays} days from confirmation; the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days`,
-          );
-        }
-      },
     },
   );
 
-  setHandler(
+  onUpdate(
     extendReceivingUpdate,
+    ({ actor, days }: ExtendReceivingInput) => {
+      requireV2('extend the receiving window');
+      requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
+      if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
+      requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
+      const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
+      const ext = state.receivingExtensions ?? {};
+      if (ext[party] !== undefined) refuse(`cannot extend: the ${party} already extended the receiving window once (by ${ext[party]} days)`);
+      if (!Number.isInteger(days) || days < 1 || days > policy.receivingExtensionMaxDays) {
+        refuse(`cannot extend by ${days} days: an extension is 1 to ${policy.receivingExtensionMaxDays} days`);
+      }
+      const used = (ext.buyer ?? 0) + (ext.supplier ?? 0);
+      if (used + days > policy.receivingExtensionsTotalMaxDays) {
+        refuse(`cannot extend by ${days} days: extensions may total at most ${policy.receivingExtensionsTotalMaxDays} days (${used} used)`);
+      }
+    },
     async ({ actor, days }: ExtendReceivingInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
       state.receivingExtensions = { ...state.receivingExtensions, [party]: days };
@@ -1061,290 +1025,21 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: `receiving window extended to ${state.receivingWindowEndsAt}`,
         text: `The receiving window of order ${orderId} now ends ${state.receivingWindowEndsAt}.`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor, days }: ExtendReceivingInput) => {
-        requireV2('extend the receiving window');
-        requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
-        if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
-        requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
-        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-        const ext = state.receivingExtensions ?? {};
-        if (ext[party] !== undefined) refuse(`cannot extend: the ${party} already extended the receiving window once (by ${ext[party]} days)`);
-        if (!Number.isInteger(days) || days < 1 || days > policy.receivingExtensionMaxDays) {
-          refuse(`cannot extend by ${days} days: an extension is 1 to ${policy.receivingExtensionMaxDays} days`);
-        }
-        const used = (ext.buyer ?? 0) + (ext.supplier ?? 0);
-        if (used + days > policy.receivingExtensionsTotalMaxDays) {
-          refuse(`cannot extend by ${days} days: extensions may total at most ${policy.receivingExtensionsTotalMaxDays} days (${used} used)`);
-        }
-      },
     },
   );
 
-  setHandler(
-    openClaimUpdate,
-    async ({ actor, cause, refundAsked, description }: OpenClaimInput) => {
-      const now = nowMs();
-      const claim: Claim = {
-        id: `C${claims().length + 1}`,
-        cause,
-        status: 'OPEN',
-        refundAsked,
-        description,
-        openedAt: iso(now),
-        evidence: [],
-        evidenceRequests: [],
-      };
-      state.claims = [...claims(), claim];
-      setDeadline({
-        id: `claim-${claim.id}-supplier-response`,
-        kind: 'claim-supplier-response',
-        claimId: claim.id,
-        dueAt: now + policy.supplierResponseDays * DAY_MS,
-        rule: `the supplier answers a claim within ${policy.supplierResponseDays} days`,
-        onExpiry: `the buyer may escalate from day ${policy.buyerEscalationFromDay}`,
-      });
-      setDeadline({
-        id: `claim-${claim.id}-auto-escalation`,
-        kind: 'claim-auto-escalation',
-        claimId: claim.id,
-        dueAt: claimDayStart(now, policy.autoEscalationDay),
-        rule: `an unresolved claim escalates to the platform on day ${policy.autoEscalationDay}`,
-        onExpiry: 'the claim escalates to ops for a decision',
-      });
-      await change(state.status, {
-        type: 'CLAIM_OPENED',
-        actor,
-        summary: `Claim ${claim.id} opened (${cause}): refund asked ${money(refundAsked)}`,
-        data: { claimId: claim.id, cause, refundAsked },
-        notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} opened: ${cause.toLowerCase().replace(/_/g, ' ')}`,
-        text: `The buyer opened claim ${claim.id} on order ${orderId} (${cause}), asking a refund of ${money(refundAsked)}: ${description}. Supplier: accept, counter-offer or reject within ${policy.supplierResponseDays} days.`,
-      });
-      return state;
-    },
-    {
-      validator: ({ actor, cause, refundAsked }: OpenClaimInput) => {
-        requireV2('open a claim');
-        requireActor(actor, ['buyer'], input, 'open a claim');
-        const now = nowMs();
-        const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
-        if (state.status === 'COMPLETED' && state.receiptConfirmedAt) {
-          const closes = Date.parse(state.receiptConfirmedAt) + policy.postReceiptClaimDays * DAY_MS;
-          if (now >= closes) refuse(`cannot open a claim: claims closed ${iso(closes)}, ${policy.postReceiptClaimDays} days after receipt was confirmed`);
-        } else if (!receivingOrBefore.includes(state.status)) {
-          refuse(`cannot open a claim: claims are opened after payment, before shipment, while receiving, or within ${policy.postReceiptClaimDays} days after receipt (order is ${state.status})`);
-        }
-        if (cause === 'LATE_SHIPMENT' && !state.late) refuse(`cannot open a late-shipment claim: the order is not late (shipping date ${state.shippingDate})`);
-        if (cause === 'NOT_RECEIVED' && !state.shipment) refuse('cannot open a not-received claim: the order has not shipped');
-        const same = openClaims().find((c) => c.cause === cause);
-        if (same) refuse(`cannot open a second ${cause} claim: claim ${same.id} for that cause is still open`);
-        const { limit, binding } = refundLimit();
-        if (refundAsked > limit) refuse(`refund asked ${money(refundAsked)} exceeds ${binding}`);
-      },
-    },
-  );
-
-  setHandler(
-    respondToClaimUpdate,
-    async ({ actor, claimId, kind, counterAmount, message }: SupplierResponseInput) => {
-      const claim = findClaim(claimId);
-      claim.supplierResponse = { kind, counterAmount, message, at: iso(nowMs()) };
-      clearDeadlines((d) => d.claimId === claimId && d.kind === 'claim-supplier-response');
-      if (kind === 'accept') {
-        await decide(claim, claim.refundAsked, 'supplier', `the supplier accepted the claim: ${message}`, actor);
-        return state;
-      }
-      claim.status = 'RESPONDED';
-      await change(state.status, {
-        type: kind === 'counter' ? 'CLAIM_COUNTER_OFFER' : 'CLAIM_REJECTED_BY_SUPPLIER',
-        actor,
-        summary:
-          kind === 'counter'
-            ? `Supplier counter-offered ${money(counterAmount ?? 0)} on claim ${claimId}`
-            : `Supplier rejected claim ${claimId}: ${message}`,
-        data: { claimId, kind, counterAmount },
-        notify: ['buyer'],
-        subject: kind === 'counter' ? `claim ${claimId}: counter-offer of ${money(counterAmount ?? 0)}` : `claim ${claimId}: rejected by the supplier`,
-        text: `On claim ${claimId} (order ${orderId}) the supplier ${kind === 'counter' ? `offers ${money(counterAmount ?? 0)}` : 'rejects the claim'}: ${message}. You may ${kind === 'counter' ? 'accept the offer or ' : ''}escalate to the platform from ${iso(claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay))}.`,
-      });
-      return state;
-    },
-    {
-      validator: ({ actor, claimId, kind, counterAmount }: SupplierResponseInput) => {
-        requireV2('answer a claim');
-        requireActor(actor, ['supplier'], input, 'answer a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
-        if (kind === 'counter' && (counterAmount === undefined || counterAmount <= 0 || counterAmount >= claim.refundAsked)) {
-          refuse(`a counter-offer must be more than 0 and less than the refund asked (${money(claim.refundAsked)})`);
-        }
-      },
-    },
-  );
-
-  setHandler(
-    acceptCounterOfferUpdate,
-    async ({ actor, claimId }: ClaimActionInput) => {
-      const claim = findClaim(claimId);
-      await decide(claim, claim.supplierResponse?.counterAmount ?? 0, 'buyer', "the buyer accepted the supplier's counter-offer", actor);
-      return state;
-    },
-    {
-      validator: ({ actor, claimId }: ClaimActionInput) => {
-        requireV2('accept a counter-offer');
-        requireActor(actor, ['buyer'], input, 'accept a counter-offer');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
-          refuse(`cannot accept: claim ${claimId} has no counter-offer awaiting the buyer`);
-        }
-      },
-    },
-  );
-
-  setHandler(
-    escalateClaimUpdate,
-    async ({ actor, claimId }: ClaimActionInput) => {
-      await escalate(findClaim(claimId), 'buyer', actor);
-      return state;
-    },
-    {
-      validator: ({ actor, claimId }: ClaimActionInput) => {
-        requireV2('escalate a claim');
-        requireActor(actor, ['buyer'], input, 'escalate a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
-        const from = claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay);
-        if (nowMs() < from) refuse(`cannot escalate claim ${claimId} yet: the buyer may escalate from day ${policy.buyerEscalationFromDay} (${iso(from)})`);
-      },
-    },
-  );
-
-  setHandler(
-    withdrawClaimUpdate,
-    async ({ actor, claimId }: ClaimActionInput) => {
-      const claim = findClaim(claimId);
-      claim.status = 'CLOSED';
-      claim.outcome = 'WITHDRAWN';
-      clearClaimDeadlines(claimId);
-      await change(state.status, {
-        type: 'CLAIM_WITHDRAWN',
-        actor,
-        summary: `Claim ${claimId} withdrawn by the buyer`,
-        data: { claimId },
-        notify: ['buyer', 'supplier'],
-        subject: `claim ${claimId} withdrawn`,
-        text: `The buyer withdrew claim ${claimId} on order ${orderId}.`,
-      });
-      await afterClaimClosed();
-      return state;
-    },
-    {
-      validator: ({ actor, claimId }: ClaimActionInput) => {
-        requireV2('withdraw a claim');
-        requireActor(actor, ['buyer'], input, 'withdraw a claim');
-        if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
-      },
-    },
-  );
-
-  setHandler(
-    decideClaimUpdate,
-    async ({ actor, claimId, refund, reason }: DecideClaimInput) => {
-      await decide(findClaim(claimId), refund, 'ops', reason, actor);
-      return state;
-    },
-    {
-      validator: ({ actor, claimId, refund }: DecideClaimInput) => {
-        requireV2('decide a claim');
-        requireActor(actor, [], input, 'decide a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
-        if (refund > claim.refundAsked) refuse(`refund ${money(refund)} exceeds the refund asked ${money(claim.refundAsked)}`);
-        const { limit, binding } = refundLimit();
-        if (refund > limit) refuse(`refund ${money(refund)} exceeds ${binding}`);
-      },
-    },
-  );
-
-  setHandler(
-    addEvidenceUpdate,
-    async ({ actor, claimId, file }: AddEvidenceInput) => {
-      const claim = findClaim(claimId);
-      const party = actor.role === 'supplier' ? 'supplier' : actor.role === 'buyer' ? 'buyer' : 'ops';
-      claim.evidence.push({ ...file, uploadedBy: party, uploadedAt: iso(nowMs()) });
-      for (const request of claim.evidenceRequests) {
-        if (request.party === party && request.status === 'OPEN') {
-          request.status = 'FULFILLED';
-          clearDeadlines((d) => d.id === `evidence-${request.id}`);
-        }
-      }
-      await change(state.status, {
-        type: 'CLAIM_EVIDENCE_ADDED',
-        actor,
-        summary: `Evidence added to claim ${claimId} by the ${party}: ${file.name}`,
-        data: { claimId, fileId: file.fileId, name: file.name },
-        notify: [],
-        subject: '',
-        text: '',
-      });
-      return state;
-    },
-    {
-      validator: ({ actor, claimId }: AddEvidenceInput) => {
-        requireV2('add evidence');
-        requireActor(actor, ['buyer', 'supplier'], input, 'add evidence to a claim');
-        const claim = findClaim(claimId);
-        if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
-      },
-    },
-  );
-
-  setHandler(
-    requestEvidenceUpdate,
-    async ({ actor, claimId, party, description, dueAt }: RequestEvidenceInput) => {
-      const claim = findClaim(claimId);
-      const request = { id: `${claimId}-E${claim.evidenceRequests.length + 1}`, party, description, dueAt: iso(Date.parse(dueAt)), status: 'OPEN' as const };
-      claim.evidenceRequests.push(request);
-      setDeadline({
-        id: `evidence-${request.id}`,
-        kind: 'evidence-due',
-        claimId,
-        dueAt: Date.parse(dueAt),
-        rule: `evidence requested from the ${party} on claim ${claimId}`,
-        onExpiry: party === 'buyer' ? "the buyer's claim is cancelled" : "the supplier's answer is cancelled and the refund asked is granted",
-      });
-      await change(state.status, {
-        type: 'CLAIM_EVIDENCE_REQUESTED',
-        actor,
-        summary: `Evidence requested from the ${party} on claim ${claimId}, due ${request.dueAt}: ${description}`,
-        data: { claimId, requestId: request.id, party, dueAt: request.dueAt },
-        notify: [party],
-        subject: `claim ${claimId}: evidence requested by ${request.dueAt}`,
-        text: `The platform asks for evidence on claim ${claimId} (order ${orderId}): ${description}. Upload it by ${request.dueAt}; a missed due date cancels your request.`,
-      });
-      return state;
-    },
-    {
-      validator: ({ actor, claimId, dueAt }: RequestEvidenceInput) => {
-        requireV2('request evidence');
-        requireActor(actor, [], input, 'request evidence');
-        const claim = findClaim(claimId);
-        if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);
-        const due = Date.parse(dueAt);
-        const now = nowMs();
-        if (!Number.isFinite(due)) refuse('dueAt is not a date');
-        if (due < now + policy.evidenceMinDueHours * HOUR_MS || due > now + policy.evidenceMaxDueDays * DAY_MS) {
-          refuse(`an evidence request is due between ${policy.evidenceMinDueHours} hours and ${policy.evidenceMaxDueDays} days from now`);
-        }
-      },
-    },
-  );
-
-  setHandler(
+  onUpdate(
     leaveFeedbackUpdate,
+    ({ actor, rating }: FeedbackInput) => {
+      requireV2('leave feedback');
+      requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
+      if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
+      requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
+      if (!deadlines().some((d) => d.kind === 'feedback-window')) refuse('cannot leave feedback: the feedback window has closed');
+      const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
+      if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
+      if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+    },
     async ({ actor, rating, comment }: FeedbackInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
       state.feedback = { ...state.feedback, [party]: { rating, comment, at: iso(nowMs()) } };
@@ -1357,31 +1052,27 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         subject: `the ${party} left feedback`,
         text: `The ${party} rated order ${orderId} ${rating}/5: ${comment}`,
       });
-      return state;
-    },
-    {
-      validator: ({ actor, rating }: FeedbackInput) => {
-        requireV2('leave feedback');
-        requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
-        if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
-        requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
-        if (!deadlines().some((d) => d.kind === 'feedback-window')) refuse('cannot leave feedback: the feedback window has closed');
-        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-        if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
-        if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
-      },
     },
   );
 
   // An after-service case's refund: from escrow while the funds are held, else recovered from the
-  // supplier's payable. The case's update id makes a retried request the same refund.
-  setHandler(
+  // supplier's payable, never more than what was paid less every refund. The case's update id makes
+  // a retried request the same refund.
+  onUpdate(
     afterServiceRefundUpdate,
+    ({ actor, amount }: AfterServiceRefundInput) => {
+      requireV2('refund through an after-service case');
+      requireActor(actor, [], input, 'refund through an after-service case');
+      requireNotConfirming('refund');
+      const refundable = afterServiceRefundable(account());
+      if (!Number.isSafeInteger(amount) || amount <= 0) refuse('the refund amount must be a positive whole number of minor units');
+      if (amount > refundable) refuse(`cannot refund ${money(amount)}: ${money(refundable)} of the ${money(state.amounts.paid)} paid is still refundable`);
+      if (openClaims().length > 0) refuse(`claim ${openClaims()[0].id} is open on the order: its decision refunds the buyer`);
+    },
     async ({ actor, caseId, amount, reason }: AfterServiceRefundInput) => {
-      const fromEscrow = Math.min(amount, state.amounts.held);
-      const fromSupplier = amount - fromEscrow;
-      state.amounts.held -= fromEscrow;
-      state.amounts.refunded = (state.amounts.refunded ?? 0) + amount;
+      const plan = planRefund(account(), 'after-service', amount) ?? { amount: 0, fromEscrow: 0, fromSupplier: 0 };
+      setAccount(applyRefund(account(), 'after-service', plan));
+      const { fromEscrow, fromSupplier } = plan;
       const step = `case:${caseId}:refund:${state.revision + 1}`;
       await change(state.status, {
         type: 'AFTER_SERVICE_REFUND',
@@ -1396,17 +1087,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           if (fromSupplier > 0) await acts.refundFromSupplierPayable({ ...movement(`${step}:supplier`, buyerId, fromSupplier), supplierId });
         },
       });
-      return state;
-    },
-    {
-      validator: ({ actor, amount }: AfterServiceRefundInput) => {
-        requireV2('refund through an after-service case');
-        requireActor(actor, [], input, 'refund through an after-service case');
-        const refundable = state.amounts.paid - (state.amounts.refunded ?? 0);
-        if (!Number.isSafeInteger(amount) || amount <= 0) refuse('the refund amount must be a positive whole number of minor units');
-        if (amount > refundable) refuse(`cannot refund ${money(amount)}: ${money(refundable)} of the ${money(state.amounts.paid)} paid is still refundable`);
-        if (openClaims().length > 0) refuse(`claim ${openClaims()[0].id} is open on the order: its decision refunds the buyer`);
-      },
     },
   );
 
@@ -1418,6 +1098,29 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     await drained();
     await releaseHeldAndComplete();
     await condition(allHandlersFinished);
+    return state;
+  }
+
+  if (escrowV5) {
+    // The order is closed when it is terminal with no claim open; it ends only once, besides that,
+    // no deadline is left and every handler (and its recorded change) has finished.
+    const closed = () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0;
+    for (;;) {
+      await runDeadlinesSerially({
+        list: deadlines,
+        finished: closed,
+        fire: (id) =>
+          lock.run(async () => {
+            const due = deadlines().find((d) => d.id === id);
+            if (!due || Date.parse(due.dueAt) > nowMs()) return;
+            clearDeadlines((d) => d.id === id);
+            await fire(due);
+          }),
+      });
+      await condition(allHandlersFinished);
+      await drained();
+      if (closed() && deadlines().length === 0) break;
+    }
     return state;
   }
 

@@ -102,3 +102,51 @@ export async function runDeadlines<D extends { id: string; dueAt: string }>(p: {
     }
   }
 }
+
+/**
+ * A workflow-local mutex, as in Temporal's safe-message-handlers sample: handlers and firing
+ * deadlines run one at a time, each from a state no other transition is halfway through.
+ */
+export function createLock() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(fn: () => Promise<T> | T): Promise<T> {
+      const result = tail.then(fn);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
+
+/**
+ * A process's deadline loop for handlers that run under a lock: sleeps until the earliest deadline
+ * falls due, or until a different deadline becomes the earliest (a change that leaves the earliest
+ * where it was starts no new timer), or the process is finished with nothing left to wait for.
+ * `fire` is given the id of a deadline that was due when the loop woke; it runs under the process's
+ * lock and must check that the deadline is still there and still due, since a handler may have moved
+ * or cleared it meanwhile.
+ */
+export async function runDeadlinesSerially<D extends { id: string; dueAt: string }>(p: {
+  list: () => readonly D[];
+  finished: () => boolean;
+  fire: (id: string) => Promise<void>;
+}): Promise<void> {
+  const earliest = () => {
+    const d = p.list()[0];
+    return d ? `${d.dueAt}|${d.id}` : '';
+  };
+  for (;;) {
+    const next = p.list()[0];
+    if (!next && p.finished()) return;
+    const seen = earliest();
+    const moved = () => earliest() !== seen || (!p.list()[0] && p.finished());
+    if (next) {
+      const wait = Date.parse(next.dueAt) - nowMs();
+      if (wait > 0) await condition(moved, wait);
+    } else {
+      await condition(moved);
+    }
+    const now = nowMs();
+    for (const due of p.list().filter((d) => Date.parse(d.dueAt) <= now)) await p.fire(due.id);
+  }
+}

@@ -2,130 +2,28 @@
  * Every window and claim path of tradeOrderWorkflow, on the time-skipping test server with typed
  * in-memory activities: a 30-day window passes in milliseconds.
  */
-import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   ACTION_REFUSED,
-  ClaimCause,
-  ORDER_WORKFLOW_TYPE,
-  OrderState,
-  TradeOrderInput,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
   cancelOrderUpdate,
   confirmByBuyerUpdate,
-  confirmBySupplierUpdate,
   confirmReceiptUpdate,
   decideClaimUpdate,
   escalateClaimUpdate,
   extendReceivingUpdate,
   extendShippingUpdate,
-  getOrderQuery,
   leaveFeedbackUpdate,
-  markDeliveredUpdate,
-  openClaimUpdate,
-  orderWorkflowId,
   payUpdate,
   requestEvidenceUpdate,
   respondToClaimUpdate,
   shipUpdate,
   withdrawClaimUpdate,
 } from '../../workflows/order.messages';
-import { uniqueId } from '../support/env';
-import { bundleTradeGuardWorkflows, startTimeSkippingServer } from '../support/time-skipping';
-import { createMockActivities } from '../support/mock-activities';
-import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
+import { DAY, HOUR, orderWorkflowHarness } from '../support/order-workflow-harness';
+import { buyer, ops, supplier } from '../support/order-fixtures';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  bundle = await bundleTradeGuardWorkflows();
-});
-
-// Each test on a test server of its own: its clock starts now, and nothing an earlier test left
-// behind (workflows, timers) holds the clock back.
-beforeEach(async () => {
-  await env?.teardown();
-  env = await startTimeSkippingServer();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-type Mocks = ReturnType<typeof createMockActivities>;
-type Handle = WorkflowHandle;
-
-/** Runs `fn` with a worker on its own task queue and a started order. */
-async function withOrder(
-  fn: (h: Handle, mocks: Mocks, input: TradeOrderInput) => Promise<void>,
-  opts: { terms?: Partial<TradeOrderInput['terms']>; granted?: number; shipInDays?: number } = {},
-): Promise<void> {
-  const mocks = createMockActivities();
-  if (opts.granted !== undefined) mocks.coverage.granted = opts.granted;
-  const taskQueue = uniqueId('rules');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: mocks.activities });
-  const now = await currentTime();
-  const shippingDate = new Date(now + (opts.shipInDays ?? 20) * DAY).toISOString().slice(0, 10);
-  const input = sampleOrderInput(uniqueId('po'), { shippingDate, ...opts.terms });
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(input.orderId), args: [input] });
-    try {
-      await fn(handle, mocks, input);
-    } finally {
-      // A failed test must not leave an order behind whose timers fire while later tests skip time.
-      await handle.terminate('test done').catch(() => undefined);
-    }
-  });
-}
-
-async function currentTime(): Promise<number> {
-  return env.currentTimeMs();
-}
-
-async function state(h: Handle): Promise<OrderState> {
-  return h.query(getOrderQuery);
-}
-
-async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (err as WorkflowUpdateFailedError).cause as ApplicationFailure;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause;
-}
-
-const events = (m: Mocks) => m.calls.changes.map((c) => c.event.type);
-
-async function confirm(h: Handle): Promise<void> {
-  await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
-  await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
-}
-
-async function payAll(h: Handle): Promise<void> {
-  await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
-  await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
-}
-
-async function deliver(h: Handle): Promise<void> {
-  await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
-  await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
-}
-
-/** Lets the test server skip ahead: the workflow's timers fire as if `ms` had passed. */
-async function skip(ms: number): Promise<void> {
-  await env.sleep(ms);
-}
-
-async function openClaim(h: Handle, cause: ClaimCause = 'QUALITY_MISMATCH', refundAsked = 100_000) {
-  return h.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause, refundAsked, description: 'colour differs from the golden sample' }] });
-}
+const { withOrder, currentTime, state, after, refusal, events, confirm, payAll, deliver, skip, openClaim } = orderWorkflowHarness();
 
 describe('draft and payment windows', () => {
   it('expires a draft nobody confirms within 14 days, and not a day before', async () => {
@@ -187,7 +85,7 @@ describe('shipping', () => {
       expect(s.late).toBe(true);
       expect(events(m).filter((e) => e === 'SHIPPING_REMINDER')).toHaveLength(2);
       expect(events(m).at(-1)).toBe('SHIPMENT_LATE');
-      const opened = await openClaim(h, 'LATE_SHIPMENT');
+      const opened = await after(h, openClaim(h, 'LATE_SHIPMENT'));
       expect(opened.claims?.[0]).toMatchObject({ cause: 'LATE_SHIPMENT', status: 'OPEN' });
     }, { shipInDays: 10 });
   });
@@ -202,7 +100,7 @@ describe('shipping', () => {
       expect(refused.type).toBe(ACTION_REFUSED);
       expect(refused.message).toMatch(/the original period plus extensions may be at most 90 days/);
       const ok = new Date(confirmedDay + 60 * DAY).toISOString().slice(0, 10);
-      const extended = await h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: ok }] });
+      const extended = await after(h, h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: ok }] }));
       expect(extended.shippingDate).toBe(ok);
       expect(extended.deadlines?.find((d) => d.kind === 'shipping-date')?.rule).toBe(`agreed shipping date ${ok}`);
       const supplierTries = await refusal(h.executeUpdate(extendShippingUpdate, { args: [{ actor: supplier, shippingDate: ok }] }));
@@ -268,7 +166,7 @@ describe('receiving window', () => {
       await h.executeUpdate(extendReceivingUpdate, { args: [{ actor: buyer, days: 15 }] });
       const twice = await refusal(h.executeUpdate(extendReceivingUpdate, { args: [{ actor: buyer, days: 1 }] }));
       expect(twice.message).toBe('cannot extend: the buyer already extended the receiving window once (by 15 days)');
-      const s = await h.executeUpdate(extendReceivingUpdate, { args: [{ actor: supplier, days: 15 }] });
+      const s = await after(h, h.executeUpdate(extendReceivingUpdate, { args: [{ actor: supplier, days: 15 }] }));
       expect(Date.parse(s.receivingWindowEndsAt!) - delivered).toBe(60 * DAY);
       await skip(59 * DAY);
       expect((await state(h)).status).toBe('DELIVERED');
@@ -310,7 +208,7 @@ describe('claims', () => {
       await payAll(h);
       await deliver(h);
       await openClaim(h, 'QUALITY_MISMATCH', 150_000);
-      const s = await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] });
+      const s = await after(h, h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] }));
       expect(s.status).toBe('SETTLED');
       expect(s.claims?.[0]).toMatchObject({ status: 'CLOSED', outcome: 'REFUNDED', decision: { refund: 150_000, by: 'supplier' } });
       expect(s.amounts).toMatchObject({ paid: 700_000, held: 0, refunded: 150_000, released: 550_000 });
@@ -329,7 +227,7 @@ describe('claims', () => {
       const badCounter = await refusal(h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'counter', counterAmount: 150_000, message: 'x' }] }));
       expect(badCounter.message).toMatch(/less than the refund asked/);
       await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'counter', counterAmount: 50_000, message: 'half the damage' }] });
-      const s = await h.executeUpdate(acceptCounterOfferUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
+      const s = await after(h, h.executeUpdate(acceptCounterOfferUpdate, { args: [{ actor: buyer, claimId: 'C1' }] }));
       expect(s.claims?.[0].decision).toMatchObject({ refund: 50_000, by: 'buyer' });
       expect(m.calls.refunds.map((r) => r.amount)).toEqual([50_000]);
     });
@@ -345,12 +243,12 @@ describe('claims', () => {
       const early = await refusal(h.executeUpdate(escalateClaimUpdate, { args: [{ actor: buyer, claimId: 'C1' }] }));
       expect(early.message).toMatch(/^cannot escalate claim C1 yet: the buyer may escalate from day 4/);
       await skip(3 * DAY + HOUR);
-      const escalated = await h.executeUpdate(escalateClaimUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
+      const escalated = await after(h, h.executeUpdate(escalateClaimUpdate, { args: [{ actor: buyer, claimId: 'C1' }] }));
       expect(escalated.claims?.[0]).toMatchObject({ status: 'ESCALATED', escalatedBy: 'buyer' });
       expect(m.calls.opsNotices.map((n) => n.audience)).toEqual(['ops']);
       const tooMuch = await refusal(h.executeUpdate(decideClaimUpdate, { args: [{ actor: ops, claimId: 'C1', refund: 100_001, reason: 'x' }] }));
       expect(tooMuch.message).toBe('refund 1,000.01 USD exceeds the refund asked 1,000.00 USD');
-      const decided = await h.executeUpdate(decideClaimUpdate, { args: [{ actor: ops, claimId: 'C1', refund: 80_000, reason: 'photos show a defect' }] });
+      const decided = await after(h, h.executeUpdate(decideClaimUpdate, { args: [{ actor: ops, claimId: 'C1', refund: 80_000, reason: 'photos show a defect' }] }));
       expect(decided.status).toBe('SETTLED');
       expect(decided.amounts).toMatchObject({ refunded: 80_000, released: 620_000, held: 0 });
     });
@@ -361,7 +259,7 @@ describe('claims', () => {
       await confirm(h);
       await payAll(h);
       await deliver(h);
-      const opened = await openClaim(h);
+      const opened = await after(h, openClaim(h));
       const openedAt = Date.parse(opened.claims![0].openedAt);
       await skip(6 * DAY - HOUR);
       expect((await state(h)).claims?.[0].status).toBe('OPEN');
@@ -408,7 +306,7 @@ describe('claims', () => {
       await h.executeUpdate(requestEvidenceUpdate, { args: [{ actor: ops, claimId: 'C1', party: 'buyer', description: 'photos', dueAt }] });
       await h.executeUpdate(requestEvidenceUpdate, { args: [{ actor: ops, claimId: 'C1', party: 'supplier', description: 'QC report', dueAt }] });
       const file = { fileId: 'f1', name: 'cartons.jpg', contentType: 'image/jpeg', size: 1234, sha256: 'ab'.repeat(32) };
-      const withEvidence = await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file }] });
+      const withEvidence = await after(h, h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file }] }));
       expect(withEvidence.claims?.[0].evidenceRequests.map((r) => r.status)).toEqual(['FULFILLED', 'OPEN']);
       expect(withEvidence.deadlines?.filter((d) => d.kind === 'evidence-due')).toHaveLength(1);
       await skip(2 * DAY + HOUR);
@@ -431,7 +329,7 @@ describe('claims', () => {
       let s = await state(h);
       expect(s.status).toBe('DELIVERED');
       expect(s.amounts.held).toBe(700_000);
-      s = await h.executeUpdate(decideClaimUpdate, { args: [{ actor: ops, claimId: 'C1', refund: 0, reason: 'no defect found' }] });
+      s = await after(h, h.executeUpdate(decideClaimUpdate, { args: [{ actor: ops, claimId: 'C1', refund: 0, reason: 'no defect found' }] }));
       await skip(HOUR);
       s = await state(h);
       expect(s.status).toBe('COMPLETED');
@@ -448,7 +346,7 @@ describe('claims', () => {
       await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
       await skip(HOUR);
       await openClaim(h, 'QUALITY_MISMATCH', 100_000);
-      const s = await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'sorry' }] });
+      const s = await after(h, h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'sorry' }] }));
       expect(s.status).toBe('COMPLETED');
       expect(m.calls.supplierRefunds.map((r) => [r.id, r.amount])).toEqual([[`${h.workflowId}:claim:C1:refund`, 100_000]]);
       await skip(30 * DAY);
@@ -462,7 +360,7 @@ describe('claims', () => {
       await confirm(h);
       await payAll(h);
       await openClaim(h);
-      const s = await h.executeUpdate(withdrawClaimUpdate, { args: [{ actor: buyer, claimId: 'C1' }] });
+      const s = await after(h, h.executeUpdate(withdrawClaimUpdate, { args: [{ actor: buyer, claimId: 'C1' }] }));
       expect(s.claims?.[0]).toMatchObject({ status: 'CLOSED', outcome: 'WITHDRAWN' });
       expect(s.deadlines?.some((d) => d.claimId === 'C1')).toBe(false);
     });
@@ -473,7 +371,7 @@ describe('cancellation and feedback', () => {
   it('lets either party cancel before payment', async () => {
     await withOrder(async (h, m) => {
       await confirm(h);
-      const s = await h.executeUpdate(cancelOrderUpdate, { args: [{ actor: supplier, reason: 'out of stock' }] });
+      const s = await after(h, h.executeUpdate(cancelOrderUpdate, { args: [{ actor: supplier, reason: 'out of stock' }] }));
       expect(s.status).toBe('CANCELLED');
       expect(m.calls.coverageReleases).toHaveLength(1);
       expect((await h.result()).status).toBe('CANCELLED');
@@ -489,7 +387,7 @@ describe('cancellation and feedback', () => {
       expect(late.message).toMatch(/^cannot cancel: the change\/cancel window closed at .* \(24 h after payment\); ask ops to attempt a recall$/);
       const bySupplier = await refusal(h.executeUpdate(cancelOrderUpdate, { args: [{ actor: supplier, reason: 'x' }] }));
       expect(bySupplier.message).toMatch(/cannot cancel a paid order as supplier/);
-      const recalled = await h.executeUpdate(cancelOrderUpdate, { args: [{ actor: ops, reason: 'recall succeeded' }] });
+      const recalled = await after(h, h.executeUpdate(cancelOrderUpdate, { args: [{ actor: ops, reason: 'recall succeeded' }] }));
       expect(recalled.status).toBe('CANCELLED');
       expect(events(m).at(-1)).toBe('CANCELLED_BY_RECALL');
       expect(m.calls.refunds.map((r) => r.amount)).toEqual([210_000]);
@@ -498,7 +396,7 @@ describe('cancellation and feedback', () => {
       await confirm(h);
       await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
       await skip(23 * HOUR);
-      const s = await h.executeUpdate(cancelOrderUpdate, { args: [{ actor: buyer, reason: 'wrong colour ordered' }] });
+      const s = await after(h, h.executeUpdate(cancelOrderUpdate, { args: [{ actor: buyer, reason: 'wrong colour ordered' }] }));
       expect(s.status).toBe('CANCELLED');
       expect(events(m).at(-1)).toBe('CANCELLED_IN_WINDOW');
       expect(m.calls.refunds.map((r) => r.amount)).toEqual([210_000]);
@@ -517,7 +415,7 @@ describe('cancellation and feedback', () => {
       await h.executeUpdate(leaveFeedbackUpdate, { args: [{ actor: buyer, rating: 5, comment: 'great' }] });
       const again = await refusal(h.executeUpdate(leaveFeedbackUpdate, { args: [{ actor: buyer, rating: 4, comment: 'still great' }] }));
       expect(again.message).toBe('the buyer already left feedback on this order');
-      const s = await h.executeUpdate(leaveFeedbackUpdate, { args: [{ actor: supplier, rating: 4, comment: 'smooth buyer' }] });
+      const s = await after(h, h.executeUpdate(leaveFeedbackUpdate, { args: [{ actor: supplier, rating: 4, comment: 'smooth buyer' }] }));
       expect(s.feedback).toMatchObject({ buyer: { rating: 5 }, supplier: { rating: 4 } });
       const final = await h.result();
       expect(final.deadlines).toEqual([]);

@@ -84,11 +84,13 @@ describe('tradeOrderWorkflow', () => {
       const handle = await start(taskQueue, await orderInput());
       await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
-      const afterDeposit = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
-      expect(afterDeposit.status).toBe('DEPOSIT_PAID');
+      const ack = await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      expect(ack).toEqual({ orderId: expect.any(String), status: 'DEPOSIT_PAID', revision: 4 });
+      const afterDeposit = await handle.query(getOrderQuery);
       expect(afterDeposit.amounts).toMatchObject({ paid: 210_000, held: 210_000, balance: 490_000 });
       await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
-      const shipped = await handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      await handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      const shipped = await handle.query(getOrderQuery);
       expect(shipped.shipment).toMatchObject({ carrier: 'DHL', trackingNumber: 'JD0146' });
       await handle.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
       await handle.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });

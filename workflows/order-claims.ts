@@ -1,0 +1,603 @@
+/**
+ * The claims process of a Trade Assurance order: opening a claim, the supplier's answer, escalation,
+ * the platform's decision, evidence and its requests, and what each claim's deadlines do. It runs
+ * inside tradeOrderWorkflow (one workflow owns the order and its claims) and moves money only
+ * through the order's escrow account (./escrow).
+ */
+import type { UpdateDefinition as WorkflowUpdateDefinition } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { EscrowMovement } from '../activities/ledger';
+import { getCalendar } from './calendar';
+import {
+  EscrowAccount,
+  applyRefund,
+  claimRefundCeiling,
+  planRefund,
+  refundSettles,
+  EscrowStage,
+} from './escrow';
+import {
+  Actor,
+  AddEvidenceInput,
+  Claim,
+  ClaimActionInput,
+  Deadline,
+  DeadlineKind,
+  DecideClaimInput,
+  OpenClaimInput,
+  OrderAck,
+  OrderState,
+  OrderStatus,
+  RequestEvidenceInput,
+  SupplierResponseInput,
+  TradeOrderInput,
+  acceptCounterOfferUpdate,
+  addEvidenceUpdate,
+  decideClaimUpdate,
+  escalateClaimUpdate,
+  openClaimUpdate,
+  requestEvidenceUpdate,
+  respondToClaimUpdate,
+  withdrawClaimUpdate,
+} from './order.messages';
+import { DAY_MS, HOUR_MS, OrderPolicy, claimDayStart } from './order.policy';
+import { Party, iso, nowMs, refuse, requireParty, workingDaysLater } from './process-kit';
+
+/** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
+export interface OrderChange {
+  type: string;
+  actor: Actor;
+  summary: string;
+  data?: Record<string, unknown>;
+  notify: Party[];
+  subject: string;
+  text: string;
+  /** Side effects that must happen before the change is recorded (ledger, coverage). */
+  before?: () => Promise<unknown>;
+  ops?: { audience: 'ops' | 'ops-leads'; subject: string; text: string };
+}
+
+type UpdateDefinition<A> = WorkflowUpdateDefinition<OrderAck, [A]>;
+
+/** What the claims process needs of the order that holds it. */
+export interface OrderProcess {
+  input: TradeOrderInput;
+  state: OrderState;
+  policy: OrderPolicy;
+  /** Orders from ORDER_ESCROW_PATCH on: refunds planned by the escrow account, settlement once no claim is open. */
+  escrowV5: boolean;
+  acts: Pick<Activities, 'refundEscrowToBuyer' | 'refundFromSupplierPayable' | 'releaseEscrowToSupplier'>;
+  money(amount: number): string;
+  change(status: OrderStatus, c: OrderChange): Promise<void>;
+  setDeadline(d: Omit<Deadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void;
+  clearDeadlines(match: (d: Deadline) => boolean): void;
+  account(): EscrowAccount;
+  setAccount(a: EscrowAccount): void;
+  movement(step: string, partyId: string, amount: number): EscrowMovement;
+  /** Registers an Update: the validator refuses early, and (from ORDER_ESCROW_PATCH on) runs again under the order's lock. */
+  onUpdate<A extends { actor: Actor }>(
+    def: UpdateDefinition<A>,
+    validate: (a: A) => void,
+    run: (a: A) => Promise<Partial<OrderAck> | void>,
+  ): void;
+  requireV2(action: string): void;
+  /** The escrow stage of the order now, for the settlement rule. */
+  stage(): EscrowStage;
+  /** The last open claim closed: a pending settlement, or windows that waited for the claims, act now. */
+  afterClaimsClosed(): Promise<void>;
+  /** Legacy orders (before ORDER_ESCROW_PATCH): a refund while funds are held settles the order at once. */
+  settleLegacy(claim: Claim, fromEscrow: number, reason: string, actor: Actor): Promise<void>;
+}
+
+export function createClaims(p: OrderProcess) {
+  const { input, state, policy, money } = p;
+  const { orderId } = input;
+  const claims = () => state.claims ?? [];
+  const openClaims = () => claims().filter((c) => c.status !== 'CLOSED');
+  const clearClaimDeadlines = (claimId: string) => p.clearDeadlines((d) => d.claimId === claimId);
+  const opsWorkingDaysLater = (from: number, n: number) => workingDaysLater(getCalendar(policy.opsCalendar), from, n);
+  const requireActor = (actor: Actor, allowed: Party[], action: string) => requireParty(actor, allowed, input, action);
+
+  function findClaim(claimId: string): Claim {
+    const claim = claims().find((c) => c.id === claimId);
+    if (!claim) refuse(`no claim ${claimId} on order ${orderId}`);
+    return claim;
+  }
+
+  /** Refuses a claim refund above what the escrow account still allows for claims. */
+  function requireRefundable(amount: number, what: string, instead: string): void {
+    const { limit, binding } = claimRefundCeiling(p.account());
+    if (amount > limit) refuse(`${what} ${money(amount)} exceeds ${binding}${instead ? `; ${instead}` : ''}`);
+  }
+
+  function escalate(claim: Claim, by: 'buyer' | 'system', actor: Actor): Promise<void> {
+    const now = nowMs();
+    claim.status = 'ESCALATED';
+    claim.escalatedAt = iso(now);
+    claim.escalatedBy = by;
+    clearClaimDeadlines(claim.id);
+    const calendar = getCalendar(policy.opsCalendar);
+    const dueAt = opsWorkingDaysLater(now, policy.opsDecisionWorkingDays);
+    p.setDeadline({
+      id: `claim-${claim.id}-decision-reminder`,
+      kind: 'claim-decision-reminder',
+      claimId: claim.id,
+      dueAt: opsWorkingDaysLater(now, policy.opsDecisionReminderWorkingDays),
+      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendar.id} calendar)`,
+      onExpiry: 'ops is reminded to decide the claim',
+    });
+    p.setDeadline({
+      id: `claim-${claim.id}-decision-due`,
+      kind: 'claim-decision-due',
+      claimId: claim.id,
+      dueAt,
+      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendar.id} calendar)`,
+      onExpiry: 'the decision is overdue: ops leads are paged',
+    });
+    return p.change(state.status, {
+      type: 'CLAIM_ESCALATED',
+      actor,
+      summary: `Claim ${claim.id} escalated to the platform${by === 'system' ? ` automatically on day ${policy.autoEscalationDay}` : ' by the buyer'}`,
+      data: { claimId: claim.id, decisionDueAt: iso(dueAt) },
+      notify: ['buyer', 'supplier'],
+      subject: `claim ${claim.id} escalated to the platform`,
+      text: `Claim ${claim.id} on order ${orderId} was escalated; the platform decides by ${iso(dueAt)}.`,
+      ops: {
+        audience: 'ops',
+        subject: `claim ${claim.id} escalated: decide by ${iso(dueAt)}`,
+        text: `Claim ${claim.id} (${claim.cause}, refund asked ${money(claim.refundAsked)}) on order ${orderId} needs a decision by ${iso(dueAt)}.`,
+      },
+    });
+  }
+
+  function closeWithoutRefund(claim: Claim, reason: string, actor: Actor): Promise<void> {
+    return p.change(state.status, {
+      type: 'CLAIM_DECIDED',
+      actor,
+      summary: `Claim ${claim.id} closed without a refund: ${reason}`,
+      data: { claimId: claim.id, refund: 0 },
+      notify: ['buyer', 'supplier'],
+      subject: `claim ${claim.id} closed without a refund`,
+      text: `Claim ${claim.id} on order ${orderId} was closed without a refund: ${reason}.`,
+    });
+  }
+
+  /**
+   * Closes a claim with a refund of at most `asked` (maybe zero). The escrow account plans the refund:
+   * never above what claims may still refund, paid first from escrow, the rest recovered from what
+   * the supplier was paid. After delivery, or when nothing is left held, the refund settles the order
+   * once no other claim is open; a partial refund before delivery leaves the order running.
+   */
+  async function decide(claim: Claim, asked: number, by: 'supplier' | 'buyer' | 'ops' | 'system', reason: string, actor: Actor): Promise<void> {
+    claim.status = 'CLOSED';
+    clearClaimDeadlines(claim.id);
+    if (!p.escrowV5) return decideLegacy(claim, asked, by, reason, actor);
+
+    const before = p.account();
+    const plan = planRefund(before, 'claim', asked);
+    const refund = plan?.amount ?? 0;
+    const capped = refund < asked ? ` (${money(asked)} asked; ${money(refund)} was still refundable on this order)` : '';
+    claim.decision = { refund, reason: `${reason}${capped}`, by, at: iso(nowMs()) };
+    claim.outcome = refund > 0 ? 'REFUNDED' : 'NO_REFUND';
+    if (!plan || refund === 0) {
+      await closeWithoutRefund(claim, `${reason}${capped}`, actor);
+      return p.afterClaimsClosed();
+    }
+    const stage = p.stage();
+    const after = applyRefund(before, 'claim', plan);
+    p.setAccount(after);
+    if (refundSettles(after, stage)) state.settlementPending ??= claim.id;
+    const step = `claim:${claim.id}:refund`;
+    const sources =
+      plan.fromSupplier === 0
+        ? 'from escrow'
+        : plan.fromEscrow === 0
+          ? "from the supplier's payable"
+          : `${money(plan.fromEscrow)} from escrow, ${money(plan.fromSupplier)} from the supplier's payable`;
+    await p.change(state.status, {
+      type: 'CLAIM_REFUNDED',
+      actor,
+      summary: `Claim ${claim.id} decided: ${money(refund)} refunded to the buyer (${sources})${capped}`,
+      data: { claimId: claim.id, refund, fromEscrow: plan.fromEscrow, fromSupplier: plan.fromSupplier, reason },
+      notify: ['buyer', 'supplier'],
+      subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
+      text:
+        `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason})${capped}.` +
+        (openClaims().length > 0 && state.settlementPending ? ` The rest of the held funds stay in escrow until every open claim is closed.` : ''),
+      before: async () => {
+        if (plan.fromEscrow > 0) await p.acts.refundEscrowToBuyer(p.movement(step, input.buyerId, plan.fromEscrow));
+        if (plan.fromSupplier > 0) {
+          const supplierStep = plan.fromEscrow > 0 ? `${step}:supplier` : step;
+          await p.acts.refundFromSupplierPayable({ ...p.movement(supplierStep, input.buyerId, plan.fromSupplier), supplierId: input.supplierId });
+        }
+      },
+    });
+    return p.afterClaimsClosed();
+  }
+
+  /** Orders before ORDER_ESCROW_PATCH keep the commands they were recorded with. */
+  async function decideLegacy(claim: Claim, refund: number, by: 'supplier' | 'buyer' | 'ops' | 'system', reason: string, actor: Actor): Promise<void> {
+    claim.decision = { refund, reason, by, at: iso(nowMs()) };
+    claim.outcome = refund > 0 ? 'REFUNDED' : 'NO_REFUND';
+    if (refund === 0) {
+      await closeWithoutRefund(claim, reason, actor);
+      return p.afterClaimsClosed();
+    }
+    state.amounts.refunded = (state.amounts.refunded ?? 0) + refund;
+    state.amounts.claimRefunded = (state.amounts.claimRefunded ?? 0) + refund;
+    if (state.amounts.held > 0) {
+      await p.settleLegacy(claim, Math.min(refund, state.amounts.held), reason, actor);
+    } else {
+      state.amounts.recovered = (state.amounts.recovered ?? 0) + refund;
+      await p.change(state.status, {
+        type: 'CLAIM_REFUNDED',
+        actor,
+        summary: `Claim ${claim.id} decided: ${money(refund)} refunded to the buyer from the supplier's payable`,
+        data: { claimId: claim.id, refund, reason },
+        notify: ['buyer', 'supplier'],
+        subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
+        text: `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason}).`,
+        before: () => p.acts.refundFromSupplierPayable({ ...p.movement(`claim:${claim.id}:refund`, input.buyerId, refund), supplierId: input.supplierId }),
+      });
+    }
+    return p.afterClaimsClosed();
+  }
+
+  /** What a claim's deadline does when it falls due; false when the deadline is not a claim's. */
+  async function fire(d: Deadline): Promise<boolean> {
+    const claim = d.claimId ? claims().find((c) => c.id === d.claimId) : undefined;
+    switch (d.kind) {
+      case 'claim-auto-escalation':
+        if (claim && (claim.status === 'OPEN' || claim.status === 'RESPONDED')) await escalate(claim, 'system', { role: 'system' });
+        return true;
+      case 'claim-supplier-response':
+        if (claim && claim.status === 'OPEN') {
+          await p.change(state.status, {
+            type: 'CLAIM_SUPPLIER_SILENT',
+            actor: { role: 'system' },
+            summary: `Supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days`,
+            data: { claimId: claim.id },
+            notify: ['buyer', 'supplier'],
+            subject: `claim ${claim.id}: the supplier has not answered`,
+            text: `The supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days. The buyer may escalate it from day ${policy.buyerEscalationFromDay}; it escalates by itself on day ${policy.autoEscalationDay}.`,
+          });
+        }
+        return true;
+      case 'claim-decision-reminder':
+        if (claim && claim.status === 'ESCALATED') {
+          await p.change(state.status, {
+            type: 'CLAIM_DECISION_REMINDER',
+            actor: { role: 'system' },
+            summary: `Ops reminded to decide claim ${claim.id}`,
+            data: { claimId: claim.id },
+            notify: [],
+            subject: '',
+            text: '',
+            ops: { audience: 'ops', subject: `reminder: decide claim ${claim.id}`, text: `Claim ${claim.id} on order ${orderId} awaits a decision.` },
+          });
+        }
+        return true;
+      case 'claim-decision-due':
+        if (claim && claim.status === 'ESCALATED') {
+          await p.change(state.status, {
+            type: 'CLAIM_DECISION_OVERDUE',
+            actor: { role: 'system' },
+            summary: `Decision on claim ${claim.id} is overdue: ops leads paged`,
+            data: { claimId: claim.id },
+            notify: [],
+            subject: '',
+            text: '',
+            ops: {
+              audience: 'ops-leads',
+              subject: `OVERDUE: claim ${claim.id} decision`,
+              text: `The decision on claim ${claim.id} (order ${orderId}) was due ${d.dueAt} and is overdue.`,
+            },
+          });
+        }
+        return true;
+      case 'evidence-due': {
+        const request = claim?.evidenceRequests.find((r) => `evidence-${r.id}` === d.id);
+        if (!claim || !request || request.status !== 'OPEN' || claim.status === 'CLOSED') return true;
+        request.status = 'MISSED';
+        if (request.party === 'buyer') {
+          claim.status = 'CLOSED';
+          claim.outcome = 'CANCELLED';
+          clearClaimDeadlines(claim.id);
+          await p.change(state.status, {
+            type: 'CLAIM_CANCELLED',
+            actor: { role: 'system' },
+            summary: `Claim ${claim.id} cancelled: the buyer did not provide the requested evidence by ${request.dueAt}`,
+            data: { claimId: claim.id, requestId: request.id },
+            notify: ['buyer', 'supplier'],
+            subject: `claim ${claim.id} cancelled: evidence missing`,
+            text: `Claim ${claim.id} on order ${orderId} is cancelled: the evidence requested from the buyer was due ${request.dueAt}.`,
+          });
+          await p.afterClaimsClosed();
+        } else {
+          await decide(
+            claim,
+            claim.refundAsked,
+            'system',
+            `the supplier did not provide the requested evidence by ${request.dueAt}; its answer is cancelled`,
+            { role: 'system' },
+          );
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  const claimKinds: readonly DeadlineKind[] = ['claim-auto-escalation', 'claim-supplier-response', 'claim-decision-reminder', 'claim-decision-due', 'evidence-due'];
+
+  // ---- handlers ---------------------------------------------------------------------------------
+  p.onUpdate(
+    openClaimUpdate as UpdateDefinition<OpenClaimInput>,
+    ({ actor, cause, refundAsked }: OpenClaimInput) => {
+      p.requireV2('open a claim');
+      requireActor(actor, ['buyer'], 'open a claim');
+      const now = nowMs();
+      const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
+      if (state.status === 'COMPLETED' && state.receiptConfirmedAt) {
+        const closes = Date.parse(state.receiptConfirmedAt) + policy.postReceiptClaimDays * DAY_MS;
+        if (now >= closes) refuse(`cannot open a claim: claims closed ${iso(closes)}, ${policy.postReceiptClaimDays} days after receipt was confirmed`);
+      } else if (!receivingOrBefore.includes(state.status)) {
+        refuse(`cannot open a claim: claims are opened after payment, before shipment, while receiving, or within ${policy.postReceiptClaimDays} days after receipt (order is ${state.status})`);
+      }
+      if (state.settlementPending) refuse(`cannot open a claim: claim ${state.settlementPending} was refunded and the order settles once the open claims close`);
+      if (cause === 'LATE_SHIPMENT' && !state.late) refuse(`cannot open a late-shipment claim: the order is not late (shipping date ${state.shippingDate})`);
+      if (cause === 'NOT_RECEIVED' && !state.shipment) refuse('cannot open a not-received claim: the order has not shipped');
+      const same = openClaims().find((c) => c.cause === cause);
+      if (same) refuse(`cannot open a second ${cause} claim: claim ${same.id} for that cause is still open`);
+      if (claims().length >= policy.limits.maxClaims) {
+        refuse(`cannot open a claim: an order takes at most ${policy.limits.maxClaims} claims (limit maxClaims); ask ops to reopen the matter`);
+      }
+      requireRefundable(refundAsked, 'refund asked', '');
+    },
+    async ({ actor, cause, refundAsked, description }: OpenClaimInput) => {
+      const now = nowMs();
+      const claim: Claim = {
+        id: `C${claims().length + 1}`,
+        cause,
+        status: 'OPEN',
+        refundAsked,
+        description,
+        openedAt: iso(now),
+        evidence: [],
+        evidenceRequests: [],
+      };
+      state.claims = [...claims(), claim];
+      p.setDeadline({
+        id: `claim-${claim.id}-supplier-response`,
+        kind: 'claim-supplier-response',
+        claimId: claim.id,
+        dueAt: now + policy.supplierResponseDays * DAY_MS,
+        rule: `the supplier answers a claim within ${policy.supplierResponseDays} days`,
+        onExpiry: `the buyer may escalate from day ${policy.buyerEscalationFromDay}`,
+      });
+      p.setDeadline({
+        id: `claim-${claim.id}-auto-escalation`,
+        kind: 'claim-auto-escalation',
+        claimId: claim.id,
+        dueAt: claimDayStart(now, policy.autoEscalationDay),
+        rule: `an unresolved claim escalates to the platform on day ${policy.autoEscalationDay}`,
+        onExpiry: 'the claim escalates to ops for a decision',
+      });
+      await p.change(state.status, {
+        type: 'CLAIM_OPENED',
+        actor,
+        summary: `Claim ${claim.id} opened (${cause}): refund asked ${money(refundAsked)}`,
+        data: { claimId: claim.id, cause, refundAsked },
+        notify: ['buyer', 'supplier'],
+        subject: `claim ${claim.id} opened: ${cause.toLowerCase().replace(/_/g, ' ')}`,
+        text: `The buyer opened claim ${claim.id} on order ${orderId} (${cause}), asking a refund of ${money(refundAsked)}: ${description}. Supplier: accept, counter-offer or reject within ${policy.supplierResponseDays} days.`,
+      });
+      return { claimId: claim.id };
+    },
+  );
+
+  p.onUpdate(
+    respondToClaimUpdate as UpdateDefinition<SupplierResponseInput>,
+    ({ actor, claimId, kind, counterAmount }: SupplierResponseInput) => {
+      p.requireV2('answer a claim');
+      requireActor(actor, ['supplier'], 'answer a claim');
+      const claim = findClaim(claimId);
+      if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
+      if (kind === 'counter' && (counterAmount === undefined || counterAmount <= 0 || counterAmount >= claim.refundAsked)) {
+        refuse(`a counter-offer must be more than 0 and less than the refund asked (${money(claim.refundAsked)})`);
+      }
+      if (kind === 'accept') requireRefundable(claim.refundAsked, `cannot accept claim ${claimId} in full: its refund`, 'counter-offer at most what is left, or reject it');
+      if (kind === 'counter') requireRefundable(counterAmount ?? 0, 'the counter-offer', 'offer at most what is left');
+    },
+    async ({ actor, claimId, kind, counterAmount, message }: SupplierResponseInput) => {
+      const claim = findClaim(claimId);
+      claim.supplierResponse = { kind, counterAmount, message, at: iso(nowMs()) };
+      p.clearDeadlines((d) => d.claimId === claimId && d.kind === 'claim-supplier-response');
+      if (kind === 'accept') {
+        await decide(claim, claim.refundAsked, 'supplier', `the supplier accepted the claim: ${message}`, actor);
+        return { claimId };
+      }
+      claim.status = 'RESPONDED';
+      await p.change(state.status, {
+        type: kind === 'counter' ? 'CLAIM_COUNTER_OFFER' : 'CLAIM_REJECTED_BY_SUPPLIER',
+        actor,
+        summary:
+          kind === 'counter'
+            ? `Supplier counter-offered ${money(counterAmount ?? 0)} on claim ${claimId}`
+            : `Supplier rejected claim ${claimId}: ${message}`,
+        data: { claimId, kind, counterAmount },
+        notify: ['buyer'],
+        subject: kind === 'counter' ? `claim ${claimId}: counter-offer of ${money(counterAmount ?? 0)}` : `claim ${claimId}: rejected by the supplier`,
+        text: `On claim ${claimId} (order ${orderId}) the supplier ${kind === 'counter' ? `offers ${money(counterAmount ?? 0)}` : 'rejects the claim'}: ${message}. You may ${kind === 'counter' ? 'accept the offer or ' : ''}escalate to the platform from ${iso(claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay))}.`,
+      });
+      return { claimId };
+    },
+  );
+
+  p.onUpdate(
+    acceptCounterOfferUpdate as UpdateDefinition<ClaimActionInput>,
+    ({ actor, claimId }: ClaimActionInput) => {
+      p.requireV2('accept a counter-offer');
+      requireActor(actor, ['buyer'], 'accept a counter-offer');
+      const claim = findClaim(claimId);
+      if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
+        refuse(`cannot accept: claim ${claimId} has no counter-offer awaiting the buyer`);
+      }
+      requireRefundable(claim.supplierResponse.counterAmount ?? 0, 'cannot accept the counter-offer: its refund', 'escalate the claim to the platform instead');
+    },
+    async ({ actor, claimId }: ClaimActionInput) => {
+      const claim = findClaim(claimId);
+      await decide(claim, claim.supplierResponse?.counterAmount ?? 0, 'buyer', "the buyer accepted the supplier's counter-offer", actor);
+      return { claimId };
+    },
+  );
+
+  p.onUpdate(
+    escalateClaimUpdate as UpdateDefinition<ClaimActionInput>,
+    ({ actor, claimId }: ClaimActionInput) => {
+      p.requireV2('escalate a claim');
+      requireActor(actor, ['buyer'], 'escalate a claim');
+      const claim = findClaim(claimId);
+      if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
+      const from = claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay);
+      if (nowMs() < from) refuse(`cannot escalate claim ${claimId} yet: the buyer may escalate from day ${policy.buyerEscalationFromDay} (${iso(from)})`);
+    },
+    async ({ actor, claimId }: ClaimActionInput) => {
+      await escalate(findClaim(claimId), 'buyer', actor);
+      return { claimId };
+    },
+  );
+
+  p.onUpdate(
+    withdrawClaimUpdate as UpdateDefinition<ClaimActionInput>,
+    ({ actor, claimId }: ClaimActionInput) => {
+      p.requireV2('withdraw a claim');
+      requireActor(actor, ['buyer'], 'withdraw a claim');
+      if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
+    },
+    async ({ actor, claimId }: ClaimActionInput) => {
+      const claim = findClaim(claimId);
+      claim.status = 'CLOSED';
+      claim.outcome = 'WITHDRAWN';
+      clearClaimDeadlines(claimId);
+      await p.change(state.status, {
+        type: 'CLAIM_WITHDRAWN',
+        actor,
+        summary: `Claim ${claimId} withdrawn by the buyer`,
+        data: { claimId },
+        notify: ['buyer', 'supplier'],
+        subject: `claim ${claimId} withdrawn`,
+        text: `The buyer withdrew claim ${claimId} on order ${orderId}.`,
+      });
+      await p.afterClaimsClosed();
+      return { claimId };
+    },
+  );
+
+  p.onUpdate(
+    decideClaimUpdate as UpdateDefinition<DecideClaimInput>,
+    ({ actor, claimId, refund }: DecideClaimInput) => {
+      p.requireV2('decide a claim');
+      requireActor(actor, [], 'decide a claim');
+      const claim = findClaim(claimId);
+      if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
+      if (!Number.isSafeInteger(refund) || refund < 0) refuse('the refund must be a whole number of minor units, zero or more');
+      if (refund > claim.refundAsked) refuse(`refund ${money(refund)} exceeds the refund asked ${money(claim.refundAsked)}`);
+      requireRefundable(refund, 'refund', '');
+    },
+    async ({ actor, claimId, refund, reason }: DecideClaimInput) => {
+      await decide(findClaim(claimId), refund, 'ops', reason, actor);
+      return { claimId };
+    },
+  );
+
+  const partyOf = (actor: Actor): 'buyer' | 'supplier' | 'ops' => (actor.role === 'supplier' ? 'supplier' : actor.role === 'buyer' ? 'buyer' : 'ops');
+
+  p.onUpdate(
+    addEvidenceUpdate as UpdateDefinition<AddEvidenceInput>,
+    ({ actor, claimId, file }: AddEvidenceInput) => {
+      p.requireV2('add evidence');
+      requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
+      const claim = findClaim(claimId);
+      if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
+      const party = partyOf(actor);
+      const own = claim.evidence.filter((e) => e.uploadedBy === party);
+      const { maxEvidenceFilesPerParty, maxEvidenceBytesPerParty } = policy.limits;
+      if (own.length >= maxEvidenceFilesPerParty) {
+        refuse(`cannot add evidence: the ${party} has added ${own.length} files to claim ${claimId}, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
+      }
+      const bytes = own.reduce((sum, e) => sum + e.size, 0);
+      if (bytes + file.size > maxEvidenceBytesPerParty) {
+        refuse(
+          `cannot add evidence: the ${party}'s files on claim ${claimId} would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`,
+        );
+      }
+    },
+    async ({ actor, claimId, file }: AddEvidenceInput) => {
+      const claim = findClaim(claimId);
+      const party = partyOf(actor);
+      claim.evidence.push({ ...file, uploadedBy: party, uploadedAt: iso(nowMs()) });
+      for (const request of claim.evidenceRequests) {
+        if (request.party === party && request.status === 'OPEN') {
+          request.status = 'FULFILLED';
+          p.clearDeadlines((d) => d.id === `evidence-${request.id}`);
+        }
+      }
+      await p.change(state.status, {
+        type: 'CLAIM_EVIDENCE_ADDED',
+        actor,
+        summary: `Evidence added to claim ${claimId} by the ${party}: ${file.name}`,
+        data: { claimId, fileId: file.fileId, name: file.name },
+        notify: [],
+        subject: '',
+        text: '',
+      });
+      return { claimId };
+    },
+  );
+
+  p.onUpdate(
+    requestEvidenceUpdate as UpdateDefinition<RequestEvidenceInput>,
+    ({ actor, claimId, dueAt }: RequestEvidenceInput) => {
+      p.requireV2('request evidence');
+      requireActor(actor, [], 'request evidence');
+      const claim = findClaim(claimId);
+      if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);
+      if (claim.evidenceRequests.length >= policy.limits.maxEvidenceRequests) {
+        refuse(`cannot request evidence: claim ${claimId} has had ${claim.evidenceRequests.length} evidence requests, the most allowed (limit maxEvidenceRequests); decide the claim`);
+      }
+      const due = Date.parse(dueAt);
+      const now = nowMs();
+      if (!Number.isFinite(due)) refuse('dueAt is not a date');
+      if (due < now + policy.evidenceMinDueHours * HOUR_MS || due > now + policy.evidenceMaxDueDays * DAY_MS) {
+        refuse(`an evidence request is due between ${policy.evidenceMinDueHours} hours and ${policy.evidenceMaxDueDays} days from now`);
+      }
+    },
+    async ({ actor, claimId, party, description, dueAt }: RequestEvidenceInput) => {
+      const claim = findClaim(claimId);
+      const request = { id: `${claimId}-E${claim.evidenceRequests.length + 1}`, party, description, dueAt: iso(Date.parse(dueAt)), status: 'OPEN' as const };
+      claim.evidenceRequests.push(request);
+      p.setDeadline({
+        id: `evidence-${request.id}`,
+        kind: 'evidence-due',
+        claimId,
+        dueAt: Date.parse(dueAt),
+        rule: `evidence requested from the ${party} on claim ${claimId}`,
+        onExpiry: party === 'buyer' ? "the buyer's claim is cancelled" : "the supplier's answer is cancelled and the refund asked is granted",
+      });
+      await p.change(state.status, {
+        type: 'CLAIM_EVIDENCE_REQUESTED',
+        actor,
+        summary: `Evidence requested from the ${party} on claim ${claimId}, due ${request.dueAt}: ${description}`,
+        data: { claimId, requestId: request.id, party, dueAt: request.dueAt },
+        notify: [party],
+        subject: `claim ${claimId}: evidence requested by ${request.dueAt}`,
+        text: `The platform asks for evidence on claim ${claimId} (order ${orderId}): ${description}. Upload it by ${request.dueAt}; a missed due date cancels your request.`,
+      });
+      return { claimId };
+    },
+  );
+
+  return { claims, openClaims, fire, claimKinds };
+}
