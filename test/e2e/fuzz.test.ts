@@ -3,7 +3,8 @@
  * seeded) from the OpenAPI document the API serves: wrong types, missing and extra fields, huge
  * bodies, hostile strings, impossible amounts, malformed JSON, wrong content types, hostile path
  * and query values, missing, unknown and revoked keys, wrong roles, other parties' records, unknown
- * records, wrong methods, each one now and then sent twice.
+ * records, wrong methods, unsafe text (a lone surrogate, a control character, a bidirectional
+ * override) in any string field of a body or a query, each one now and then sent twice.
  *
  * Asserted: no answer is a 5xx; every error is the documented error shape (errorBodySchema) with the
  * request's id; every request the model proves refused (test/support/openapi-fuzz.ts) is refused
@@ -365,6 +366,11 @@ describe('hostile requests generated from the OpenAPI document', () => {
       const requests = fc.sample(requestsFor(op, doc), { seed: SEED + op.index, numRuns: PER_OPERATION });
       for (const request of requests) prepared.push(prepare(request, n++));
     }
+    // The document refuses unsafe text in every string field (its patterns), so each such request is a
+    // 400 that must change nothing: none of them is left for the phase of requests that may be valid.
+    const unsafe = prepared.filter((p) => p.request.attack === 'unsafe-text');
+    expect(unsafe.length).toBeGreaterThan(500);
+    expect(unsafe.filter((p) => !p.verdict.refused || p.verdict.statuses!.join() !== '400').map((p) => `#${p.n} ${p.op.name}: ${p.verdict.reason}`).slice(0, 10)).toEqual([]);
     const phaseOne = prepared.filter((p) => p.verdict.refused || p.request.method === 'GET');
     deferred.push(...prepared.filter((p) => !(p.verdict.refused || p.request.method === 'GET')));
     const started = Date.now();

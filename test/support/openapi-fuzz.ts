@@ -9,6 +9,7 @@
 import querystring from 'node:querystring';
 import fc from 'fast-check';
 import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
+import { SAFE_TEXT } from '../../infra/text';
 
 export type JsonSchema = {
   type?: string;
@@ -208,7 +209,8 @@ export type Attack =
   | 'wrong-role'
   | 'other-party'
   | 'unknown-record'
-  | 'wrong-method';
+  | 'wrong-method'
+  | 'unsafe-text';
 
 /**
  * One generated request, symbolic: fixture records are named by slot (`@@orderA@@`, …) and resolved
@@ -400,6 +402,31 @@ export const HOSTILE_STRINGS: readonly string[] = [
   '😀'.repeat(3000),
 ];
 
+/**
+ * Text no string field may take (infra/text.ts): lone surrogates, control characters other than
+ * newline and tab, bidirectional embeddings, overrides and isolates. JSON carries a lone surrogate
+ * as its escape, which JSON.parse keeps lone; a URL cannot carry one (it arrives as U+FFFD).
+ */
+export const UNSAFE_TEXT: readonly string[] = [
+  'lost \ud800 x', '\udc00', 'box \ud83d', '\udfff\ud800',
+  'red \u001b[31malert\u001b[0m', 'ding\u0007', 'del\u007f', 'next\u0085line', 'csi\u009b2J', 'carriage\ronly', 'vertical\u000btab', 'nul\u0000',
+  'invoice \u202Efdp.exe', '\u202Aembedded\u202C', 'a\u2066isolated\u2069', '\u2067rtl\u2069', '\u202Doverride',
+];
+const UNSAFE_IN_URLS = UNSAFE_TEXT.filter((s) => !/[\uD800-\uDFFF]/.test(s));
+
+/** A free-text field: its pattern is the API's safe-text rule. */
+const isFreeText = (schema: JsonSchema) => schema.pattern === SAFE_TEXT.source;
+
+/** An unsafe string, on its own or put into the field's plausible value. */
+function unsafeFor(value: unknown, pool: readonly string[]): fc.Arbitrary<string> {
+  // Put in between two characters, never inside a surrogate pair: a lone half next to a broken pair would make it whole again.
+  const chars = [...(typeof value === 'string' ? value : 'text')];
+  return fc.oneof(
+    fc.constantFrom(...pool),
+    fc.tuple(fc.constantFrom(...pool), fc.nat(chars.length)).map(([u, at]) => [...chars.slice(0, at), u, ...chars.slice(at)].join('')),
+  );
+}
+
 /** Numbers for money and counts that no amount field may take (or that only some may). */
 export const HOSTILE_NUMBERS: readonly (number | string)[] = [
   -1, -100, 0, -0.0, 0.5, 1.5, 99.99, 2.000001, 1e-7, Number.MIN_VALUE,
@@ -447,12 +474,12 @@ export function plausible(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> 
         maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)),
       });
     case 'string':
-      if (schema.pattern) {
+      if (schema.pattern && !isFreeText(schema)) {
         const re = regex(schema.pattern);
         return patternArb(schema).filter((s) => re.test(s) && [...s].length >= (schema.minLength ?? 0) && [...s].length <= (schema.maxLength ?? Infinity));
       }
       return fc.string({ minLength: Math.max(1, schema.minLength ?? 0), maxLength: Math.min(schema.maxLength ?? 40, 40), unit: 'grapheme' })
-        .filter((s) => s.trim().length > 0 && [...s].length <= (schema.maxLength ?? Infinity));
+        .filter((s) => s.trim().length > 0 && [...s].length <= (schema.maxLength ?? Infinity) && (!schema.pattern || regex(schema.pattern).test(s)));
     case 'integer': {
       const min = schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : (schema.minimum ?? 0);
       const max = Math.min(schema.maximum ?? 1_000_000, min + 1_000_000);
@@ -585,6 +612,15 @@ function bodyMutation(schema: JsonSchema, attack: Attack, base: unknown): fc.Arb
         return serialise(copy);
       });
     }
+    case 'unsafe-text': {
+      // Every string field, also the optional ones the plausible body left out.
+      const present = spots.filter(([, s]) => s.type === 'string' && !s.enum).map(([p]) => p);
+      const absent = objects.flatMap(([p, s]) =>
+        Object.entries(s.properties ?? {}).filter(([k, v]) => v.type === 'string' && !v.enum && get(base, [...p, k]) === undefined).map(([k]) => [...p, k] as Path));
+      const targets = [...present, ...absent];
+      if (targets.length === 0) return fc.constant(serialise(base));
+      return fc.constantFrom(...targets).chain((p) => unsafeFor(get(base, p), UNSAFE_TEXT).map((u) => serialise(setAt(clone(base), p, u))));
+    }
     case 'huge-body':
       return fc.oneof(
         // Over the JSON limit.
@@ -623,6 +659,13 @@ function keysFor(op: Operation): KeySlot[] {
   return keys;
 }
 
+/** Whether a request body has a string field that is not an enum, at any depth. */
+function hasStringField(schema: JsonSchema | undefined): boolean {
+  if (!schema) return false;
+  if (schema.type === 'string') return !schema.enum;
+  return Object.values(schema.properties ?? {}).some(hasStringField) || hasStringField(schema.items);
+}
+
 /** The attacks that apply to an operation, with weights. */
 function attacksFor(op: Operation): [Attack, number][] {
   const out: [Attack, number][] = [];
@@ -632,6 +675,7 @@ function attacksFor(op: Operation): [Attack, number][] {
   if (op.upload) out.push(['bad-file', 6], ['hostile-string', 2]);
   if (op.pathParams.length > 0) out.push(['path-injection', 4], ['unknown-record', 1]);
   if (op.query.length > 0) out.push(['query-injection', 5]);
+  if (hasStringField(op.body) || op.query.some((q) => q.schema.type === 'string' && !q.schema.enum)) out.push(['unsafe-text', 4]);
   if (op.roles.length > 0) out.push(['no-or-bad-key', 2]);
   if (op.roles.length > 0 && op.roles.length < 4) out.push(['wrong-role', 2]);
   const holdsRecords = op.pathParams.some((p) => ['orderId', 'monitoringId', 'partyId', 'supplierId'].includes(p));
@@ -685,7 +729,7 @@ export function requestsFor(op: Operation, doc: OpenApiDocument): fc.Arbitrary<F
   const paramsA = paramsFor('A');
   const paramsB = paramsFor('B');
   const baseQuery = fc.record(
-    Object.fromEntries(op.query.map((q) => [q.name, q.schema.pattern || q.schema.enum || q.schema.type === 'integer' ? plausible(q.schema).map(String) : fc.constant('fuzz note')])) as Record<string, fc.Arbitrary<string>>,
+    Object.fromEntries(op.query.map((q) => [q.name, (q.schema.pattern && !isFreeText(q.schema)) || q.schema.enum || q.schema.type === 'integer' ? plausible(q.schema).map(String) : fc.constant('fuzz note')])) as Record<string, fc.Arbitrary<string>>,
     { requiredKeys: op.query.filter((q) => q.required).map((q) => q.name) },
   );
   const baseBody = op.body ? plausible(op.body) : fc.constant(undefined);
@@ -774,6 +818,12 @@ function encodePairs(pairs: [string, string][]): string {
 
 function queryFor(op: Operation, attack: Attack, base: Record<string, string>, noise: boolean): fc.Arbitrary<string> {
   const pairs = Object.entries(base);
+  const textParams = op.query.filter((q) => q.schema.type === 'string' && !q.schema.enum).map((q) => q.name);
+  // With a body, the body's strings take the attack; otherwise (a read, an upload) the query's.
+  if (attack === 'unsafe-text' && textParams.length > 0 && !hasStringField(op.body)) {
+    return fc.constantFrom(...textParams).chain((name) =>
+      unsafeFor(base[name], UNSAFE_IN_URLS).map((u) => encodePairs([...pairs.filter(([k]) => k !== name), [name, u]])));
+  }
   if (attack === 'query-injection' && op.query.length > 0) {
     return fc.oneof(
       // A documented parameter with a value of the wrong type or out of range.
@@ -810,7 +860,7 @@ function bodyFor(op: Operation, attack: Attack, base: unknown): fc.Arbitrary<Fuz
     return fc.tuple(fc.constantFrom(...NON_JSON_TYPES, 'application/json; charset=latin1'), fc.constant(serialise(base)))
       .map(([contentType, text]) => ({ kind: 'text' as const, text, contentType }));
   }
-  const mutated = ['missing-required', 'extra-field', 'wrong-type', 'bad-amount', 'hostile-string', 'huge-body', 'malformed-json'].includes(attack)
+  const mutated = ['missing-required', 'extra-field', 'wrong-type', 'bad-amount', 'hostile-string', 'huge-body', 'malformed-json', 'unsafe-text'].includes(attack)
     ? bodyMutation(op.body, attack, base)
     : fc.constant(serialise(base));
   return fc.tuple(mutated, jsonType).map(([text, contentType]) => ({ kind: 'text' as const, text, contentType }));
