@@ -12,3 +12,10 @@ export function dataDir(): string {
 export function toolsDir(): string {
   return path.resolve(process.env.TRADEGUARD_TOOLS_DIR ?? path.join(projectRoot, '.tools'));
 }
+
+/**
+ * Where a root-run main job keeps what the unprivileged `postgres` user must reach when it cannot
+ * enter the checkout (e.g. one under root's mode-700 home): PostgreSQL's binaries and data.
+ * Persistent (unlike /tmp), root-owned and open to other users.
+ */
+export const rootStateDir = '/var/lib/tradeguard';

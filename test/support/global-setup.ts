@@ -38,7 +38,9 @@ export default async function globalSetup(): Promise<void> {
   } else {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tradeguard-pg-'));
     fs.chmodSync(dir, 0o755);
-    const db = await startEmbeddedDatabase({ dataDir: path.join(dir, 'data'), port: await freePort(), database });
+    // Not persistent: stop() also deletes data that had to be kept outside the folder (as root, when the
+    // postgres user cannot enter the temporary folder).
+    const db = await startEmbeddedDatabase({ dataDir: path.join(dir, 'data'), port: await freePort(), database, persistent: false });
     url = db.url;
     stops.push(async () => {
       await db.stop();
