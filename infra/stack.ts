@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { createMailer } from '../adapters/mailer';
 import { startMailRelay } from '../worker/mail-relay';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
+import { type ErrorBody, RETRY_AFTER_SECONDS } from '../api/errors';
 import { requestLimitsFromEnv } from '../api/limits';
 import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
@@ -18,7 +20,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { TradeGuardConfig } from './config';
 import { Db, createDb } from './db';
 import { type Logger, lineLogger } from './logger';
-import { startEmbeddedDatabase } from './embedded-db';
+import { keptOutsideDataDir, startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrate';
 import { ensureTemporalCli } from './temporal-binaries';
 import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from './temporal-connection';
@@ -32,7 +34,14 @@ type Log = (line: string) => void;
 export interface OpenedDatabase {
   url: string;
   embedded: boolean;
+  /** Embedded: where its data files are. */
+  dataDir?: string;
   stop(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** The embedded server in a process group of its own: the caller handles Ctrl-C and stops it last. */
+  ownProcessGroup?: boolean;
 }
 
 export function embeddedDatabaseUrl(config: TradeGuardConfig): string {
@@ -40,23 +49,30 @@ export function embeddedDatabaseUrl(config: TradeGuardConfig): string {
 }
 
 /** DATABASE_URL, else the embedded server (joined if already running, started if not), migrated. */
-export async function openDatabase(config: TradeGuardConfig, log: Log): Promise<OpenedDatabase> {
+export async function openDatabase(config: TradeGuardConfig, log: Log, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   let opened: OpenedDatabase;
+  const dataDir = path.join(config.dataDir, 'postgres');
   if (config.databaseUrl) {
     opened = { url: config.databaseUrl, embedded: false, stop: async () => undefined };
   } else if (await portOpen(config.embeddedDbPort)) {
-    opened = { url: embeddedDatabaseUrl(config), embedded: true, stop: async () => undefined };
+    const outside = keptOutsideDataDir(dataDir);
+    const joined = fs.existsSync(path.join(outside, 'PG_VERSION')) ? outside : dataDir;
+    opened = { url: embeddedDatabaseUrl(config), embedded: true, dataDir: joined, stop: async () => undefined };
   } else {
-    log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedDbPort} (data in ${path.join(config.dataDir, 'postgres')})`);
     const db = await startEmbeddedDatabase({
-      dataDir: path.join(config.dataDir, 'postgres'),
+      dataDir,
       port: config.embeddedDbPort,
       database: 'tradeguard',
+      ownProcessGroup: opts.ownProcessGroup,
       log: (line) => {
         if (/ERROR|FATAL|PANIC/.test(line)) log(`postgres: ${line}`);
       },
+      onPlaced: (placement) => {
+        if (placement.keptOutside) log(placement.keptOutside);
+        log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedDbPort} (data in ${placement.dataDir})`);
+      },
     });
-    opened = { url: db.url, embedded: true, stop: db.stop };
+    opened = { url: db.url, embedded: true, dataDir: db.dataDir, stop: db.stop };
   }
   const applied = await applyMigrations(opened.url);
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
@@ -68,15 +84,23 @@ export interface RunningStack {
   temporalAddress: string;
   temporalUiUrl?: string;
   databaseUrl: string;
+  /** The embedded PostgreSQL's data folder (unset with DATABASE_URL). */
+  databaseDataDir?: string;
   opsKeyFile?: string;
   stop(): Promise<void>;
 }
 
+/** How long requests under way when the stack stops may take to finish, against Temporal and the database still up. */
+const REQUEST_GRACE_MS = 5000;
+
 /**
  * The whole main job: database, Temporal, worker and API, each embedded unless configured.
  * It installs the process's Temporal Runtime (logger, worker metrics), so it runs once per process.
+ * The caller handles signals: the embedded servers run in process groups of their own, so a terminal's
+ * Ctrl-C reaches only the caller, and stop() ends them after what depends on them. An aborted
+ * `signal` (Ctrl-C while starting) stops what was started and rejects.
  */
-export async function startStack(config: TradeGuardConfig, logger: Logger): Promise<RunningStack> {
+export async function startStack(config: TradeGuardConfig, logger: Logger, signal?: AbortSignal): Promise<RunningStack> {
   const log: Log = lineLogger(logger);
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -85,12 +109,13 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
     }
   };
   try {
-    installTemporalRuntime({ logger, metricsAddress: config.temporalMetricsAddress });
+    installTemporalRuntime({ logger, metricsAddress: config.temporalMetricsAddress, handleSignals: false });
     const tracing = tracingFromEnv(process.env, 'tradeguard');
     if (tracing) stoppers.push(() => tracing.shutdown());
     fs.mkdirSync(config.dataDir, { recursive: true });
-    const database = await openDatabase(config, log);
+    const database = await openDatabase(config, log, { ownProcessGroup: true });
     stoppers.push(database.stop);
+    signal?.throwIfAborted();
     const db: Db = createDb(database.url);
     stoppers.push(() => db.$disconnect());
 
@@ -105,8 +130,10 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
         port: config.temporalPort,
         uiPort: config.temporalUiPort,
         searchAttributes: SEARCH_ATTRIBUTES,
+        ownProcessGroup: true,
       });
       stoppers.push(server.stop);
+      signal?.throwIfAborted();
       address = server.address;
       uiUrl = server.uiUrl;
     }
@@ -134,6 +161,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
     });
     const workerConnection = await connectWorker(settings);
     stoppers.push(() => workerConnection.close());
+    signal?.throwIfAborted();
     const worker = await createTradeGuardWorker({
       connection: workerConnection,
       namespace: settings.namespace,
@@ -154,6 +182,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun.catch(() => undefined);
     });
+    signal?.throwIfAborted();
 
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
     const app = createApp({
@@ -169,18 +198,32 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       keyCacheTtlMs: keyCacheTtlFromEnv(),
       carrier,
     });
-    const server = http.createServer(app);
+    // While stopping, requests under way finish (the worker, Temporal and the database are still up)
+    // and new ones, on connections kept alive, are refused with a 503 the client may retry.
+    let stopping = false;
+    const underWay = new Set<http.ServerResponse>();
+    const server = http.createServer((req, res) => {
+      if (stopping) return refuseWhileStopping(res);
+      underWay.add(res);
+      res.once('close', () => underWay.delete(res));
+      app(req, res);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.apiPort, config.apiHost, () => resolve());
     });
-    stoppers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    stoppers.push(async () => {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const deadline = Date.now() + REQUEST_GRACE_MS; underWay.size > 0 && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (underWay.size > 0) log(`stopping with ${underWay.size} request(s) still under way after ${REQUEST_GRACE_MS} ms`);
+      server.closeAllConnections();
+      await closed;
+    });
+    signal?.throwIfAborted();
     if (config.metricsEnabled) log(`API metrics for Prometheus on http://${config.apiHost}:${config.apiPort}/metrics`);
     if (config.temporalMetricsAddress) log(`worker metrics for Prometheus on http://${config.temporalMetricsAddress}/metrics`);
     if (tracing) log(`tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
@@ -189,6 +232,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
       temporalAddress: address,
       temporalUiUrl: uiUrl,
       databaseUrl: database.url,
+      databaseDataDir: database.dataDir,
       opsKeyFile,
       stop,
     };
@@ -196,6 +240,20 @@ export async function startStack(config: TradeGuardConfig, logger: Logger): Prom
     await stop();
     throw err;
   }
+}
+
+function refuseWhileStopping(res: http.ServerResponse): void {
+  const requestId = crypto.randomUUID();
+  const body: ErrorBody = {
+    error: { status: 503, code: 'unavailable', message: 'TradeGuard is stopping; retry shortly', requestId },
+  };
+  res.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'retry-after': String(RETRY_AFTER_SECONDS),
+    'x-request-id': requestId,
+    connection: 'close',
+  });
+  res.end(JSON.stringify(body));
 }
 
 /** On a database without keys, creates the first ops key and keeps it in the data folder (mode 600). */

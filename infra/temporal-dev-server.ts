@@ -13,6 +13,11 @@ export interface DevServerOptions {
   namespace?: string;
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
   log?: (line: string) => void;
+  /**
+   * A process group of the server's own, so that a terminal's Ctrl-C reaches only the caller, which
+   * stops the server after the worker and clients that still need it. Only for callers that handle signals.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -36,7 +41,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     args.push('--search-attribute', `${name}=${type}`);
   }
   const log = opts.log ?? (() => undefined);
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownProcessGroup ?? false });
+  // A process that ends without stopping the server (an uncaught error, process.exit) still stops it.
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -53,11 +61,13 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) {
+      process.removeListener('exit', stopOnExit);
       throw new Error(`temporal server exited with code ${child.exitCode}:\n${output.join('\n')}`);
     }
     if (await portOpen(opts.port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      process.removeListener('exit', stopOnExit);
       throw new Error(`temporal server did not listen on port ${opts.port} within 60 s:\n${output.join('\n')}`);
     }
     await sleep(100);
@@ -66,6 +76,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      process.removeListener('exit', stopOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

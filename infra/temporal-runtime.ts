@@ -11,10 +11,16 @@ export interface TemporalRuntimeOptions {
   logger: Logger;
   /** `host:port` where the SDK serves Prometheus metrics (GET /metrics); unset: no metrics. */
   metricsAddress?: string;
+  /**
+   * false: signals are left to the process, which stops its worker itself, in order with what else
+   * it runs (`npm start`); by default the Runtime shuts the worker down on SIGINT and SIGTERM.
+   */
+  handleSignals?: boolean;
 }
 
 export function installTemporalRuntime(opts: TemporalRuntimeOptions): Runtime {
   return Runtime.install({
+    ...(opts.handleSignals === false ? { shutdownSignals: [] } : {}),
     logger: temporalLogger(opts.logger),
     telemetryOptions: {
       // The SDK's native side logs warnings and errors through the same logger.
