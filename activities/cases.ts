@@ -2,6 +2,11 @@
  * What an after-service case does outside its workflow: its read model and timeline, refunds and
  * cancellations asked of the order workflow (keyed by update id, so a retry is the same request),
  * ledger refunds for manual orders and closed orders, and the resend's parcel in the self-check list.
+ *
+ * Several cases can refund one order, each knowing only its own refunds. A closed or manual order has
+ * no workflow to keep the total, so each refund checks what is left against the database in the
+ * transaction that posts it: a closed order's under a per-order advisory lock, from the ledger; a
+ * manual order's by a conditional update of its running total.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -10,12 +15,14 @@ import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import type { CaseOrderRef } from '../workflows/case.messages';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
-import { createLedgerActivities, ledgerAccount } from './ledger';
+import { escrowTotalsFromLedger, isPosted, ledgerPosting, postLedgerTransactionWith } from './ledger';
 import type { OpenDeadlineInput } from './ops-surface';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
 import type { TimelineEntry } from './orders';
+import { afterServiceRefundable } from '../workflows/escrow';
+import { formatMoney } from '../workflows/money';
 
 /** The case's row in the read model, as the workflow sees it at one revision. */
 export interface CaseReadModel {
@@ -68,6 +75,13 @@ export type Outcome = { ok: true } | { ok: false; reason: string };
 
 const date = (v?: string) => (v ? new Date(v) : null);
 
+/** A refund the database refused inside its transaction: thrown to roll the posting back, answered as a refusal. */
+class RefundRefused extends Error {}
+
+/** Holds a transaction's refunds of one order in turn (until it commits): two cases cannot both pass the check. */
+const lockOrderRefunds = (tx: Prisma.TransactionClient, orderId: string) =>
+  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`refund:order:${orderId}`}, 0))`;
+
 /** A refusal from the order workflow (its message is for people), or undefined for anything else. */
 function refusalOf(err: unknown): string | undefined {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof Failure && [ACTION_REFUSED, ACTOR_NOT_ALLOWED].includes(err.cause.type ?? '')) {
@@ -78,7 +92,6 @@ function refusalOf(err: unknown): string | undefined {
 
 export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; opsAddresses: OpsAddresses; temporal: { client: Client; taskQueue: string } }) {
   const outbox = createOutbox({ opsAddresses, queue: temporal.taskQueue });
-  const ledger = createLedgerActivities({ db });
 
   async function orderRunning(orderId: string): Promise<boolean> {
     try {
@@ -90,18 +103,68 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
     }
   }
 
-  /** Manual orders are paid outside escrow: the after-service budget pays the customer back. */
-  function manualRefund(id: string, order: CaseOrderRef, amount: number) {
-    return ledger.postLedgerTransaction({
-      id,
-      orderId: order.orderId,
-      kind: 'after_service_refund',
-      currency: order.currency,
-      entries: [
-        { account: ledgerAccount.manualCustomer(order.orderId), amount },
-        { account: ledgerAccount.afterServiceBudget, amount: -amount },
-      ],
+  /**
+   * A closed order's refund, recovered from the supplier's payable: at most what the ledger says was
+   * paid into the order's escrow less every refund to the buyer so far. Posted once per key (a retry
+   * answers ok), and checked and posted under the order's lock in one transaction.
+   */
+  async function refundClosedOrder(r: CaseRefund, buyerId: string, supplierId: string): Promise<Outcome> {
+    const { order } = r;
+    const money = (n: number) => formatMoney(n, order.currency);
+    return db.$transaction(async (tx) => {
+      await lockOrderRefunds(tx, order.orderId);
+      if (await isPosted(tx, r.idempotencyKey)) return { ok: true };
+      const { paid, refunded } = await escrowTotalsFromLedger(tx, order.orderId);
+      const refundable = afterServiceRefundable({ paid, refunded });
+      if (r.amount > refundable) {
+        return {
+          ok: false,
+          reason: `order ${order.orderId} is closed and ${money(refundable)} of the ${money(paid)} paid is still refundable (${money(refunded)} was refunded already)`,
+        };
+      }
+      await postLedgerTransactionWith(tx, ledgerPosting.supplierRefund({ id: r.idempotencyKey, orderId: order.orderId, partyId: buyerId, supplierId, amount: r.amount, currency: order.currency }));
+      return { ok: true };
     });
+  }
+
+  /**
+   * A manual order is paid outside escrow: the after-service budget pays the customer back, `asked`
+   * or (a cancellation) everything still refundable. The posting and the raise of the order's
+   * refunded total commit together or not at all; the raise is conditional on staying within what
+   * was paid, and happens only when the posting is new, so a retry of the same key adds nothing.
+   */
+  async function refundManualOrder(id: string, order: CaseOrderRef, asked: number | 'rest'): Promise<Outcome> {
+    const money = (n: number) => formatMoney(n, order.currency);
+    const missing = () => ApplicationFailure.create({ type: 'InvalidCaseOrder', message: `manual order ${order.orderId} does not exist`, nonRetryable: true });
+    try {
+      return await db.$transaction(async (tx): Promise<Outcome> => {
+        let amount: number;
+        if (asked === 'rest') {
+          // The row's lock keeps what is left fixed until this refund commits; a retry finds nothing left.
+          const [row] = await tx.$queryRaw<{ paid: bigint; refunded: bigint }[]>`
+            SELECT "totalAmount" AS "paid", "refundedAmount" AS "refunded" FROM "ManualOrder" WHERE "id" = ${order.orderId} FOR UPDATE`;
+          if (!row) throw missing();
+          amount = afterServiceRefundable({ paid: Number(row.paid), refunded: Number(row.refunded) });
+          if (amount === 0) return { ok: true };
+        } else {
+          amount = asked;
+        }
+        const { posted } = await postLedgerTransactionWith(tx, ledgerPosting.manualRefund({ id, orderId: order.orderId, amount, currency: order.currency }));
+        if (!posted) return { ok: true };
+        const raised = await tx.$executeRaw`
+          UPDATE "ManualOrder" SET "refundedAmount" = "refundedAmount" + ${BigInt(amount)}, "updatedAt" = ${new Date()}
+          WHERE "id" = ${order.orderId} AND "refundedAmount" + ${BigInt(amount)} <= "totalAmount"`;
+        if (raised === 1) return { ok: true };
+        const row = await tx.manualOrder.findUnique({ where: { id: order.orderId } });
+        if (!row) throw missing();
+        const paid = Number(row.totalAmount);
+        const refunded = Number(row.refundedAmount);
+        throw new RefundRefused(`${money(afterServiceRefundable({ paid, refunded }))} of the ${money(paid)} paid for manual order ${order.orderId} is still refundable (${money(refunded)} was refunded already)`);
+      });
+    } catch (err) {
+      if (err instanceof RefundRefused) return { ok: false, reason: err.message };
+      throw err;
+    }
   }
 
   return stopRetryingDataErrors({
@@ -141,10 +204,8 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
      */
     async refundForCase(r: CaseRefund): Promise<Outcome> {
       const { order } = r;
-      if (order.source === 'manual') {
-        await manualRefund(r.idempotencyKey, order, r.amount);
-        return { ok: true };
-      }
+      if (!Number.isSafeInteger(r.amount) || r.amount <= 0) return { ok: false, reason: 'the refund amount must be a positive whole number of minor units' };
+      if (order.source === 'manual') return refundManualOrder(r.idempotencyKey, order, r.amount);
       if (await orderRunning(order.orderId)) {
         try {
           await temporal.client.workflow.getHandle(orderWorkflowId(order.orderId)).executeUpdate(afterServiceRefundUpdate, {
@@ -162,11 +223,13 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
       if (!order.buyerId || !order.supplierId) {
         throw ApplicationFailure.create({ type: 'InvalidCaseOrder', message: `order ${order.orderId} has no buyer or supplier to refund between`, nonRetryable: true });
       }
-      await ledger.refundFromSupplierPayable({ id: r.idempotencyKey, orderId: order.orderId, partyId: order.buyerId, supplierId: order.supplierId, amount: r.amount, currency: order.currency });
-      return { ok: true };
+      return refundClosedOrder(r, order.buyerId, order.supplierId);
     },
 
-    /** Cancels the order for a change/cancel case (automatically inside the window, or ops' recall). */
+    /**
+     * Cancels the order for a change/cancel case (automatically inside the window, or ops' recall). A
+     * manual order's cancellation refunds what is still refundable of what its customer paid.
+     */
     async cancelOrderForCase(c: { key: string; caseId: string; order: CaseOrderRef; actor: Actor; reason: string }): Promise<Outcome> {
       const { order } = c;
       if (order.source === 'manual') {
@@ -175,8 +238,8 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
           const row = await db.manualOrder.findUnique({ where: { id: order.orderId } });
           if (row?.status !== 'CANCELLED') return { ok: false, reason: `the manual order is ${row ? row.status.toLowerCase() : 'missing'} and can no longer be recalled` };
         }
-        await manualRefund(`${c.key}:refund`, order, order.paidAmount);
-        return { ok: true };
+        // Only what earlier cases left: their refunds already went back to the customer.
+        return refundManualOrder(`${c.key}:refund`, order, 'rest');
       }
       try {
         await temporal.client.workflow.getHandle(orderWorkflowId(order.orderId)).executeUpdate(cancelOrderUpdate, {
