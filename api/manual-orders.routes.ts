@@ -22,7 +22,7 @@ function view(r: ManualOrderRow) {
     buyerId: r.buyerId ?? undefined,
     address: r.address,
     items: r.items,
-    amount: { total: Number(r.totalAmount), currency: r.currency },
+    amount: { total: Number(r.totalAmount), refunded: Number(r.refundedAmount), currency: r.currency },
     reason: r.reason,
     policyVersion: r.policyVersion,
     paidAt: r.paidAt.toISOString(),

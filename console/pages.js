@@ -366,6 +366,7 @@ export async function manualOrderDetail(ctx) {
         'Amount and dates',
         facts([
           ['Total paid', money(m.amount.total, m.amount.currency)],
+          ['Refunded', money(m.amount.refunded ?? 0, m.amount.currency)],
           ['Paid', when(m.paidAt)],
           ['Shipped', m.shippedAt ? when(m.shippedAt) : undefined],
           ['Delivered', m.deliveredAt ? when(m.deliveredAt) : undefined],
