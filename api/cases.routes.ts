@@ -61,6 +61,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
   const { client, db, taskQueue, storage } = deps;
   const policy = afterServicePolicy(CURRENT_AFTER_SERVICE_POLICY_VERSION);
   const call = <T>(caseId: string, fn: () => Promise<T>) => temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, fn);
+  const caseAfterAction = (caseId: string) => call(caseId, () => handle(caseId).query(getCaseQuery));
   const handle = (caseId: string) => client.workflow.getHandle(caseWorkflowId(caseId));
   const tag = 'after-service cases';
   const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
@@ -231,7 +232,9 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     }, async (req, res, { params, body }) => {
       const actor = actorOf(principal(req));
       const update = route.update as typeof replyToCaseUpdate;
-      res.json({ case: await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never] })) });
+      // The Update answers only an acknowledgement; the case after it is read by a Query.
+      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never] }));
+      res.json({ case: await caseAfterAction(params.caseId) });
     });
   }
 
@@ -248,10 +251,10 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const p = principal(req);
     const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
     await assertUploaderReaches(row, (c) => assertOwnsCase(p, { buyerId: c.buyerId ?? undefined, supplierId: c.supplierId ?? undefined }), () => readOwn(req, caseId));
-    const { file: stored, result } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
+    const { file: stored } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
       call(caseId, () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] })),
     );
-    res.status(201).json({ file: stored, case: result });
+    res.status(201).json({ file: stored, case: await caseAfterAction(caseId) });
   });
 
   routes.add({

@@ -253,8 +253,8 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (charge.status === 'error') throw unavailable(`payment failed: ${charge.reason ?? 'the card processor had an error'}; nothing was charged, retry shortly`);
     const payment = { paymentId: charge.paymentId, brand: card.brand, last4: card.last4, amount: task.fee.amount, currency: task.fee.currency };
     try {
-      const monitoring = await call(task.monitoringId, () => handle(task.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), payment }] }));
-      res.json({ monitoring });
+      await call(task.monitoringId, () => handle(task.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), payment }] }));
+      res.json({ monitoring: await taskAfterAction(task.monitoringId) });
     } catch (err) {
       // Refused after the charge (e.g. the cutoff passed meanwhile): give the money back, unless the
       // task already holds this very payment.
@@ -304,9 +304,15 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (principal(req).role === 'inspector') await readOwn(req, id);
   }
 
+  /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
     await assertInspectorReaches(req, id);
-    return call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    return taskAfterAction(id);
+  }
+
+  function taskAfterAction(id: string): Promise<MonitoringState> {
+    return call(id, () => handle(id).query(getMonitoringQuery));
   }
 
   const actionErrors = {
@@ -344,7 +350,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   ): Promise<void> {
     const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
     await assertUploaderReaches(row, (task) => assertReachesTask(principal(req), task), () => readOwn(req, id));
-    const { file: stored, result: monitoring } = await attachUpload(storage, { ...file, name }, (staged) =>
+    const { file: stored } = await attachUpload(storage, { ...file, name }, (staged) =>
       call(id, () =>
         handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
           args: [{ ...body(staged), actor: actorOf(principal(req)) } as never],
@@ -352,7 +358,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         }),
       ),
     );
-    res.status(201).json({ file: stored, monitoring });
+    res.status(201).json({ file: stored, monitoring: await taskAfterAction(id) });
   }
 
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({

@@ -25,6 +25,15 @@ export interface AfterServicePolicy {
   staleTrackingDays: number;
   /** Target defect rate (quality cases per shipped order), as a fraction. */
   defectRateTarget: number;
+  /** What a party can repeat on one case, so that no one can grow its history without bound. */
+  limits: {
+    /** Messages written on one case (replies of every party). */
+    maxMessages: number;
+    /** Evidence files on one case. */
+    maxEvidenceFiles: number;
+    /** Bytes of evidence on one case. */
+    maxEvidenceBytes: number;
+  };
 }
 
 export const AFTER_SERVICE_POLICIES: Readonly<Record<string, AfterServicePolicy>> = {
@@ -40,6 +49,7 @@ export const AFTER_SERVICE_POLICIES: Readonly<Record<string, AfterServicePolicy>
     autoCloseDays: 7,
     staleTrackingDays: 15,
     defectRateTarget: 0.002,
+    limits: { maxMessages: 60, maxEvidenceFiles: 20, maxEvidenceBytes: 50 * 1024 * 1024 },
   },
 };
 

@@ -172,9 +172,19 @@ export interface ConfirmInput extends ActionInput {
 
 export const getCaseQuery = defineQuery<CaseState>('getCase');
 
-export const replyToCaseUpdate = defineUpdate<CaseState, [ReplyInput]>('replyToCase');
-export const addCaseEvidenceUpdate = defineUpdate<CaseState, [CaseEvidenceInput]>('addCaseEvidence');
-export const resolveCaseUpdate = defineUpdate<CaseState, [ResolveInput]>('resolveCase');
-export const receiveReturnUpdate = defineUpdate<CaseState, [ActionInput & { note?: string }]>('receiveReturn');
-export const attemptRecallUpdate = defineUpdate<CaseState, [RecallInput]>('attemptRecall');
-export const confirmCaseUpdate = defineUpdate<CaseState, [ConfirmInput]>('confirmCase');
+/**
+ * What a case's Update answers: small on purpose, since every answer is kept in the workflow's
+ * history. Callers read the case with getCaseQuery.
+ */
+export interface CaseAck {
+  caseId: string;
+  status: CaseStatus;
+  revision: number;
+}
+
+export const replyToCaseUpdate = defineUpdate<CaseAck, [ReplyInput]>('replyToCase');
+export const addCaseEvidenceUpdate = defineUpdate<CaseAck, [CaseEvidenceInput]>('addCaseEvidence');
+export const resolveCaseUpdate = defineUpdate<CaseAck, [ResolveInput]>('resolveCase');
+export const receiveReturnUpdate = defineUpdate<CaseAck, [ActionInput & { note?: string }]>('receiveReturn');
+export const attemptRecallUpdate = defineUpdate<CaseAck, [RecallInput]>('attemptRecall');
+export const confirmCaseUpdate = defineUpdate<CaseAck, [ConfirmInput]>('confirmCase');

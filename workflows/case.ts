@@ -29,16 +29,23 @@ import {
   receiveReturnUpdate,
   replyToCaseUpdate,
   resolveCaseUpdate,
+  CaseAck,
 } from './case.messages';
 import { formatMoney } from './money';
 import { ACTOR_NOT_ALLOWED, Actor, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
-import { createEffectQueue, iso, nowMs, refuse, runDeadlines, withDeadline } from './process-kit';
+import { createEffectQueue, iso, nowMs, refuse, runDeadlines, runEffect, withDeadline } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
  * database transaction); earlier cases send their notices as separate activities after the record.
  */
 export const CASE_NOTICES_PATCH = 'case-notices-with-change';
+
+/**
+ * Cases that meet an effect failed for good from this version on put it on the ops late-task queue
+ * and go on. Asked only when an effect fails, so no other history carries its marker.
+ */
+export const CASE_EFFECTS_PATCH = 'case-effects-to-ops';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -135,6 +142,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     if (acting) refuse('another action on this case is in progress; retry in a moment');
   };
   const tag = `[TradeGuard ${order.orderId} / case ${caseId}]`;
+  const ack = (): CaseAck => ({ caseId, status: state.status, revision: state.revision });
 
   // ---- deadlines -------------------------------------------------------------------------------
   let wake = 0;
@@ -224,7 +232,10 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
       if (noticesWithChange) {
-        await acts.recordCaseChange({ case: row, event, notices: { customer, parties, ops } });
+        await runEffect({ resource: 'case', resourceId: caseId, key, effect: `${c.type}:record` }, () => acts.recordCaseChange({ case: row, event, notices: { customer, parties, ops } }), {
+          raiseToOps: () => patched(CASE_EFFECTS_PATCH),
+          raise: (failure) => acts.raiseEffectFailure(failure),
+        });
         return;
       }
       await acts.recordCaseChange({ case: row, event });
@@ -345,13 +356,16 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         customer: actor.role === 'buyer' ? undefined : { subject: 'a reply to your case', text: message },
         ops: actor.role === 'buyer' ? { audience: 'ops', subject: 'the customer wrote on the case', text: message } : undefined,
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor }: ReplyInput) => {
         requireActor(actor, ['buyer', 'supplier'], input, 'write on the case');
         if (state.status === 'CLOSED') refuse('cannot reply: the case is closed');
         if (actor.role === 'buyer' && !state.firstRepliedAt) refuse('the first reply is the after-service team\'s; add evidence instead, or wait for the reply (due ' + state.firstReplyDueAt + ')');
+        if (state.messages.length >= policy.limits.maxMessages) {
+          refuse(`cannot write on the case: it holds ${state.messages.length} messages, the most allowed (limit maxMessages = ${policy.limits.maxMessages}); resolve or close it`);
+        }
       },
     },
   );
@@ -366,13 +380,17 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         summary: `Evidence added by ${actor.role}: ${file.name}`,
         data: { fileId: file.fileId, name: file.name, size: file.size },
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, file }: CaseEvidenceInput) => {
         requireActor(actor, ['buyer'], input, 'add evidence to the case');
         if (state.status === 'CLOSED') refuse('cannot add evidence: the case is closed');
         if (state.evidence.some((e) => e.fileId === file.fileId)) refuse(`${file.name} is already attached to the case`);
+        const { maxEvidenceFiles, maxEvidenceBytes } = policy.limits;
+        if (state.evidence.length >= maxEvidenceFiles) refuse(`cannot add evidence: the case holds ${state.evidence.length} files, the most allowed (limit maxEvidenceFiles = ${maxEvidenceFiles})`);
+        const bytes = state.evidence.reduce((sum, e) => sum + e.size, 0);
+        if (bytes + file.size > maxEvidenceBytes) refuse(`cannot add evidence: the case's files would total ${bytes + file.size} bytes, over the limit maxEvidenceBytes = ${maxEvidenceBytes} bytes`);
       },
     },
   );
@@ -427,7 +445,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         customer: { subject: kind === 'REJECTED' ? 'your request was not accepted' : 'your case is resolved', text: customerText },
         supplier: kind === 'RESEND' || kind === 'RETURN_AND_REFUND' ? { subject: `after-service: ${kind.toLowerCase().replace(/_/g, ' ')}`, text: customerText } : undefined,
       });
-      return state;
+      return ack();
     }),
     {
       validator: ({ actor, kind, amount, resend, reason }: ResolveInput) => {
@@ -464,7 +482,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         data: { amount: value, note },
         customer: { subject: 'return received: refund sent', text: `Your return for order ${order.orderId} arrived; ${money(value)} is refunded.` },
       });
-      return state;
+      return ack();
     }),
     {
       validator: ({ actor }: ActionInput) => {
@@ -505,7 +523,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         },
         supplier: ok && state.request === 'CHANGE' ? { subject: 'change to apply', text: `Apply the buyer's change to order ${order.orderId}: ${input.description}` } : undefined,
       });
-      return state;
+      return ack();
     }),
     {
       validator: ({ actor, succeeded }: RecallInput) => {
@@ -529,7 +547,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         data: { satisfied, comment },
         ops: satisfied ? undefined : { audience: 'ops', subject: 'customer not satisfied with a resolution', text: `Case ${caseId}: ${comment ?? 'no comment'}` },
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor }: ConfirmInput) => {

@@ -158,6 +158,8 @@ export interface MonitoringState {
   checks: OnSiteCheck[];
   progress: ProgressUpdate[];
   reports: (UploadedFile & { round: number })[];
+  /** How often each repeatable action was taken, against the policy's limits. */
+  repeated?: { productInfo?: number; edits?: number; shipmentDateChanges?: number };
   late: boolean;
   review?: { rating: number; comment: string; at: string };
   closedReason?: string;
@@ -228,17 +230,27 @@ export interface ReviewInput extends ActionInput {
 
 export const getMonitoringQuery = defineQuery<MonitoringState>('getMonitoring');
 
-export const payMonitoringUpdate = defineUpdate<MonitoringState, [PayMonitoringInput]>('payMonitoring');
-export const changeShipmentDateUpdate = defineUpdate<MonitoringState, [ShipmentDateInput]>('changeShipmentDate');
-export const addProductInfoUpdate = defineUpdate<MonitoringState, [ProductInfoInput]>('addProductInfo');
-export const assignInspectorUpdate = defineUpdate<MonitoringState, [AssignInspectorInput]>('assignInspector');
-export const recordProgressUpdate = defineUpdate<MonitoringState, [ProgressInput]>('recordProgress');
-export const recordCheckUpdate = defineUpdate<MonitoringState, [RecordCheckInput]>('recordCheck');
-export const uploadReportUpdate = defineUpdate<MonitoringState, [UploadReportInput]>('uploadReport');
-export const editMonitoringUpdate = defineUpdate<MonitoringState, [EditMonitoringInput]>('editMonitoring');
-export const cancelMonitoringUpdate = defineUpdate<MonitoringState, [CancelMonitoringInput]>('cancelMonitoring');
-export const reviewMonitoringUpdate = defineUpdate<MonitoringState, [ReviewInput]>('reviewMonitoring');
-export const requestReinspectionUpdate = defineUpdate<MonitoringState, [ActionInput]>('requestReinspection');
+/**
+ * What a monitoring task's Update answers: small on purpose, since every answer is kept in the
+ * workflow's history. Callers read the task with getMonitoringQuery.
+ */
+export interface MonitoringAck {
+  monitoringId: string;
+  status: MonitoringStatus;
+  revision: number;
+}
+
+export const payMonitoringUpdate = defineUpdate<MonitoringAck, [PayMonitoringInput]>('payMonitoring');
+export const changeShipmentDateUpdate = defineUpdate<MonitoringAck, [ShipmentDateInput]>('changeShipmentDate');
+export const addProductInfoUpdate = defineUpdate<MonitoringAck, [ProductInfoInput]>('addProductInfo');
+export const assignInspectorUpdate = defineUpdate<MonitoringAck, [AssignInspectorInput]>('assignInspector');
+export const recordProgressUpdate = defineUpdate<MonitoringAck, [ProgressInput]>('recordProgress');
+export const recordCheckUpdate = defineUpdate<MonitoringAck, [RecordCheckInput]>('recordCheck');
+export const uploadReportUpdate = defineUpdate<MonitoringAck, [UploadReportInput]>('uploadReport');
+export const editMonitoringUpdate = defineUpdate<MonitoringAck, [EditMonitoringInput]>('editMonitoring');
+export const cancelMonitoringUpdate = defineUpdate<MonitoringAck, [CancelMonitoringInput]>('cancelMonitoring');
+export const reviewMonitoringUpdate = defineUpdate<MonitoringAck, [ReviewInput]>('reviewMonitoring');
+export const requestReinspectionUpdate = defineUpdate<MonitoringAck, [ActionInput]>('requestReinspection');
 
 /** The order's shipping date as it stands now, sent by the order workflow when it moves. */
 export interface OrderShipmentDate {

@@ -52,6 +52,21 @@ export interface MonitoringPolicy {
   reviewWindowDays: number;
   acceptedCardBrands: readonly AcceptedCardBrand[];
   uploads: { maxBytes: number; pictureTypes: readonly string[]; reportTypes: readonly string[]; maxPictures: number; maxReports: number };
+  /** What a party can repeat on one task, so that no one can grow its history without bound. */
+  limits: {
+    /** Product information updates (description or picture) by the buyer. */
+    maxProductInfoUpdates: number;
+    /** Production progress reports by the inspector or ops. */
+    maxProgressReports: number;
+    /** Photos attached to one progress report. */
+    maxPhotosPerProgressReport: number;
+    /** Edits of the service (details, check date) by the buyer. */
+    maxEdits: number;
+    /** Shipment date changes asked by a party. */
+    maxShipmentDateChanges: number;
+    /** Inspection rounds (the first and every re-inspection). */
+    maxRounds: number;
+  };
 }
 
 /** How far the service has gone when it is cancelled. */
@@ -77,6 +92,14 @@ export const MONITORING_POLICIES: Readonly<Record<string, MonitoringPolicy>> = {
       reportTypes: ['application/pdf', 'image/jpeg', 'image/png'],
       maxPictures: 20,
       maxReports: 10,
+    },
+    limits: {
+      maxProductInfoUpdates: 40,
+      maxProgressReports: 30,
+      maxPhotosPerProgressReport: 10,
+      maxEdits: 20,
+      maxShipmentDateChanges: 10,
+      maxRounds: 3,
     },
   },
 };

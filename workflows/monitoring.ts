@@ -19,7 +19,7 @@ import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
-import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, withDeadline, workingDaysLater } from './process-kit';
+import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, runEffect, withDeadline, workingDaysLater } from './process-kit';
 import {
   ACTOR_NOT_ALLOWED,
   ActionInput,
@@ -57,8 +57,9 @@ import {
   requestReinspectionUpdate,
   reviewMonitoringUpdate,
   uploadReportUpdate,
+  MonitoringAck,
 } from './monitoring.messages';
-import { RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
+import { MonitoringPolicy, RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
 import { formatMoney } from './money';
 import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
 import { DAY_MS } from './order.policy';
@@ -74,6 +75,12 @@ export const MONITORING_LINK_PATCH = 'monitoring-order-link';
  * database transaction); earlier tasks send their notices as separate activities after the record.
  */
 export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
+
+/**
+ * Tasks that meet an effect failed for good from this version on put it on the ops late-task queue
+ * and go on. Asked only when an effect fails, so no other history carries its marker.
+ */
+export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -252,10 +259,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     }
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
+    const effect = (name: string, run: () => Promise<unknown>) =>
+      runEffect({ resource: 'monitoring', resourceId: monitoringId, key, effect: `${c.type}:${name}` }, run, {
+        raiseToOps: () => patched(MONITORING_EFFECTS_PATCH),
+        raise: (failure) => acts.raiseEffectFailure(failure),
+      });
     return enqueue(async () => {
-      if (c.before) await c.before();
+      if (c.before) await effect('money', c.before);
       if (noticesWithChange) {
-        await acts.recordMonitoringChange({ task, event, notices: { parties, ops } });
+        await effect('record', () => acts.recordMonitoringChange({ task, event, notices: { parties, ops } }));
         return;
       }
       await acts.recordMonitoringChange({ task, event });
@@ -265,6 +277,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   }
 
   const system: Actor = { role: 'system' };
+  const ack = (): MonitoringAck => ({ monitoringId, status: state.status, revision: state.revision });
+  const repeated = (what: 'productInfo' | 'edits' | 'shipmentDateChanges') => state.repeated?.[what] ?? 0;
+  const count = (what: 'productInfo' | 'edits' | 'shipmentDateChanges') => {
+    state.repeated = { ...state.repeated, [what]: repeated(what) + 1 };
+  };
+  /** Refuses an action a party has repeated as often as the policy allows on one task. */
+  const requireUnder = (done: number, limit: number, name: keyof MonitoringPolicy['limits'], what: string, instead?: string) => {
+    if (done >= limit) refuse(`cannot ${what}: this task has had ${done}, the most allowed (limit ${name} = ${limit})${instead ? `; ${instead}` : ''}`);
+  };
 
   // ---- schedules --------------------------------------------------------------------------------
   function scheduleCutoff(): void {
@@ -425,7 +446,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     payMonitoringUpdate,
     async ({ actor, payment }: PayMonitoringInput) => {
       // The same payment delivered twice (an API retry) is the payment already recorded.
-      if (state.payment?.paymentId === payment.paymentId) return state;
+      if (state.payment?.paymentId === payment.paymentId) return ack();
       const now = nowMs();
       state.payment = { ...payment, paidAt: iso(now) };
       state.fee.paid = payment.amount;
@@ -445,7 +466,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
           `Please provide the product information and sample pictures; an inspector will be assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days.`,
         ops: { audience: 'ops', subject: 'new monitoring task: assign an inspector', text: `Monitoring task ${monitoringId} for order ${orderId} is paid; assign an inspector.` },
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, payment }: PayMonitoringInput) => {
@@ -508,8 +529,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   setHandler(
     changeShipmentDateUpdate,
     async ({ actor, shipmentDate }: ShipmentDateInput) => {
+      count('shipmentDateChanges');
       await moveShipmentDate(actor, shipmentDate, `changed by the ${actor.role}`);
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, shipmentDate }: ShipmentDateInput) => {
@@ -517,6 +539,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot change the shipment date: the service is ${state.status.toLowerCase()}`);
         if (!isValidDate(shipmentDate)) refuse(`${shipmentDate} is not a date as YYYY-MM-DD`);
         if (shipmentDate === state.shipmentDate) refuse(`the shipment date is already ${shipmentDate}`);
+        requireUnder(repeated('shipmentDateChanges'), policy.limits.maxShipmentDateChanges, 'maxShipmentDateChanges', 'change the shipment date again');
         try {
           bookingCutoff(policy, cal, shipmentDate);
         } catch (err) {
@@ -533,6 +556,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     addProductInfoUpdate,
     async ({ actor, description, picture }: ProductInfoInput) => {
       const party = actor.role === 'ops' ? 'ops' : 'buyer';
+      count('productInfo');
       if (description) state.productInfo.description = description;
       if (picture) state.productInfo.pictures.push({ ...picture, uploadedBy: party, uploadedAt: iso(nowMs()) });
       const complete = productInfoMissing().length === 0;
@@ -546,13 +570,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: '',
         text: '',
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, description, picture }: ProductInfoInput) => {
         requireActor(actor, ['buyer'], input, 'provide product information');
         requireStatus(state.status, BEFORE_CHECK, 'add product information', 'it is provided before the on-site check');
         if (!description && !picture) refuse('nothing to add: give a description or a picture');
+        requireUnder(repeated('productInfo'), policy.limits.maxProductInfoUpdates, 'maxProductInfoUpdates', 'update the product information again');
         if (picture && state.productInfo.pictures.length >= policy.uploads.maxPictures) {
           refuse(`cannot add more than ${policy.uploads.maxPictures} sample pictures`);
         }
@@ -574,7 +599,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: `on-site check confirmed for ${checkDate}`,
         text: `Inspector ${inspector} will check the goods of order ${orderId} on site on ${checkDate}.`,
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, checkDate }: AssignInspectorInput) => {
@@ -609,13 +634,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
           ? { audience: 'ops', subject: 'production at risk of missing the shipment date', text: `Order ${orderId}: production expected ${expectedCompletionDate}, shipment date ${state.shipmentDate}.` }
           : undefined,
       });
-      return state;
+      return ack();
     },
     {
-      validator: ({ actor, percentComplete, expectedCompletionDate }: ProgressInput) => {
+      validator: ({ actor, percentComplete, expectedCompletionDate, photos }: ProgressInput) => {
         requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record production progress');
         requireStatus(state.status, ['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'], 'record progress', 'progress is followed between payment and the on-site check');
         if (!Number.isInteger(percentComplete) || percentComplete < 0 || percentComplete > 100) refuse('percentComplete must be a whole number from 0 to 100');
+        requireUnder(state.progress.length, policy.limits.maxProgressReports, 'maxProgressReports', 'record another progress report');
+        if ((photos?.length ?? 0) > policy.limits.maxPhotosPerProgressReport) refuse(`a progress report takes at most ${policy.limits.maxPhotosPerProgressReport} photos (limit maxPhotosPerProgressReport)`);
         if (expectedCompletionDate !== undefined && !isValidDate(expectedCompletionDate)) refuse(`${expectedCompletionDate} is not a date as YYYY-MM-DD`);
       },
     },
@@ -684,7 +711,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: '',
         text: '',
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, lotSize, sampleInspected, defects }: RecordCheckInput) => {
@@ -730,7 +757,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: `inspection report ready: ${result}`,
         text: `The Production Monitoring report for order ${orderId} is ready (result: ${result}). Download it from the order: GET /monitoring/${monitoringId}/report.${failText} Please leave a review.`,
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor }: UploadReportInput) => {
@@ -743,6 +770,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   setHandler(
     editMonitoringUpdate,
     async ({ actor, checkDate, details }: EditMonitoringInput) => {
+      count('edits');
       if (details !== undefined) state.details = details;
       if (checkDate !== undefined && state.inspector) state.inspector = { ...state.inspector, checkDate };
       await change(state.status, {
@@ -754,13 +782,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: `on-site check moved to ${checkDate}`,
         text: `The on-site check of order ${orderId} is now on ${checkDate}.`,
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, checkDate, details }: EditMonitoringInput) => {
         requireActor(actor, ['buyer'], input, 'edit the monitoring service');
         requireStatus(state.status, BEFORE_CHECK, 'edit the service', 'it can be edited only before the on-site check');
         if (checkDate === undefined && details === undefined) refuse('nothing to edit: give checkDate or details');
+        requireUnder(repeated('edits'), policy.limits.maxEdits, 'maxEdits', 'edit the service again');
         if (checkDate !== undefined) {
           if (!state.inspector) refuse('cannot set a check date before an inspector is assigned; ops confirms the first date');
           checkDateAllowed(checkDate);
@@ -789,7 +818,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}`,
         before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, deselect }: CancelMonitoringInput) => {
@@ -815,7 +844,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         subject: '',
         text: '',
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor, rating }: ReviewInput) => {
@@ -847,12 +876,13 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         text: `A re-inspection of order ${orderId} was requested after the goods failed inspection. An inspector will be assigned within ${policy.inspectorAssignmentWorkingDays} working days.`,
         ops: { audience: 'ops', subject: 're-inspection: assign an inspector', text: `Monitoring task ${monitoringId} (order ${orderId}) needs a re-inspection (round ${state.round}).` },
       });
-      return state;
+      return ack();
     },
     {
       validator: ({ actor }: ActionInput) => {
         requireActor(actor, ['buyer'], input, 'request a re-inspection');
         requireStatus(state.status, ['REPORT_READY'], 'request a re-inspection', 'a re-inspection follows a delivered report');
+        requireUnder(state.round, policy.limits.maxRounds, 'maxRounds', 'request another re-inspection', 'open a quality claim on the order instead');
         if (lastCheck()?.result !== 'FAIL') refuse(`cannot request a re-inspection: the goods did not fail inspection (result ${lastCheck()?.result ?? 'none'})`);
         if (state.shipmentDate < localDate(cal, nowMs())) refuse(`cannot request a re-inspection: the shipment date ${state.shipmentDate} has passed; open a claim on the order instead`);
       },

@@ -10,12 +10,10 @@
  * ORDER_ESCROW_PATCH mark the later changes to the commands an order issues.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
-  log,
   patched,
   proxyActivities,
   setHandler,
@@ -68,7 +66,7 @@ import {
   payUpdate,
   shipUpdate,
 } from './order.messages';
-import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
+import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline } from './process-kit';
 import { DAY_MS, HOUR_MS, checkDraft, orderPolicy, orderTotal, shipByInstant } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
@@ -275,20 +273,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
    * activity refused the data; outages retry until the dependency is back) is put on the ops
    * late-task queue and the order goes on, instead of every later effect waiting behind it.
    */
-  async function effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
-    if (!escrowV5) {
-      await run();
-      return;
-    }
-    try {
-      await run();
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      state.failedEffects = (state.failedEffects ?? 0) + 1;
-      const error = err.cause?.message ?? err.message;
-      log.warn('order effect failed for good; raised to ops', { orderId, effect: name, key, error });
-      await acts.raiseEffectFailure({ resource: 'order', resourceId: orderId, key: `${key}:${name}`, effect: name, error, occurredAt: iso(nowMs()) });
-    }
+  function effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
+    return runEffect({ resource: 'order', resourceId: orderId, key, effect: name }, run, {
+      raiseToOps: () => escrowV5,
+      raise: (failure) => acts.raiseEffectFailure(failure),
+      onRaised: () => {
+        state.failedEffects = (state.failedEffects ?? 0) + 1;
+      },
+    });
   }
 
   /** Moves the order to a new revision now, and records it (read model, timeline, emails) in order. */
@@ -732,6 +724,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     ({ actor }: ActionInput) => {
       requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
       if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
+      if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot confirm as supplier: the order is ${state.status.toLowerCase()}`);
       requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
     },
     async ({ actor }: ActionInput) => {

@@ -2,7 +2,7 @@
  * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { addWorkingDays, WorkingCalendar } from './calendar';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
 import { DAY_MS } from './order.policy';
@@ -148,5 +148,37 @@ export async function runDeadlinesSerially<D extends { id: string; dueAt: string
     }
     const now = nowMs();
     for (const due of p.list().filter((d) => Date.parse(d.dueAt) <= now)) await p.fire(due.id);
+  }
+}
+
+/** A side effect that failed for good, as the ops late-task queue takes it (activities/effect-failures.ts). */
+export interface FailedEffect {
+  resource: 'order' | 'monitoring' | 'case';
+  resourceId: string;
+  key: string;
+  effect: string;
+  error: string;
+  occurredAt: string;
+}
+
+/**
+ * Runs one side effect of a process. Activities retry outages until the dependency is back, so an
+ * activity failure that reaches the workflow is one retrying cannot fix (its data was refused): when
+ * `raiseToOps()` says so (a patch or version check, asked only then), it goes to the ops late-task
+ * queue through `raise` and the process goes on, instead of failing or jamming every later effect.
+ */
+export async function runEffect(
+  effect: Omit<FailedEffect, 'error' | 'occurredAt'>,
+  run: () => Promise<unknown>,
+  handling: { raiseToOps: () => boolean; raise: (failure: FailedEffect) => Promise<unknown>; onRaised?: () => void },
+): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || !handling.raiseToOps()) throw err;
+    const error = err.cause?.message ?? err.message;
+    log.warn('effect failed for good; raised to ops', { ...effect, error });
+    handling.onRaised?.();
+    await handling.raise({ ...effect, key: `${effect.key}:${effect.effect}`, error, occurredAt: iso(nowMs()) });
   }
 }

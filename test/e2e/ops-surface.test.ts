@@ -17,6 +17,7 @@ import {
   MONITORING_WORKFLOW_TYPE,
   MonitoringState,
   assignInspectorUpdate,
+  getMonitoringQuery,
   monitoringWorkflowId,
   payMonitoringUpdate,
   recordCheckUpdate,
@@ -298,9 +299,10 @@ describe('late-task queue', () => {
       }
       let checked: MonitoringState | undefined;
       for (const h of handles) {
-        checked = await h.executeUpdate(recordCheckUpdate, {
+        await h.executeUpdate(recordCheckUpdate, {
           args: [{ actor: inspector, observed: { ...sampleProforma }, lotSize: 500, sampleInspected: 50, defects: { critical: 0, major: 0, minor: 0 } }],
         });
+        checked = await h.query(getMonitoringQuery);
       }
       const caseId = `${w.run}-CS-1`;
       const word = `grille${w.run.replace(/[^a-z0-9]/g, '')}`;

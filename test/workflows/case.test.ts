@@ -7,7 +7,7 @@ import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { CaseType } from '../../workflows/after-service.policy';
+import { CaseType, afterServicePolicy } from '../../workflows/after-service.policy';
 import {
   ACTOR_NOT_ALLOWED,
   CASE_REFUSED,
@@ -89,6 +89,11 @@ async function withCase(
 }
 
 const state = (h: Handle): Promise<CaseState> => h.query(getCaseQuery);
+/** The case after an Update: an Update answers only an acknowledgement. */
+const after = async (h: Handle, update: Promise<unknown>): Promise<CaseState> => {
+  await update;
+  return state(h);
+};
 const events = (m: Mocks) => m.calls.caseChanges.map((c) => c.event.type);
 const skip = (ms: number) => env.sleep(ms);
 
@@ -163,7 +168,7 @@ describe('the first reply within 24 h', () => {
       const buyerFirst = await refusal(h.executeUpdate(replyToCaseUpdate, { args: [{ actor: buyer, message: 'hello?' }] }));
       expect(buyerFirst.message).toMatch(/the first reply is the after-service team's/);
       await skip(23 * HOUR);
-      const replied = await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Sorry: please send photos of the grilles.' }] });
+      const replied = await after(h, h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Sorry: please send photos of the grilles.' }] }));
       expect(replied).toMatchObject({ status: 'IN_PROGRESS', deadlines: [] });
       expect(replied.firstRepliedAt).toBeDefined();
       await skip(2 * HOUR);
@@ -175,12 +180,27 @@ describe('the first reply within 24 h', () => {
   });
 });
 
+describe('bounded history', () => {
+  it('caps the messages one case holds, naming the limit', async () => {
+    await withCase('QUALITY', await factsAgo({ paid: 10 * DAY, shipped: 8 * DAY, delivered: 2 * DAY }), async (h) => {
+      const { maxMessages } = afterServicePolicy('2026-11').limits;
+      // The customer's description is the first message.
+      for (let n = 2; n <= maxMessages; n++) {
+        const ack = await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: n === 2 ? supplier : buyer, message: `message ${n}` }] });
+        expect(Object.keys(ack).sort()).toEqual(['caseId', 'revision', 'status']);
+      }
+      const refused = await refusal(h.executeUpdate(replyToCaseUpdate, { args: [{ actor: buyer, message: 'one more' }] }));
+      expect(refused.message).toBe(`cannot write on the case: it holds ${maxMessages} messages, the most allowed (limit maxMessages = ${maxMessages}); resolve or close it`);
+    });
+  });
+});
+
 describe('resolutions', () => {
   const delivered = () => factsAgo({ paid: 10 * DAY, shipped: 8 * DAY, delivered: 2 * DAY });
 
   it('refunds in full through the order, keyed by the case and step, then closes by itself after 7 days', async () => {
     await withCase('QUALITY', await delivered(), async (h, m, input) => {
-      const resolved = await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REFUND', reason: 'grilles cracked in transit' }] });
+      const resolved = await after(h, h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REFUND', reason: 'grilles cracked in transit' }] }));
       expect(resolved).toMatchObject({ status: 'AWAITING_CONFIRMATION', refunded: 700_000, resolution: { kind: 'REFUND', amount: 700_000 } });
       expect(resolved.firstRepliedAt).toBeDefined();
       expect(m.calls.caseRefunds).toEqual([expect.objectContaining({ idempotencyKey: `case:${input.caseId}:refund:2`, amount: 700_000, caseId: input.caseId })]);
@@ -201,9 +221,9 @@ describe('resolutions', () => {
       );
       expect((await refusal(h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 700_000, reason: 'x' }] }))).message).toMatch(/resolve as REFUND instead/);
       expect((await refusal(h.executeUpdate(resolveCaseUpdate, { args: [{ actor: buyer, kind: 'REFUND', reason: 'x' }] }))).type).toBe(ACTOR_NOT_ALLOWED);
-      const partial = await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 21_000, reason: 'three of 500 units' }] });
+      const partial = await after(h, h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 21_000, reason: 'three of 500 units' }] }));
       expect(partial).toMatchObject({ refunded: 21_000, resolution: { kind: 'PARTIAL_REFUND', amount: 21_000 } });
-      const confirmed = await h.executeUpdate(confirmCaseUpdate, { args: [{ actor: buyer, satisfied: true }] });
+      const confirmed = await after(h, h.executeUpdate(confirmCaseUpdate, { args: [{ actor: buyer, satisfied: true }] }));
       expect(confirmed).toMatchObject({ status: 'CLOSED', confirmation: { by: 'customer', satisfied: true }, deadlines: [] });
       expect(m.calls.caseRefunds.map((r) => r.amount)).toEqual([21_000]);
     });
@@ -212,9 +232,9 @@ describe('resolutions', () => {
   it("resends at the supplier's cost, or at the buyer's when the buyer caused it, and follows the new parcel", async () => {
     await withCase('TRACKING', await delivered(), async (h, m, input) => {
       expect((await refusal(h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'RESEND', reason: 'lost' }] }))).message).toMatch(/needs the new parcel/);
-      const resent = await h.executeUpdate(resolveCaseUpdate, {
+      const resent = await after(h, h.executeUpdate(resolveCaseUpdate, {
         args: [{ actor: ops, kind: 'RESEND', reason: 'parcel refused at a wrong address', causedByBuyer: true, resend: { carrier: 'DHL', trackingNumber: 'JD0999' } }],
-      });
+      }));
       expect(resent.resolution).toMatchObject({ kind: 'RESEND', shippingPaidBy: 'buyer', resend: { carrier: 'DHL', trackingNumber: 'JD0999' } });
       expect(m.calls.resends).toEqual([{ caseId: input.caseId, carrier: 'DHL', trackingNumber: 'JD0999', shippingPaidBy: 'buyer' }]);
       expect(m.calls.customerNotices.at(-1)!.text).toContain("at the buyer's cost");
@@ -224,11 +244,11 @@ describe('resolutions', () => {
 
   it('returns and refunds: return shipping at the buyer\'s cost when the product is fine; the refund follows the arrival', async () => {
     await withCase('RETURN', await delivered(), async (h, m) => {
-      const awaiting = await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'RETURN_AND_REFUND', reason: 'no-reason return', productFine: true }] });
+      const awaiting = await after(h, h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'RETURN_AND_REFUND', reason: 'no-reason return', productFine: true }] }));
       expect(awaiting).toMatchObject({ status: 'AWAITING_RETURN', resolution: { kind: 'RETURN_AND_REFUND', amount: 700_000, shippingPaidBy: 'buyer' } });
       expect(m.calls.caseRefunds).toEqual([]);
       expect(awaiting.deadlines).toEqual([]);
-      const received = await h.executeUpdate(receiveReturnUpdate, { args: [{ actor: ops, note: '500 units back, sealed' }] });
+      const received = await after(h, h.executeUpdate(receiveReturnUpdate, { args: [{ actor: ops, note: '500 units back, sealed' }] }));
       expect(received).toMatchObject({ status: 'AWAITING_CONFIRMATION', refunded: 700_000 });
       expect(m.calls.caseRefunds.map((r) => [r.idempotencyKey.split(':').at(-1), r.amount])).toEqual([['return-refund', 700_000]]);
     });
@@ -237,7 +257,7 @@ describe('resolutions', () => {
   it('rejects with a reason the customer reads, and closes', async () => {
     await withCase('QUALITY', await delivered(), async (h, m) => {
       expect((await refusal(h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REJECTED', reason: '  ' }] }))).message).toMatch(/needs a reason/);
-      const rejected = await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REJECTED', reason: 'the photos show the grilles intact' }] });
+      const rejected = await after(h, h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REJECTED', reason: 'the photos show the grilles intact' }] }));
       expect(rejected).toMatchObject({ status: 'CLOSED', resolution: { kind: 'REJECTED' } });
       expect(m.calls.customerNotices.at(-1)!.text).toBe('Your after-service request for order PO-1 was not accepted: the photos show the grilles intact.');
       // Closed: the workflow has finished and takes no further actions.
@@ -286,7 +306,7 @@ describe('change or cancel', () => {
         expect(s).toMatchObject({ status: 'AWAITING_REPLY', window: { automatic: false } });
         expect(m.calls.orderCancels).toEqual([]);
         expect((await refusal(h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'REFUND', reason: 'x' }] }))).message).toMatch(/settled by a recall attempt/);
-        const failed = await h.executeUpdate(attemptRecallUpdate, { args: [{ actor: ops, note: 'asked the warehouse' }] });
+        const failed = await after(h, h.executeUpdate(attemptRecallUpdate, { args: [{ actor: ops, note: 'asked the warehouse' }] }));
         expect(failed).toMatchObject({ status: 'CLOSED', resolution: { kind: 'RECALL_FAILED', reason: 'cannot cancel: the order has shipped; open a claim instead' } });
         expect(m.calls.customerNotices.at(-1)!.text).toBe('We tried to recall order PO-1 but could not: cannot cancel: the order has shipped; open a claim instead.');
       },
@@ -300,7 +320,7 @@ describe('change or cancel', () => {
   it('after 24 h a change succeeds when ops reports the warehouse could still apply it', async () => {
     await withCase('CHANGE_CANCEL', await factsAgo({ paid: 30 * HOUR, recallable: true }), async (h, m) => {
       expect((await refusal(h.executeUpdate(attemptRecallUpdate, { args: [{ actor: ops, note: 'x' }] }))).message).toMatch(/say whether the change could still be applied/);
-      const ok = await h.executeUpdate(attemptRecallUpdate, { args: [{ actor: ops, note: 'pick stopped; colour switched to white', succeeded: true }] });
+      const ok = await after(h, h.executeUpdate(attemptRecallUpdate, { args: [{ actor: ops, note: 'pick stopped; colour switched to white', succeeded: true }] }));
       expect(ok).toMatchObject({ status: 'AWAITING_CONFIRMATION', resolution: { kind: 'CHANGE_ACCEPTED' } });
       expect(m.calls.notices.at(-1)).toMatchObject({ partyIds: ['supplier-1'], subject: expect.stringMatching(/change to apply/) });
     }, { request: 'CHANGE', description: 'white instead of black' });

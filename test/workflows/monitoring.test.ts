@@ -97,6 +97,11 @@ async function withTask(
 }
 
 const state = (h: Handle): Promise<MonitoringState> => h.query(getMonitoringQuery);
+/** The task after an Update: an Update answers only an acknowledgement. */
+const after = async (h: Handle, update: Promise<unknown>): Promise<MonitoringState> => {
+  await update;
+  return state(h);
+};
 const events = (m: Mocks) => m.calls.monitoringChanges.map((c) => c.event.type);
 const skip = (ms: number) => env.sleep(ms);
 
@@ -168,13 +173,13 @@ describe('booking cutoff', () => {
     await withTask(async (h, m, input) => {
       const oldCutoff = Date.parse((await state(h)).bookingCutoffAt);
       const later = dateIn(Date.parse(`${input.shipmentDate}T00:00:00Z`), 14);
-      const moved = await h.executeUpdate(changeShipmentDateUpdate, { args: [{ actor: supplier, shipmentDate: later }] });
+      const moved = await after(h, h.executeUpdate(changeShipmentDateUpdate, { args: [{ actor: supplier, shipmentDate: later }] }));
       const newCutoff = bookingCutoff(policy, CN, later).at;
       expect(moved.bookingCutoffAt).toBe(new Date(newCutoff).toISOString());
       expect(moved.deadlines.find((d) => d.kind === 'booking-cutoff')?.dueAt).toBe(moved.bookingCutoffAt);
       await skip(oldCutoff - (await env.currentTimeMs()) + HOUR);
       expect((await state(h)).status).toBe('AWAITING_PAYMENT');
-      const paid = await pay(h);
+      const paid = await after(h, pay(h));
       expect(paid.status).toBe('AWAITING_INSPECTOR');
       expect(events(m)).toEqual(['BOOKED', 'SHIPMENT_DATE_CHANGED', 'PAID']);
     }, { shipInDays: 20 });
@@ -194,7 +199,7 @@ describe('booking cutoff', () => {
 describe('payment', () => {
   it('records only brand, last four and payment id, emails "task received" and opens the inspector assignment', async () => {
     await withTask(async (h, m) => {
-      const paid = await pay(h);
+      const paid = await after(h, pay(h));
       expect(paid.payment).toMatchObject({ brand: 'visa', last4: '4242', paymentId: visaPayment().paymentId, amount: 29_900 });
       expect(paid.fee).toMatchObject({ paid: 29_900, refunded: 0 });
       expect(paid.deadlines.map((d) => d.kind).sort()).toEqual(['inspector-assignment', 'product-info-reminder']);
@@ -206,7 +211,7 @@ describe('payment', () => {
       const scheduled = ((await h.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
       expect(scheduled.filter((name) => name.startsWith('notify'))).toEqual([]);
       // The same payment delivered again (an API retry) is accepted and changes nothing.
-      const again = await pay(h);
+      const again = await after(h, pay(h));
       expect(again.revision).toBe(paid.revision);
       const second = await refusal(h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment('sbx_ch_ffffffffffffffff_29900') }] }));
       expect(second.message).toMatch(/^cannot pay: the fee is already paid/);
@@ -250,16 +255,16 @@ describe('production follow-up', () => {
       expect(early.message).toMatch(/^cannot record progress: progress is followed between payment and the on-site check/);
       await pay(h);
       const noticesBefore = m.calls.notices.length;
-      const onTrack = await h.executeUpdate(recordProgressUpdate, {
+      const onTrack = await after(h, h.executeUpdate(recordProgressUpdate, {
         args: [{ actor: ops, percentComplete: 40, expectedCompletionDate: input.shipmentDate, note: 'assembly started' }],
-      });
+      }));
       expect(onTrack.progress.at(-1)).toMatchObject({ percentComplete: 40, atRisk: false });
       expect(m.calls.notices).toHaveLength(noticesBefore);
       expect(m.calls.opsNotices.filter((n) => /at risk/.test(n.subject))).toEqual([]);
       const late = new Date(Date.parse(`${input.shipmentDate}T00:00:00Z`) + 5 * DAY).toISOString().slice(0, 10);
-      const atRisk = await h.executeUpdate(recordProgressUpdate, {
+      const atRisk = await after(h, h.executeUpdate(recordProgressUpdate, {
         args: [{ actor: ops, percentComplete: 55, expectedCompletionDate: late, note: 'paint line down' }],
-      });
+      }));
       expect(atRisk.progress.at(-1)).toMatchObject({ percentComplete: 55, expectedCompletionDate: late, atRisk: true });
       expect(events(m).slice(-2)).toEqual(['PROGRESS_RECORDED', 'PRODUCTION_AT_RISK']);
       const buyerAlert = m.calls.notices.at(-1);
@@ -272,12 +277,28 @@ describe('production follow-up', () => {
   });
 });
 
+describe('bounded history', () => {
+  it('caps the progress reports one task takes, naming the limit, and answers each with a small acknowledgement', async () => {
+    await withTask(async (h) => {
+      await pay(h);
+      const { maxProgressReports } = monitoringPolicy('2026-11').limits;
+      for (let n = 1; n <= maxProgressReports; n++) {
+        const ack = await h.executeUpdate(recordProgressUpdate, { args: [{ actor: ops, percentComplete: n, note: `day ${n}` }] });
+        expect(Object.keys(ack).sort()).toEqual(['monitoringId', 'revision', 'status']);
+      }
+      const refused = await refusal(h.executeUpdate(recordProgressUpdate, { args: [{ actor: ops, percentComplete: 99, note: 'one more' }] }));
+      expect(refused.message).toBe(`cannot record another progress report: this task has had ${maxProgressReports}, the most allowed (limit maxProgressReports = ${maxProgressReports})`);
+      expect((await state(h)).progress).toHaveLength(maxProgressReports);
+    });
+  });
+});
+
 describe('on-site check and report window', () => {
   it('reminds the inspector after 1 working day, then marks the task late and pages ops after 2', async () => {
     await withTask(async (h, m) => {
       await pay(h);
       await schedule(h);
-      const checked = await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      const checked = await after(h, h.executeUpdate(recordCheckUpdate, { args: [check()] }));
       expect(checked.status).toBe('AWAITING_REPORT');
       expect(checked.checks[0]).toMatchObject({ result: 'PASS', aql: { codeLetter: 'H', unitsToDraw: 50 } });
       const checkedAt = Date.parse(checked.checks[0].checkedAt);
@@ -300,11 +321,11 @@ describe('on-site check and report window', () => {
       expect(m.calls.opsNotices.at(-1)).toMatchObject({ audience: 'ops-leads', subject: expect.stringMatching(/LATE: inspection report not uploaded/) });
       expect(m.calls.monitoringChanges.at(-1)?.task).toMatchObject({ late: true, status: 'AWAITING_REPORT' });
 
-      const ready = await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
+      const ready = await after(h, h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] }));
       expect(ready.status).toBe('REPORT_READY');
       expect(ready.deadlines.map((d) => d.kind)).toEqual(['review-window']);
       expect(m.calls.notices.at(-1)).toMatchObject({ partyIds: ['buyer-1'], subject: expect.stringMatching(/inspection report ready: PASS/) });
-      const reviewed = await h.executeUpdate(reviewMonitoringUpdate, { args: [{ actor: buyer, rating: 5, comment: 'thorough' }] });
+      const reviewed = await after(h, h.executeUpdate(reviewMonitoringUpdate, { args: [{ actor: buyer, rating: 5, comment: 'thorough' }] }));
       expect(reviewed.status).toBe('COMPLETED');
       expect((await finished(h)).review).toMatchObject({ rating: 5 });
     });
@@ -314,9 +335,9 @@ describe('on-site check and report window', () => {
     await withTask(async (h) => {
       await pay(h);
       await schedule(h);
-      const s = await h.executeUpdate(recordCheckUpdate, {
+      const s = await after(h, h.executeUpdate(recordCheckUpdate, {
         args: [check({ observed: { ...sampleProforma, shippingMarks: 'ACME / PO-1', quantity: 480 } })],
-      });
+      }));
       expect(s.checks[0].result).toBe('PENDING');
       expect(s.checks[0].reasons).toEqual([
         'quantity differs from the proforma invoice: expected "500", found "480"',
@@ -332,7 +353,7 @@ describe('on-site check and report window', () => {
     await withTask(async (h, m) => {
       await pay(h);
       await schedule(h);
-      const failed = await h.executeUpdate(recordCheckUpdate, { args: [check({ defects: { critical: 0, major: 4, minor: 0 } })] });
+      const failed = await after(h, h.executeUpdate(recordCheckUpdate, { args: [check({ defects: { critical: 0, major: 4, minor: 0 } })] }));
       expect(failed.checks[0].result).toBe('FAIL');
       expect(failed.checks[0].reasons[0]).toMatch(/^major defects 4 reach the reject number 4/);
       await h.executeUpdate(uploadReportUpdate, { args: [{ actor: ops, file: report }] });
@@ -341,12 +362,12 @@ describe('on-site check and report window', () => {
       expect(mail.text).toMatch(/open a quality claim on order PO-1/);
       expect(mail.text).toMatch(/request a re-inspection/);
 
-      const again = await h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] });
+      const again = await after(h, h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] }));
       expect(again).toMatchObject({ status: 'AWAITING_INSPECTOR', round: 2 });
       expect(again.inspector).toBeUndefined();
       expect(again.deadlines.map((d) => d.kind)).toEqual(['inspector-assignment']);
       await schedule(h);
-      const second = await h.executeUpdate(recordCheckUpdate, { args: [check()] });
+      const second = await after(h, h.executeUpdate(recordCheckUpdate, { args: [check()] }));
       expect(second.checks.map((c) => [c.round, c.result])).toEqual([[1, 'FAIL'], [2, 'PASS']]);
       expect(events(m)).toContain('REINSPECTION_REQUESTED');
     });
@@ -354,7 +375,7 @@ describe('on-site check and report window', () => {
 
   it('pages ops leads when no inspector is assigned within 2 working days of payment', async () => {
     await withTask(async (h, m) => {
-      const paid = await pay(h);
+      const paid = await after(h, pay(h));
       const due = Date.parse(paid.deadlines.find((d) => d.kind === 'inspector-assignment')!.dueAt);
       expect(due).toBe(addWorkingDays(CN, Date.parse(paid.payment!.paidAt), 2));
       await skip(due - (await env.currentTimeMs()) + MINUTE);
@@ -366,7 +387,7 @@ describe('on-site check and report window', () => {
 describe('cancellation and refunds', () => {
   it('cancels an unpaid booking without a refund', async () => {
     await withTask(async (h, m) => {
-      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'not needed' }] });
+      const s = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'not needed' }] }));
       expect(s.status).toBe('CANCELLED');
       expect(m.calls.feeRefunds).toEqual([]);
       expect((await finished(h)).status).toBe('CANCELLED');
@@ -376,7 +397,7 @@ describe('cancellation and refunds', () => {
   it('refunds the full fee before an inspector is assigned, keyed by the workflow id and step', async () => {
     await withTask(async (h, m) => {
       await pay(h);
-      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'supplier will self-inspect' }] });
+      const s = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'supplier will self-inspect' }] }));
       expect(s.fee).toMatchObject({ paid: 29_900, refunded: 29_900 });
       expect(m.calls.feeRefunds).toEqual([
         { idempotencyKey: `${h.workflowId}:cancel:refund`, paymentId: visaPayment().paymentId, amount: 29_900, currency: 'USD' },
@@ -389,7 +410,7 @@ describe('cancellation and refunds', () => {
     await withTask(async (h, m) => {
       await pay(h);
       await schedule(h);
-      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'changed my mind', deselect: true }] });
+      const s = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'changed my mind', deselect: true }] }));
       expect(s.fee.refunded).toBe(14_950);
       expect(m.calls.feeRefunds.map((r) => r.amount)).toEqual([14_950]);
       expect(events(m).at(-1)).toBe('DESELECTED');
@@ -412,7 +433,7 @@ describe('cancellation and refunds', () => {
       await pay(h);
       await schedule(h);
       await h.executeUpdate(recordCheckUpdate, { args: [check()] });
-      const s = await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'order cancelled' }] });
+      const s = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'order cancelled' }] }));
       expect(s).toMatchObject({ status: 'CANCELLED', fee: { refunded: 0 } });
       expect(m.calls.feeRefunds).toEqual([]);
       expect(s.deadlines).toEqual([]);
