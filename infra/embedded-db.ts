@@ -390,6 +390,8 @@ async function startServer(placement: DatabasePlacement, opts: EmbeddedDatabaseO
     });
   });
   let partial = '';
+  // What the server says while being stopped (sessions it ends, its shutdown) is kept for errors only.
+  let stopRequested = false;
   const onOutput = (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
@@ -397,7 +399,7 @@ async function startServer(placement: DatabasePlacement, opts: EmbeddedDatabaseO
       if (!line.trim()) continue;
       recent.push(line.trimEnd());
       if (recent.length > 20) recent.shift();
-      log(line.trimEnd());
+      if (!stopRequested) log(line.trimEnd());
       if (line.includes(READY)) ready();
     }
   };
@@ -408,6 +410,7 @@ async function startServer(placement: DatabasePlacement, opts: EmbeddedDatabaseO
   const stop = () =>
     (stopping ??= (async () => {
       process.removeListener('exit', stopOnExit);
+      stopRequested = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       // Fast shutdown: open sessions end, committed work is flushed.
       child.kill('SIGINT');

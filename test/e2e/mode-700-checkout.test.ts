@@ -182,7 +182,7 @@ it(`npm start from a checkout in a mode-700 folder${asRoot ? ' (as root: Postgre
   expect(tookMs).toBeLessThan(8000);
   expect(afterSignal).toContain('"msg":"stopped"');
   expect(afterSignal).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-  expect(afterSignal).not.toMatch(/"level":"(error|fatal)"|Channel has been shut down|Unhandled|ERR_/);
+  expect(afterSignal).not.toMatch(/"level":"(error|fatal)"|FATAL|Channel has been shut down|Unhandled|ERR_/);
   // Requests under way finished; ones that came while stopping were refused with a 503 to retry.
   expect(answers.filter((a) => a.afterSignal).length).toBeGreaterThan(0);
   expect(answers.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
