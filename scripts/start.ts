@@ -44,6 +44,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (starting.signal.aborted) {
+    // Ctrl-C after the start's last look at it.
+    await stack.stop();
+    logger.info('stopped');
+    process.exit(0);
+  }
   console.log('');
   console.log(`  API          ${stack.apiUrl}   (health: ${stack.apiUrl}/health)`);
   console.log(`  Temporal     ${stack.temporalAddress}`);
