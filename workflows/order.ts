@@ -695,6 +695,22 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     }
   }
 
+  /** Records a deadline that passed with nothing else to do (orders from ORDER_ESCROW_PATCH on). */
+  function recordPassed(d: Deadline): Promise<void> {
+    const waiting = deferred.includes(d.kind) && openClaims().length > 0;
+    return change(state.status, {
+      type: 'DEADLINE_PASSED',
+      actor: system,
+      summary: waiting
+        ? `Deadline passed while claim ${openClaims()[0].id} is open (${d.rule}): ${d.onExpiry} once every claim is closed`
+        : `Deadline passed: ${d.rule}${d.kind === 'feedback-window' || d.kind === 'post-receipt-claims' ? `; ${d.onExpiry}` : ''}`,
+      data: { deadlineId: d.id, kind: d.kind, ...(d.claimId ? { claimId: d.claimId } : {}), waiting },
+      notify: [],
+      subject: '',
+      text: '',
+    });
+  }
+
   // ---- handlers ---------------------------------------------------------------------------------
   setHandler(getOrderQuery, () => state);
 
@@ -1107,7 +1123,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
             const due = deadlines().find((d) => d.id === id);
             if (!due || Date.parse(due.dueAt) > nowMs()) return;
             clearDeadlines((d) => d.id === id);
+            const revision = state.revision;
             await fire(due);
+            // A deadline that passed without changing anything else is recorded all the same, so the
+            // read model never lists a deadline the order no longer has.
+            if (state.revision === revision) await recordPassed(due);
           }),
       });
       await condition(allHandlersFinished);

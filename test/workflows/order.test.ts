@@ -108,10 +108,18 @@ describe('tradeOrderWorkflow', () => {
         'DELIVERED',
         'RECEIPT_CONFIRMED',
         'FUNDS_RELEASED',
-        // 48 h after shipping the carrier's data is checked; the workflow then waits out its windows.
+        // 48 h after shipping the carrier's data is checked; the workflow then waits out its windows,
+        // and records each as it passes, so the read model lists no deadline the order no longer has.
         'SHIPMENT_VERIFIED',
+        'DEADLINE_PASSED',
+        'DEADLINE_PASSED',
       ]);
-      expect(calls.changes.map((c) => c.order.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(calls.changes.slice(-2).map((c) => c.event.data)).toEqual([
+        expect.objectContaining({ kind: 'post-receipt-claims', status: 'COMPLETED' }),
+        expect.objectContaining({ kind: 'feedback-window', status: 'COMPLETED' }),
+      ]);
+      expect(calls.changes.at(-1)?.order.deadlines).toEqual([]);
+      expect(calls.changes.map((c) => c.order.revision)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
       expect(calls.changes[8]?.order).toMatchObject({ status: 'COMPLETED', heldAmount: 0, releasedAmount: 700_000 });
       expect(calls.holds.map((h) => [h.id, h.amount])).toEqual([
         [`${handle.workflowId}:payment:deposit`, 210_000],
@@ -128,7 +136,7 @@ describe('tradeOrderWorkflow', () => {
       // A new order records each change with its notices in one activity: no separate notice activity.
       expect(calls.changes[0]?.notices?.parties).toMatchObject({ key: `${handle.workflowId}:1`, partyIds: ['buyer-1'] });
       const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-      expect(scheduled.filter((name) => name === 'recordOrderChange')).toHaveLength(10);
+      expect(scheduled.filter((name) => name === 'recordOrderChange')).toHaveLength(12);
       expect(scheduled.filter((name) => name === 'notifyParties' || name === 'notifyOps')).toEqual([]);
     });
   });
