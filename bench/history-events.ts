@@ -18,6 +18,10 @@ export function eventTime(e: HistoryEvent): number {
 
 export interface EventCounts {
   events: number;
+  /** The history's size as Temporal stores it: every event serialized. */
+  bytes: number;
+  /** The largest single event, serialized. */
+  largestEventBytes: number;
   workflowTasks: number;
   activities: number;
   timers: number;
@@ -26,8 +30,11 @@ export interface EventCounts {
 
 export function countEvents(events: readonly HistoryEvent[]): EventCounts {
   const n = (type: temporal.api.enums.v1.EventType) => events.filter((e) => e.eventType === type).length;
+  const sizes = events.map((e) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
   return {
     events: events.length,
+    bytes: sizes.reduce((sum, b) => sum + b, 0),
+    largestEventBytes: Math.max(0, ...sizes),
     workflowTasks: n(E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
     activities: n(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
     timers: n(E.EVENT_TYPE_TIMER_STARTED),

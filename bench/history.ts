@@ -13,6 +13,9 @@
  *   from both parties. Every claim goes the longest way: evidence from both parties, an evidence
  *   request answered, the supplier silent past its 3 days, automatic escalation on day 7, the ops
  *   reminder and the overdue page, then the ops decision.
+ * - upload flood: one claim on a delivered order; the buyer and then the supplier each try 200
+ *   evidence uploads (a party once grew an order's history to 52 MB this way). The policy caps each
+ *   party's uploads to a claim; the history at the cap is reported.
  */
 import { WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -56,6 +59,10 @@ import { printTable, verdict } from './report';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const TASK_QUEUE = 'tradeguard-bench-history';
+/** Uploads each party tries in the flood path: far more than any cap. */
+const FLOOD_ATTEMPTS = 200;
+/** Every path's history stays under this (Temporal warns at 10 MB and terminates at 50 MB). */
+const BYTES_TARGET = 1024 * 1024;
 
 export async function history(ctx: BenchContext): Promise<Record<string, unknown>> {
   const { stack } = ctx;
@@ -178,9 +185,32 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       const worstBeforeClose = await counts(worst);
       const final = (await worst.result()) as OrderState;
       const worstAtClose = await counts(worst);
+
+      // ---- upload flood: both parties upload evidence to one claim until the order refuses more
+      ctx.log('history: upload flood');
+      const flood = await start(`HIST-${run}-flood`, 30);
+      await paidAndDelivered(flood);
+      const floodClaim = (await u(flood, openClaimUpdate, { actor: buyer, cause: 'QUALITY_MISMATCH', refundAsked: 100_000, description: 'flood' })).claimId as string;
+      const accepted = { buyer: 0, supplier: 0 };
+      let refusal = '';
+      for (const actor of [buyer, supplier]) {
+        for (let n = 1; n <= FLOOD_ATTEMPTS; n++) {
+          const ok = await evidence(flood, floodClaim, actor, n).then(
+            () => true,
+            (err: Error) => {
+              refusal = (err.cause as Error | undefined)?.message ?? err.message;
+              return false;
+            },
+          );
+          if (!ok) break;
+          accepted[actor.role as 'buyer' | 'supplier'] += 1;
+        }
+      }
+      const floodAtCap = await counts(flood);
       return {
         happy: { status: done.status, atCompletion: happyAtCompletion, atClose: happyAtClose },
         oneClaim: { finalStatus: oneFinal.status, atClose: oneAtClose },
+        flood: { attempted: FLOOD_ATTEMPTS, accepted, refusal, atCap: floodAtCap },
         worst: {
           statusAtReceiptWindowEnd: completed.status,
           finalStatus: final.status,
@@ -192,18 +222,31 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       };
     });
 
-    const row = (name: string, c: EventCounts, target: number) => [name, c.events, c.workflowTasks, c.activities, c.timers, c.updates, `≤ ${target}`, verdict(c.events <= target)];
-    printTable('History size: events per order workflow (time-skipping server, real activities)', ['path', 'events', 'workflow tasks', 'activities', 'timers', 'updates', 'target', 'result'], [
-      row('happy path, at COMPLETED', result.happy.atCompletion, 200),
-      row('happy path, workflow closed', result.happy.atClose, 200),
-      row('one claim the longest way (settled), closed', result.oneClaim.atClose, 1000),
-      row(`worst claim path (${result.worst.claims?.length} claims), workflow closed`, result.worst.atClose, 1000),
-    ]);
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+    const row = (name: string, c: EventCounts, target: number) => [
+      name, c.events, kb(c.bytes), kb(c.largestEventBytes), c.workflowTasks, c.activities, c.timers, c.updates, `≤ ${target}`, verdict(c.events <= target && c.bytes <= BYTES_TARGET),
+    ];
+    printTable(
+      `History size: events and bytes per order workflow (time-skipping server, real activities); every path also ≤ ${kb(BYTES_TARGET)}`,
+      ['path', 'events', 'bytes', 'largest event', 'workflow tasks', 'activities', 'timers', 'updates', 'target', 'result'],
+      [
+        row('happy path, at COMPLETED', result.happy.atCompletion, 200),
+        row('happy path, workflow closed', result.happy.atClose, 200),
+        row('one claim the longest way (settled), closed', result.oneClaim.atClose, 1000),
+        row(`worst claim path (${result.worst.claims?.length} claims), workflow closed`, result.worst.atClose, 1000),
+        row(`upload flood: ${result.flood.accepted.buyer} + ${result.flood.accepted.supplier} of ${2 * result.flood.attempted} uploads taken`, result.flood.atCap, 1000),
+      ],
+    );
+    console.log(`upload flood: each party's uploads to one claim stop at the policy's cap: "${result.flood.refusal}"`);
     console.log(`worst claim path: ${result.worst.revisions} revisions; claims ${result.worst.claims?.map((c) => `${c.id} ${c.cause} ${c.outcome}`).join(', ')}; final status ${result.worst.finalStatus}`);
     return {
       ...result,
-      targets: { happy: 200, worstClaim: 1000 },
-      pass: { happy: result.happy.atClose.events <= 200, worstClaim: result.worst.atClose.events <= 1000 },
+      targets: { happy: 200, worstClaim: 1000, flood: 1000, bytes: BYTES_TARGET },
+      pass: {
+        happy: result.happy.atClose.events <= 200 && result.happy.atClose.bytes <= BYTES_TARGET,
+        worstClaim: result.worst.atClose.events <= 1000 && result.worst.atClose.bytes <= BYTES_TARGET,
+        flood: result.flood.atCap.events <= 1000 && result.flood.atCap.bytes <= BYTES_TARGET,
+      },
     };
   } finally {
     await env.teardown();

@@ -29,10 +29,10 @@ export interface AfterServicePolicy {
   limits: {
     /** Messages written on one case (replies of every party). */
     maxMessages: number;
-    /** Evidence files on one case. */
-    maxEvidenceFiles: number;
-    /** Bytes of evidence on one case. */
-    maxEvidenceBytes: number;
+    /** Evidence files each party (the customer, ops) adds to one case. */
+    maxEvidenceFilesPerParty: number;
+    /** Bytes of evidence each party adds to one case. */
+    maxEvidenceBytesPerParty: number;
   };
 }
 
@@ -49,7 +49,7 @@ export const AFTER_SERVICE_POLICIES: Readonly<Record<string, AfterServicePolicy>
     autoCloseDays: 7,
     staleTrackingDays: 15,
     defectRateTarget: 0.002,
-    limits: { maxMessages: 60, maxEvidenceFiles: 20, maxEvidenceBytes: 50 * 1024 * 1024 },
+    limits: { maxMessages: 60, maxEvidenceFilesPerParty: 30, maxEvidenceBytesPerParty: 50 * 1024 * 1024 },
   },
 };
 

@@ -387,10 +387,15 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
         requireActor(actor, ['buyer'], input, 'add evidence to the case');
         if (state.status === 'CLOSED') refuse('cannot add evidence: the case is closed');
         if (state.evidence.some((e) => e.fileId === file.fileId)) refuse(`${file.name} is already attached to the case`);
-        const { maxEvidenceFiles, maxEvidenceBytes } = policy.limits;
-        if (state.evidence.length >= maxEvidenceFiles) refuse(`cannot add evidence: the case holds ${state.evidence.length} files, the most allowed (limit maxEvidenceFiles = ${maxEvidenceFiles})`);
-        const bytes = state.evidence.reduce((sum, e) => sum + e.size, 0);
-        if (bytes + file.size > maxEvidenceBytes) refuse(`cannot add evidence: the case's files would total ${bytes + file.size} bytes, over the limit maxEvidenceBytes = ${maxEvidenceBytes} bytes`);
+        const { maxEvidenceFilesPerParty, maxEvidenceBytesPerParty } = policy.limits;
+        const own = state.evidence.filter((e) => e.addedBy === actor.role);
+        if (own.length >= maxEvidenceFilesPerParty) {
+          refuse(`cannot add evidence: the ${actor.role} has added ${own.length} files to the case, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
+        }
+        const bytes = own.reduce((sum, e) => sum + e.size, 0);
+        if (bytes + file.size > maxEvidenceBytesPerParty) {
+          refuse(`cannot add evidence: the ${actor.role}'s files on the case would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`);
+        }
       },
     },
   );

@@ -71,6 +71,7 @@ describe('order lifecycle through the API', () => {
     );
     expect(state.body.order.amounts).toEqual({
       currency: 'USD', total: 700_000, deposit: 210_000, balance: 490_000, paid: 700_000, held: 0, released: 700_000, covered: 700_000, refunded: 0,
+      claimRefunded: 0, recovered: 0,
     });
 
     const timeline = await eventually(
@@ -320,14 +321,16 @@ describe('order lifecycle through the API', () => {
     expect(subjects(p.supplierEmail)).toEqual(['claim C1 opened: quality mismatch', 'claim C1 decided: refund of 500.00 USD']);
     const timeline = await eventually(
       () => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`),
-      (r) => r.body?.events?.at(-1)?.type === 'CLAIM_REFUNDED',
+      (r) => r.body?.events?.at(-1)?.type === 'ORDER_SETTLED',
       'the claim timeline',
     );
-    expect(timeline.body.events.slice(-4).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
+    // The refund, then (no other claim open) the settlement that releases the rest.
+    expect(timeline.body.events.slice(-5).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
       ['CLAIM_OPENED', 'buyer'],
       ['CLAIM_EVIDENCE_ADDED', 'buyer'],
       ['CLAIM_COUNTER_OFFER', 'supplier'],
       ['CLAIM_REFUNDED', 'buyer'],
+      ['ORDER_SETTLED', 'system'],
     ]);
   });
 

@@ -31,6 +31,7 @@ import {
   orderWorkflowId,
   payUpdate,
   shipUpdate,
+  withdrawClaimUpdate,
 } from '../../workflows/order.messages';
 import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
 import { getCalendar, localDate } from '../../workflows/calendar';
@@ -100,6 +101,34 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
     deposit: 210_000,
     async drive(h) {
       await paths['order-v2-claim-counter-offer-settled'].drive(h);
+    },
+  },
+  'order-v5-escrow-happy-path': {
+    deposit: 210_000,
+    async drive(h) {
+      await paths['order-v1-happy-path'].drive(h);
+    },
+  },
+  // Two claims: the first refunded while the second is open (funds stay held), the second withdrawn,
+  // then the order settles and releases the rest; evidence on the way, and a refusal under the lock.
+  'order-v5-escrow-two-claims-settled': {
+    deposit: 210_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 490_000, reference: 'W2' }] });
+      await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause: 'QUALITY_MISMATCH', refundAsked: 100_000, description: 'colour differs' }] });
+      await h.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause: 'NOT_AS_DESCRIBED', refundAsked: 650_000, description: 'wrong model' }] });
+      const file = { fileId: 'f1', name: 'cartons.jpg', contentType: 'image/jpeg', size: 1234, sha256: 'ab'.repeat(32) };
+      await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file }] });
+      await Promise.allSettled([
+        h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] }),
+        h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C2', kind: 'accept', message: 'agreed' }] }),
+      ]);
+      await h.executeUpdate(withdrawClaimUpdate, { args: [{ actor: buyer, claimId: 'C2' }] }).catch(() => undefined);
     },
   },
   'order-v2-cancelled-in-window': {

@@ -40,6 +40,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v4-notices-claim-counter-offer-settled.json',
         'order-v4-notices-happy-path.json',
         'order-v4-notices-linked-monitoring.json',
+        'order-v5-escrow-happy-path.json',
+        'order-v5-escrow-two-claims-settled.json',
         'self-check-v1-two-pages.json',
       ],
     );
