@@ -20,6 +20,12 @@ export interface SuiteResources {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // `npm run test:node24` asks for a runtime; a PATH that gave another one must not pass for it.
+  const expectedMajor = process.env.TRADEGUARD_EXPECT_NODE_MAJOR;
+  if (expectedMajor && process.versions.node.split('.')[0] !== expectedMajor) {
+    throw new Error(`these tests were to run on Node.js ${expectedMajor}, but this is Node.js ${process.versions.node} (${process.execPath})`);
+  }
+  if (expectedMajor) process.stderr.write(`\nNode.js ${process.versions.node} (${process.execPath})\n`);
   const stops: (() => Promise<void>)[] = [];
   const database = `tradeguard_test_${process.pid}_${Date.now().toString(36)}`;
   let url: string;
