@@ -443,20 +443,29 @@ it('stops a revoked key on every API within KEY_CACHE_TTL_MS', async () => {
   const apis = [replica('api-B'), replica('api-C')];
   const made = await createApiKey(db, { name: 'to revoke', role: 'support' });
   const status = (api: Replica) => fetch(`${api.url}/orders?limit=1`, { headers: { authorization: `Bearer ${made.key}` } }).then((r) => r.status);
-  // Both APIs have looked the key up, and trust it now (for KEY_CACHE_TTL_MS from that look-up; the
-  // test measures from just after the revocation, so a poll's length of slack is allowed).
+  // Both APIs have looked the key up, and trust it for KEY_CACHE_TTL_MS from that look-up.
   expect(await Promise.all(apis.map(status))).toEqual([200, 200]);
-  await db.apiKey.update({ where: { id: made.id }, data: { revokedAt: new Date() } });
   const revokedAt = Date.now();
-  const stoppedAfter = await Promise.all(
+  await db.apiKey.update({ where: { id: made.id }, data: { revokedAt: new Date() } });
+  const seen = await Promise.all(
     apis.map(async (api) => {
-      while ((await status(api)) !== 401) {
-        if (Date.now() - revokedAt > KEY_CACHE_TTL_MS + 5_000) return Infinity;
+      // The promise: no request sent later than KEY_CACHE_TTL_MS after the revocation gets past the key check.
+      let lastAllowedSentAfter = 0;
+      for (;;) {
+        const sentAfter = Date.now() - revokedAt;
+        const answer = await status(api);
+        if (answer === 401) return { lastAllowedSentAfter, refusedSentAfter: sentAfter };
+        // A 429 got past the key check too (the rate limit comes after it): this poll outruns the key's rate.
+        expect([200, 429]).toContain(answer);
+        lastAllowedSentAfter = sentAfter;
+        if (sentAfter > KEY_CACHE_TTL_MS + 5_000) return { lastAllowedSentAfter, refusedSentAfter: Infinity };
         await sleep(20);
       }
-      return Date.now() - revokedAt;
     }),
   );
-  note(`revoked key refused after ${stoppedAfter.map((ms) => `${ms} ms`).join(' and ')}`);
-  for (const ms of stoppedAfter) expect(ms).toBeLessThanOrEqual(KEY_CACHE_TTL_MS + 500);
+  note(`revoked key: last allowed request sent ${seen.map((s) => `${s.lastAllowedSentAfter} ms`).join(' and ')} after the revocation, first refused ${seen.map((s) => `${s.refusedSentAfter} ms`).join(' and ')}`);
+  for (const s of seen) {
+    expect(s.lastAllowedSentAfter).toBeLessThan(KEY_CACHE_TTL_MS);
+    expect(s.refusedSentAfter).toBeLessThan(KEY_CACHE_TTL_MS + 1_000);
+  }
 });
