@@ -1,6 +1,7 @@
 # TradeGuard image: runs the API (default), the worker (`npm run worker`) or migrations (`npm run migrate`).
 # See docker-compose.yml; without Docker, `npm start` runs everything locally.
-FROM node:20-bookworm-slim
+# Node.js 24, the current LTS (20 reached end-of-life on 2026-04-30; it still runs TradeGuard, see README).
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { S3FileStorage, s3StorageSettingsFromEnv } from './storage-s3';
 
 /** A stored file, addressed by the SHA-256 of its bytes: storing the same bytes twice is one file. */
 export interface StoredFile {
@@ -29,9 +30,18 @@ export interface FileStorage {
   get(fileId: string): Promise<{ file: StoredFile; bytes: Buffer } | undefined>;
 }
 
-/** Local folder storage (the embedded default); an S3-compatible adapter fits the same interface. */
-export class LocalFileStorage implements FileStorage {
+/** Local folder storage (the embedded default); adapters/storage-s3.ts is the S3-compatible one. */
+export class LocalFileStorage implements CheckedFileStorage {
   constructor(private readonly dir: string) {}
+
+  get describe(): string {
+    return this.dir;
+  }
+
+  async check(): Promise<void> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    await fs.promises.access(this.dir, fs.constants.W_OK);
+  }
 
   async put(bytes: Buffer, meta: { contentType: string; name: string }): Promise<StoredFile> {
     const staged = await this.stage(bytes, meta);
@@ -98,4 +108,23 @@ async function readStored(file: string): Promise<{ file: StoredFile; bytes: Buff
   } catch {
     return undefined;
   }
+}
+
+/** Anything that can say where its files are and whether it can reach them. */
+export interface CheckedFileStorage extends FileStorage {
+  /** Where the files are, for logs (no credentials). */
+  readonly describe: string;
+  /** Fails with a line naming the cause when the storage cannot be used. */
+  check(): Promise<void>;
+  close?(): void;
+}
+
+/**
+ * The storage the environment asks for: S3-compatible object storage when STORAGE_S3_BUCKET is set
+ * (what several API replicas on several hosts need), else the folder `dir` (STORAGE_DIR).
+ */
+export function storageFromEnv(dir: string, env: NodeJS.ProcessEnv = process.env): CheckedFileStorage {
+  const s3 = s3StorageSettingsFromEnv(env);
+  if (s3) return new S3FileStorage(s3);
+  return new LocalFileStorage(dir);
 }

@@ -130,7 +130,13 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(requestContext(logger, deps.metrics));
 
   // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
-  const routes = new RouteRegistry(app, { db, limits: deps.limits ?? DEFAULT_REQUEST_LIMITS, now: deps.now, keyCacheTtlMs: deps.keyCacheTtlMs });
+  const routes = new RouteRegistry(app, {
+    db,
+    limits: deps.limits ?? DEFAULT_REQUEST_LIMITS,
+    now: deps.now,
+    keyCacheTtlMs: deps.keyCacheTtlMs,
+    onRateLimitFallback: (err) => logger.warn({ err }, 'the database is unreachable: rate limits are kept by this process alone until it answers'),
+  });
   // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
   const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
   const ownOrders = 'buyers and suppliers: their own orders only';

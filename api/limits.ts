@@ -2,6 +2,8 @@
  * Request limits: how many requests an API key may make, and how large a JSON body may be.
  * Upload routes carry their own size limit in their route description (see api/routes.ts).
  */
+import type { Db } from '../infra/db';
+import { isDatabaseUnreachable } from './errors';
 
 export interface RequestLimits {
   /** Sustained requests per minute for one API key. */
@@ -37,10 +39,23 @@ export function requestLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Requ
 
 export type TakeResult = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
 
+/** Takes one request's token from a key's bucket. */
+export interface RateLimiter {
+  take(key: string): Promise<TakeResult>;
+}
+
+/** When a bucket without enough tokens has its next one, in whole seconds (at least 1). */
+function retryAfter(tokens: number, perMs: number): number {
+  const untilNextToken = (1 - tokens) / perMs / 1000;
+  // The epsilon keeps a float like 6.000000001 s from being announced as 7.
+  return Math.max(1, Math.ceil(untilNextToken - 1e-6));
+}
+
 /**
  * One token bucket per API key, in memory: a bucket holds up to `burst` tokens and refills at
  * `ratePerMinute`; each request takes one. In-memory means per API process: with several API
- * replicas, each enforces the limit on its own share of the traffic.
+ * replicas, each would enforce the limit on its own share of the traffic, so the API uses
+ * `SharedTokenBuckets` and this only while the database cannot be reached.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -63,9 +78,7 @@ export class TokenBuckets {
       return { allowed: true, remaining: Math.floor(bucket.tokens) };
     }
     this.store(key, bucket, now);
-    const untilNextToken = (1 - bucket.tokens) / this.perMs / 1000;
-    // The epsilon keeps a float like 6.000000001 s from being announced as 7.
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(untilNextToken - 1e-6)) };
+    return { allowed: false, retryAfterSeconds: retryAfter(bucket.tokens, this.perMs) };
   }
 
   private refilled(bucket: { tokens: number; at: number } | undefined, now: number) {
@@ -86,5 +99,68 @@ export class TokenBuckets {
   /** How many keys currently have a bucket. */
   get size(): number {
     return this.buckets.size;
+  }
+}
+
+/**
+ * The same token buckets, kept in PostgreSQL so that every API replica takes from one bucket per
+ * key: N replicas together allow `burst` at once and `ratePerMinute` sustained, as documented, not
+ * N times that. Each request is one atomic upsert (the row's lock orders concurrent requests of a
+ * key; other keys do not wait), with time from the database's clock, so replicas on hosts whose
+ * clocks differ still agree. `now`, when given (tests), replaces that clock.
+ *
+ * While the database cannot be reached, the request is not refused for that: the process's own
+ * buckets (`TokenBuckets`) limit it until the database answers again, and `onFallback` is told once
+ * per outage.
+ */
+export class SharedTokenBuckets implements RateLimiter {
+  private readonly perSecond: number;
+  private readonly local: TokenBuckets;
+  private fallingBack = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly limits: Pick<RequestLimits, 'ratePerMinute' | 'burst'>,
+    private readonly now?: () => number,
+    private readonly onFallback: (err: Error) => void = () => undefined,
+  ) {
+    this.perSecond = limits.ratePerMinute / 60;
+    this.local = new TokenBuckets(limits, now);
+  }
+
+  async take(keyId: string): Promise<TakeResult> {
+    let row: { tokens: number; allowed: boolean } | undefined;
+    try {
+      row = await this.takeShared(keyId);
+    } catch (err) {
+      if (!isDatabaseUnreachable(err)) throw err;
+      if (!this.fallingBack) this.onFallback(err as Error);
+      this.fallingBack = true;
+      return this.local.take(keyId);
+    }
+    this.fallingBack = false;
+    if (row.allowed) return { allowed: true, remaining: Math.floor(row.tokens) };
+    return { allowed: false, retryAfterSeconds: retryAfter(row.tokens, this.perSecond / 1000) };
+  }
+
+  /**
+   * Refill by the time since the row's `refilledAt`, then take a token if there is a whole one; the
+   * SET expressions all read the row as it was. `refilledAt` never moves back: a request that waited
+   * for the row's lock behind a later one refills nothing twice.
+   */
+  private async takeShared(keyId: string): Promise<{ tokens: number; allowed: boolean }> {
+    const at = this.now ? new Date(this.now()) : null;
+    const burst = this.limits.burst;
+    const perSecond = this.perSecond;
+    const rows = await this.db.$queryRaw<{ tokens: number; allowed: boolean }[]>`
+      INSERT INTO "RateLimitBucket" AS b ("keyId", "tokens", "refilledAt", "allowed")
+      VALUES (${keyId}, ${burst}::float8 - 1, COALESCE(${at}::timestamptz, clock_timestamp()), true)
+      ON CONFLICT ("keyId") DO UPDATE SET
+        "tokens" = LEAST(${burst}::float8, b."tokens" + GREATEST(0, EXTRACT(EPOCH FROM EXCLUDED."refilledAt" - b."refilledAt")::float8) * ${perSecond}::float8)
+          - CASE WHEN LEAST(${burst}::float8, b."tokens" + GREATEST(0, EXTRACT(EPOCH FROM EXCLUDED."refilledAt" - b."refilledAt")::float8) * ${perSecond}::float8) >= 1 THEN 1 ELSE 0 END,
+        "allowed" = LEAST(${burst}::float8, b."tokens" + GREATEST(0, EXTRACT(EPOCH FROM EXCLUDED."refilledAt" - b."refilledAt")::float8) * ${perSecond}::float8) >= 1,
+        "refilledAt" = GREATEST(b."refilledAt", EXCLUDED."refilledAt")
+      RETURNING "tokens", "allowed"`;
+    return rows[0];
   }
 }

@@ -9,7 +9,7 @@ import { createDb } from '../infra/db';
 import { createLogger } from '../infra/logger';
 import { tracingFromEnv } from '../infra/tracing';
 import { connectClient, temporalSettingsFromEnv } from '../infra/temporal-connection';
-import { LocalFileStorage } from '../adapters/storage';
+import { storageFromEnv } from '../adapters/storage';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
@@ -28,13 +28,16 @@ async function main(): Promise<void> {
   const db = createDb(config.databaseUrl);
   const connection = await connectClient(settings);
   const client = new Client({ connection, namespace: settings.namespace, interceptors: { workflow: tracing?.clientInterceptors() ?? [] } });
+  // Several replicas, on several hosts, need storage they share: S3-compatible (STORAGE_S3_BUCKET).
+  const storage = storageFromEnv(config.storageDir);
+  await storage.check();
   const health = createHealthCheck({ client, db, address: settings.address, namespace: settings.namespace, taskQueue: config.taskQueue });
   const app = createApp({
     client,
     db,
     taskQueue: config.taskQueue,
     health,
-    storage: new LocalFileStorage(config.storageDir),
+    storage,
     payments: paymentGatewayFromEnv(),
     logger,
     metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
@@ -42,12 +45,15 @@ async function main(): Promise<void> {
     keyCacheTtlMs: keyCacheTtlFromEnv(),
   });
   const server = http.createServer(app);
-  server.listen(config.apiPort, config.apiHost, () => logger.info({ url: `http://${config.apiHost}:${config.apiPort}`, metrics: config.metricsEnabled, tracing: Boolean(tracing) }, 'TradeGuard API listening'));
+  server.listen(config.apiPort, config.apiHost, () =>
+    logger.info({ url: `http://${config.apiHost}:${config.apiPort}`, files: storage.describe, metrics: config.metricsEnabled, tracing: Boolean(tracing) }, 'TradeGuard API listening'),
+  );
   const stop = () => {
     server.close();
     server.closeAllConnections();
     void connection
       .close()
+      .then(() => storage.close?.())
       .then(() => db.$disconnect())
       .then(() => tracing?.shutdown())
       .then(() => process.exit(0));

@@ -42,8 +42,9 @@ export interface OpenApiOperation {
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
-  tags: { name: string }[];
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  servers: { url: string; description: string }[];
+  tags: { name: string; description?: string }[];
   paths: Record<string, Partial<Record<string, OpenApiOperation>>>;
   components: {
     schemas: Record<string, JsonSchema>;
@@ -175,6 +176,22 @@ function operation(spec: AnyRouteSpec, limits: RequestLimits): OpenApiOperation 
   return op;
 }
 
+/** What each group of operations is about, for the document's readers. */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  service: 'Health, this document, its web page and metrics: public, no API key.',
+  parties: 'Buyers, suppliers and inspectors, and the API keys bound to them.',
+  orders: 'Trade Assurance orders: draft, confirmations, payments into escrow, shipping, receipt, cancellation, feedback, and what an order shows (state, timeline, ledger, deadlines).',
+  claims: "Claims on an order: open, answer, counter-offer, escalate, evidence and requests for it, the platform's decision.",
+  suppliers: "A supplier's Trade Assurance Amount: granted, reserved by open orders, available.",
+  monitoring: 'The Production Monitoring & Inspection service: booking, card payment, product information, progress, the on-site check and its report.',
+  'after-service reports': 'The weekly tracking self-check and the after-service report it stores.',
+  'after-service cases': 'After-service cases (change or cancel, tracking, product guarantee, no-reason return) and their first-reply promise.',
+  'manual orders': 'Orders entered by ops that cannot go through the normal flow.',
+  'simulated carrier': 'The embedded simulated carrier that ops drive for trials and tests.',
+  ops: 'The ops and support surface: every open deadline, the late-task queue, search.',
+  console: 'The web console for ops and support: static files.',
+};
+
 export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: RequestLimits): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   const tags: string[] = [];
@@ -197,8 +214,11 @@ export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: Req
         'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema;',
         'a 503 (unavailable: the database or the workflow service cannot be reached) comes with Retry-After.',
       ].join(' '),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    tags: tags.map((name) => ({ name })),
+    // Relative: the API that serves this document (every replica, whatever host name it is reached by).
+    servers: [{ url: '/', description: 'the TradeGuard API that serves this document' }],
+    tags: tags.map((name) => (TAG_DESCRIPTIONS[name] ? { name, description: TAG_DESCRIPTIONS[name] } : { name })),
     paths,
     components: {
       schemas: { Error: jsonSchema(errorBodySchema) },

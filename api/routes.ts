@@ -15,7 +15,7 @@ import type { Db } from '../infra/db';
 import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
 import { allow, asyncRoute } from './http';
 import { PrincipalCache, Role } from './keys';
-import { RequestLimits, TokenBuckets } from './limits';
+import { RateLimiter, RequestLimits, SharedTokenBuckets } from './limits';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -83,6 +83,8 @@ export interface RouteRegistryDeps {
   now?: () => number;
   /** How long a looked-up API key is trusted before it is looked up again (KEY_CACHE_TTL_MS unless given; 0: every request). */
   keyCacheTtlMs?: number;
+  /** Told when the shared rate limits cannot be read and the process limits by itself until they can. */
+  onRateLimitFallback?: (err: Error) => void;
 }
 
 /** Express path (/orders/:orderId) → OpenAPI path (/orders/{orderId}). */
@@ -102,14 +104,14 @@ function objectKeys(schema: z.ZodType | undefined): string[] {
 
 export class RouteRegistry {
   private readonly specs: AnyRouteSpec[] = [];
-  private readonly buckets: TokenBuckets;
+  private readonly buckets: RateLimiter;
   private readonly principals: PrincipalCache;
 
   constructor(
     readonly app: express.Express,
     private readonly deps: RouteRegistryDeps,
   ) {
-    this.buckets = new TokenBuckets(deps.limits, deps.now);
+    this.buckets = new SharedTokenBuckets(deps.db, deps.limits, deps.now, deps.onRateLimitFallback);
     this.principals = new PrincipalCache(deps.db, deps.keyCacheTtlMs);
   }
 
@@ -173,11 +175,12 @@ export class RouteRegistry {
   };
 
   private readonly rateLimit: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    const taken = this.buckets.take(req.principal!.keyId);
-    if (taken.allowed) return next();
-    const { ratePerMinute, burst } = this.deps.limits;
-    res.set('Retry-After', String(taken.retryAfterSeconds));
-    next(rateLimited(`too many requests for this API key: at most ${ratePerMinute} a minute (bursts of ${burst}); retry after ${taken.retryAfterSeconds} s`));
+    this.buckets.take(req.principal!.keyId).then((taken) => {
+      if (taken.allowed) return next();
+      const { ratePerMinute, burst } = this.deps.limits;
+      res.set('Retry-After', String(taken.retryAfterSeconds));
+      next(rateLimited(`too many requests for this API key: at most ${ratePerMinute} a minute (bursts of ${burst}); retry after ${taken.retryAfterSeconds} s`));
+    }, next);
   };
 }
 

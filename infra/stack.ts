@@ -8,7 +8,7 @@ import { carrierFromEnv } from '../adapters/carrier-http';
 import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createMailer } from '../adapters/mailer';
 import { startMailRelay } from '../worker/mail-relay';
-import { LocalFileStorage } from '../adapters/storage';
+import { storageFromEnv } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { type ErrorBody, RETRY_AFTER_SECONDS } from '../api/errors';
 import { requestLimitsFromEnv } from '../api/limits';
@@ -184,13 +184,17 @@ export async function startStack(config: TradeGuardConfig, logger: Logger, signa
     });
     signal?.throwIfAborted();
 
+    const storage = storageFromEnv(config.storageDir);
+    await storage.check();
+    stoppers.push(async () => storage.close?.());
+    if (storage.describe !== config.storageDir) log(`uploaded files in ${storage.describe}`);
     const health = createHealthCheck({ client, db, address, namespace: settings.namespace, taskQueue: config.taskQueue });
     const app = createApp({
       client,
       db,
       taskQueue: config.taskQueue,
       health,
-      storage: new LocalFileStorage(config.storageDir),
+      storage,
       payments,
       logger,
       metrics: config.metricsEnabled ? new ApiMetrics() : undefined,

@@ -49,25 +49,39 @@ export async function connectWorker(s: TemporalSettings): Promise<NativeConnecti
   return NativeConnection.connect(options);
 }
 
-/** Adds TradeGuard's search attributes that the namespace lacks; returns the names it added. */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+/**
+ * Adds TradeGuard's search attributes that the namespace lacks; returns the names it added. Several
+ * processes starting at once may each find them missing and each add them: an addition that fails
+ * because another process got there first (ALREADY_EXISTS, or the cluster's refusal of a concurrent
+ * change) is followed by a fresh look, and only attributes still missing are added again.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string, attempts = 5): Promise<string[]> {
   const types: Record<string, temporal.api.enums.v1.IndexedValueType> = {
     Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
   };
-  // The time-skipping test server cannot list search attributes; it then gets all of them.
-  const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: { code?: number }) => {
-    if (err.code === 12) return { customAttributes: {} };
-    throw err;
-  });
-  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
-  if (missing.length > 0) {
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]])),
+  for (let attempt = 1; ; attempt++) {
+    // The time-skipping test server cannot list search attributes; it then gets all of them.
+    const existing = await connection.operatorService.listSearchAttributes({ namespace }).catch((err: { code?: number }) => {
+      if (err.code === 12) return { customAttributes: {} };
+      throw err;
     });
+    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return [];
+    try {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, types[type]])),
+      });
+      return missing.map(([name]) => name);
+    } catch (err) {
+      // Not allowed or not understood: looking again changes nothing.
+      const code = (err as { code?: number }).code;
+      if (attempt >= attempts || code === 3 || code === 7 || code === 12 || code === 16) throw err;
+      // Another process added some or all of them meanwhile; look again after a short, varied pause.
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 100)));
+    }
   }
-  return missing.map(([name]) => name);
 }
 
 /**

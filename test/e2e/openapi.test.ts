@@ -49,6 +49,12 @@ describe('GET /openapi.json', () => {
     expect(operations().length).toBeGreaterThan(40);
   });
 
+  it('names its server (relative: whichever replica served it), its license, and what each tag is about', () => {
+    expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    expect(doc.info.license).toEqual({ name: 'Apache-2.0', identifier: 'Apache-2.0' });
+    expect(doc.tags.filter((t) => !t.description).map((t) => t.name)).toEqual([]);
+  });
+
   it('describes exactly the routes Express has registered', () => {
     const registered = expressRoutes();
     const documented = operations().map((o) => `${o.method.toUpperCase()} ${o.path}`);

@@ -20,6 +20,15 @@ export interface SuiteResources {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // `npm run test:node24` asks for a runtime; a PATH that gave another one must not pass for it.
+  const expectedMajor = process.env.TRADEGUARD_EXPECT_NODE_MAJOR;
+  if (expectedMajor && process.versions.node.split('.')[0] !== expectedMajor) {
+    throw new Error(`these tests were to run on Node.js ${expectedMajor}, but this is Node.js ${process.versions.node} (${process.execPath})`);
+  }
+  if (expectedMajor) process.stderr.write(`\nNode.js ${process.versions.node} (${process.execPath})\n`);
+  // The S3 client warns once per process that its releases from 2027 on need Node.js 22: known (the
+  // README says so, CI also runs on Node.js 24), and noise in every test process on Node.js 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stops: (() => Promise<void>)[] = [];
   const database = `tradeguard_test_${process.pid}_${Date.now().toString(36)}`;
   let url: string;

@@ -8,6 +8,8 @@ interface ComposeService {
   image?: string;
   build?: unknown;
   command?: string | string[];
+  entrypoint?: string | string[];
+  volumes?: unknown[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | number | { target?: number; published?: number | string }>;
   depends_on?: string[] | Record<string, unknown>;
@@ -73,7 +75,7 @@ function hostPort(address: string): { host: string; port: string } {
 
 describe('docker-compose.yml', () => {
   test('defines the stack services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'mailpit', 'api', 'worker', 'mail-relay', 'migrate']) {
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'mailpit', 's3', 'api', 'worker', 'mail-relay', 'migrate']) {
       expect(Object.keys(services)).toContain(name);
     }
   });
@@ -114,6 +116,20 @@ describe('docker-compose.yml', () => {
     expect(env('worker').TRADEGUARD_TASK_QUEUE).toBe(env('api').TRADEGUARD_TASK_QUEUE);
     // The relay sends the outbox rows the worker's activities write under that queue.
     expect(env('mail-relay').TRADEGUARD_TASK_QUEUE).toBe(env('worker').TRADEGUARD_TASK_QUEUE);
+  });
+
+  test('api stores files in the compose S3 service, with its credentials, not on a volume of its own', () => {
+    const e = env('api');
+    const endpoint = new URL(e.STORAGE_S3_ENDPOINT);
+    expect(endpoint.hostname).toBe('s3');
+    expect(ports('s3').map(([, target]) => target)).toContain(endpoint.port);
+    const s3 = env('s3');
+    expect(e.STORAGE_S3_ACCESS_KEY_ID).toBe(s3.ROOT_ACCESS_KEY_ID);
+    expect(e.STORAGE_S3_SECRET_ACCESS_KEY).toBe(s3.ROOT_SECRET_ACCESS_KEY);
+    // The bucket exists before the gateway serves: the entrypoint makes its folder.
+    expect(JSON.stringify(service('s3').entrypoint)).toContain(`mkdir -p /data/${e.STORAGE_S3_BUCKET}`);
+    expect(dependsOn(service('api'))).toContain('s3');
+    expect(service('api').volumes ?? []).toEqual([]);
   });
 
   test('api listens on all interfaces and publishes port 3000', () => {
