@@ -30,7 +30,8 @@ import {
 } from '../workflows/order.messages';
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
-import { renderDocsPage } from './docs';
+import { DOCS_HEADERS, renderDocsPage } from './docs';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './keys';
 import { PartyKinds } from './lookup-cache';
@@ -128,6 +129,11 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(logger, deps.metrics));
+  // Every answer is what its Content-Type says: a browser never guesses another type from the bytes.
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
 
   // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
   const routes = new RouteRegistry(app, { db, limits: deps.limits ?? DEFAULT_REQUEST_LIMITS, now: deps.now, keyCacheTtlMs: deps.keyCacheTtlMs });
@@ -168,7 +174,7 @@ export function createApp(deps: ApiDeps): express.Express {
     method: 'get', path: '/docs', tag: 'service', summary: 'Read the API documentation as a web page', roles: 'public',
     responses: { 200: { description: 'the OpenAPI document as one self-contained HTML page', contentType: 'text/html' } },
   }, async (_req, res) => {
-    res.type('html').send((docsPage ??= renderDocsPage(openApi())));
+    res.set(DOCS_HEADERS).type('html').send((docsPage ??= renderDocsPage(openApi())));
   });
 
   routes.add({
@@ -405,7 +411,7 @@ export function createApp(deps: ApiDeps): express.Express {
   routes.add({
     method: 'get', path: '/orders/:orderId/claims/:claimId/evidence/:fileId', tag: 'claims', summary: 'Download an evidence file',
     roles: allRoles, ownership: ownOrders, params: evidenceFileParamsSchema,
-    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+    responses: { 200: { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' } },
   }, async (req, res, { params: { orderId, claimId, fileId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
     assertOwnsOrder(principal(req), order);
@@ -414,7 +420,7 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!ref) throw notFound(`no evidence ${fileId} on claim ${claimId}`);
     const found = await deps.storage.get(ref.fileId);
     if (!found) throw notFound(`evidence file ${ref.fileId} is missing from storage`);
-    res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res, found.file, found.bytes, ref.name);
   });
 
   routes.add({

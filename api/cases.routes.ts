@@ -37,6 +37,7 @@ import {
   replySchema,
   resolveCaseSchema,
 } from './cases.schemas';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { conflict, forbidden, notFound, unavailable } from './errors';
 import { actorOf, isUnavailable, principal, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
@@ -260,13 +261,13 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
   routes.add({
     ...read('/files/:fileId', "Download a case's evidence file", ''),
     params: caseFileParamsSchema,
-    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+    responses: { 200: { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' } },
   }, async (req, res, { params }) => {
     const c = await readOwn(req, params.caseId);
     const ref = c.evidence.find((f) => f.fileId === params.fileId);
     if (!ref) throw notFound(`no file ${params.fileId} on case ${c.caseId}`);
     const found = await storage.get(ref.fileId);
     if (!found) throw notFound(`file ${ref.fileId} is missing from storage`);
-    (res as express.Response).type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res as express.Response, found.file, found.bytes, ref.name);
   });
 }

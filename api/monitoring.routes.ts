@@ -31,6 +31,7 @@ import {
 } from '../workflows/monitoring.messages';
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
 import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
@@ -398,10 +399,10 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (!ref) throw notFound(`no ${what}`);
     const found = await storage.get(ref.fileId);
     if (!found) throw notFound(`${what} ${ref.fileId} is missing from storage`);
-    res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res, found.file, found.bytes, ref.name);
   }
 
-  const download = { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' };
+  const download = { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' };
   routes.add({ ...read('/report', 'Download the latest inspection report', ''), responses: { 200: download } }, async (req, res, { params }) => {
     const task = await readOwn(req, params.monitoringId);
     await sendFile(res, task.reports.at(-1), `report on monitoring task ${task.monitoringId} yet`);

@@ -99,7 +99,7 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
     spec.params ? 'a path parameter' : '',
     spec.query ? 'a query parameter' : '',
     spec.body ? 'the body' : '',
-    spec.upload ? `the file (Content-Type one of ${spec.upload.contentTypes.join(', ')}; not empty)` : '',
+    spec.upload ? `the file (Content-Type one of ${spec.upload.contentTypes.join(', ')}; not empty; its bytes must be of that type, by their signature)` : '',
   ].filter(Boolean);
   if (checked.length > 0) {
     errors[400] = `invalid_input: ${checked.join(' or ')} is not valid; \`fields\` names each field and why` +
@@ -166,7 +166,9 @@ function operation(spec: AnyRouteSpec, limits: RequestLimits): OpenApiOperation 
   if (spec.upload) {
     op.requestBody = {
       required: true,
-      description: `the file itself as the body, at most ${spec.upload.maxBytes} bytes`,
+      description:
+        `the file itself as the body, at most ${spec.upload.maxBytes} bytes. Its bytes must be of the type the Content-Type names ` +
+        '(checked by the file\'s signature: a PNG, JPEG, PDF or MP4 header); that type is stored with the file and is the only one it is served as',
       content: Object.fromEntries(
         spec.upload.contentTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type, maxLength: spec.upload!.maxBytes } }]),
       ),

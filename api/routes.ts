@@ -13,6 +13,7 @@ import express, { NextFunction, Request, RequestHandler, Response } from 'expres
 import { z } from 'zod';
 import type { Db } from '../infra/db';
 import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
+import { fileTypeMismatch } from './file-types';
 import { allow, asyncRoute } from './http';
 import { PrincipalCache, Role } from './keys';
 import { RequestLimits, TokenBuckets } from './limits';
@@ -70,7 +71,7 @@ export interface RouteInput<P, Q, B> {
   params: Parsed<P>;
   query: Parsed<Q>;
   body: Parsed<B>;
-  /** With `upload`: the file, its media type already checked. */
+  /** With `upload`: the file, its media type accepted by the route and matched by its bytes. */
   file: UploadedFile;
 }
 
@@ -139,7 +140,7 @@ export class RouteRegistry {
     if (spec.roles !== 'public') {
       const roles = spec.roles;
       const what = spec.summary.charAt(0).toLowerCase() + spec.summary.slice(1);
-      chain.push(this.authenticate, this.rateLimit, (req, _res, next) => {
+      chain.push(noStore, this.authenticate, this.rateLimit, (req, _res, next) => {
         allow(req, [...roles], what);
         next();
       });
@@ -181,6 +182,12 @@ export class RouteRegistry {
   };
 }
 
+/** What a key may read is the key holder's only: no cache, shared or private, keeps an answer (or a refusal). */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
 function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw fromZod(result.error);
@@ -194,5 +201,9 @@ function receiveFile(req: Request, upload: UploadSpec): UploadedFile {
   }
   const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
+  // The declared type must be what the bytes are: the type is stored with the file and is the only
+  // type it is ever served as.
+  const mismatch = fileTypeMismatch(contentType, bytes);
+  if (mismatch) throw badRequest([{ field: '(body)', reason: mismatch }]);
   return { bytes, contentType };
 }

@@ -54,7 +54,7 @@ describe('after-service cases through the API', () => {
     expect(replied.status).toBe(200);
     expect(replied.body.case).toMatchObject({ status: 'IN_PROGRESS', deadlines: [] });
 
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(uniqueId('grille'))]);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(uniqueId('grille'))]);
     const evidence = await upload(p.buyerKey, `/cases/${caseId}/evidence?name=grille.png`, 'image/png', png);
     expect(evidence.status).toBe(201);
     const back = await fetch(`${stack.apiUrl}/cases/${caseId}/files/${evidence.body.file.fileId}`, { headers: { authorization: `Bearer ${stack.opsKey}` } });
