@@ -32,7 +32,7 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
@@ -45,7 +45,7 @@ import { registerCaseRoutes } from './cases.routes';
 import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
 import { registerConsoleRoutes } from './console.routes';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -225,11 +225,18 @@ export function createApp(deps: ApiDeps): express.Express {
       supplierId = p.partyId;
     }
     if (!supplierId) throw badRequest([{ field: 'supplierId', reason: 'is required when ops drafts an order' }]);
-    // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
-    const kinds = await partyKinds.of([body.buyerId, supplierId]);
     const problems: { field: string; reason: string }[] = [];
-    if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
-    if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
+    if (p.role === 'supplier') {
+      // A supplier is not told which ids are registered buyers: a draft for an id that names no buyer
+      // is started like any other, reaches nobody who could confirm it, and expires as an unconfirmed
+      // draft does. Only ops, who see the party register anyway, are told.
+      if (body.buyerId === supplierId) problems.push({ field: 'buyerId', reason: 'must name the buyer, not the supplier drafting the order' });
+    } else {
+      // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
+      const kinds = await partyKinds.of([body.buyerId, supplierId]);
+      if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
+      if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
+    }
     const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
@@ -260,7 +267,7 @@ export function createApp(deps: ApiDeps): express.Express {
     errors: { 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     res.json({ order });
   });
 
@@ -270,7 +277,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(principal(req), row);
+    assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const events = await db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
     res.json({
       orderId,
@@ -284,7 +291,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(principal(req), row);
+    assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const transactions = await db.ledgerTransaction.findMany({
       where: { orderId },
       include: { entries: { orderBy: { id: 'asc' } } },
@@ -340,10 +347,23 @@ export function createApp(deps: ApiDeps): express.Express {
   ];
 
   /**
+   * A buyer or supplier acts only on its own order; another party's order is answered as a missing
+   * one, before anything is sent to it (the workflow's validator would refuse it too, but tell it apart).
+   */
+  async function assertReachesOrder(p: Principal, orderId: string): Promise<void> {
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
+    await assertCallerReaches(row, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () =>
+      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), `order ${orderId}`),
+    );
+  }
+
+  /**
    * Runs an order's Update and answers with the order after it. The Update itself answers only an
    * acknowledgement (every answer is kept in the workflow's history); the order is read by a Query.
    */
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
+    await assertReachesOrder(principal(req), orderId);
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
     await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
     return orderAfterAction(orderId);
@@ -392,10 +412,7 @@ export function createApp(deps: ApiDeps): express.Express {
     responses: { 201: 'the stored file and the order: { file, order }' }, errors: actionErrors,
   }, async (req, res, { params: { orderId, claimId }, query, file }) => {
     const p = principal(req);
-    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
-    await assertUploaderReaches(row, (o) => assertOwnsOrder(p, o), async () =>
-      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery))),
-    );
+    await assertReachesOrder(p, orderId);
     const requests = await evidenceRequestsTo(orderId, claimId, p.role);
     const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
@@ -414,7 +431,7 @@ export function createApp(deps: ApiDeps): express.Express {
     responses: { 200: { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' } },
   }, async (req, res, { params: { orderId, claimId, fileId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     const claim = order.claims?.find((c) => c.id === claimId);
     const ref = claim?.evidence.find((e) => e.fileId === fileId);
     if (!ref) throw notFound(`no evidence ${fileId} on claim ${claimId}`);
@@ -428,7 +445,7 @@ export function createApp(deps: ApiDeps): express.Express {
     params: orderParamsSchema, responses: { 200: 'every open deadline with its due time, rule and policy version: { orderId, status, nextStep, deadlines }' },
   }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     res.json({ orderId, status: order.status, nextStep: order.nextStep, deadlines: order.deadlines ?? [] });
   });
 

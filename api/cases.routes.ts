@@ -38,24 +38,19 @@ import {
   resolveCaseSchema,
 } from './cases.schemas';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, isUnavailable, principal, temporalCallFor } from './http';
+import { conflict, notFound, unavailable } from './errors';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
 import { uploadQuerySchema } from './monitoring.schemas';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
 
 export interface CaseRouteDeps {
   client: Client;
   db: Db;
   taskQueue: string;
   storage: FileStorage;
-}
-
-function assertOwnsCase(p: Principal, order: { buyerId?: string; supplierId?: string }): void {
-  if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this case is about another buyer\'s order');
-  if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this case is about another supplier\'s order');
 }
 
 export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): void {
@@ -70,8 +65,20 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
 
   async function readOwn(req: Request, caseId: string): Promise<CaseState> {
     const state = await call(caseId, () => handle(caseId).query(getCaseQuery));
-    assertOwnsCase(principal(req), state.order);
+    assertOwnsOrder(principal(req), state.order, `case ${caseId}`);
     return state;
+  }
+
+  /**
+   * A buyer or supplier acts only on the cases of its own orders: checked against the read model
+   * before anything is sent or stored (the workflow checks again); another party's case is answered
+   * as a missing one.
+   */
+  async function assertReaches(req: Request, caseId: string): Promise<void> {
+    const p = principal(req);
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
+    await assertCallerReaches(row, (c) => assertOwnsOrder(p, c, `case ${caseId}`), () => readOwn(req, caseId));
   }
 
   /** The order behind a new case, and what is known of it now. */
@@ -79,8 +86,8 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     if (source === 'manual') {
       const row = await db.manualOrder.findUnique({ where: { id: orderId } });
       if (!row) throw notFound(`no manual order ${orderId}`);
-      if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
-      if (p.role === 'supplier') throw forbidden('manual orders have no supplier party');
+      // A manual order has no supplier party: no supplier reaches one.
+      assertOwnsOrder(p, { buyerId: row.buyerId, supplierId: null }, `manual order ${orderId}`);
       return {
         order: { source, orderId, buyerId: row.buyerId ?? undefined, customerEmail: row.customerEmail, currency: row.currency, paidAmount: Number(row.totalAmount) },
         facts: {
@@ -92,8 +99,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       };
     }
     const state = await temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    if (p.role === 'buyer' && state.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
-    if (p.role === 'supplier' && state.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
+    assertOwnsOrder(p, state, `order ${orderId}`);
     return {
       order: { source, orderId, buyerId: state.buyerId, supplierId: state.supplierId, currency: state.amounts.currency, paidAmount: state.amounts.paid },
       facts: {
@@ -206,7 +212,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const p = principal(req);
     const row = await db.afterServiceCase.findUnique({ where: { id: params.caseId } });
     if (!row) throw notFound(`no case ${params.caseId}`);
-    assertOwnsCase(p, { buyerId: row.buyerId ?? undefined, supplierId: row.supplierId ?? undefined });
+    assertOwnsOrder(p, row, `case ${params.caseId}`);
     const events = await db.caseEvent.findMany({ where: { caseId: params.caseId }, orderBy: { seq: 'asc' } });
     res.json({
       caseId: params.caseId,
@@ -231,6 +237,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       method: 'post', path: `/cases/:caseId/${route.path}`, tag, summary: route.summary, roles: route.roles, ownership: ownCases,
       params: caseParamsSchema, body: route.schema, responses: { 200: 'the case after the action: { case }' }, errors: actionErrors,
     }, async (req, res, { params, body }) => {
+      await assertReaches(req, params.caseId);
       const actor = actorOf(principal(req));
       const update = route.update as typeof replyToCaseUpdate;
       // The Update answers only an acknowledgement; the case after it is read by a Query.
@@ -250,8 +257,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     responses: { 201: 'the stored file and the case: { file, case }' }, errors: actionErrors,
   }, async (req, res, { params: { caseId }, query, file }) => {
     const p = principal(req);
-    const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
-    await assertUploaderReaches(row, (c) => assertOwnsCase(p, { buyerId: c.buyerId ?? undefined, supplierId: c.supplierId ?? undefined }), () => readOwn(req, caseId));
+    await assertReaches(req, caseId);
     const { file: stored } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
       call(caseId, () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] })),
     );

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION } from '../workflows/after-service.policy';
 import { createManualOrderSchema, emptySchema, listManualOrdersSchema, manualOrderParamsSchema, shipManualOrderSchema } from './cases.schemas';
-import { badRequest, conflict, forbidden, notFound } from './errors';
-import { principal } from './http';
+import { badRequest, conflict, notFound } from './errors';
+import { assertOwnsOrder, principal } from './http';
 import type { RouteRegistry } from './routes';
 
 type ManualOrderRow = NonNullable<Awaited<ReturnType<Db['manualOrder']['findUnique']>>>;
@@ -101,7 +101,7 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
   }, async (req, res, { params }) => {
     const p = principal(req);
     const row = await find(params.manualOrderId);
-    if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
+    assertOwnsOrder(p, { buyerId: row.buyerId, supplierId: null }, `manual order ${row.id}`);
     res.json({ manualOrder: view(row) });
   });
 

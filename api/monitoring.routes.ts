@@ -33,11 +33,11 @@ import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { emptyActionSchema } from './schemas';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
 import {
   assignInspectorSchema,
   bookMonitoringSchema,
@@ -80,7 +80,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   async function readOwn(req: Request, id: string): Promise<MonitoringState> {
     const p = principal(req);
     const task = await call(id, () => handle(id).query(getMonitoringQuery));
-    assertReachesTask(p, task);
+    assertReachesTask(p, task, `monitoring task ${id}`);
     return task;
   }
 
@@ -99,7 +99,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const order = await temporalCallFor(client, orderWorkflowId(body.orderId), `order ${body.orderId}`, () =>
       client.workflow.getHandle(orderWorkflowId(body.orderId)).query(getOrderQuery),
     );
-    assertOwnsOrder(p, order);
+    assertOwnsOrder(p, order, `order ${body.orderId}`);
     const shipmentDate = order.shippingDate ?? order.terms.shippingDate;
     const terms = {
       addedVia: body.addedVia,
@@ -206,7 +206,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const id = params.monitoringId;
     const row = await db.monitoringTask.findUnique({ where: { id } });
     if (!row) throw notFound(`no monitoring task ${id}`);
-    assertReachesTask(p, row);
+    assertReachesTask(p, row, `monitoring task ${id}`);
     const events = await db.monitoringEvent.findMany({ where: { monitoringId: id }, orderBy: { seq: 'asc' } });
     res.json({
       monitoringId: id,
@@ -300,14 +300,21 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     action('reinspection', 'Request a re-inspection after a FAIL', requestReinspectionUpdate, emptyActionSchema, ['ops', 'buyer']),
   ];
 
-  /** An inspector acts only on a task assigned to it: checked here before anything is stored, and again by the workflow. */
-  async function assertInspectorReaches(req: Request, id: string): Promise<void> {
-    if (principal(req).role === 'inspector') await readOwn(req, id);
+  /**
+   * A buyer or supplier acts only on its own order's tasks, an inspector only on a task assigned to
+   * it: checked against the read model before anything is sent or stored (the workflow checks again),
+   * and another party's task is answered as a missing one.
+   */
+  async function assertReaches(req: Request, id: string): Promise<void> {
+    const p = principal(req);
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
+    await assertCallerReaches(row, (task) => assertReachesTask(p, task, `monitoring task ${id}`), () => readOwn(req, id));
   }
 
   /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
-    await assertInspectorReaches(req, id);
+    await assertReaches(req, id);
     await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
     return taskAfterAction(id);
   }
@@ -349,8 +356,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     body: (stored: StoredFile) => Record<string, unknown>,
     updateId?: (stored: StoredFile) => string,
   ): Promise<void> {
-    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
-    await assertUploaderReaches(row, (task) => assertReachesTask(principal(req), task), () => readOwn(req, id));
+    await assertReaches(req, id);
     const { file: stored } = await attachUpload(storage, { ...file, name }, (staged) =>
       call(id, () =>
         handle(id).executeUpdate(update as typeof payMonitoringUpdate, {

@@ -311,7 +311,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     const state = await temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, () =>
       client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery),
     );
-    assertOwnsOrder(principal(req), state);
+    assertOwnsOrder(principal(req), state, `order ${orderId}`);
     const [events, deadlines] = await Promise.all([
       db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('order', orderId),
@@ -327,7 +327,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     const state = await temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, () =>
       client.workflow.getHandle(monitoringWorkflowId(monitoringId)).query(getMonitoringQuery),
     );
-    assertReachesTask(principal(req), state);
+    assertReachesTask(principal(req), state, `monitoring task ${monitoringId}`);
     const [events, deadlines] = await Promise.all([
       db.monitoringEvent.findMany({ where: { monitoringId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('monitoring', monitoringId),
@@ -341,9 +341,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     params: caseParamsSchema, responses: { 200: overview }, errors: { 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { params: { caseId } }) => {
     const state = await temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, () => client.workflow.getHandle(caseWorkflowId(caseId)).query(getCaseQuery));
-    const p = principal(req);
-    if (p.role === 'buyer' && state.order.buyerId !== p.partyId) throw forbidden("this case is about another buyer's order");
-    if (p.role === 'supplier' && state.order.supplierId !== p.partyId) throw forbidden("this case is about another supplier's order");
+    assertOwnsOrder(principal(req), state.order, `case ${caseId}`);
     const [events, deadlines] = await Promise.all([
       db.caseEvent.findMany({ where: { caseId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('case', caseId),

@@ -205,7 +205,7 @@ describe('production monitoring through the API', () => {
     expect(download.headers.get('content-disposition')).toMatch(/report\.pdf/);
     expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
     const stranger = await registerParties();
-    expectError(await call(stranger.buyerKey, 'GET', `/monitoring/${id}/report`), 403, 'forbidden');
+    expectError(await call(stranger.buyerKey, 'GET', `/monitoring/${id}/report`), 404, 'not_found');
 
     expect((await act(p.buyerKey, 'review', { rating: 5, comment: 'clear report' })).status).toBe(200);
 
