@@ -36,6 +36,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from
 import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
+import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema } from './schemas';
 import { attachUpload } from './uploads';
 import {
@@ -169,7 +170,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (p.role === 'inspector') where.inspectorId = p.partyId;
     const rows = await db.monitoringTask.findMany({ where, orderBy: [{ nextDeadlineAt: 'asc' }, { id: 'asc' }], take: q.limit ?? 50 });
     res.json({
-      tasks: rows.map((t) => ({
+      tasks: rows.map((t) => monitoringRowViewFor(p.role, {
         monitoringId: t.id,
         orderId: t.orderId,
         status: t.status,
@@ -192,8 +193,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     method: 'get' as const, path: `/monitoring/:monitoringId${path}`, tag, summary, roles: withInspector, ownership: ownTasks,
     params: monitoringParamsSchema, responses: { 200: response },
   });
-  routes.add(read('', "Read a monitoring task's live state", 'the live state from the workflow: { monitoring }'), async (req, res, { params }) => {
-    res.json({ monitoring: await readOwn(req, params.monitoringId) });
+  routes.add({
+    ...read('', "Read a monitoring task's live state", 'the live state from the workflow, as the caller\'s role sees it: { monitoring }'),
+    description: 'Each role sees what it needs: the buyer, ops and support the whole task; a supplier the task without the card payment; an inspector the inspection (product, supplier, dates, checks, progress, reports) without the booking, the fee, the payment or the review. The same view is in every answer that carries the task.',
+  }, async (req, res, { params }) => {
+    res.json({ monitoring: monitoringViewFor(principal(req).role, await readOwn(req, params.monitoringId)) });
   });
 
   routes.add(read('/deadlines', "List a monitoring task's open deadlines", 'every open deadline with its rule: { monitoringId, status, nextStep, deadlines }'), async (req, res, { params }) => {
@@ -210,7 +214,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const events = await db.monitoringEvent.findMany({ where: { monitoringId: id }, orderBy: { seq: 'asc' } });
     res.json({
       monitoringId: id,
-      events: events.map(timelineEventView),
+      events: monitoringTimelineFor(p.role, events.map(timelineEventView)),
     });
   });
 
@@ -255,7 +259,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const payment = { paymentId: charge.paymentId, brand: card.brand, last4: card.last4, amount: task.fee.amount, currency: task.fee.currency };
     try {
       await call(task.monitoringId, () => handle(task.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), payment }] }));
-      res.json({ monitoring: await taskAfterAction(task.monitoringId) });
+      res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(task.monitoringId)) });
     } catch (err) {
       // Refused after the charge (e.g. the cutoff passed meanwhile): give the money back, unless the
       // task already holds this very payment.
@@ -338,7 +342,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         if (!party) throw badRequest([{ field: 'inspectorId', reason: `no party ${body.inspectorId}; register the inspector first (POST /parties with kind inspector)` }]);
         if (party.kind !== 'inspector') throw badRequest([{ field: 'inspectorId', reason: `party ${body.inspectorId} is a ${party.kind}, not an inspector` }]);
       }
-      res.json({ monitoring: await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra }) });
+      res.json({ monitoring: monitoringViewFor(principal(req).role, await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra })) });
     });
   }
 
@@ -365,7 +369,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         }),
       ),
     );
-    res.status(201).json({ file: stored, monitoring: await taskAfterAction(id) });
+    res.status(201).json({ file: stored, monitoring: monitoringViewFor(principal(req).role, await taskAfterAction(id)) });
   }
 
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({

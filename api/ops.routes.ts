@@ -27,6 +27,7 @@ import {
   searchSchema,
 } from './ops.schemas';
 import type { RouteRegistry } from './routes';
+import { monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema, instant, orderParamsSchema } from './schemas';
 
 export interface OpsRouteDeps {
@@ -332,7 +333,8 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       db.monitoringEvent.findMany({ where: { monitoringId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('monitoring', monitoringId),
     ]);
-    res.json({ state, timeline: events.map(timelineEventView), deadlines });
+    const { role } = principal(req);
+    res.json({ state: monitoringViewFor(role, state), timeline: monitoringTimelineFor(role, events.map(timelineEventView)), deadlines });
   });
 
   routes.add({
