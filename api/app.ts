@@ -93,6 +93,11 @@ export interface ApiDeps {
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
   /**
+   * Which proxies may say who the client is (Express's "trust proxy"; trustProxyFromEnv reads
+   * TRUST_PROXY): the client address requests without a valid key are limited by. None when not given.
+   */
+  trustProxy?: boolean | number | string;
+  /**
    * How long a looked-up API key is trusted (a revoked key works at most this long), and how long a
    * registered party's kind is remembered; KEY_CACHE_TTL_MS when not given.
    */
@@ -128,6 +133,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const logger = apiLogger(deps);
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestContext(logger, deps.metrics));
   // Every answer is what its Content-Type says: a browser never guesses another type from the bytes.
   app.use((_req, res, next) => {

@@ -91,4 +91,9 @@ export class PrincipalCache {
     const keyHash = hashKey(key);
     return this.cache.get(keyHash, () => lookUp(this.db, keyHash));
   }
+
+  /** The principal of a key this process looked up and found valid within the cache time; no lookup. */
+  known(key: string): Principal | undefined {
+    return this.cache.peek(hashKey(key));
+  }
 }

@@ -112,7 +112,11 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
   if (spec.params) errors[404] = 'not_found: no such record';
   if (spec.body) errors[413] = `payload_too_large: the JSON body is larger than ${limits.jsonBodyBytes} bytes`;
   if (spec.upload) errors[413] = `payload_too_large: the file is larger than ${spec.upload.maxBytes} bytes`;
-  if (spec.roles !== 'public') errors[429] = `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key; see Retry-After`;
+  if (spec.roles !== 'public') {
+    errors[429] =
+      `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key, or more than ` +
+      `${limits.unauthenticatedPerMinute} a minute (bursts of ${limits.unauthenticatedBurst}) without a valid key from this client address; see Retry-After`;
+  }
   errors[500] = 'internal: an unexpected error; the request may be retried';
   Object.assign(errors, spec.errors ?? {});
   // Every key is looked up in the database, so any route behind a key may find it unreachable.
@@ -195,6 +199,7 @@ export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: Req
         `Every operation except the public ones needs an API key ("Authorization: Bearer tg_…" or "X-API-Key"); a key has one role (${ROLES.join(', ')}).`,
         'Buyer and supplier keys are bound to their party and reach only their own records.',
         `Each key may make ${limits.ratePerMinute} requests a minute in bursts of up to ${limits.burst} (429 with Retry-After beyond that);`,
+        `one client address may make ${limits.unauthenticatedPerMinute} requests a minute (bursts of ${limits.unauthenticatedBurst}) without a valid key, counted before the key is looked up;`,
         `a JSON body may be at most ${limits.jsonBodyBytes} bytes and each upload route states its own limit (413 beyond).`,
         'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema;',
         'a 503 (unavailable: the database or the workflow service cannot be reached) comes with Retry-After.',

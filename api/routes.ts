@@ -104,6 +104,8 @@ function objectKeys(schema: z.ZodType | undefined): string[] {
 export class RouteRegistry {
   private readonly specs: AnyRouteSpec[] = [];
   private readonly buckets: TokenBuckets;
+  /** Requests without a valid API key, per client address. */
+  private readonly addresses: TokenBuckets;
   private readonly principals: PrincipalCache;
 
   constructor(
@@ -111,6 +113,7 @@ export class RouteRegistry {
     private readonly deps: RouteRegistryDeps,
   ) {
     this.buckets = new TokenBuckets(deps.limits, deps.now);
+    this.addresses = new TokenBuckets({ ratePerMinute: deps.limits.unauthenticatedPerMinute, burst: deps.limits.unauthenticatedBurst }, deps.now);
     this.principals = new PrincipalCache(deps.db, deps.keyCacheTtlMs);
   }
 
@@ -162,15 +165,39 @@ export class RouteRegistry {
   }
 
   // "Authorization: Bearer tg_…" or "X-API-Key: tg_…".
-  private readonly authenticate: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
+  //
+  // A key this process already found valid goes straight on to its own bucket (rateLimit). Any other
+  // request may cost a lookup, so its client address pays a token for it first, from the bucket of
+  // requests without a valid key, and gets it back when the key turns out valid: an address that
+  // keeps sending no key or bad keys is answered 429 without a lookup once it has used its allowance.
+  private readonly authenticate: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
+    const known = key ? this.principals.known(key) : undefined;
+    if (known) {
+      req.principal = known;
+      return next();
+    }
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const taken = this.addresses.take(address);
+    if (!taken.allowed) {
+      const { unauthenticatedPerMinute, unauthenticatedBurst } = this.deps.limits;
+      res.set('Retry-After', String(taken.retryAfterSeconds));
+      return next(rateLimited(
+        `too many requests without a valid API key from this address: at most ${unauthenticatedPerMinute} a minute (bursts of ${unauthenticatedBurst}); retry after ${taken.retryAfterSeconds} s`,
+      ));
+    }
     if (!key) return next(unauthenticated('missing API key: send "Authorization: Bearer <key>"'));
     this.principals.find(key).then((found) => {
-      if (!found) return next(unauthenticated('unknown or revoked API key'));
+      if (!found) return next(unauthenticated('unknown, revoked or expired API key'));
+      this.addresses.giveBack(address);
       req.principal = found;
       next();
-    }, next);
+    }, (err: unknown) => {
+      // The lookup failed (the database is down): not the caller's doing.
+      this.addresses.giveBack(address);
+      next(err);
+    });
   };
 
   private readonly rateLimit: RequestHandler = (req: Request, res: Response, next: NextFunction) => {

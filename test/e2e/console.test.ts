@@ -178,7 +178,7 @@ describeWithBrowser('the ops console in a browser', () => {
     await page.fill('input[name=apiKey]', 'tg_not-a-key');
     await page.click('form.sign-in button[type=submit]');
     await page.waitForSelector('.refusal[data-status="401"]');
-    expect(await page.textContent('.refusal .message')).toBe('unknown or revoked API key');
+    expect(await page.textContent('.refusal .message')).toBe('unknown, revoked or expired API key');
     await page.fill('input[name=apiKey]', stack.opsKey);
     await page.click('form.sign-in button[type=submit]');
     await rendered(page, '/');

@@ -41,7 +41,7 @@ const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : N
 const PER_OPERATION = Number(process.env.FUZZ_PER_OPERATION ?? 195);
 const CONCURRENCY = 8;
 const MIN_REQUESTS = 10_000;
-const LIMITS = { ...DEFAULT_REQUEST_LIMITS, ratePerMinute: 1_000_000_000, burst: 1_000_000_000 };
+const LIMITS = { ...DEFAULT_REQUEST_LIMITS, ratePerMinute: 1_000_000_000, burst: 1_000_000_000, unauthenticatedPerMinute: 1_000_000_000, unauthenticatedBurst: 1_000_000_000 };
 
 /** The embedded sandbox gateway, remembering each charge and refund it was asked for. */
 class RecordingSandbox extends SandboxCardGateway {
