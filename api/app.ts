@@ -33,9 +33,10 @@ import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notF
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
-import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './keys';
+import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
+import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
 import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
@@ -51,7 +52,6 @@ import {
   EVIDENCE_TYPES,
   cancelSchema,
   claimParamsSchema,
-  createApiKeySchema,
   createOrderSchema,
   createPartySchema,
   decideClaimSchema,
@@ -201,20 +201,6 @@ export function createApp(deps: ApiDeps): express.Express {
     const party = await db.party.findUnique({ where: { id: partyId } });
     if (!party) throw notFound(`no party ${partyId}`);
     res.json({ party: { id: party.id, kind: party.kind, name: party.name, email: party.email } });
-  });
-
-  routes.add({
-    method: 'post', path: '/api-keys', tag: 'parties', summary: 'Create an API key', roles: ['ops'],
-    description: 'The key is shown once in the answer; only its hash is stored. Buyer, supplier and inspector keys are bound to their party.',
-    body: createApiKeySchema, responses: { 201: 'the key, shown once: { apiKey: { id, key, role, partyId?, name } }' },
-  }, async (_req, res, { body }) => {
-    try {
-      const key = await createApiKey(db, body);
-      res.status(201).json({ apiKey: key });
-    } catch (err) {
-      if (err instanceof KeyProblem) throw badRequest([{ field: err.field, reason: err.message }]);
-      throw err;
-    }
   });
 
   routes.add({
@@ -549,6 +535,7 @@ export function createApp(deps: ApiDeps): express.Express {
     };
   }
 
+  registerApiKeyRoutes(routes, deps);
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCaseRoutes(routes, deps);

@@ -106,7 +106,7 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
       (spec.body ? ' (invalid_json when the body is not JSON)' : '');
   }
   if (spec.roles !== 'public') {
-    errors[401] = `unauthenticated: no API key, or an unknown or revoked one (a key revoked in the database stops working within ${KEY_CACHE_TTL_MS / 1000} s)`;
+    errors[401] = `unauthenticated: no API key, or an unknown, revoked or expired one (a revoked key stops working within ${KEY_CACHE_TTL_MS / 1000} s in every API process)`;
     errors[403] = `forbidden: the key's role is not one of ${spec.roles.join(', ')}${spec.ownership ? `, or the record is not the caller's (${spec.ownership})` : ''}`;
   }
   if (spec.params) errors[404] = 'not_found: no such record';

@@ -121,6 +121,11 @@ export class RouteRegistry {
     return this.deps.limits;
   }
 
+  /** Stops trusting a key at once in this API process (it was just revoked); other processes follow within the cache time. */
+  forgetKey(keyHash: string): void {
+    this.principals.forget(keyHash);
+  }
+
   /** Every route added so far, in the order added. */
   operations(): readonly AnyRouteSpec[] {
     return this.specs;
