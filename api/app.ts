@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Request } from 'express';
 import { z } from 'zod';
@@ -47,6 +46,7 @@ import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
 import { registerConsoleRoutes } from './console.routes';
 import { attachUpload } from './uploads';
+import { IdempotencySettings, isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
@@ -92,6 +92,8 @@ export interface ApiDeps {
   limits?: RequestLimits;
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
+  /** How Idempotency-Keys are held and kept (api/idempotency.ts); DEFAULT_IDEMPOTENCY_SETTINGS when not given. */
+  idempotency?: IdempotencySettings;
   /**
    * Which proxies may say who the client is (Express's "trust proxy"; trustProxyFromEnv reads
    * TRUST_PROXY): the client address requests without a valid key are limited by. None when not given.
@@ -142,7 +144,14 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
-  const routes = new RouteRegistry(app, { db, limits: deps.limits ?? DEFAULT_REQUEST_LIMITS, now: deps.now, keyCacheTtlMs: deps.keyCacheTtlMs });
+  const routes = new RouteRegistry(app, {
+    db,
+    limits: deps.limits ?? DEFAULT_REQUEST_LIMITS,
+    now: deps.now,
+    keyCacheTtlMs: deps.keyCacheTtlMs,
+    idempotency: deps.idempotency,
+    onError: (err) => logger.error({ err }, 'keeping an idempotent answer failed'),
+  });
   // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
   const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
   const ownOrders = 'buyers and suppliers: their own orders only';
@@ -234,7 +243,7 @@ export function createApp(deps: ApiDeps): express.Express {
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
     if (problems.length > 0) throw badRequest(problems);
 
-    const orderId = requestedId ?? `PO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const orderId = requestedId ?? newRecordId(req, 'PO');
     const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p) };
     try {
       await client.workflow.start(ORDER_WORKFLOW_TYPE, {
@@ -245,9 +254,11 @@ export function createApp(deps: ApiDeps): express.Express {
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`order ${orderId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !requestedId && isDerivedRecordId(req, 'PO', orderId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`order ${orderId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion });
   });
@@ -357,7 +368,7 @@ export function createApp(deps: ApiDeps): express.Express {
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
     await assertReachesOrder(principal(req), orderId);
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
     return orderAfterAction(orderId);
   }
 

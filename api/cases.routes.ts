@@ -3,7 +3,6 @@
  * manual order's row), previews the window so that a request outside it is refused before anything
  * starts, and starts `case:<id>`; every action is an Update the case workflow validates.
  */
-import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type express from 'express';
 import type { Request } from 'express';
@@ -45,6 +44,7 @@ import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
 import { uploadQuerySchema } from './monitoring.schemas';
 import { attachUpload } from './uploads';
+import { isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 
 export interface CaseRouteDeps {
   client: Client;
@@ -125,7 +125,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const now = Date.now();
     const window = caseWindow(policy, body.type, { paidAt: ms(facts.paidAt), shippedAt: ms(facts.shippedAt), deliveredAt: ms(facts.deliveredAt), recallable: facts.recallable }, now);
     if (!window.open) throw conflict(`cannot open a ${body.type} case: ${window.refusal}`, 'action_refused');
-    const caseId = body.caseId ?? `CS-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const caseId = body.caseId ?? newRecordId(req, 'CS');
     const input: CaseInput = {
       caseId,
       type: body.type,
@@ -145,9 +145,11 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`case ${caseId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !body.caseId && isDerivedRecordId(req, 'CS', caseId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`case ${caseId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/cases/${caseId}`).json({
       caseId,
@@ -241,7 +243,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       const actor = actorOf(principal(req));
       const update = route.update as typeof replyToCaseUpdate;
       // The Update answers only an acknowledgement; the case after it is read by a Query.
-      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never] }));
+      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never], updateId: updateIdOf(req) }));
       res.json({ case: await caseAfterAction(params.caseId) });
     });
   }

@@ -83,10 +83,10 @@ function renderOperation(method: string, path: string, op: OpenApiOperation): st
     op.description ? `<p>${esc(op.description)}</p>` : '',
     `<p><strong>Roles:</strong> ${roles}${op['x-ownership'] ? ` <span class="note">(${esc(op['x-ownership'])})</span>` : ''}</p>`,
   ];
-  for (const where of ['path', 'query'] as const) {
+  for (const where of ['path', 'query', 'header'] as const) {
     const params = op.parameters.filter((p) => p.in === where);
     if (params.length === 0) continue;
-    parts.push(`<h4>${where === 'path' ? 'Path parameters' : 'Query parameters'}</h4>`);
+    parts.push(`<h4>${where === 'path' ? 'Path parameters' : where === 'query' ? 'Query parameters' : 'Headers'}</h4>`);
     parts.push(fieldTable(params.map((p) => ({ name: p.name, schema: { ...p.schema, ...(p.description ? { description: p.description } : {}) }, required: p.required })), 'name'));
   }
   if (op.requestBody) {

@@ -4,7 +4,7 @@
  * allows an action is the workflow's answer; the API only previews the pure policy (booking cutoff,
  * card brand) so that a refusal comes before anything is started or charged.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Request } from 'express';
 import type { z } from 'zod';
@@ -39,6 +39,7 @@ import type { RouteRegistry } from './routes';
 import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema } from './schemas';
 import { attachUpload } from './uploads';
+import { isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 import {
   assignInspectorSchema,
   bookMonitoringSchema,
@@ -112,7 +113,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const preview = checkBooking(policy, terms, Date.now());
     if (preview.problems.length > 0) throw badRequest(preview.problems);
     if (preview.refusal) throw conflict(preview.refusal, 'action_refused');
-    const monitoringId = body.monitoringId ?? `PM-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const monitoringId = body.monitoringId ?? newRecordId(req, 'PM');
     const input: MonitoringInput = {
       monitoringId,
       orderId: order.orderId,
@@ -139,9 +140,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`monitoring task ${monitoringId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !body.monitoringId && isDerivedRecordId(req, 'PM', monitoringId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`monitoring task ${monitoringId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/monitoring/${monitoringId}`).json({
       monitoringId,
@@ -319,7 +322,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
     await assertReaches(req, id);
-    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
     return taskAfterAction(id);
   }
 

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Db } from '../infra/db';
 import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
 import { fileTypeMismatch } from './file-types';
+import { DEFAULT_IDEMPOTENCY_SETTINGS, fingerprintOf, idempotencyKeyOf, IdempotencySettings, IdempotencyStore, scopeOf } from './idempotency';
 import { allow, asyncRoute } from './http';
 import { PrincipalCache, Role } from './keys';
 import { RequestLimits, TokenBuckets } from './limits';
@@ -84,6 +85,10 @@ export interface RouteRegistryDeps {
   now?: () => number;
   /** How long a looked-up API key is trusted before it is looked up again (KEY_CACHE_TTL_MS unless given; 0: every request). */
   keyCacheTtlMs?: number;
+  /** How idempotency keys are held and kept; DEFAULT_IDEMPOTENCY_SETTINGS unless given. */
+  idempotency?: IdempotencySettings;
+  /** Where failures that no request can be answered with go (keeping an answer, renewing a hold). */
+  onError?: (err: unknown) => void;
 }
 
 /** Express path (/orders/:orderId) → OpenAPI path (/orders/{orderId}). */
@@ -107,6 +112,7 @@ export class RouteRegistry {
   /** Requests without a valid API key, per client address. */
   private readonly addresses: TokenBuckets;
   private readonly principals: PrincipalCache;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(
     readonly app: express.Express,
@@ -115,6 +121,7 @@ export class RouteRegistry {
     this.buckets = new TokenBuckets(deps.limits, deps.now);
     this.addresses = new TokenBuckets({ ratePerMinute: deps.limits.unauthenticatedPerMinute, burst: deps.limits.unauthenticatedBurst }, deps.now);
     this.principals = new PrincipalCache(deps.db, deps.keyCacheTtlMs);
+    this.idempotency = new IdempotencyStore(deps.db, deps.idempotency ?? DEFAULT_IDEMPOTENCY_SETTINGS, Date.now, deps.onError);
   }
 
   get limits(): RequestLimits {
@@ -155,6 +162,8 @@ export class RouteRegistry {
     }
     if (spec.body) chain.push(express.json({ limit: this.deps.limits.jsonBodyBytes }));
     if (spec.upload) chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
+    // Every POST behind a key may carry an Idempotency-Key (api/idempotency.ts).
+    const idempotent = spec.method === 'post' && spec.roles !== 'public';
     chain.push(
       asyncRoute(async (req, res) => {
         const input = {
@@ -163,7 +172,10 @@ export class RouteRegistry {
           body: spec.body ? validate(spec.body, req.body) : undefined,
           file: spec.upload ? receiveFile(req, spec.upload) : { bytes: Buffer.alloc(0), contentType: '' },
         } as RouteInput<P, Q, B>;
-        await handler(req, res, input);
+        const key = idempotent ? idempotencyKeyOf(req) : undefined;
+        if (key === undefined) return handler(req, res, input);
+        const call = { scope: scopeOf(req.principal!), key, fingerprint: fingerprintOf(req, spec.upload ? input.file : undefined) };
+        await this.idempotency.run(req, res, call, () => handler(req, res, input));
       }),
     );
     this.app[spec.method](spec.path, ...chain);
