@@ -32,7 +32,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'File', 'Node', 'setTimeout', 'console'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'File', 'Node', 'setTimeout', 'console', 'crypto'].map((name) => [name, 'readonly']),
       ),
     },
   },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Request } from 'express';
 import { z } from 'zod';
@@ -30,11 +29,13 @@ import {
 } from '../workflows/order.messages';
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
-import { renderDocsPage } from './docs';
-import { actorOf, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
-import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './keys';
+import { DOCS_HEADERS, renderDocsPage } from './docs';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
+import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
+import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
 import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
@@ -44,13 +45,13 @@ import { registerCaseRoutes } from './cases.routes';
 import { registerManualOrderRoutes } from './manual-orders.routes';
 import { registerCarrierRoutes } from './carrier.routes';
 import { registerConsoleRoutes } from './console.routes';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
+import { IdempotencySettings, isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
   cancelSchema,
   claimParamsSchema,
-  createApiKeySchema,
   createOrderSchema,
   createPartySchema,
   decideClaimSchema,
@@ -91,6 +92,13 @@ export interface ApiDeps {
   limits?: RequestLimits;
   /** The rate limiter's clock; wall-clock time when not given. */
   now?: () => number;
+  /** How Idempotency-Keys are held and kept (api/idempotency.ts); DEFAULT_IDEMPOTENCY_SETTINGS when not given. */
+  idempotency?: IdempotencySettings;
+  /**
+   * Which proxies may say who the client is (Express's "trust proxy"; trustProxyFromEnv reads
+   * TRUST_PROXY): the client address requests without a valid key are limited by. None when not given.
+   */
+  trustProxy?: boolean | number | string;
   /**
    * How long a looked-up API key is trusted (a revoked key works at most this long), and how long a
    * registered party's kind is remembered; KEY_CACHE_TTL_MS when not given.
@@ -127,7 +135,13 @@ export function createApp(deps: ApiDeps): express.Express {
   const logger = apiLogger(deps);
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestContext(logger, deps.metrics));
+  // Every answer is what its Content-Type says: a browser never guesses another type from the bytes.
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
 
   // Each route authenticates, rate-limits, authorizes and validates as its description says (api/routes.ts).
   const routes = new RouteRegistry(app, {
@@ -136,6 +150,8 @@ export function createApp(deps: ApiDeps): express.Express {
     now: deps.now,
     keyCacheTtlMs: deps.keyCacheTtlMs,
     onRateLimitFallback: (err) => logger.warn({ err }, 'the database is unreachable: rate limits are kept by this process alone until it answers'),
+    idempotency: deps.idempotency,
+    onError: (err) => logger.error({ err }, 'keeping an idempotent answer failed'),
   });
   // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
   const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
@@ -174,7 +190,7 @@ export function createApp(deps: ApiDeps): express.Express {
     method: 'get', path: '/docs', tag: 'service', summary: 'Read the API documentation as a web page', roles: 'public',
     responses: { 200: { description: 'the OpenAPI document as one self-contained HTML page', contentType: 'text/html' } },
   }, async (_req, res) => {
-    res.type('html').send((docsPage ??= renderDocsPage(openApi())));
+    res.set(DOCS_HEADERS).type('html').send((docsPage ??= renderDocsPage(openApi())));
   });
 
   routes.add({
@@ -198,20 +214,6 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   routes.add({
-    method: 'post', path: '/api-keys', tag: 'parties', summary: 'Create an API key', roles: ['ops'],
-    description: 'The key is shown once in the answer; only its hash is stored. Buyer, supplier and inspector keys are bound to their party.',
-    body: createApiKeySchema, responses: { 201: 'the key, shown once: { apiKey: { id, key, role, partyId?, name } }' },
-  }, async (_req, res, { body }) => {
-    try {
-      const key = await createApiKey(db, body);
-      res.status(201).json({ apiKey: key });
-    } catch (err) {
-      if (err instanceof KeyProblem) throw badRequest([{ field: err.field, reason: err.message }]);
-      throw err;
-    }
-  });
-
-  routes.add({
     method: 'post', path: '/orders', tag: 'orders', summary: 'Draft a purchase order', roles: ['ops', 'supplier'],
     description: 'Starts the order workflow. A supplier drafts in its own name; ops names the supplier.',
     ownership: 'a supplier drafts only in its own name', body: createOrderSchema,
@@ -225,17 +227,24 @@ export function createApp(deps: ApiDeps): express.Express {
       supplierId = p.partyId;
     }
     if (!supplierId) throw badRequest([{ field: 'supplierId', reason: 'is required when ops drafts an order' }]);
-    // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
-    const kinds = await partyKinds.of([body.buyerId, supplierId]);
     const problems: { field: string; reason: string }[] = [];
-    if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
-    if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
+    if (p.role === 'supplier') {
+      // A supplier is not told which ids are registered buyers: a draft for an id that names no buyer
+      // is started like any other, reaches nobody who could confirm it, and expires as an unconfirmed
+      // draft does. Only ops, who see the party register anyway, are told.
+      if (body.buyerId === supplierId) problems.push({ field: 'buyerId', reason: 'must name the buyer, not the supplier drafting the order' });
+    } else {
+      // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
+      const kinds = await partyKinds.of([body.buyerId, supplierId]);
+      if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
+      if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
+    }
     const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
     if (problems.length > 0) throw badRequest(problems);
 
-    const orderId = requestedId ?? `PO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const orderId = requestedId ?? newRecordId(req, 'PO');
     const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p) };
     try {
       await client.workflow.start(ORDER_WORKFLOW_TYPE, {
@@ -246,9 +255,11 @@ export function createApp(deps: ApiDeps): express.Express {
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`order ${orderId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !requestedId && isDerivedRecordId(req, 'PO', orderId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`order ${orderId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion });
   });
@@ -260,7 +271,7 @@ export function createApp(deps: ApiDeps): express.Express {
     errors: { 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     res.json({ order });
   });
 
@@ -270,7 +281,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(principal(req), row);
+    assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const events = await db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
     res.json({
       orderId,
@@ -284,7 +295,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId } }) => {
     const row = await db.order.findUnique({ where: { id: orderId } });
     if (!row) throw notFound(`no order ${orderId}`);
-    assertOwnsOrder(principal(req), row);
+    assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const transactions = await db.ledgerTransaction.findMany({
       where: { orderId },
       include: { entries: { orderBy: { id: 'asc' } } },
@@ -340,12 +351,25 @@ export function createApp(deps: ApiDeps): express.Express {
   ];
 
   /**
+   * A buyer or supplier acts only on its own order; another party's order is answered as a missing
+   * one, before anything is sent to it (the workflow's validator would refuse it too, but tell it apart).
+   */
+  async function assertReachesOrder(p: Principal, orderId: string): Promise<void> {
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
+    await assertCallerReaches(row, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () =>
+      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), `order ${orderId}`),
+    );
+  }
+
+  /**
    * Runs an order's Update and answers with the order after it. The Update itself answers only an
    * acknowledgement (every answer is kept in the workflow's history); the order is read by a Query.
    */
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
+    await assertReachesOrder(principal(req), orderId);
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
     return orderAfterAction(orderId);
   }
 
@@ -392,10 +416,7 @@ export function createApp(deps: ApiDeps): express.Express {
     responses: { 201: 'the stored file and the order: { file, order }' }, errors: actionErrors,
   }, async (req, res, { params: { orderId, claimId }, query, file }) => {
     const p = principal(req);
-    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
-    await assertUploaderReaches(row, (o) => assertOwnsOrder(p, o), async () =>
-      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery))),
-    );
+    await assertReachesOrder(p, orderId);
     const requests = await evidenceRequestsTo(orderId, claimId, p.role);
     const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
@@ -411,16 +432,16 @@ export function createApp(deps: ApiDeps): express.Express {
   routes.add({
     method: 'get', path: '/orders/:orderId/claims/:claimId/evidence/:fileId', tag: 'claims', summary: 'Download an evidence file',
     roles: allRoles, ownership: ownOrders, params: evidenceFileParamsSchema,
-    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+    responses: { 200: { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' } },
   }, async (req, res, { params: { orderId, claimId, fileId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     const claim = order.claims?.find((c) => c.id === claimId);
     const ref = claim?.evidence.find((e) => e.fileId === fileId);
     if (!ref) throw notFound(`no evidence ${fileId} on claim ${claimId}`);
     const found = await deps.storage.get(ref.fileId);
     if (!found) throw notFound(`evidence file ${ref.fileId} is missing from storage`);
-    res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res, found.file, found.bytes, ref.name);
   });
 
   routes.add({
@@ -428,7 +449,7 @@ export function createApp(deps: ApiDeps): express.Express {
     params: orderParamsSchema, responses: { 200: 'every open deadline with its due time, rule and policy version: { orderId, status, nextStep, deadlines }' },
   }, async (req, res, { params: { orderId } }) => {
     const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order);
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
     res.json({ orderId, status: order.status, nextStep: order.nextStep, deadlines: order.deadlines ?? [] });
   });
 
@@ -526,6 +547,7 @@ export function createApp(deps: ApiDeps): express.Express {
     };
   }
 
+  registerApiKeyRoutes(routes, deps);
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCaseRoutes(routes, deps);

@@ -3,7 +3,6 @@
  * manual order's row), previews the window so that a request outside it is refused before anything
  * starts, and starts `case:<id>`; every action is an Update the case workflow validates.
  */
-import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type express from 'express';
 import type { Request } from 'express';
@@ -37,24 +36,21 @@ import {
   replySchema,
   resolveCaseSchema,
 } from './cases.schemas';
-import { conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, isUnavailable, principal, temporalCallFor } from './http';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
+import { conflict, notFound, unavailable } from './errors';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
 import { uploadQuerySchema } from './monitoring.schemas';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
+import { isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 
 export interface CaseRouteDeps {
   client: Client;
   db: Db;
   taskQueue: string;
   storage: FileStorage;
-}
-
-function assertOwnsCase(p: Principal, order: { buyerId?: string; supplierId?: string }): void {
-  if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this case is about another buyer\'s order');
-  if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this case is about another supplier\'s order');
 }
 
 export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): void {
@@ -69,8 +65,20 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
 
   async function readOwn(req: Request, caseId: string): Promise<CaseState> {
     const state = await call(caseId, () => handle(caseId).query(getCaseQuery));
-    assertOwnsCase(principal(req), state.order);
+    assertOwnsOrder(principal(req), state.order, `case ${caseId}`);
     return state;
+  }
+
+  /**
+   * A buyer or supplier acts only on the cases of its own orders: checked against the read model
+   * before anything is sent or stored (the workflow checks again); another party's case is answered
+   * as a missing one.
+   */
+  async function assertReaches(req: Request, caseId: string): Promise<void> {
+    const p = principal(req);
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
+    await assertCallerReaches(row, (c) => assertOwnsOrder(p, c, `case ${caseId}`), () => readOwn(req, caseId));
   }
 
   /** The order behind a new case, and what is known of it now. */
@@ -78,8 +86,8 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     if (source === 'manual') {
       const row = await db.manualOrder.findUnique({ where: { id: orderId } });
       if (!row) throw notFound(`no manual order ${orderId}`);
-      if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
-      if (p.role === 'supplier') throw forbidden('manual orders have no supplier party');
+      // A manual order has no supplier party: no supplier reaches one.
+      assertOwnsOrder(p, { buyerId: row.buyerId, supplierId: null }, `manual order ${orderId}`);
       return {
         order: { source, orderId, buyerId: row.buyerId ?? undefined, customerEmail: row.customerEmail, currency: row.currency, paidAmount: Number(row.totalAmount) },
         facts: {
@@ -91,8 +99,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       };
     }
     const state = await temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    if (p.role === 'buyer' && state.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
-    if (p.role === 'supplier' && state.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
+    assertOwnsOrder(p, state, `order ${orderId}`);
     return {
       order: { source, orderId, buyerId: state.buyerId, supplierId: state.supplierId, currency: state.amounts.currency, paidAmount: state.amounts.paid },
       facts: {
@@ -118,7 +125,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const now = Date.now();
     const window = caseWindow(policy, body.type, { paidAt: ms(facts.paidAt), shippedAt: ms(facts.shippedAt), deliveredAt: ms(facts.deliveredAt), recallable: facts.recallable }, now);
     if (!window.open) throw conflict(`cannot open a ${body.type} case: ${window.refusal}`, 'action_refused');
-    const caseId = body.caseId ?? `CS-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const caseId = body.caseId ?? newRecordId(req, 'CS');
     const input: CaseInput = {
       caseId,
       type: body.type,
@@ -138,9 +145,11 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`case ${caseId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !body.caseId && isDerivedRecordId(req, 'CS', caseId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`case ${caseId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/cases/${caseId}`).json({
       caseId,
@@ -205,7 +214,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const p = principal(req);
     const row = await db.afterServiceCase.findUnique({ where: { id: params.caseId } });
     if (!row) throw notFound(`no case ${params.caseId}`);
-    assertOwnsCase(p, { buyerId: row.buyerId ?? undefined, supplierId: row.supplierId ?? undefined });
+    assertOwnsOrder(p, row, `case ${params.caseId}`);
     const events = await db.caseEvent.findMany({ where: { caseId: params.caseId }, orderBy: { seq: 'asc' } });
     res.json({
       caseId: params.caseId,
@@ -230,10 +239,11 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       method: 'post', path: `/cases/:caseId/${route.path}`, tag, summary: route.summary, roles: route.roles, ownership: ownCases,
       params: caseParamsSchema, body: route.schema, responses: { 200: 'the case after the action: { case }' }, errors: actionErrors,
     }, async (req, res, { params, body }) => {
+      await assertReaches(req, params.caseId);
       const actor = actorOf(principal(req));
       const update = route.update as typeof replyToCaseUpdate;
       // The Update answers only an acknowledgement; the case after it is read by a Query.
-      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never] }));
+      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never], updateId: updateIdOf(req) }));
       res.json({ case: await caseAfterAction(params.caseId) });
     });
   }
@@ -249,8 +259,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     responses: { 201: 'the stored file and the case: { file, case }' }, errors: actionErrors,
   }, async (req, res, { params: { caseId }, query, file }) => {
     const p = principal(req);
-    const row = await db.afterServiceCase.findUnique({ where: { id: caseId }, select: { buyerId: true, supplierId: true } });
-    await assertUploaderReaches(row, (c) => assertOwnsCase(p, { buyerId: c.buyerId ?? undefined, supplierId: c.supplierId ?? undefined }), () => readOwn(req, caseId));
+    await assertReaches(req, caseId);
     const { file: stored } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
       call(caseId, () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] })),
     );
@@ -260,13 +269,13 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
   routes.add({
     ...read('/files/:fileId', "Download a case's evidence file", ''),
     params: caseFileParamsSchema,
-    responses: { 200: { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' } },
+    responses: { 200: { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' } },
   }, async (req, res, { params }) => {
     const c = await readOwn(req, params.caseId);
     const ref = c.evidence.find((f) => f.fileId === params.fileId);
     if (!ref) throw notFound(`no file ${params.fileId} on case ${c.caseId}`);
     const found = await storage.get(ref.fileId);
     if (!found) throw notFound(`file ${ref.fileId} is missing from storage`);
-    (res as express.Response).type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res as express.Response, found.file, found.bytes, ref.name);
   });
 }

@@ -2,6 +2,7 @@
  * GET /docs: the OpenAPI document as one self-contained HTML page (no scripts, no fonts, nothing
  * fetched from elsewhere), rendered on the server from the document itself.
  */
+import { createHash } from 'node:crypto';
 import { ERROR_SCHEMA_REF, JsonSchema, OpenApiDocument, OpenApiOperation } from './openapi';
 
 function esc(value: unknown): string {
@@ -82,10 +83,10 @@ function renderOperation(method: string, path: string, op: OpenApiOperation): st
     op.description ? `<p>${esc(op.description)}</p>` : '',
     `<p><strong>Roles:</strong> ${roles}${op['x-ownership'] ? ` <span class="note">(${esc(op['x-ownership'])})</span>` : ''}</p>`,
   ];
-  for (const where of ['path', 'query'] as const) {
+  for (const where of ['path', 'query', 'header'] as const) {
     const params = op.parameters.filter((p) => p.in === where);
     if (params.length === 0) continue;
-    parts.push(`<h4>${where === 'path' ? 'Path parameters' : 'Query parameters'}</h4>`);
+    parts.push(`<h4>${where === 'path' ? 'Path parameters' : where === 'query' ? 'Query parameters' : 'Headers'}</h4>`);
     parts.push(fieldTable(params.map((p) => ({ name: p.name, schema: { ...p.schema, ...(p.description ? { description: p.description } : {}) }, required: p.required })), 'name'));
   }
   if (op.requestBody) {
@@ -128,6 +129,19 @@ th{background:#f0f2f5}.op{background:#fff;border:1px solid #d0d7de;border-radius
 tr.err td:first-child{color:#cf222e}tr.ok td:first-child{color:#1a7f37}a.self{color:#8c959f;text-decoration:none;font-size:.9rem}
 nav ul{columns:2;padding-left:1.2rem}nav li{break-inside:avoid}
 `;
+
+/**
+ * The page's headers: its one inline style sheet is allowed by its hash and nothing else may load,
+ * run, submit or frame it; the browser takes it as HTML only because it says so.
+ */
+export const DOCS_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; img-src 'none'; ` +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
 
 export function renderDocsPage(doc: OpenApiDocument): string {
   const operations: { tag: string; method: string; path: string; op: OpenApiOperation }[] = [];

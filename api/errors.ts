@@ -16,7 +16,7 @@ export const errorBodySchema = z
         .string()
         .describe(
           'what happened: invalid_input, invalid_json, unauthenticated, forbidden, not_found, conflict, action_refused, ' +
-            'payment_declined, payload_too_large, rate_limited, internal, unavailable',
+            'payment_declined, payload_too_large, rate_limited, idempotency_key_reused, idempotency_key_in_use, internal, unavailable',
         ),
       message: z.string().describe('a sentence a person can act on'),
       fields: z

@@ -38,23 +38,53 @@ export function actorOf(p: Principal): Actor {
   return { role: p.role, partyId: p.partyId, keyId: p.keyId };
 }
 
-export function assertOwnsOrder(p: Principal, order: { buyerId: string; supplierId: string }): void {
-  if (p.role === 'buyer' && order.buyerId !== p.partyId) throw forbidden('this order belongs to another buyer');
-  if (p.role === 'supplier' && order.supplierId !== p.partyId) throw forbidden('this order belongs to another supplier');
-  if (p.role === 'inspector') throw forbidden('an inspector key reaches only the monitoring tasks assigned to it');
+/**
+ * Another party's record is answered exactly as a missing one is: 404 "no order PO-1", the message
+ * `temporalCallFor` and the read-model lookups give when there is no such record. A caller learns
+ * neither that the record exists nor whose it is.
+ */
+export const noSuch = (label: string) => notFound(`no ${label}`);
+
+/**
+ * The caller reaches an order, or a case or manual order through its order (`label`: "order PO-1",
+ * "case CS-1"): ops and support any, a buyer or supplier only one whose party it is (a manual
+ * order has no supplier party), an inspector none.
+ */
+export function assertOwnsOrder(p: Principal, order: { buyerId?: string | null; supplierId?: string | null }, label: string): void {
+  if (p.role === 'buyer' && (order.buyerId ?? undefined) !== p.partyId) throw noSuch(label);
+  if (p.role === 'supplier' && (order.supplierId ?? undefined) !== p.partyId) throw noSuch(label);
+  if (p.role === 'inspector') throw noSuch(label);
 }
 
 /**
  * A monitoring task's parties: its order's buyer and supplier, and the inspector assigned to the
  * current round (`inspectorId` in the read model, `inspector.inspectorId` in the live state).
  */
-export function assertReachesTask(p: Principal, task: { buyerId: string; supplierId: string; inspectorId?: string | null; inspector?: { inspectorId?: string } }): void {
+export function assertReachesTask(
+  p: Principal,
+  task: { buyerId: string; supplierId: string; inspectorId?: string | null; inspector?: { inspectorId?: string } },
+  label: string,
+): void {
   if (p.role === 'inspector') {
     const assigned = task.inspectorId ?? task.inspector?.inspectorId;
-    if (!assigned || assigned !== p.partyId) throw forbidden('this monitoring task is not assigned to this inspector');
+    if (!assigned || assigned !== p.partyId) throw noSuch(label);
     return;
   }
-  assertOwnsOrder(p, task);
+  assertOwnsOrder(p, task, label);
+}
+
+/**
+ * Checks the caller against the read model's row of a workflow (`row`), not by a Query: Temporal
+ * buffers one Query per workflow while a workflow task runs, so a Query per request is refused
+ * (RESOURCE_EXHAUSTED, then DEADLINE_EXCEEDED) when a burst of requests keeps one workflow busy. The
+ * parties in the row are fixed when the workflow starts (an inspector is written before the Update
+ * that assigned it answers), and the workflow's validator still decides. A workflow started a moment
+ * ago may have no row yet: then `live` reads and checks its live state (and answers "no …" when
+ * there is no such workflow either).
+ */
+export async function assertCallerReaches<Row>(row: Row | null, assertReaches: (row: Row) => void, live: () => Promise<unknown>): Promise<void> {
+  if (row) assertReaches(row);
+  else await live();
 }
 
 /** A timeline row (order or monitoring task) as the API shows it. */

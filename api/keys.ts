@@ -9,6 +9,8 @@ export interface Principal {
   keyId: string;
   role: Role;
   partyId?: string;
+  /** When the key stops working (ms since the epoch), if it expires. */
+  expiresAt?: number;
 }
 
 /** Keys carry 192 random bits, so a plain SHA-256 is enough at rest (no dictionary to guess from). */
@@ -25,8 +27,8 @@ export class KeyProblem extends Error {
 /** Creates an API key and returns the secret once; only its hash is stored. */
 export async function createApiKey(
   db: Db,
-  input: { name: string; role: Role; partyId?: string },
-): Promise<{ id: string; key: string; role: Role; partyId?: string; name: string }> {
+  input: { name: string; role: Role; partyId?: string; expiresAt?: Date; rotatedFromId?: string },
+): Promise<{ id: string; key: string; role: Role; partyId?: string; name: string; expiresAt?: string }> {
   if (input.role === 'buyer' || input.role === 'supplier' || input.role === 'inspector') {
     const a = input.role === 'inspector' ? 'an' : 'a';
     if (!input.partyId) throw new KeyProblem('partyId', `${a} ${input.role} key must be bound to ${a} ${input.role} party`);
@@ -39,27 +41,89 @@ export async function createApiKey(
   const key = `tg_${randomBytes(24).toString('base64url')}`;
   const id = randomUUID();
   await db.apiKey.create({
-    data: { id, name: input.name, role: input.role, partyId: input.partyId ?? null, keyHash: hashKey(key), keyPrefix: key.slice(0, 7) },
+    data: {
+      id, name: input.name, role: input.role, partyId: input.partyId ?? null, keyHash: hashKey(key), keyPrefix: key.slice(0, 7),
+      expiresAt: input.expiresAt ?? null, rotatedFromId: input.rotatedFromId ?? null,
+    },
   });
-  return { id, key, role: input.role, partyId: input.partyId, name: input.name };
+  return { id, key, role: input.role, partyId: input.partyId, name: input.name, ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}) };
 }
 
-/** Looks a presented key up by its hash; revoked and unknown keys give undefined. */
-export async function findPrincipal(db: Db, key: string): Promise<Principal | undefined> {
-  return lookUp(db, hashKey(key));
+/** Looks a presented key up by its hash; revoked, expired and unknown keys give undefined. */
+export async function findPrincipal(db: Db, key: string, now: number = Date.now()): Promise<Principal | undefined> {
+  return lookUp(db, hashKey(key), now);
 }
 
-async function lookUp(db: Db, keyHash: string): Promise<Principal | undefined> {
+async function lookUp(db: Db, keyHash: string, now: number): Promise<Principal | undefined> {
   const row = await db.apiKey.findUnique({ where: { keyHash } });
   if (!row || row.revokedAt) return undefined;
+  const expiresAt = row.expiresAt?.getTime();
+  if (expiresAt !== undefined && expiresAt <= now) return undefined;
   // Frozen: the cache hands the same principal to many requests.
-  return Object.freeze({ keyId: row.id, role: row.role as Role, partyId: row.partyId ?? undefined });
+  return Object.freeze({ keyId: row.id, role: row.role as Role, partyId: row.partyId ?? undefined, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+}
+
+type ApiKeyRow = NonNullable<Awaited<ReturnType<Db['apiKey']['findUnique']>>>;
+
+export type ApiKeyStatus = 'active' | 'expiring' | 'expired' | 'revoked';
+
+/** What the API shows of a key: never its secret or its hash. `expiring`: it works until `expiresAt`. */
+export function apiKeyView(row: ApiKeyRow, now: number = Date.now()) {
+  const expiresAt = row.expiresAt?.getTime();
+  const status: ApiKeyStatus = row.revokedAt ? 'revoked' : expiresAt === undefined ? 'active' : expiresAt <= now ? 'expired' : 'expiring';
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    partyId: row.partyId ?? undefined,
+    keyPrefix: row.keyPrefix,
+    status,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: row.expiresAt?.toISOString(),
+    revokedAt: row.revokedAt?.toISOString(),
+    revokedBy: row.revokedBy ?? undefined,
+    rotatedFromId: row.rotatedFromId ?? undefined,
+  };
 }
 
 /**
- * How long an API process trusts a key it has looked up: a key revoked (revokedAt set) or deleted in
- * the database stops working within this time in every API process. Only keys found valid are kept,
- * so a new key works at once and unknown keys cannot fill the cache.
+ * Revokes a key (`by`: the key that asked). A key already revoked stays revoked as it was, so a
+ * repeated revocation answers the same. Undefined when there is no such key.
+ */
+export async function revokeApiKey(db: Db, keyId: string, by: string, now: Date = new Date()): Promise<ApiKeyRow | undefined> {
+  await db.apiKey.updateMany({ where: { id: keyId, revokedAt: null }, data: { revokedAt: now, revokedBy: by } });
+  return (await db.apiKey.findUnique({ where: { id: keyId } })) ?? undefined;
+}
+
+/**
+ * Rotates a key: a new key (a new secret) with the same name, role and party, and the old key
+ * working until `now + overlapMs` (or its own earlier expiry). Refused (`KeyProblem` on `keyId`) for
+ * a key that is revoked or expired: there is nothing to carry over.
+ */
+export async function rotateApiKey(
+  db: Db,
+  keyId: string,
+  opts: { overlapMs: number; expiresAt?: Date; now?: Date },
+): Promise<{ created: Awaited<ReturnType<typeof createApiKey>>; previous: ApiKeyRow } | undefined> {
+  const now = opts.now ?? new Date();
+  const old = await db.apiKey.findUnique({ where: { id: keyId } });
+  if (!old) return undefined;
+  if (old.revokedAt) throw new KeyProblem('keyId', `key ${keyId} was revoked at ${old.revokedAt.toISOString()}; create a new key instead`);
+  if (old.expiresAt && old.expiresAt.getTime() <= now.getTime()) throw new KeyProblem('keyId', `key ${keyId} expired at ${old.expiresAt.toISOString()}; create a new key instead`);
+  const created = await createApiKey(db, {
+    name: old.name, role: old.role as Role, partyId: old.partyId ?? undefined, expiresAt: opts.expiresAt, rotatedFromId: old.id,
+  });
+  const overlapEnds = new Date(now.getTime() + opts.overlapMs);
+  const endsAt = old.expiresAt && old.expiresAt < overlapEnds ? old.expiresAt : overlapEnds;
+  await db.apiKey.updateMany({ where: { id: old.id, revokedAt: null }, data: { expiresAt: endsAt } });
+  return { created, previous: (await db.apiKey.findUnique({ where: { id: old.id } }))! };
+}
+
+/**
+ * How long an API process trusts a key it has looked up: a key revoked (revokedAt set, through the
+ * API or in the database) or deleted stops working within this time in every API process, and at
+ * once in the process that revoked it. A key's expiry is exact: it is kept with the key. Only keys
+ * found valid are kept, so a new key works at once and unknown keys cannot fill the cache.
  */
 export const KEY_CACHE_TTL_MS = 5_000;
 
@@ -82,13 +146,32 @@ export class PrincipalCache {
   constructor(
     private readonly db: Db,
     ttlMs: number = KEY_CACHE_TTL_MS,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
   ) {
     this.cache = new LookupCache(ttlMs, now);
   }
 
-  find(key: string): Promise<Principal | undefined> {
+  async find(key: string): Promise<Principal | undefined> {
     const keyHash = hashKey(key);
-    return this.cache.get(keyHash, () => lookUp(this.db, keyHash));
+    return this.unexpired(keyHash, await this.cache.get(keyHash, () => lookUp(this.db, keyHash, this.now())));
+  }
+
+  /** The principal of a key this process looked up and found valid within the cache time; no lookup. */
+  known(key: string): Principal | undefined {
+    const keyHash = hashKey(key);
+    return this.unexpired(keyHash, this.cache.peek(keyHash));
+  }
+
+  /** Stops trusting a key at once in this process (it was revoked here). */
+  forget(keyHash: string): void {
+    this.cache.forget(keyHash);
+  }
+
+  private unexpired(keyHash: string, p: Principal | undefined): Principal | undefined {
+    if (p?.expiresAt !== undefined && p.expiresAt <= this.now()) {
+      this.cache.forget(keyHash);
+      return undefined;
+    }
+    return p;
   }
 }

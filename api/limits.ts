@@ -1,6 +1,7 @@
 /**
- * Request limits: how many requests an API key may make, and how large a JSON body may be.
- * Upload routes carry their own size limit in their route description (see api/routes.ts).
+ * Request limits: how many requests an API key may make, how many requests without a valid key
+ * one client address may make, and how large a JSON body may be. Upload routes carry their own
+ * size limit in their route description (see api/routes.ts).
  */
 import type { Db } from '../infra/db';
 import { isDatabaseUnreachable } from './errors';
@@ -12,12 +13,22 @@ export interface RequestLimits {
   burst: number;
   /** Largest JSON request body, in bytes. */
   jsonBodyBytes: number;
+  /**
+   * Sustained requests per minute from one client address that present no valid API key (none, an
+   * unknown, revoked or expired one): checked before the key is looked up, so a flood of bad keys
+   * costs no database lookup once its address has used its allowance.
+   */
+  unauthenticatedPerMinute: number;
+  /** Such requests one client address may make at once before the sustained rate applies. */
+  unauthenticatedBurst: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   ratePerMinute: 600,
   burst: 200,
   jsonBodyBytes: 256 * 1024,
+  unauthenticatedPerMinute: 60,
+  unauthenticatedBurst: 20,
 };
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -28,13 +39,32 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   return value;
 }
 
-/** RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST and JSON_BODY_LIMIT_BYTES, with the defaults above. */
+/**
+ * RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST, JSON_BODY_LIMIT_BYTES, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE
+ * and RATE_LIMIT_UNAUTHENTICATED_BURST, with the defaults above.
+ */
 export function requestLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RequestLimits {
   return {
     ratePerMinute: positiveInteger(env, 'RATE_LIMIT_PER_MINUTE', DEFAULT_REQUEST_LIMITS.ratePerMinute),
     burst: positiveInteger(env, 'RATE_LIMIT_BURST', DEFAULT_REQUEST_LIMITS.burst),
     jsonBodyBytes: positiveInteger(env, 'JSON_BODY_LIMIT_BYTES', DEFAULT_REQUEST_LIMITS.jsonBodyBytes),
+    unauthenticatedPerMinute: positiveInteger(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', DEFAULT_REQUEST_LIMITS.unauthenticatedPerMinute),
+    unauthenticatedBurst: positiveInteger(env, 'RATE_LIMIT_UNAUTHENTICATED_BURST', DEFAULT_REQUEST_LIMITS.unauthenticatedBurst),
   };
+}
+
+/**
+ * TRUST_PROXY: which proxies in front of the API may say who the client is (X-Forwarded-For), in
+ * Express's terms: unset or "false", none (the client is the connection's address); "true", any; a
+ * number, that many hops; otherwise addresses, subnets or "loopback", "linklocal", "uniquelocal",
+ * comma-separated. Behind a proxy that is not trusted, every client has the proxy's address.
+ */
+export function trustProxyFromEnv(env: NodeJS.ProcessEnv = process.env): boolean | number | string {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 export type TakeResult = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
@@ -67,6 +97,12 @@ export class TokenBuckets {
     private readonly maxTracked = 10_000,
   ) {
     this.perMs = limits.ratePerMinute / 60_000;
+  }
+
+  /** Puts back a token `take` took for a request that turned out not to count (at most up to the burst). */
+  giveBack(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.limits.burst, bucket.tokens + 1);
   }
 
   take(key: string): TakeResult {

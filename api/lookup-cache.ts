@@ -23,6 +23,10 @@ export class LookupCache<V> {
     return undefined;
   }
 
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
   remember(key: string, value: V): void {
     if (this.ttlMs <= 0) return;
     // Oldest first out: a Map keeps insertion order.

@@ -14,7 +14,7 @@ import { paymentGatewayFromEnv } from '../adapters/payments';
 import { createApp } from './app';
 import { createHealthCheck } from './health';
 import { ApiMetrics } from './observability';
-import { requestLimitsFromEnv } from './limits';
+import { requestLimitsFromEnv, trustProxyFromEnv } from './limits';
 import { keyCacheTtlFromEnv } from './keys';
 
 async function main(): Promise<void> {
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     logger,
     metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
     limits: requestLimitsFromEnv(),
+    trustProxy: trustProxyFromEnv(),
     keyCacheTtlMs: keyCacheTtlFromEnv(),
   });
   const server = http.createServer(app);

@@ -3,12 +3,12 @@
  * cannot go through the normal flow. It has no workflow of its own; its shipment joins the weekly
  * self-check's list and it gets the same after-service windows and cases as any order.
  */
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION } from '../workflows/after-service.policy';
 import { createManualOrderSchema, emptySchema, listManualOrdersSchema, manualOrderParamsSchema, shipManualOrderSchema } from './cases.schemas';
-import { badRequest, conflict, forbidden, notFound } from './errors';
-import { principal } from './http';
+import { badRequest, conflict, notFound } from './errors';
+import { assertOwnsOrder, principal } from './http';
+import { isDerivedRecordId, newRecordId } from './idempotency';
 import type { RouteRegistry } from './routes';
 
 type ManualOrderRow = NonNullable<Awaited<ReturnType<Db['manualOrder']['findUnique']>>>;
@@ -57,7 +57,7 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
       const party = await db.party.findUnique({ where: { id: body.buyerId } });
       if (!party || party.kind !== 'buyer') throw badRequest([{ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` }]);
     }
-    const id = body.manualOrderId ?? `MO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const id = body.manualOrderId ?? newRecordId(req, 'MO');
     const created = await db.manualOrder.createMany({
       data: [{
         id,
@@ -78,7 +78,8 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
       }],
       skipDuplicates: true,
     });
-    if (created.count === 0) throw conflict(`manual order ${id} already exists`);
+    // The id derived from this request's idempotency key: an earlier run of this very request entered it.
+    if (created.count === 0 && !(!body.manualOrderId && isDerivedRecordId(req, 'MO', id))) throw conflict(`manual order ${id} already exists`);
     res.status(201).location(`/manual-orders/${id}`).json({ manualOrder: view(await find(id)) });
   });
 
@@ -101,7 +102,7 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
   }, async (req, res, { params }) => {
     const p = principal(req);
     const row = await find(params.manualOrderId);
-    if (p.role === 'buyer' && row.buyerId !== p.partyId) throw forbidden('this manual order belongs to another buyer');
+    assertOwnsOrder(p, { buyerId: row.buyerId, supplierId: null }, `manual order ${row.id}`);
     res.json({ manualOrder: view(row) });
   });
 

@@ -4,7 +4,7 @@
  * allows an action is the workflow's answer; the API only previews the pure policy (booking cutoff,
  * card brand) so that a refusal comes before anything is started or charged.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import express, { Request } from 'express';
 import type { z } from 'zod';
@@ -31,12 +31,15 @@ import {
 } from '../workflows/monitoring.messages';
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
+import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema } from './schemas';
-import { assertUploaderReaches, attachUpload } from './uploads';
+import { attachUpload } from './uploads';
+import { isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
 import {
   assignInspectorSchema,
   bookMonitoringSchema,
@@ -79,7 +82,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   async function readOwn(req: Request, id: string): Promise<MonitoringState> {
     const p = principal(req);
     const task = await call(id, () => handle(id).query(getMonitoringQuery));
-    assertReachesTask(p, task);
+    assertReachesTask(p, task, `monitoring task ${id}`);
     return task;
   }
 
@@ -98,7 +101,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const order = await temporalCallFor(client, orderWorkflowId(body.orderId), `order ${body.orderId}`, () =>
       client.workflow.getHandle(orderWorkflowId(body.orderId)).query(getOrderQuery),
     );
-    assertOwnsOrder(p, order);
+    assertOwnsOrder(p, order, `order ${body.orderId}`);
     const shipmentDate = order.shippingDate ?? order.terms.shippingDate;
     const terms = {
       addedVia: body.addedVia,
@@ -110,7 +113,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const preview = checkBooking(policy, terms, Date.now());
     if (preview.problems.length > 0) throw badRequest(preview.problems);
     if (preview.refusal) throw conflict(preview.refusal, 'action_refused');
-    const monitoringId = body.monitoringId ?? `PM-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    const monitoringId = body.monitoringId ?? newRecordId(req, 'PM');
     const input: MonitoringInput = {
       monitoringId,
       orderId: order.orderId,
@@ -137,9 +140,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`monitoring task ${monitoringId} already exists`);
+      // The id derived from this request's idempotency key: an earlier run of this very request started it.
+      const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !body.monitoringId && isDerivedRecordId(req, 'PM', monitoringId);
+      if (err instanceof WorkflowExecutionAlreadyStartedError && !ranBefore) throw conflict(`monitoring task ${monitoringId} already exists`);
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
-      throw err;
+      if (!ranBefore) throw err;
     }
     res.status(201).location(`/monitoring/${monitoringId}`).json({
       monitoringId,
@@ -168,7 +173,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (p.role === 'inspector') where.inspectorId = p.partyId;
     const rows = await db.monitoringTask.findMany({ where, orderBy: [{ nextDeadlineAt: 'asc' }, { id: 'asc' }], take: q.limit ?? 50 });
     res.json({
-      tasks: rows.map((t) => ({
+      tasks: rows.map((t) => monitoringRowViewFor(p.role, {
         monitoringId: t.id,
         orderId: t.orderId,
         status: t.status,
@@ -191,8 +196,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     method: 'get' as const, path: `/monitoring/:monitoringId${path}`, tag, summary, roles: withInspector, ownership: ownTasks,
     params: monitoringParamsSchema, responses: { 200: response },
   });
-  routes.add(read('', "Read a monitoring task's live state", 'the live state from the workflow: { monitoring }'), async (req, res, { params }) => {
-    res.json({ monitoring: await readOwn(req, params.monitoringId) });
+  routes.add({
+    ...read('', "Read a monitoring task's live state", 'the live state from the workflow, as the caller\'s role sees it: { monitoring }'),
+    description: 'Each role sees what it needs: the buyer, ops and support the whole task; a supplier the task without the card payment; an inspector the inspection (product, supplier, dates, checks, progress, reports) without the booking, the fee, the payment or the review. The same view is in every answer that carries the task.',
+  }, async (req, res, { params }) => {
+    res.json({ monitoring: monitoringViewFor(principal(req).role, await readOwn(req, params.monitoringId)) });
   });
 
   routes.add(read('/deadlines', "List a monitoring task's open deadlines", 'every open deadline with its rule: { monitoringId, status, nextStep, deadlines }'), async (req, res, { params }) => {
@@ -205,11 +213,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const id = params.monitoringId;
     const row = await db.monitoringTask.findUnique({ where: { id } });
     if (!row) throw notFound(`no monitoring task ${id}`);
-    assertReachesTask(p, row);
+    assertReachesTask(p, row, `monitoring task ${id}`);
     const events = await db.monitoringEvent.findMany({ where: { monitoringId: id }, orderBy: { seq: 'asc' } });
     res.json({
       monitoringId: id,
-      events: events.map(timelineEventView),
+      events: monitoringTimelineFor(p.role, events.map(timelineEventView)),
     });
   });
 
@@ -254,7 +262,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     const payment = { paymentId: charge.paymentId, brand: card.brand, last4: card.last4, amount: task.fee.amount, currency: task.fee.currency };
     try {
       await call(task.monitoringId, () => handle(task.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), payment }] }));
-      res.json({ monitoring: await taskAfterAction(task.monitoringId) });
+      res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(task.monitoringId)) });
     } catch (err) {
       // Refused after the charge (e.g. the cutoff passed meanwhile): give the money back, unless the
       // task already holds this very payment.
@@ -299,15 +307,22 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     action('reinspection', 'Request a re-inspection after a FAIL', requestReinspectionUpdate, emptyActionSchema, ['ops', 'buyer']),
   ];
 
-  /** An inspector acts only on a task assigned to it: checked here before anything is stored, and again by the workflow. */
-  async function assertInspectorReaches(req: Request, id: string): Promise<void> {
-    if (principal(req).role === 'inspector') await readOwn(req, id);
+  /**
+   * A buyer or supplier acts only on its own order's tasks, an inspector only on a task assigned to
+   * it: checked against the read model before anything is sent or stored (the workflow checks again),
+   * and another party's task is answered as a missing one.
+   */
+  async function assertReaches(req: Request, id: string): Promise<void> {
+    const p = principal(req);
+    if (p.role === 'ops' || p.role === 'support') return;
+    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
+    await assertCallerReaches(row, (task) => assertReachesTask(p, task, `monitoring task ${id}`), () => readOwn(req, id));
   }
 
   /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
-    await assertInspectorReaches(req, id);
-    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never] }));
+    await assertReaches(req, id);
+    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
     return taskAfterAction(id);
   }
 
@@ -330,7 +345,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         if (!party) throw badRequest([{ field: 'inspectorId', reason: `no party ${body.inspectorId}; register the inspector first (POST /parties with kind inspector)` }]);
         if (party.kind !== 'inspector') throw badRequest([{ field: 'inspectorId', reason: `party ${body.inspectorId} is a ${party.kind}, not an inspector` }]);
       }
-      res.json({ monitoring: await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra }) });
+      res.json({ monitoring: monitoringViewFor(principal(req).role, await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra })) });
     });
   }
 
@@ -348,8 +363,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     body: (stored: StoredFile) => Record<string, unknown>,
     updateId?: (stored: StoredFile) => string,
   ): Promise<void> {
-    const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
-    await assertUploaderReaches(row, (task) => assertReachesTask(principal(req), task), () => readOwn(req, id));
+    await assertReaches(req, id);
     const { file: stored } = await attachUpload(storage, { ...file, name }, (staged) =>
       call(id, () =>
         handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
@@ -358,7 +372,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         }),
       ),
     );
-    res.status(201).json({ file: stored, monitoring: await taskAfterAction(id) });
+    res.status(201).json({ file: stored, monitoring: monitoringViewFor(principal(req).role, await taskAfterAction(id)) });
   }
 
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({
@@ -398,10 +412,10 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     if (!ref) throw notFound(`no ${what}`);
     const found = await storage.get(ref.fileId);
     if (!found) throw notFound(`${what} ${ref.fileId} is missing from storage`);
-    res.type(found.file.contentType).attachment(ref.name).send(found.bytes);
+    sendStoredFile(res, found.file, found.bytes, ref.name);
   }
 
-  const download = { description: 'the file, with its media type, as an attachment', contentType: 'application/octet-stream' };
+  const download = { description: DOWNLOAD_DESCRIPTION, contentType: 'application/octet-stream' };
   routes.add({ ...read('/report', 'Download the latest inspection report', ''), responses: { 200: download } }, async (req, res, { params }) => {
     const task = await readOwn(req, params.monitoringId);
     await sendFile(res, task.reports.at(-1), `report on monitoring task ${task.monitoringId} yet`);

@@ -115,6 +115,7 @@ export function requestContext(logger: Logger, metrics?: ApiMetrics): RequestHan
           status,
           durationMs: Math.round(seconds * 1e6) / 1e3,
           ...(typeof res.locals.errorCode === 'string' ? { errorCode: res.locals.errorCode } : {}),
+          ...(res.locals.idempotentReplay === true ? { idempotentReplay: true } : {}),
           ...(p ? { principal: { role: p.role, keyId: p.keyId, ...(p.partyId ? { partyId: p.partyId } : {}) } } : {}),
         },
         'request',

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { errorBodySchema } from './errors';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_RETENTION_HOURS } from './idempotency';
 import { KEY_CACHE_TTL_MS, ROLES } from './keys';
 import type { RequestLimits } from './limits';
 import { AnyRouteSpec, openApiPath, pathParamNames, ResponseSpec } from './routes';
@@ -14,7 +15,7 @@ export type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiParameter {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   description?: string;
   schema: JsonSchema;
@@ -70,6 +71,21 @@ export function operationIdOf(spec: Pick<AnyRouteSpec, 'method' | 'path'>): stri
   return spec.method + (parts.join('') || 'Root');
 }
 
+/** Every POST behind a key takes an Idempotency-Key (api/idempotency.ts). */
+const takesIdempotencyKey = (spec: AnyRouteSpec) => spec.method === 'post' && spec.roles !== 'public';
+
+const IDEMPOTENCY_KEY_PARAMETER: OpenApiParameter = {
+  name: IDEMPOTENCY_HEADER,
+  in: 'header',
+  required: false,
+  description:
+    `makes the request safe to retry: the first request with a key runs and its answer (status and body) is kept for ${IDEMPOTENCY_RETENTION_HOURS} hours; ` +
+    'the same key with the same request (method, path, query, body) gets that answer again without acting again (Idempotent-Replayed: true), on any API process; ' +
+    'a duplicate sent while the first is under way waits for it; the same key with another request is refused (422). Keys belong to the caller ' +
+    "(a party's keys share them). A request refused before it runs (400, 401, 403, 413, 429) or answered 5xx is not kept: send it again with the same key. A UUID is a good key.",
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN.source },
+};
+
 function parameters(spec: AnyRouteSpec): OpenApiParameter[] {
   const out: OpenApiParameter[] = [];
   for (const [where, schema] of [['path', spec.params], ['query', spec.query]] as const) {
@@ -89,6 +105,7 @@ function parameters(spec: AnyRouteSpec): OpenApiParameter[] {
       });
     }
   }
+  if (takesIdempotencyKey(spec)) out.push(IDEMPOTENCY_KEY_PARAMETER);
   return out;
 }
 
@@ -100,22 +117,32 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
     spec.params ? 'a path parameter' : '',
     spec.query ? 'a query parameter' : '',
     spec.body ? 'the body' : '',
-    spec.upload ? `the file (Content-Type one of ${spec.upload.contentTypes.join(', ')}; not empty)` : '',
+    spec.upload ? `the file (Content-Type one of ${spec.upload.contentTypes.join(', ')}; not empty; its bytes must be of that type, by their signature)` : '',
   ].filter(Boolean);
   if (checked.length > 0) {
     errors[400] = `invalid_input: ${checked.join(' or ')} is not valid; \`fields\` names each field and why` +
       (spec.body ? ' (invalid_json when the body is not JSON)' : '');
   }
   if (spec.roles !== 'public') {
-    errors[401] = `unauthenticated: no API key, or an unknown or revoked one (a key revoked in the database stops working within ${KEY_CACHE_TTL_MS / 1000} s)`;
+    errors[401] = `unauthenticated: no API key, or an unknown, revoked or expired one (a revoked key stops working within ${KEY_CACHE_TTL_MS / 1000} s in every API process)`;
     errors[403] = `forbidden: the key's role is not one of ${spec.roles.join(', ')}${spec.ownership ? `, or the record is not the caller's (${spec.ownership})` : ''}`;
   }
   if (spec.params) errors[404] = 'not_found: no such record';
   if (spec.body) errors[413] = `payload_too_large: the JSON body is larger than ${limits.jsonBodyBytes} bytes`;
   if (spec.upload) errors[413] = `payload_too_large: the file is larger than ${spec.upload.maxBytes} bytes`;
-  if (spec.roles !== 'public') errors[429] = `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key; see Retry-After`;
+  if (spec.roles !== 'public') {
+    errors[429] =
+      `rate_limited: more than ${limits.ratePerMinute} requests a minute (bursts of ${limits.burst}) with this key, or more than ` +
+      `${limits.unauthenticatedPerMinute} a minute (bursts of ${limits.unauthenticatedBurst}) without a valid key from this client address; see Retry-After`;
+  }
   errors[500] = 'internal: an unexpected error; the request may be retried';
   Object.assign(errors, spec.errors ?? {});
+  if (takesIdempotencyKey(spec)) {
+    const inUse = 'idempotency_key_in_use: a request with this Idempotency-Key is still under way after a wait; retry shortly (see Retry-After)';
+    errors[409] = errors[409] ? `${errors[409]}; or ${inUse}` : inUse;
+    errors[422] = 'idempotency_key_reused: this Idempotency-Key was used for another request (another path, query or body) in the last 24 hours; `fields` names Idempotency-Key';
+    errors[400] = `${errors[400] ?? 'invalid_input'}; or the Idempotency-Key header is malformed (1 to 255 visible ASCII characters)`;
+  }
   // Every key is looked up in the database, so any route behind a key may find it unreachable.
   const databaseDown = 'unavailable: the database is unreachable';
   if (spec.roles !== 'public') errors[503] = errors[503] ? `${errors[503]}; or ${databaseDown}` : databaseDown;
@@ -134,10 +161,16 @@ function errorResponses(spec: AnyRouteSpec, limits: RequestLimits): Record<strin
   return out;
 }
 
+const REPLAY_HEADERS: Record<string, string> = {
+  'Idempotent-Replayed': '"true" when this is the kept answer to an earlier request with the same Idempotency-Key',
+  'Original-Request-Id': 'with Idempotent-Replayed: the X-Request-Id of the request that made the answer',
+};
+
 function successResponses(spec: AnyRouteSpec): Record<string, OpenApiResponse> {
   const out: Record<string, OpenApiResponse> = {};
   for (const [status, value] of Object.entries(spec.responses)) {
-    const r: ResponseSpec = typeof value === 'string' ? { description: value } : value;
+    const given: ResponseSpec = typeof value === 'string' ? { description: value } : value;
+    const r: ResponseSpec = takesIdempotencyKey(spec) ? { ...given, headers: { ...given.headers, ...REPLAY_HEADERS } } : given;
     out[status] = {
       description: r.description,
       content: { [r.contentType ?? 'application/json']: {} },
@@ -167,7 +200,9 @@ function operation(spec: AnyRouteSpec, limits: RequestLimits): OpenApiOperation 
   if (spec.upload) {
     op.requestBody = {
       required: true,
-      description: `the file itself as the body, at most ${spec.upload.maxBytes} bytes`,
+      description:
+        `the file itself as the body, at most ${spec.upload.maxBytes} bytes. Its bytes must be of the type the Content-Type names ` +
+        '(checked by the file\'s signature: a PNG, JPEG, PDF or MP4 header); that type is stored with the file and is the only one it is served as',
       content: Object.fromEntries(
         spec.upload.contentTypes.map((type) => [type, { schema: { type: 'string', contentMediaType: type, maxLength: spec.upload!.maxBytes } }]),
       ),
@@ -210,9 +245,11 @@ export function buildOpenApiDocument(specs: readonly AnyRouteSpec[], limits: Req
         `Every operation except the public ones needs an API key ("Authorization: Bearer tg_…" or "X-API-Key"); a key has one role (${ROLES.join(', ')}).`,
         'Buyer and supplier keys are bound to their party and reach only their own records.',
         `Each key may make ${limits.ratePerMinute} requests a minute in bursts of up to ${limits.burst} (429 with Retry-After beyond that);`,
+        `one client address may make ${limits.unauthenticatedPerMinute} requests a minute (bursts of ${limits.unauthenticatedBurst}) without a valid key, counted before the key is looked up;`,
         `a JSON body may be at most ${limits.jsonBodyBytes} bytes and each upload route states its own limit (413 beyond).`,
         'Money is an integer number of minor units with an ISO 4217 currency. Every error has the one shape of the Error schema;',
         'a 503 (unavailable: the database or the workflow service cannot be reached) comes with Retry-After.',
+        `Every POST behind a key takes an Idempotency-Key header: a retry with the same key and request gets the first answer for ${IDEMPOTENCY_RETENTION_HOURS} hours instead of acting twice.`,
       ].join(' '),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

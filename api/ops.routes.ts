@@ -5,6 +5,7 @@
  * (activities/ops-surface.ts); the only writes are ops working the late-task queue.
  */
 import { Client } from '@temporalio/client';
+import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../infra/db';
 import { caseWorkflowId, getCaseQuery } from '../workflows/case.messages';
@@ -16,6 +17,7 @@ import type { Principal, Role } from './keys';
 import { caseParamsSchema } from './cases.schemas';
 import { monitoringParamsSchema } from './monitoring.schemas';
 import {
+  RESOURCES,
   Resource,
   assignLateTaskSchema,
   lateTaskParamsSchema,
@@ -25,7 +27,8 @@ import {
   searchSchema,
 } from './ops.schemas';
 import type { RouteRegistry } from './routes';
-import { emptyActionSchema, orderParamsSchema } from './schemas';
+import { monitoringTimelineFor, monitoringViewFor } from './views';
+import { emptyActionSchema, instant, orderParamsSchema } from './schemas';
 
 export interface OpsRouteDeps {
   client: Client;
@@ -42,14 +45,23 @@ function encodeCursor(key: string[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string, parts: number): string[] {
+// What a cursor may decode to: an instant the database can hold (1970–9999, as every instant a
+// request carries) and ids of the shape the database holds. Anything else was not made by this API.
+const cursorInstant = instant().refine((s) => /Z$/.test(s), 'must be in UTC');
+const cursorId = z.string().regex(/^[A-Za-z0-9:_.-]{1,200}$/);
+const DEADLINE_CURSOR = z.tuple([cursorInstant, cursorId]);
+const SEARCH_CURSOR = z.tuple([cursorInstant, z.enum(RESOURCES), cursorId]);
+
+function decodeCursor<T extends z.ZodType<string[]>>(cursor: string, shape: T): z.output<T> {
+  let key: unknown;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === parts && key.every((k) => typeof k === 'string') && !Number.isNaN(Date.parse(key[0]))) return key;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // answered below
+    key = undefined;
   }
-  throw badRequest([{ field: 'cursor', reason: 'must be the nextCursor of a previous page of this list' }]);
+  const parsed = shape.safeParse(key);
+  if (!parsed.success) throw badRequest([{ field: 'cursor', reason: 'must be the nextCursor of a previous page of this list' }]);
+  return parsed.data;
 }
 
 type DeadlineRow = Awaited<ReturnType<Db['openDeadline']['findMany']>>[number];
@@ -131,7 +143,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     if (q.overdue === 'true') and.push({ dueAt: { lte: new Date(now) } });
     if (q.overdue === 'false') and.push({ dueAt: { gt: new Date(now) } });
     if (q.cursor) {
-      const [dueAt, id] = decodeCursor(q.cursor, 2);
+      const [dueAt, id] = decodeCursor(q.cursor, DEADLINE_CURSOR);
       and.push({ OR: [{ dueAt: { gt: new Date(dueAt) } }, { dueAt: new Date(dueAt), id: { gt: id } }] });
     }
     const limit = q.limit ?? 50;
@@ -231,7 +243,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       throw forbidden(`a ${p.role} key searches only its own records (party ${p.partyId})`);
     }
     const limit = q.limit ?? 50;
-    const after = q.cursor ? decodeCursor(q.cursor, 3) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, SEARCH_CURSOR) : undefined;
     const prefix = q.q ? `${q.q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%` : undefined;
     const types = (q.type ? [q.type] : (['order', 'monitoring', 'case'] as const)) as readonly Resource[];
     const branches = types.map((type) => {
@@ -300,7 +312,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     const state = await temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, () =>
       client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery),
     );
-    assertOwnsOrder(principal(req), state);
+    assertOwnsOrder(principal(req), state, `order ${orderId}`);
     const [events, deadlines] = await Promise.all([
       db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('order', orderId),
@@ -316,12 +328,13 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     const state = await temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, () =>
       client.workflow.getHandle(monitoringWorkflowId(monitoringId)).query(getMonitoringQuery),
     );
-    assertReachesTask(principal(req), state);
+    assertReachesTask(principal(req), state, `monitoring task ${monitoringId}`);
     const [events, deadlines] = await Promise.all([
       db.monitoringEvent.findMany({ where: { monitoringId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('monitoring', monitoringId),
     ]);
-    res.json({ state, timeline: events.map(timelineEventView), deadlines });
+    const { role } = principal(req);
+    res.json({ state: monitoringViewFor(role, state), timeline: monitoringTimelineFor(role, events.map(timelineEventView)), deadlines });
   });
 
   routes.add({
@@ -330,9 +343,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     params: caseParamsSchema, responses: { 200: overview }, errors: { 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { params: { caseId } }) => {
     const state = await temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, () => client.workflow.getHandle(caseWorkflowId(caseId)).query(getCaseQuery));
-    const p = principal(req);
-    if (p.role === 'buyer' && state.order.buyerId !== p.partyId) throw forbidden("this case is about another buyer's order");
-    if (p.role === 'supplier' && state.order.supplierId !== p.partyId) throw forbidden("this case is about another supplier's order");
+    assertOwnsOrder(principal(req), state.order, `case ${caseId}`);
     const [events, deadlines] = await Promise.all([
       db.caseEvent.findMany({ where: { caseId }, orderBy: { seq: 'asc' } }),
       deadlinesOf('case', caseId),

@@ -13,9 +13,11 @@ import express, { NextFunction, Request, RequestHandler, Response } from 'expres
 import { z } from 'zod';
 import type { Db } from '../infra/db';
 import { badRequest, fromZod, rateLimited, unauthenticated } from './errors';
+import { fileTypeMismatch } from './file-types';
+import { DEFAULT_IDEMPOTENCY_SETTINGS, fingerprintOf, idempotencyKeyOf, IdempotencySettings, IdempotencyStore, scopeOf } from './idempotency';
 import { allow, asyncRoute } from './http';
 import { PrincipalCache, Role } from './keys';
-import { RateLimiter, RequestLimits, SharedTokenBuckets } from './limits';
+import { RateLimiter, RequestLimits, SharedTokenBuckets, TokenBuckets } from './limits';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -70,7 +72,7 @@ export interface RouteInput<P, Q, B> {
   params: Parsed<P>;
   query: Parsed<Q>;
   body: Parsed<B>;
-  /** With `upload`: the file, its media type already checked. */
+  /** With `upload`: the file, its media type accepted by the route and matched by its bytes. */
   file: UploadedFile;
 }
 
@@ -85,6 +87,10 @@ export interface RouteRegistryDeps {
   keyCacheTtlMs?: number;
   /** Told when the shared rate limits cannot be read and the process limits by itself until they can. */
   onRateLimitFallback?: (err: Error) => void;
+  /** How idempotency keys are held and kept; DEFAULT_IDEMPOTENCY_SETTINGS unless given. */
+  idempotency?: IdempotencySettings;
+  /** Where failures that no request can be answered with go (keeping an answer, renewing a hold). */
+  onError?: (err: unknown) => void;
 }
 
 /** Express path (/orders/:orderId) → OpenAPI path (/orders/{orderId}). */
@@ -104,19 +110,30 @@ function objectKeys(schema: z.ZodType | undefined): string[] {
 
 export class RouteRegistry {
   private readonly specs: AnyRouteSpec[] = [];
+  /** Requests per API key, shared by every API process through PostgreSQL. */
   private readonly buckets: RateLimiter;
+  /** Requests without a valid API key, per client address (per API process: it guards this process's key lookups). */
+  private readonly addresses: TokenBuckets;
   private readonly principals: PrincipalCache;
+  private readonly idempotency: IdempotencyStore;
 
   constructor(
     readonly app: express.Express,
     private readonly deps: RouteRegistryDeps,
   ) {
     this.buckets = new SharedTokenBuckets(deps.db, deps.limits, deps.now, deps.onRateLimitFallback);
+    this.addresses = new TokenBuckets({ ratePerMinute: deps.limits.unauthenticatedPerMinute, burst: deps.limits.unauthenticatedBurst }, deps.now);
     this.principals = new PrincipalCache(deps.db, deps.keyCacheTtlMs);
+    this.idempotency = new IdempotencyStore(deps.db, deps.idempotency ?? DEFAULT_IDEMPOTENCY_SETTINGS, Date.now, deps.onError);
   }
 
   get limits(): RequestLimits {
     return this.deps.limits;
+  }
+
+  /** Stops trusting a key at once in this API process (it was just revoked); other processes follow within the cache time. */
+  forgetKey(keyHash: string): void {
+    this.principals.forget(keyHash);
   }
 
   /** Every route added so far, in the order added. */
@@ -141,13 +158,15 @@ export class RouteRegistry {
     if (spec.roles !== 'public') {
       const roles = spec.roles;
       const what = spec.summary.charAt(0).toLowerCase() + spec.summary.slice(1);
-      chain.push(this.authenticate, this.rateLimit, (req, _res, next) => {
+      chain.push(noStore, this.authenticate, this.rateLimit, (req, _res, next) => {
         allow(req, [...roles], what);
         next();
       });
     }
     if (spec.body) chain.push(express.json({ limit: this.deps.limits.jsonBodyBytes }));
     if (spec.upload) chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
+    // Every POST behind a key may carry an Idempotency-Key (api/idempotency.ts).
+    const idempotent = spec.method === 'post' && spec.roles !== 'public';
     chain.push(
       asyncRoute(async (req, res) => {
         const input = {
@@ -156,22 +175,49 @@ export class RouteRegistry {
           body: spec.body ? validate(spec.body, req.body) : undefined,
           file: spec.upload ? receiveFile(req, spec.upload) : { bytes: Buffer.alloc(0), contentType: '' },
         } as RouteInput<P, Q, B>;
-        await handler(req, res, input);
+        const key = idempotent ? idempotencyKeyOf(req) : undefined;
+        if (key === undefined) return handler(req, res, input);
+        const call = { scope: scopeOf(req.principal!), key, fingerprint: fingerprintOf(req, spec.upload ? input.file : undefined) };
+        await this.idempotency.run(req, res, call, () => handler(req, res, input));
       }),
     );
     this.app[spec.method](spec.path, ...chain);
   }
 
   // "Authorization: Bearer tg_…" or "X-API-Key: tg_…".
-  private readonly authenticate: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
+  //
+  // A key this process already found valid goes straight on to its own bucket (rateLimit). Any other
+  // request may cost a lookup, so its client address pays a token for it first, from the bucket of
+  // requests without a valid key, and gets it back when the key turns out valid: an address that
+  // keeps sending no key or bad keys is answered 429 without a lookup once it has used its allowance.
+  private readonly authenticate: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
+    const known = key ? this.principals.known(key) : undefined;
+    if (known) {
+      req.principal = known;
+      return next();
+    }
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const taken = this.addresses.take(address);
+    if (!taken.allowed) {
+      const { unauthenticatedPerMinute, unauthenticatedBurst } = this.deps.limits;
+      res.set('Retry-After', String(taken.retryAfterSeconds));
+      return next(rateLimited(
+        `too many requests without a valid API key from this address: at most ${unauthenticatedPerMinute} a minute (bursts of ${unauthenticatedBurst}); retry after ${taken.retryAfterSeconds} s`,
+      ));
+    }
     if (!key) return next(unauthenticated('missing API key: send "Authorization: Bearer <key>"'));
     this.principals.find(key).then((found) => {
-      if (!found) return next(unauthenticated('unknown or revoked API key'));
+      if (!found) return next(unauthenticated('unknown, revoked or expired API key'));
+      this.addresses.giveBack(address);
       req.principal = found;
       next();
-    }, next);
+    }, (err: unknown) => {
+      // The lookup failed (the database is down): not the caller's doing.
+      this.addresses.giveBack(address);
+      next(err);
+    });
   };
 
   private readonly rateLimit: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
@@ -183,6 +229,12 @@ export class RouteRegistry {
     }, next);
   };
 }
+
+/** What a key may read is the key holder's only: no cache, shared or private, keeps an answer (or a refusal). */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
 
 function validate<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
@@ -197,5 +249,9 @@ function receiveFile(req: Request, upload: UploadSpec): UploadedFile {
   }
   const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (bytes.length === 0) throw badRequest([{ field: '(body)', reason: 'the file is empty' }]);
+  // The declared type must be what the bytes are: the type is stored with the file and is the only
+  // type it is ever served as.
+  const mismatch = fileTypeMismatch(contentType, bytes);
+  if (mismatch) throw badRequest([{ field: '(body)', reason: mismatch }]);
   return { bytes, contentType };
 }

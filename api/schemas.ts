@@ -100,6 +100,35 @@ export const createApiKeySchema = z.strictObject({
   name: text(100),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
   partyId: idSchema.optional(),
+  expiresAt: instant().optional().describe('when the key stops working; it never expires unless given'),
+});
+
+/** An API key's id, or "current": the key making the request. */
+export const apiKeyParamsSchema = z.strictObject({
+  keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, 'must be an API key id, or "current" for the key making the request'),
+});
+
+export const MAX_ROTATION_OVERLAP_SECONDS = 30 * 86_400;
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 3_600;
+
+export const rotateApiKeySchema = z.strictObject({
+  overlapSeconds: z
+    .number({ error: 'must be a whole number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must not be negative')
+    .max(MAX_ROTATION_OVERLAP_SECONDS, `must be at most ${MAX_ROTATION_OVERLAP_SECONDS} (30 days)`)
+    .optional()
+    .describe(`how long the old key keeps working beside the new one; ${DEFAULT_ROTATION_OVERLAP_SECONDS} (an hour) unless given`),
+  expiresAt: instant().optional().describe('when the new key stops working; it never expires unless given'),
+});
+
+export const API_KEY_STATUSES = ['active', 'expiring', 'expired', 'revoked'] as const;
+
+export const listApiKeysSchema = z.strictObject({
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
+  partyId: idSchema.optional(),
+  status: z.enum(API_KEY_STATUSES, { error: `must be one of ${API_KEY_STATUSES.join(', ')}` }).optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be 1 to 500').max(500, 'must be 1 to 500').optional(),
 });
 
 export const cancelSchema = z.strictObject({ reason: text(500) });

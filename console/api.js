@@ -38,13 +38,29 @@ function queryString(query) {
   return text ? `?${text}` : '';
 }
 
+/** A new Idempotency-Key: a random UUID (crypto.randomUUID needs a secure context; getRandomValues does not). */
+function newIdempotencyKey() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
- * Calls the API. `body` is sent as JSON, `file` as a raw body with its own media type. Resolves to
- * the JSON answer; rejects with an ApiError (a network failure is status 0).
+ * The Idempotency-Keys of POSTs that got no answer, or a 5xx: sent again (the same button pressed
+ * again), the same request carries the same key, so whatever the first attempt did is not done twice.
+ */
+const unanswered = new Map();
+
+/**
+ * Calls the API. `body` is sent as JSON, `file` as a raw body with its own media type. Every POST
+ * carries an Idempotency-Key. Resolves to the JSON answer; rejects with an ApiError (a network
+ * failure is status 0).
  */
 export async function api(method, path, { query, body, file, key = session.key } = {}) {
   const headers = { accept: 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
+  const request = `${method} ${path}${queryString(query)} ${file ? `file:${file.name}:${file.size}:${file.lastModified}` : JSON.stringify(body ?? null)}`;
+  if (method === 'POST') headers['idempotency-key'] = unanswered.get(request) ?? newIdempotencyKey();
   let payload;
   if (file) {
     headers['content-type'] = file.type || 'application/octet-stream';
@@ -57,8 +73,11 @@ export async function api(method, path, { query, body, file, key = session.key }
   try {
     res = await fetch(path + queryString(query), { method, headers, body: payload });
   } catch (err) {
+    if (method === 'POST') unanswered.set(request, headers['idempotency-key']);
     throw new ApiError(0, { code: 'network', message: `the API did not answer (${err.message}); check the connection and retry` });
   }
+  if (method === 'POST' && res.status >= 500) unanswered.set(request, headers['idempotency-key']);
+  else unanswered.delete(request);
   const text = await res.text();
   let json;
   try {

@@ -11,7 +11,7 @@ import { startMailRelay } from '../worker/mail-relay';
 import { storageFromEnv } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { type ErrorBody, RETRY_AFTER_SECONDS } from '../api/errors';
-import { requestLimitsFromEnv } from '../api/limits';
+import { requestLimitsFromEnv, trustProxyFromEnv } from '../api/limits';
 import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
 import { createApiKey, keyCacheTtlFromEnv } from '../api/keys';
@@ -199,6 +199,7 @@ export async function startStack(config: TradeGuardConfig, logger: Logger, signa
       logger,
       metrics: config.metricsEnabled ? new ApiMetrics() : undefined,
       limits: requestLimitsFromEnv(),
+      trustProxy: trustProxyFromEnv(),
       keyCacheTtlMs: keyCacheTtlFromEnv(),
       carrier,
     });

@@ -1,8 +1,11 @@
 /**
  * `npm run demo`: drives one sample order through the running stack's API, printing each step.
+ * Every POST carries an Idempotency-Key, as a client that may retry should send it; one payment is
+ * sent again with its key, as after a dropped connection, and answered as the first time.
  * Start the stack first (`npm start`). Uses TRADEGUARD_API_URL (default http://127.0.0.1:3000) and
  * TRADEGUARD_API_KEY (an ops key; default: the first ops key in the data folder).
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../infra/config';
@@ -23,15 +26,15 @@ function opsKey(): string {
 interface Reply {
   status: number;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  replayed: boolean;
 }
 
-async function call(key: string, method: string, route: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${apiUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
+/** Calls the API; a POST carries an Idempotency-Key (a new one unless the caller retries with its own). */
+async function call(key: string, method: string, route: string, body?: unknown, idempotencyKey?: string): Promise<Reply> {
+  const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  if (method === 'POST') headers['idempotency-key'] = idempotencyKey ?? randomUUID();
+  const res = await fetch(`${apiUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, body: await res.json(), replayed: res.headers.get('idempotent-replayed') === 'true' };
 }
 
 let step = 0;
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   );
   const buyer = expectOk(await call(ops, 'POST', '/api-keys', { name: 'demo buyer', role: 'buyer', partyId: buyerId }), 'buyer key').body.apiKey.key;
   const supplier = expectOk(await call(ops, 'POST', '/api-keys', { name: 'demo supplier', role: 'supplier', partyId: supplierId }), 'supplier key').body.apiKey.key;
-  show('ops issues API keys to both parties', { status: 201, body: {} });
+  show('ops issues API keys to both parties', { status: 201, body: {}, replayed: false });
 
   const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
   const created = expectOk(
@@ -88,11 +91,15 @@ async function main(): Promise<void> {
   show('supplier drafts the purchase order', created, `order ${orderId}, 7,000.00 USD`);
   console.log(`    watch it: ${uiUrl}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/order:${orderId}\n`);
 
-  const act = (key: string, action: string, body: unknown = {}) => call(key, 'POST', `/orders/${orderId}/${action}`, body);
+  const act = (key: string, action: string, body: unknown = {}, idempotencyKey?: string) => call(key, 'POST', `/orders/${orderId}/${action}`, body, idempotencyKey);
   show('supplier tries to ship before payment', await act(supplier, 'ship', { carrier: 'DHL', trackingNumber: 'JD0146000012345' }));
   show('buyer confirms the purchase order', expectOk(await act(buyer, 'confirm-by-buyer'), 'buyer confirm'));
   show('supplier confirms, accepting all terms', expectOk(await act(supplier, 'confirm-by-supplier'), 'supplier confirm'));
-  show('buyer pays the deposit (held in escrow)', expectOk(await act(buyer, 'pay', { kind: 'deposit', amount: 210_000, reference: `WIRE-${suffix}-1` }), 'deposit'));
+  const depositKey = randomUUID();
+  const deposit = { kind: 'deposit', amount: 210_000, reference: `WIRE-${suffix}-1` };
+  show('buyer pays the deposit (held in escrow)', expectOk(await act(buyer, 'pay', deposit, depositKey), 'deposit'));
+  const retried = expectOk(await act(buyer, 'pay', deposit, depositKey), 'deposit retry');
+  show('buyer retries the deposit, same Idempotency-Key', retried, retried.replayed ? 'the first answer again (Idempotent-Replayed), paid once' : 'acted again');
   show('supplier tries to ship with the balance unpaid', await act(supplier, 'ship', { carrier: 'DHL', trackingNumber: 'JD0146000012345' }));
   show('buyer pays the balance', expectOk(await act(buyer, 'pay', { kind: 'balance', amount: 490_000, reference: `WIRE-${suffix}-2` }), 'balance'));
   show('supplier ships', expectOk(await act(supplier, 'ship', { carrier: 'DHL', trackingNumber: 'JD0146000012345' }), 'ship'));

@@ -54,7 +54,7 @@ describe('after-service cases through the API', () => {
     expect(replied.status).toBe(200);
     expect(replied.body.case).toMatchObject({ status: 'IN_PROGRESS', deadlines: [] });
 
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(uniqueId('grille'))]);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(uniqueId('grille'))]);
     const evidence = await upload(p.buyerKey, `/cases/${caseId}/evidence?name=grille.png`, 'image/png', png);
     expect(evidence.status).toBe(201);
     const back = await fetch(`${stack.apiUrl}/cases/${caseId}/files/${evidence.body.file.fileId}`, { headers: { authorization: `Bearer ${stack.opsKey}` } });
@@ -91,7 +91,7 @@ describe('after-service cases through the API', () => {
     expect(overview.body.state).toMatchObject({ caseId, status: 'CLOSED' });
     expect(overview.body.timeline.map((e: { type: string }) => e.type)).toEqual(timeline.body.events.map((e: { type: string }) => e.type));
     expect(overview.body.deadlines).toEqual([]);
-    expectError(await call((await registerParties()).buyerKey, 'GET', `/cases/${caseId}/overview`), 403, 'forbidden');
+    expectError(await call((await registerParties()).buyerKey, 'GET', `/cases/${caseId}/overview`), 404, 'not_found');
     const row = await stack.db.afterServiceCase.findUniqueOrThrow({ where: { id: caseId } });
     expect(row).toMatchObject({ status: 'CLOSED', category: 'quality', type: 'QUALITY', refundedAmount: 4_200n, resolution: 'PARTIAL_REFUND' });
     const listed = await call(p.buyerKey, 'GET', `/cases?orderId=${orderId}`);
@@ -171,7 +171,7 @@ describe('after-service cases through the API', () => {
     expect(missing.body.error.fields).toEqual([{ field: 'request', reason: 'is required for a CHANGE_CANCEL case: CHANGE or CANCEL' }]);
     const wrong = await call(p.buyerKey, 'POST', '/cases', { orderId, type: 'LOST', description: '' });
     expect(wrong.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['description', 'type']);
-    expectError(await call(other.buyerKey, 'POST', '/cases', { orderId, type: 'CHANGE_CANCEL', request: 'CHANGE', description: 'x' }), 403, 'forbidden');
+    expectError(await call(other.buyerKey, 'POST', '/cases', { orderId, type: 'CHANGE_CANCEL', request: 'CHANGE', description: 'x' }), 404, 'not_found');
     expect(await stack.db.afterServiceCase.count({ where: { orderId } })).toBe(0);
   });
 });

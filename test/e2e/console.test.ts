@@ -5,8 +5,9 @@
  * becomes late (the workflow's own timer, its activities writing the late-task row the API
  * reads) and every link the console renders points at something this stack holds.
  *
- * Signs in (a wrong key is refused), finds the late task in the queue, acknowledges, assigns and
- * resolves it and sees it leave the queue; a stale tab resolving it again is shown the API's
+ * Signs in (a wrong key is refused), finds the late task in the queue, acknowledges (sending the
+ * same Idempotency-Key again after a dropped connection), assigns and resolves it and sees it leave
+ * the queue; a stale tab resolving it again is shown the API's
  * refusal; uploads the late report and enters a manual order through the forms; resolves a case;
  * follows every link the pages render. Screenshots go to test-output/console-*.png.
  */
@@ -173,12 +174,17 @@ describeWithBrowser('the ops console in a browser', () => {
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     const consoleErrors: string[] = [];
     page.on('pageerror', (err) => consoleErrors.push(err.message));
+    // Every POST the console sends, with its Idempotency-Key.
+    const posts: { url: string; key?: string }[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push({ url: r.url(), key: r.headers()['idempotency-key'] });
+    });
     await page.goto(`${stack.apiUrl}/console`);
     await rendered(page, '/sign-in?next=%2F');
     await page.fill('input[name=apiKey]', 'tg_not-a-key');
     await page.click('form.sign-in button[type=submit]');
     await page.waitForSelector('.refusal[data-status="401"]');
-    expect(await page.textContent('.refusal .message')).toBe('unknown or revoked API key');
+    expect(await page.textContent('.refusal .message')).toBe('unknown, revoked or expired API key');
     await page.fill('input[name=apiKey]', stack.opsKey);
     await page.click('form.sign-in button[type=submit]');
     await rendered(page, '/');
@@ -198,10 +204,18 @@ describeWithBrowser('the ops console in a browser', () => {
     await signIn(stale, stack.opsKey);
     expect(await stale.locator(`tr[data-task-id="${task.id}"]`).count()).toBe(1);
 
-    // Acknowledge, assign, resolve: each is the API's answer, and the resolved task leaves the queue.
+    // Acknowledge, assign, resolve: each is the API's answer, and the resolved task leaves the queue. The
+    // first acknowledgement gets no answer (a dropped connection); pressed again, it is sent with the same
+    // Idempotency-Key, so that it is not done twice if the first one got through.
+    await page.route('**/late-tasks/*/acknowledge', (route) => route.abort('connectionreset'), { times: 1 });
+    await row.locator('form[data-action="acknowledge"] button').click();
+    await row.locator('.refusal[data-status="0"]').waitFor();
     await row.locator('form[data-action="acknowledge"] button').click();
     await page.waitForSelector(`tr[data-task-id="${task.id}"][data-task-status="acknowledged"]`);
     expect(await page.textContent('#flash')).toContain('Late task acknowledged');
+    const acknowledgements = posts.filter((p) => p.url.endsWith('/acknowledge'));
+    expect(acknowledgements).toHaveLength(2);
+    expect(acknowledgements[1].key).toBe(acknowledgements[0].key);
     await row.locator('input[name=assignee]').fill('Ana Ops');
     await row.locator('form[data-action="assign"] button').click();
     await page.waitForFunction((id) => document.querySelector(`tr[data-task-id="${id}"]`)?.textContent?.includes('Assigned to Ana Ops'), task.id);
@@ -302,6 +316,10 @@ describeWithBrowser('the ops console in a browser', () => {
     expect([...external]).toContain('/docs');
     expect(problems).toEqual([]);
     expect(consoleErrors).toEqual([]);
+    // Every action went out with an Idempotency-Key of its own (the one retry above apart).
+    expect(posts.length).toBeGreaterThan(6);
+    expect(posts.filter((p) => !/^[\x21-\x7E]{1,255}$/.test(p.key ?? ''))).toEqual([]);
+    expect(new Set(posts.map((p) => p.key)).size).toBe(posts.length - 1);
   });
 
   it('serves its files with their media types and a strict content security policy, and 404 for others', async () => {

@@ -4,7 +4,10 @@
  * bodies, hostile strings, impossible amounts, malformed JSON, wrong content types, hostile path
  * and query values, missing, unknown and revoked keys, wrong roles, other parties' records, unknown
  * records, wrong methods, unsafe text (a lone surrogate, a control character, a bidirectional
- * override) in any string field of a body or a query, each one now and then sent twice.
+ * override) in any string field of a body or a query, files whose bytes are not of their declared
+ * type (HTML or SVG as a PNG, a PNG as a PDF), paging cursors this API did not make (a year
+ * PostgreSQL cannot store, a NUL, the wrong shape), expired keys and malformed Idempotency-Keys,
+ * each one now and then sent twice.
  *
  * Asserted: no answer is a 5xx; every error is the documented error shape (errorBodySchema) with the
  * request's id; every request the model proves refused (test/support/openapi-fuzz.ts) is refused
@@ -12,7 +15,8 @@
  * database, the emails that arrived, the stored files, the card charges, the simulated carrier, and
  * each fixture workflow's state and history length, before and after. Requests the model cannot
  * prove refused (valid by the document) are not sent in that phase; they are sent afterwards and
- * held only to "no 5xx, errors in the documented shape".
+ * held only to "no 5xx, errors in the documented shape", a third of them with an Idempotency-Key
+ * and sent again: the repeat must be the first answer, kept.
  *
  *   FUZZ_SEED=1234 npx jest test/e2e/fuzz.test.ts     # replay a run (its seed is printed)
  *   FUZZ_SEED=random npx jest test/e2e/fuzz.test.ts   # a new seed (CI uses the fixed default)
@@ -33,7 +37,7 @@ import { ensureDatabase } from '../../infra/pg-admin';
 import { getMonitoringQuery, monitoringWorkflowId } from '../../workflows/monitoring.messages';
 import { getOrderQuery, orderWorkflowId } from '../../workflows/order.messages';
 import { testDatabaseUrl, uniqueId } from '../support/env';
-import { Fixtures, FuzzRequest, KeySlot, Operation, Verdict, judge, operationsOf, requestsFor, resolve, useDocument } from '../support/openapi-fuzz';
+import { bodyBytes, Fixtures, FuzzRequest, KeySlot, Operation, Verdict, judge, operationsOf, requestsFor, resolve, useDocument } from '../support/openapi-fuzz';
 import { apiClient, eventually, startTestStack, TestStack } from '../support/stack';
 
 // A fixed seed by default, so that CI is repeatable; FUZZ_SEED=random explores a new one each run.
@@ -41,7 +45,7 @@ const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : N
 const PER_OPERATION = Number(process.env.FUZZ_PER_OPERATION ?? 195);
 const CONCURRENCY = 8;
 const MIN_REQUESTS = 10_000;
-const LIMITS = { ...DEFAULT_REQUEST_LIMITS, ratePerMinute: 1_000_000_000, burst: 1_000_000_000 };
+const LIMITS = { ...DEFAULT_REQUEST_LIMITS, ratePerMinute: 1_000_000_000, burst: 1_000_000_000, unauthenticatedPerMinute: 1_000_000_000, unauthenticatedBurst: 1_000_000_000 };
 
 /** The embedded sandbox gateway, remembering each charge and refund it was asked for. */
 class RecordingSandbox extends SandboxCardGateway {
@@ -126,6 +130,9 @@ async function createFixtures(): Promise<Fixtures> {
   const revoked = await createApiKey(stack.db, { name: 'fuzz revoked', role: 'ops' });
   await stack.db.apiKey.update({ where: { id: revoked.id }, data: { revokedAt: new Date() } });
   keys.revoked = revoked.key;
+  const expired = await createApiKey(stack.db, { name: 'fuzz expired', role: 'ops' });
+  await stack.db.apiKey.update({ where: { id: expired.id }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+  keys.expired = expired.key;
   keys.unknown = `tg_${'Fz'.repeat(16)}`;
 
   const shippingDate = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
@@ -236,6 +243,9 @@ async function snapshot(): Promise<Snapshot> {
 interface Answer {
   status: number;
   requestId?: string;
+  /** With Idempotent-Replayed: the id of the request whose answer this is. */
+  originalRequestId?: string;
+  replayed: boolean;
   contentType: string;
   text: string;
 }
@@ -246,7 +256,7 @@ function headersFor(r: FuzzRequest, n: number): Record<string, string> {
   const headers: Record<string, string> = {};
   const key: Record<KeySlot, string | undefined> = {
     ops: keys.ops, support: keys.support, buyerA: keys.buyerA, supplierA: keys.supplierA, buyerB: keys.buyerB, supplierB: keys.supplierB,
-    none: undefined, unknown: keys.unknown, revoked: keys.revoked, malformed: undefined,
+    none: undefined, unknown: keys.unknown, revoked: keys.revoked, expired: keys.expired, malformed: undefined,
   };
   const value = key[r.key];
   if (r.key === 'malformed') {
@@ -258,6 +268,7 @@ function headersFor(r: FuzzRequest, n: number): Record<string, string> {
   }
   if (r.body.kind !== 'none' && r.body.contentType) headers['content-type'] = r.body.contentType;
   if (n % 7 === 0) headers['x-request-id'] = HOSTILE_REQUEST_IDS[n % HOSTILE_REQUEST_IDS.length];
+  if (r.idempotencyKey !== undefined) headers['idempotency-key'] = r.idempotencyKey as string;
   return headers;
 }
 
@@ -272,6 +283,8 @@ function send(method: string, urlPath: string, headers: Record<string, string>, 
         resolvePromise({
           status: res.statusCode ?? 0,
           requestId: res.headers['x-request-id'] as string | undefined,
+          originalRequestId: res.headers['idempotent-replayed'] === 'true' ? (res.headers['original-request-id'] as string | undefined) : undefined,
+          replayed: res.headers['idempotent-replayed'] === 'true',
           contentType: String(res.headers['content-type'] ?? ''),
           text: Buffer.concat(chunks).toString('utf8'),
         });
@@ -298,9 +311,14 @@ interface Prepared {
 function prepare(request: FuzzRequest, n: number): Prepared {
   const urlPath = resolve(request.path, fixtures) + (request.query ? `?${resolve(request.query, fixtures)}` : '');
   const b = request.body;
-  const body = b.kind === 'text' ? Buffer.from(resolve(b.text, fixtures), b.text.includes('\u0089PNG') ? 'latin1' : 'utf8') : b.kind === 'bytes' ? Buffer.alloc(b.size, b.fill) : undefined;
+  const body = bodyBytes(b, (text) => resolve(text, fixtures));
   const resolvedBody: FuzzRequest['body'] = b.kind === 'text' ? { ...b, text: resolve(b.text, fixtures) } : b;
-  const verdict = judge(ops, fixtures, { method: request.method, key: request.key, path: resolve(request.path, fixtures), query: resolve(request.query, fixtures), body: resolvedBody }, LIMITS);
+  const verdict = judge(
+    ops,
+    fixtures,
+    { method: request.method, key: request.key, path: resolve(request.path, fixtures), query: resolve(request.query, fixtures), body: resolvedBody, idempotencyKey: request.idempotencyKey },
+    LIMITS,
+  );
   return { request, n, op: ops[request.op], urlPath, headers: headersFor(request, n), body, verdict };
 }
 
@@ -327,7 +345,9 @@ function problemsOf(p: Prepared, a: Answer, mustRefuse: boolean): string[] {
     if (!a.contentType.startsWith('application/json') || !shape.success) out.push(`${where}: ${a.status} not in the error shape: ${a.text.slice(0, 300)}`);
     else {
       if (shape.data.error.status !== a.status) out.push(`${where}: error.status ${shape.data.error.status} but HTTP ${a.status}`);
-      if (!a.requestId || shape.data.error.requestId !== a.requestId) out.push(`${where}: error.requestId ${shape.data.error.requestId} is not X-Request-Id ${a.requestId}`);
+      // A kept answer given again carries the id of the request that made it.
+      const madeBy = a.originalRequestId ?? a.requestId;
+      if (!madeBy || shape.data.error.requestId !== madeBy) out.push(`${where}: error.requestId ${shape.data.error.requestId} is not X-Request-Id ${a.requestId} (or Original-Request-Id ${a.originalRequestId})`);
     }
   }
   if (mustRefuse && p.verdict.refused && !p.verdict.statuses!.includes(a.status)) {
@@ -436,13 +456,27 @@ describe('hostile requests generated from the OpenAPI document', () => {
     expect(noChangeRequests).toBeGreaterThanOrEqual(MIN_REQUESTS);
   });
 
-  it('answers the requests that are valid by the document with no 5xx and errors in the documented shape', async () => {
+  it('answers the requests that are valid by the document with no 5xx and errors in the documented shape; with an Idempotency-Key, a repeat gets the first answer', async () => {
     const found: string[] = [];
+    let repeated = 0;
     await pool(deferred, CONCURRENCY, async (p) => {
-      const a = await send(p.request.method, p.urlPath, p.headers, p.body);
+      // A third of them carry an Idempotency-Key and are sent twice: the second answer is the first one, kept.
+      const idempotent = p.n % 3 === 0 && p.request.method === 'POST' && p.op.roles.length > 0;
+      const headers = idempotent ? { ...p.headers, 'idempotency-key': `fuzz-${SEED}-${p.n}` } : p.headers;
+      const a = await send(p.request.method, p.urlPath, headers, p.body);
       found.push(...problemsOf(p, a, false));
+      if (!idempotent || a.status >= 500) return;
+      const again = await send(p.request.method, p.urlPath, headers, p.body);
+      repeated++;
+      found.push(...problemsOf(p, again, false));
+      if (a.status < 400 || !['invalid_input', 'invalid_json', 'unauthenticated', 'forbidden', 'payload_too_large', 'rate_limited'].includes(JSON.parse(a.text)?.error?.code)) {
+        if (!again.replayed || again.status !== a.status || again.text !== a.text) {
+          found.push(`#${p.n} ${p.op.name} sent again with its Idempotency-Key: ${a.status} then ${again.status} (replayed: ${again.replayed}) ${again.text.slice(0, 200)}`);
+        }
+      }
     });
-    console.log(`fuzz seed ${SEED}: ${deferred.length} requests valid by the document answered`);
+    console.log(`fuzz seed ${SEED}: ${deferred.length} requests valid by the document answered, ${repeated} of them sent again with their Idempotency-Key`);
     expect(found.slice(0, 30)).toEqual([]);
+    expect(repeated).toBeGreaterThan(50);
   }, 300_000);
 });

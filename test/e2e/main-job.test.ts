@@ -99,6 +99,8 @@ it('starts on embedded defaults, runs the demo, stops cleanly, and finds the ord
   expect(orderId).toBeDefined();
   expect(demo.stdout).toMatch(/COMPLETED: paid 700000, held 0, released 700000/);
   expect(demo.stdout).toMatch(/409 refused: cannot ship: the order is unpaid/);
+  // The demo sends an Idempotency-Key with every POST, and a retried deposit gets the first answer.
+  expect(demo.stdout).toMatch(/buyer retries the deposit, same Idempotency-Key\s+200 ok {2}the first answer again \(Idempotent-Replayed\), paid once/);
 
   // Without SMTP_URL every email is an .eml file in the data folder.
   const mailsOf = () => fs.readdirSync(path.join(dataDir, 'mail')).filter((f) => f.includes(orderId!));

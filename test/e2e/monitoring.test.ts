@@ -156,7 +156,7 @@ describe('production monitoring through the API', () => {
 
     // A sample picture: wrong type refused, a PNG stored and referenced.
     expectError(await upload(p.buyerKey, `/monitoring/${id}/product-pictures?name=sample.gif`, 'image/gif', Buffer.from('GIF89a')), 400, 'invalid_input');
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(uniqueId('png'))]);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(uniqueId('png'))]);
     const picture = await upload(p.buyerKey, `/monitoring/${id}/product-pictures?name=sample.png`, 'image/png', png);
     expect(picture.status).toBe(201);
     expect(picture.body.monitoring.productInfo.pictures).toEqual([expect.objectContaining({ name: 'sample.png', size: png.length, uploadedBy: 'buyer' })]);
@@ -205,7 +205,7 @@ describe('production monitoring through the API', () => {
     expect(download.headers.get('content-disposition')).toMatch(/report\.pdf/);
     expect(Buffer.from(await download.arrayBuffer()).equals(pdf)).toBe(true);
     const stranger = await registerParties();
-    expectError(await call(stranger.buyerKey, 'GET', `/monitoring/${id}/report`), 403, 'forbidden');
+    expectError(await call(stranger.buyerKey, 'GET', `/monitoring/${id}/report`), 404, 'not_found');
 
     expect((await act(p.buyerKey, 'review', { rating: 5, comment: 'clear report' })).status).toBe(200);
 

@@ -115,6 +115,7 @@ describe('GET /openapi.json', () => {
     const values: Record<string, string> = {
       orderId: 'PO-NOT-THERE', claimId: 'C1', fileId: '0'.repeat(64), monitoringId: 'PM-NOT-THERE', partyId: 'nobody-here', supplierId: 'nobody-here',
       weekStart: '2026-11-16', caseId: 'CS-NOT-THERE', manualOrderId: 'MO-NOT-THERE', carrier: 'DHL', trackingNumber: 'NOT-THERE-1', taskId: 'LT-order-NOT-THERE-1',
+      keyId: 'KEY-NOT-THERE',
     };
     let checked = 0;
     for (const { method, path, op } of operations()) {
@@ -137,6 +138,22 @@ describe('GET /openapi.json', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+  });
+
+  it('documents the Idempotency-Key header on every POST behind a key, with its 422 and the replay headers', () => {
+    const posts = operations().filter((o) => o.method === 'post' && o.op['x-roles'].length > 0);
+    expect(posts.length).toBeGreaterThan(30);
+    for (const { path, op } of posts) {
+      const header = op.parameters.find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+      expect({ path, required: header?.required, maxLength: header?.schema.maxLength }).toEqual({ path, required: false, maxLength: 255 });
+      expect({ path, has422: String(op.responses['422']?.description).startsWith('idempotency_key_reused') }).toEqual({ path, has422: true });
+      expect(op.responses['409']?.description).toContain('idempotency_key_in_use');
+      const success = Object.entries(op.responses).find(([status]) => Number(status) < 300)![1];
+      expect(Object.keys(success.headers ?? {})).toEqual(expect.arrayContaining(['Idempotent-Replayed', 'Original-Request-Id']));
+    }
+    // Reads and public operations take none.
+    expect(operations().filter((o) => o.method !== 'post' || o.op['x-roles'].length === 0).flatMap((o) => o.op.parameters.filter((p) => p.in === 'header'))).toEqual([]);
+    expect(doc.info.description).toMatch(/Idempotency-Key/);
   });
 
   it('states the limits the API enforces', () => {
@@ -170,6 +187,13 @@ describe('GET /docs', () => {
     expect(html).not.toMatch(/<link\b/i);
     expect([...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((m) => m[1]).filter((u) => !u.startsWith('#'))).toEqual([]);
     expect(html).not.toMatch(/url\(/i);
+  });
+
+  it('lists the Idempotency-Key header of each POST', () => {
+    const section = html.slice(html.indexOf('id="op-postOrdersByOrderIdPay"'));
+    const pay = section.slice(0, section.indexOf('</section>'));
+    expect(pay).toMatch(/<h4>Headers<\/h4>\s*<table>.*<code>Idempotency-Key<\/code><\/td><td>string<\/td><td>optional/s);
+    expect(pay).toMatch(/<td>422<\/td><td><a href="#schema-Error">Error<\/a><\/td><td>idempotency_key_reused/);
   });
 
   it('lists each operation with its roles, its body fields and constraints, and its answers', () => {

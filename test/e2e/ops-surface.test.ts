@@ -238,7 +238,7 @@ describe('overviews', () => {
     expect(order.body.timeline.map((e: { type: string }) => e.type)).toEqual(['DRAFTED']);
     expect(order.body.deadlines.map((d: { kind: string; link: string }) => [d.kind, d.link])).toEqual([['draft-expiry', `/orders/${w.orders[0]}`]]);
     expect(order.body.deadlines[0].dueAt).toBe(order.body.state.deadlines[0].dueAt);
-    expectError(await call(w.keys.buyerB, 'GET', `/orders/${w.orders[0]}/overview`), 403, 'forbidden');
+    expectError(await call(w.keys.buyerB, 'GET', `/orders/${w.orders[0]}/overview`), 404, 'not_found');
     expectError(await call(stack.opsKey, 'GET', `/orders/${w.run}-PO-404/overview`), 404, 'not_found');
 
     const task = await call(w.keys.support, 'GET', `/monitoring/${w.monitoringId}/overview`);
@@ -246,7 +246,7 @@ describe('overviews', () => {
     expect(task.body.state).toMatchObject({ monitoringId: w.monitoringId, status: 'AWAITING_PAYMENT' });
     expect(task.body.timeline.map((e: { type: string }) => e.type)).toEqual(['BOOKED']);
     expect(task.body.deadlines.map((d: { kind: string }) => d.kind)).toEqual(['booking-cutoff']);
-    expectError(await call(w.keys.buyerA, 'GET', `/monitoring/${w.monitoringId}/overview`), 403, 'forbidden');
+    expectError(await call(w.keys.buyerA, 'GET', `/monitoring/${w.monitoringId}/overview`), 404, 'not_found');
   });
 });
 

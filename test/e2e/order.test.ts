@@ -183,7 +183,8 @@ describe('order lifecycle through the API', () => {
     expectError(depositTooLarge, 400, 'invalid_input');
     expect(depositTooLarge.body.error.fields).toEqual([{ field: 'depositAmount', reason: 'the deposit cannot exceed the order total' }]);
 
-    const unknownBuyer = await call(p.supplierKey, 'POST', '/orders', draftBody('nobody-here', { orderId }));
+    // Ops are told a buyer id names no buyer (a supplier is not: see test/e2e/existence-oracles.test.ts).
+    const unknownBuyer = await call(stack.opsKey, 'POST', '/orders', draftBody('nobody-here', { orderId, supplierId: p.supplierId }));
     expectError(unknownBuyer, 400, 'invalid_input');
     expect(unknownBuyer.body.error.fields).toEqual([{ field: 'buyerId', reason: 'no buyer with id nobody-here' }]);
 
@@ -211,11 +212,12 @@ describe('order lifecycle through the API', () => {
     expectError(await call(undefined, 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
     expectError(await call('tg_not-a-real-key', 'GET', `/orders/${orderId}`), 401, 'unauthenticated');
 
-    expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}`), 403, 'forbidden');
+    // Another party's order is answered as a missing one.
+    expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}`), 404, 'not_found');
     // The timeline is the read model, written by an activity just after the draft.
     await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`), (r) => r.status === 200, 'the order read model');
-    expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}/timeline`), 403, 'forbidden');
-    expectError(await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
+    expectError(await call(other.buyerKey, 'GET', `/orders/${orderId}/timeline`), 404, 'not_found');
+    expectError(await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 404, 'not_found');
     expectError(await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
     expectError(await call(supportKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}), 403, 'forbidden');
     expectError(await call(p.buyerKey, 'POST', '/orders', draftBody(p.buyerId)), 403, 'forbidden');

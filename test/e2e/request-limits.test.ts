@@ -1,8 +1,11 @@
 /**
  * Request limits on the real stack, with tiny limits given to createApp: a key that makes more
- * requests than its bucket holds is answered 429 with Retry-After, other keys are not; a JSON body
- * over the limit and a file over its route's limit are answered 413. All in the one error shape.
+ * requests than its bucket holds is answered 429 with Retry-After, other keys are not; a client
+ * address that keeps sending no key or bad keys is answered 429 before any lookup, other addresses
+ * and known keys are not; a JSON body over the limit and a file over its route's limit are
+ * answered 413. All in the one error shape.
  */
+import http from 'node:http';
 import { errorBodySchema } from '../../api/errors';
 import { createApiKey, Role } from '../../api/keys';
 import type { OpenApiDocument } from '../../api/openapi';
@@ -13,7 +16,7 @@ let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
 // The rate limiter's clock, moved by the test: no test here waits for real time to pass.
 const clock = { now: Date.parse('2026-11-02T08:00:00Z') };
-const limits = { ratePerMinute: 2, burst: 3, jsonBodyBytes: 1024 };
+const limits = { ratePerMinute: 2, burst: 3, jsonBodyBytes: 1024, unauthenticatedPerMinute: 6, unauthenticatedBurst: 5 };
 
 beforeAll(async () => {
   stack = await startTestStack({ app: { limits, now: () => clock.now } });
@@ -27,6 +30,19 @@ afterAll(async () => {
 /** A fresh key, straight from the database, so that making it costs no request. */
 async function freshKey(role: Role = 'ops'): Promise<string> {
   return (await createApiKey(stack.db, { name: uniqueId('limits'), role })).key;
+}
+
+/** `size` bytes that start with the signature of `type` (the API checks it before anything else of the file). */
+function fileOf(type: string, size: number): Buffer {
+  const signatures: Record<string, Buffer> = {
+    'image/png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    'image/jpeg': Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+    'application/pdf': Buffer.from('%PDF-1.7\n'),
+    'video/mp4': Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypmp42'), Buffer.from([0, 0, 0, 0])]),
+  };
+  const file = Buffer.alloc(size, 1);
+  signatures[type].copy(file);
+  return file;
 }
 
 function expectErrorShape(res: Reply): void {
@@ -110,7 +126,7 @@ describe('request body size', () => {
         const res = await fetch(`${url}?name=big.bin`, {
           method: 'POST',
           headers: { authorization: `Bearer ${await freshKey()}`, 'content-type': upload.type },
-          body: Buffer.alloc(size, 1),
+          body: fileOf(upload.type, size),
         });
         return { status: res.status, body: await res.json() };
       };
@@ -123,5 +139,79 @@ describe('request body size', () => {
       const expected = upload.path.endsWith('progress-photos') ? 400 : 404; // progress photos also need their query fields
       expect({ path: upload.path, status: at.status }).toEqual({ path: upload.path, status: expected });
     }
+  });
+});
+
+describe('requests without a valid key, per client address', () => {
+  /** A GET from a given local address (all of 127.0.0.0/8 is this machine). */
+  function from(address: string, path: string, key?: string): Promise<Reply & { retryAfter?: string }> {
+    const { port } = new URL(stack.apiUrl);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path, localAddress: address, headers: key ? { authorization: `Bearer ${key}` } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), retryAfter: res.headers['retry-after'] as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('answers 429 before any key lookup once an address has used its allowance, and leaves other addresses and valid keys alone', async () => {
+    const lookups = { n: 0 };
+    const findUnique = stack.db.apiKey.findUnique;
+    stack.db.apiKey.findUnique = ((...args: Parameters<typeof findUnique>) => {
+      lookups.n++;
+      return findUnique.apply(stack.db.apiKey, args);
+    }) as unknown as typeof findUnique;
+    try {
+      // 300 requests with made-up keys from one address, ten at a time.
+      const answers: (Reply & { retryAfter?: string })[] = [];
+      for (let i = 0; i < 30; i++) {
+        answers.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => from('127.0.0.2', '/orders?limit=1', `tg_guess-${i}-${j}`)))));
+      }
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(limits.unauthenticatedBurst);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(300 - limits.unauthenticatedBurst);
+      expect(lookups.n).toBe(limits.unauthenticatedBurst);
+      const limited = answers.find((a) => a.status === 429)!;
+      expectError(limited, 429, 'rate_limited');
+      expectErrorShape(limited);
+      expect(limited.body.error.message).toBe('too many requests without a valid API key from this address: at most 6 a minute (bursts of 5); retry after 10 s');
+      expect(limited.retryAfter).toBe('10');
+      // No key at all counts the same.
+      expectError(await from('127.0.0.2', '/orders?limit=1'), 429, 'rate_limited');
+
+      // Another address has an allowance of its own.
+      expectError(await from('127.0.0.3', '/orders?limit=1', 'tg_guess-elsewhere'), 401, 'unauthenticated');
+      // A key this API process already knows valid still works from the limited address, with no lookup.
+      const known = await freshKey('support');
+      expect((await call(known, 'GET', '/orders?limit=1')).status).toBe(200);
+      const before = lookups.n;
+      expect((await from('127.0.0.2', '/orders?limit=1', known)).status).toBe(200);
+      expect(lookups.n).toBe(before);
+      // A key it has not looked up yet waits for the address's next token, as any unchecked key does.
+      const unchecked = await freshKey('support');
+      expectError(await from('127.0.0.2', '/orders?limit=1', unchecked), 429, 'rate_limited');
+      // Ten seconds give the address one token: the valid key takes it and gives it back, a bad key then uses it up.
+      clock.now += 10_000;
+      expect((await from('127.0.0.2', '/orders?limit=1', unchecked)).status).toBe(200);
+      expectError(await from('127.0.0.2', '/orders?limit=1', 'tg_guess-again'), 401, 'unauthenticated');
+      expectError(await from('127.0.0.2', '/orders?limit=1', 'tg_guess-once-more'), 429, 'rate_limited');
+    } finally {
+      stack.db.apiKey.findUnique = findUnique;
+    }
+  });
+
+  it('takes nothing from an address for requests whose keys are valid', async () => {
+    // More valid first requests from one address than its allowance of bad ones: each is looked up and all pass.
+    const keys = await Promise.all(Array.from({ length: limits.unauthenticatedBurst * 2 }, () => freshKey('support')));
+    const statuses = [];
+    for (const key of keys) statuses.push((await from('127.0.0.4', '/orders?limit=1', key)).status);
+    expect(statuses).toEqual(keys.map(() => 200));
+    // Its allowance for bad keys is whole.
+    const bad = [];
+    for (let i = 0; i <= limits.unauthenticatedBurst; i++) bad.push((await from('127.0.0.4', '/orders?limit=1', `tg_bad-${i}`)).status);
+    expect(bad).toEqual([...Array.from({ length: limits.unauthenticatedBurst }, () => 401), 429]);
   });
 });

@@ -2,8 +2,8 @@
  * Role × endpoint, on the real stack, driven by the OpenAPI document the API serves: every
  * operation is called with a key of every role. A role the operation names is never refused with
  * 403; any other role always is, in the one error shape. Then buyers and suppliers reach for
- * another party's order and monitoring task, and are refused; an inspector reaches for a task
- * assigned to another inspector, and is refused.
+ * another party's order and monitoring task, and are answered as if it did not exist (404); an
+ * inspector reaches for a task assigned to another inspector, and is answered the same way.
  *
  * A new role needs only its key below (`partyOf`); a new path parameter needs a value in `paramValue`.
  */
@@ -116,6 +116,9 @@ function paramValue(name: string, role: Role, f: Fixture): string {
       return 'MATRIX-0001';
     case 'asset':
       return 'app.js';
+    case 'keyId':
+      // Not "current": a key that revoked itself would answer 401 to every later cell.
+      return 'KEY-NOT-THERE';
     default:
       throw new Error(`the role matrix has no value for the path parameter {${name}}: add one to paramValue`);
   }
@@ -181,8 +184,9 @@ describe('role × endpoint matrix', () => {
     expect(allowedCells + refusedCells).toBe(operations().length * ROLES.length);
     expect(allowedCells).toBeGreaterThan(80);
     expect(refusedCells).toBeGreaterThan(60);
-    // An inspector is named on the monitoring task's reads and the inspection's actions, and on nothing of orders.
-    const inspectorOps = operations().filter((o) => o.op['x-roles'].includes('inspector')).map((o) => `${o.method} ${o.path}`);
+    // An inspector is named on the monitoring task's reads and the inspection's actions, and on nothing of orders
+    // (beyond revoking its own key, which every party's key may).
+    const inspectorOps = operations().filter((o) => o.op['x-roles'].includes('inspector') && o.path !== '/api-keys/{keyId}/revoke').map((o) => `${o.method} ${o.path}`);
     expect(inspectorOps).toEqual(expect.arrayContaining([
       'get /monitoring/{monitoringId}', 'post /monitoring/{monitoringId}/progress', 'post /monitoring/{monitoringId}/check',
       'post /monitoring/{monitoringId}/report', 'get /monitoring/{monitoringId}/files/{fileId}', 'get /deadlines',
@@ -199,7 +203,7 @@ describe('role × endpoint matrix', () => {
 });
 
 describe("another party's order", () => {
-  it("refuses a buyer and a supplier every operation on another party's order or monitoring task that they may call on their own", async () => {
+  it("answers a buyer and a supplier every operation on another party's order or monitoring task that they may call on their own as if it did not exist", async () => {
     const mine = await fixture();
     const theirs = await fixture();
     const problems: string[] = [];
@@ -215,7 +219,7 @@ describe("another party's order", () => {
         const url = o.path.replace(/\{(\w+)\}/g, (_m, name: string) => paramValue(name, role, theirs));
         const res = await invoke(o, url, mine.keys[role], { type: 'image/png', bytes: PNG });
         checked++;
-        if (res.status !== 403 || res.body?.error?.code !== 'forbidden') {
+        if (res.status !== 404 || res.body?.error?.code !== 'not_found') {
           problems.push(`${o.method.toUpperCase()} ${o.path} as another ${role}: answered ${res.status} ${JSON.stringify(res.body)}`);
         }
       }
@@ -225,15 +229,15 @@ describe("another party's order", () => {
 
     // Actions with a valid body: the order's own parties only.
     const pay = await call(mine.keys.buyer, 'POST', `/orders/${theirs.orderId}/pay`, { kind: 'deposit', amount: 25_000, reference: 'WIRE-1' });
-    expectError(pay, 403, 'forbidden');
+    expectError(pay, 404, 'not_found');
     const ship = await call(mine.keys.supplier, 'POST', `/orders/${theirs.orderId}/ship`, { carrier: 'DHL', trackingNumber: 'JD0146000' });
-    expectError(ship, 403, 'forbidden');
+    expectError(ship, 404, 'not_found');
     const claim = await call(mine.keys.buyer, 'POST', `/orders/${theirs.orderId}/claims`, { cause: 'NOT_RECEIVED', refundAsked: 1, description: 'x' });
-    expectError(claim, 403, 'forbidden');
+    expectError(claim, 404, 'not_found');
     const card = { number: '4242424242424242', expMonth: 12, expYear: 2099, cvc: '123' };
-    expectError(await call(mine.keys.buyer, 'POST', `/monitoring/${theirs.monitoringId}/pay`, { card }), 403, 'forbidden');
-    expectError(await call(mine.keys.supplier, 'POST', `/monitoring/${theirs.monitoringId}/shipment-date`, { shipmentDate: '2099-01-04' }), 403, 'forbidden');
-    // Lists hold a party to its own records.
+    expectError(await call(mine.keys.buyer, 'POST', `/monitoring/${theirs.monitoringId}/pay`, { card }), 404, 'not_found');
+    expectError(await call(mine.keys.supplier, 'POST', `/monitoring/${theirs.monitoringId}/shipment-date`, { shipmentDate: '2099-01-04' }), 404, 'not_found');
+    // Lists hold a party to its own records: a filter naming another party is refused, whether it exists or not.
     expectError(await call(mine.keys.buyer, 'GET', `/orders?buyerId=${theirs.buyerId}`), 403, 'forbidden');
     expectError(await call(mine.keys.supplier, 'GET', `/orders?supplierId=${theirs.supplierId}`), 403, 'forbidden');
     expectError(await call(mine.keys.supplier, 'GET', `/suppliers/${theirs.supplierId}/assurance`), 403, 'forbidden');
@@ -252,7 +256,7 @@ describe("another party's order", () => {
 });
 
 describe("another inspector's task", () => {
-  it('refuses an inspector every operation on a monitoring task assigned to another inspector, in the API and in the workflow', async () => {
+  it('answers an inspector every operation on a monitoring task assigned to another inspector as if it did not exist, and the workflow refuses it too', async () => {
     const f = await fixture();
     const otherInspector = uniqueId('inspector');
     expect((await call(stack.opsKey, 'POST', '/parties', { id: otherInspector, kind: 'inspector', name: 'Other inspector', email: `${otherInspector}@example.com` })).status).toBe(201);
@@ -269,19 +273,19 @@ describe("another inspector's task", () => {
       const fileType = Object.keys(o.op.requestBody?.content ?? {})[0] ?? 'application/json';
       const res = await invoke(o, url, otherKey, { type: fileType, bytes: fileType === 'application/pdf' ? Buffer.from('%PDF-1.4 report') : PNG });
       checked++;
-      if (res.status !== 403 || res.body?.error?.code !== 'forbidden') problems.push(`${o.method.toUpperCase()} ${o.path} as another inspector: answered ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 404 || res.body?.error?.code !== 'not_found') problems.push(`${o.method.toUpperCase()} ${o.path} as another inspector: answered ${res.status} ${JSON.stringify(res.body)}`);
     }
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(6);
 
     // Actions with a valid body: refused by the API for the other inspector, accepted for the assigned one.
     const progress = { percentComplete: 40, note: 'cartons being packed' };
-    expectError(await call(otherKey, 'POST', `/monitoring/${f.inspectedMonitoringId}/progress`, progress), 403, 'forbidden');
+    expectError(await call(otherKey, 'POST', `/monitoring/${f.inspectedMonitoringId}/progress`, progress), 404, 'not_found');
     const own = await call(f.keys.inspector, 'POST', `/monitoring/${f.inspectedMonitoringId}/progress`, progress);
     expect(own.status).toBe(200);
     expect(own.body.monitoring.progress).toHaveLength(1);
-    // Nor does the inspector reach the unassigned task, or the order, or another party's lists.
-    expectError(await call(f.keys.inspector, 'GET', `/monitoring/${f.monitoringId}`), 403, 'forbidden');
+    // Nor does the inspector reach the unassigned task, or the order (no inspector key may read one), or another party's lists.
+    expectError(await call(f.keys.inspector, 'GET', `/monitoring/${f.monitoringId}`), 404, 'not_found');
     expectError(await call(f.keys.inspector, 'GET', `/orders/${f.orderId}`), 403, 'forbidden');
     expectError(await call(otherKey, 'GET', `/deadlines?party=${f.inspectorId}`), 403, 'forbidden');
     const theirList = await call(otherKey, 'GET', '/monitoring');

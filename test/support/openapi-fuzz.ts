@@ -189,7 +189,7 @@ export function route(ops: readonly Operation[], method: string, rawPath: string
 
 // ---- the requests ----------------------------------------------------------------------------------
 
-export type KeySlot = 'ops' | 'support' | 'buyerA' | 'supplierA' | 'buyerB' | 'supplierB' | 'none' | 'unknown' | 'revoked' | 'malformed';
+export type KeySlot = 'ops' | 'support' | 'buyerA' | 'supplierA' | 'buyerB' | 'supplierB' | 'none' | 'unknown' | 'revoked' | 'expired' | 'malformed';
 export const PARTY_KEYS = ['buyerA', 'supplierA', 'buyerB', 'supplierB'] as const;
 export const ROLE_OF: Record<string, string> = { ops: 'ops', support: 'support', buyerA: 'buyer', supplierA: 'supplier', buyerB: 'buyer', supplierB: 'supplier' };
 
@@ -210,7 +210,26 @@ export type Attack =
   | 'other-party'
   | 'unknown-record'
   | 'wrong-method'
-  | 'unsafe-text';
+  | 'unsafe-text'
+  | 'mismatched-file'
+  | 'bad-cursor'
+  | 'bad-idempotency-key';
+
+/** Files the fuzz test sends: one of each accepted type, and some that no upload route accepts. */
+export const SAMPLE_FILES = {
+  png: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('fuzz pixels')]),
+  jpeg: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('fuzz photo')]),
+  pdf: Buffer.from('%PDF-1.4\n% fuzz report\n%%EOF\n'),
+  mp4: Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from('ftypmp42'), Buffer.from([0, 0, 0, 0]), Buffer.from('fuzz video')]),
+  html: Buffer.from('<!doctype html><script>alert(document.cookie)</script>'),
+  svg: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+  gif: Buffer.from('GIF89a fuzz'),
+  exe: Buffer.from('MZ\x90\x00 fuzz'),
+} as const;
+export type SampleName = keyof typeof SAMPLE_FILES;
+
+/** Which sample is of which accepted type: a file is accepted only as the type it is. */
+const SAMPLE_OF_TYPE: Record<string, SampleName> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'application/pdf': 'pdf', 'video/mp4': 'mp4' };
 
 /**
  * One generated request, symbolic: fixture records are named by slot (`@@orderA@@`, …) and resolved
@@ -230,9 +249,20 @@ export interface FuzzRequest {
   body:
     | { kind: 'none' }
     | { kind: 'text'; text: string; contentType?: string }
-    | { kind: 'bytes'; fill: number; size: number; contentType?: string };
+    | { kind: 'bytes'; fill: number; size: number; contentType?: string }
+    | { kind: 'sample'; sample: SampleName; contentType?: string };
   /** Sent twice in a row: the second answer must be the first one's. */
   replay: boolean;
+  /** An Idempotency-Key header as it goes on the wire (sent twice when an array); none when undefined. */
+  idempotencyKey?: string | string[];
+}
+
+/** The bytes of a request's body, as sent. */
+export function bodyBytes(body: FuzzRequest['body'], text: (t: string) => string = (t) => t): Buffer | undefined {
+  if (body.kind === 'text') return Buffer.from(text(body.text), 'utf8');
+  if (body.kind === 'bytes') return Buffer.alloc(body.size, body.fill);
+  if (body.kind === 'sample') return SAMPLE_FILES[body.sample];
+  return undefined;
 }
 
 export interface Fixtures {
@@ -263,7 +293,12 @@ export interface Verdict {
 const SLOT_OF_PARAM: Record<string, string[]> = { orderId: ['orderA', 'orderAPaid', 'orderB'], monitoringId: ['monA', 'monB'] };
 
 /** What the API must answer to a resolved request, by the document and the registry's order of checks. */
-export function judge(ops: readonly Operation[], f: Fixtures, r: { method: string; key: KeySlot; path: string; query: string; body: FuzzRequest['body'] }, limits: { jsonBodyBytes: number }): Verdict {
+export function judge(
+  ops: readonly Operation[],
+  f: Fixtures,
+  r: { method: string; key: KeySlot; path: string; query: string; body: FuzzRequest['body']; idempotencyKey?: string | string[] },
+  limits: { jsonBodyBytes: number },
+): Verdict {
   const routed = route(ops, r.method, r.path);
   if (!routed) return { refused: true, statuses: [404], reason: 'no route' };
   const { op } = routed;
@@ -281,9 +316,9 @@ export function judge(ops: readonly Operation[], f: Fixtures, r: { method: strin
     if (mime === 'application/json') {
       const charset = /charset=([^;]+)/.exec(contentType)?.[1]?.trim();
       if (charset && !charset.startsWith('utf-')) return { refused: true, statuses: [415], reason: 'unsupported charset', route: op.name };
-      const bytes = r.body.kind === 'text' ? Buffer.byteLength(r.body.text) : r.body.size;
-      if (bytes > limits.jsonBodyBytes) return { refused: true, statuses: [413], reason: 'JSON body over the limit', route: op.name };
-      const text = r.body.kind === 'text' ? r.body.text.replace(/^\uFEFF/, '') : Buffer.alloc(r.body.size, r.body.fill).toString('utf8');
+      const raw = bodyBytes(r.body)!;
+      if (raw.length > limits.jsonBodyBytes) return { refused: true, statuses: [413], reason: 'JSON body over the limit', route: op.name };
+      const text = r.body.kind === 'text' ? r.body.text.replace(/^\uFEFF/, '') : raw.toString('utf8');
       if (text === '') body = {};
       else {
         // body-parser's strict mode: the first character after JSON whitespace opens an object or an array.
@@ -296,12 +331,12 @@ export function judge(ops: readonly Operation[], f: Fixtures, r: { method: strin
       }
     }
   }
-  let file: { contentType: string; size: number } | undefined;
+  let file: { contentType: string; size: number; sample?: SampleName } | undefined;
   if (op.upload) {
-    const size = r.body.kind === 'text' ? Buffer.byteLength(r.body.text) : r.body.kind === 'bytes' ? r.body.size : 0;
+    const size = bodyBytes(r.body)?.length ?? 0;
     if (size > op.upload.maxBytes) return { refused: true, statuses: [413], reason: 'file over the limit', route: op.name };
     const contentType = r.body.kind === 'none' ? '' : (r.body.contentType ?? '').split(';')[0].trim().toLowerCase();
-    file = { contentType, size };
+    file = { contentType, size, sample: r.body.kind === 'sample' ? r.body.sample : undefined };
   }
   // The documented schemas.
   const params = routed.params;
@@ -316,6 +351,22 @@ export function judge(ops: readonly Operation[], f: Fixtures, r: { method: strin
   if (file && (!op.upload!.types.includes(file.contentType) || file.size === 0)) {
     return { refused: true, statuses: [400], reason: 'file type or empty file', route: op.name };
   }
+  if (file && SAMPLE_OF_TYPE[file.contentType] !== file.sample) {
+    return { refused: true, statuses: [400], reason: 'file bytes not of the declared type', route: op.name };
+  }
+  // The lists' party filter: a buyer or supplier may name only itself, checked before the cursor is read.
+  const ownParty = r.key === 'buyerA' || r.key === 'supplierA' || r.key === 'buyerB' || r.key === 'supplierB' ? f.ids[r.key] : undefined;
+  if (op.method === 'GET' && (op.path === '/deadlines' || op.path === '/search') && ownParty && typeof query.party === 'string' && query.party !== ownParty) {
+    // 400 when the query breaks a rule the document cannot state (an instant before 1970, an unknown parameter).
+    return { refused: true, statuses: [400, 403], reason: "another party's filter", route: op.name };
+  }
+  // A cursor is a page's nextCursor: none of the fuzz test's cursors is one (it pages nothing first).
+  if (op.query.some((q) => q.name === 'cursor') && query.cursor !== undefined) return { refused: true, statuses: [400], reason: 'a cursor this API did not make', route: op.name };
+  // Every POST behind a key takes an Idempotency-Key: 1 to 255 visible ASCII characters, sent once.
+  if (r.idempotencyKey !== undefined && op.method === 'POST' && op.roles.length > 0) {
+    const value = Array.isArray(r.idempotencyKey) ? r.idempotencyKey.join(', ') : r.idempotencyKey;
+    if (!/^[\x21-\x7E]{1,255}$/.test(value)) return { refused: true, statuses: [400], reason: 'malformed Idempotency-Key', route: op.name };
+  }
   // The handler: another party's record, or a record that does not exist.
   const side = f.sideOf[r.key];
   for (const name of ['orderId', 'monitoringId']) {
@@ -323,7 +374,8 @@ export function judge(ops: readonly Operation[], f: Fixtures, r: { method: strin
     if (id === undefined) continue;
     if (!f.existing.has(id)) return { refused: true, statuses: [400, 404], reason: 'unknown record', route: op.name };
     const owner = SLOT_OF_PARAM[name].map((slot) => [f.ids[slot], f.sideOf[slot]] as const).find(([fid]) => fid === id)?.[1];
-    if (side && owner && owner !== side) return { refused: true, statuses: [400, 403], reason: "another party's record", route: op.name };
+    // Another party's record is answered as a missing one.
+    if (side && owner && owner !== side) return { refused: true, statuses: [400, 404], reason: "another party's record", route: op.name };
   }
   if (side) {
     const own = (slot: string) => f.ids[slot];
@@ -333,10 +385,14 @@ export function judge(ops: readonly Operation[], f: Fixtures, r: { method: strin
       return { refused: true, statuses: [400, 403], reason: "another party's record", route: op.name };
     }
     const b = body as Record<string, unknown>;
+    // Who may book how is checked before the order is looked at: a supplier while drafting, a buyer otherwise.
+    if (op.method === 'POST' && op.path === '/monitoring' && ((role === 'supplier') !== (b?.addedVia === 'SUPPLIER_DRAFT'))) {
+      return { refused: true, statuses: [403], reason: 'not the way this party books', route: op.name };
+    }
     if (op.method === 'POST' && op.path === '/monitoring' && typeof b?.orderId === 'string') {
       if (!f.existing.has(b.orderId)) return { refused: true, statuses: [400, 403, 404], reason: 'unknown record', route: op.name };
       const owner = SLOT_OF_PARAM.orderId.map((slot) => [f.ids[slot], f.sideOf[slot]] as const).find(([fid]) => fid === b.orderId)?.[1];
-      if (owner && owner !== side) return { refused: true, statuses: [400, 403], reason: "another party's record", route: op.name };
+      if (owner && owner !== side) return { refused: true, statuses: [400, 404], reason: "another party's record", route: op.name };
     }
     if (op.method === 'POST' && op.path === '/orders' && role === 'supplier' && typeof b?.supplierId === 'string' && b.supplierId !== myId) {
       return { refused: true, statuses: [400, 403], reason: "another party's name", route: op.name };
@@ -647,7 +703,15 @@ function bodyMutation(schema: JsonSchema, attack: Attack, base: unknown): fc.Arb
   }
 }
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('fuzz pixels')]).toString('latin1');
+/** Cursors no page of this API made: years PostgreSQL cannot store, characters it cannot store, other shapes. */
+export const BAD_CURSORS: readonly string[] = [
+  ['0000-01-01T00:00:00Z', 'x'], ['-271821-04-20T00:00:00.000Z', 'x'], ['+275760-09-13T00:00:00.000Z', 'x'], ['1969-12-31T23:59:59Z', 'x'],
+  ['2026-12-01T12:00:00Z', 'nul\u0000'], ['2026-12-01T12:00:00Z', '\ud800'], ['2026-12-01T12:00:00Z', "x' OR '1'='1"], ['2026-12-01', 'x'],
+  ['2026-12-01T12:00:00Z', 'order', 'x', 'extra'], ['2026-12-01T12:00:00Z', 'invoice', 'x'], [1, 2], [null], { dueAt: '2026-12-01T12:00:00Z' }, 'not json', '[',
+].map((v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url'));
+
+/** Idempotency-Key values the API must refuse (and Node's HTTP client can send): empty, too long, spaces, not ASCII, sent twice. */
+const BAD_IDEMPOTENCY_KEYS: readonly (string | string[])[] = ['', ' ', 'k'.repeat(256), 'two words', 'cl\u00e9', 'tab\tkey', ['first-key', 'second-key']];
 
 function keysFor(op: Operation): KeySlot[] {
   if (op.roles.length === 0) return ['ops'];
@@ -672,7 +736,9 @@ function attacksFor(op: Operation): [Attack, number][] {
   if (op.body) {
     out.push(['missing-required', 3], ['extra-field', 3], ['wrong-type', 4], ['bad-amount', 3], ['hostile-string', 4], ['huge-body', 1], ['malformed-json', 3], ['wrong-content-type', 2]);
   }
-  if (op.upload) out.push(['bad-file', 6], ['hostile-string', 2]);
+  if (op.upload) out.push(['bad-file', 4], ['mismatched-file', 4], ['hostile-string', 2]);
+  if (op.query.some((q) => q.name === 'cursor')) out.push(['bad-cursor', 4]);
+  if (op.method === 'POST' && op.roles.length > 0) out.push(['bad-idempotency-key', 2]);
   if (op.pathParams.length > 0) out.push(['path-injection', 4], ['unknown-record', 1]);
   if (op.query.length > 0) out.push(['query-injection', 5]);
   if (hasStringField(op.body) || op.query.some((q) => q.schema.type === 'string' && !q.schema.enum)) out.push(['unsafe-text', 4]);
@@ -752,7 +818,7 @@ export function requestsFor(op: Operation, doc: OpenApiDocument): fc.Arbitrary<F
         const side = attack === 'other-party' || !ownSide ? otherSide : keySide;
         const params = side === 'A' ? paramsA : paramsB;
         const presentedKey: fc.Arbitrary<KeySlot> =
-          attack === 'no-or-bad-key' ? fc.constantFrom<KeySlot>('none', 'unknown', 'revoked', 'malformed')
+          attack === 'no-or-bad-key' ? fc.constantFrom<KeySlot>('none', 'unknown', 'revoked', 'expired', 'malformed')
             : attack === 'wrong-role' && otherRoles.length > 0 ? fc.constantFrom(...otherRoles)
               : fc.constant(key);
         return fc
@@ -792,8 +858,8 @@ export function requestsFor(op: Operation, doc: OpenApiDocument): fc.Arbitrary<F
             });
             const method = attack === 'wrong-method' && otherMethods.length > 0 ? otherMethods[pick % otherMethods.length] : op.method;
             if (attack === 'wrong-method' && otherMethods.length === 0) path = `${path}/x`;
-            return fc.record({ query: queryFor(op, attack, q, queryNoise), body: bodyFor(op, attack, ownBody) }).map(
-              ({ query: qs, body: b }): FuzzRequest => ({
+            return fc.record({ query: queryFor(op, attack, q, queryNoise), body: bodyFor(op, attack, ownBody), idempotencyKey: fc.constantFrom(...BAD_IDEMPOTENCY_KEYS) }).map(
+              ({ query: qs, body: b, idempotencyKey }): FuzzRequest => ({
                 op: op.index,
                 attack,
                 method,
@@ -803,6 +869,7 @@ export function requestsFor(op: Operation, doc: OpenApiDocument): fc.Arbitrary<F
                 query: qs,
                 body: method === 'GET' ? { kind: 'none' } : b,
                 replay,
+                ...(attack === 'bad-idempotency-key' ? { idempotencyKey } : {}),
               }),
             );
           });
@@ -823,6 +890,9 @@ function queryFor(op: Operation, attack: Attack, base: Record<string, string>, n
   if (attack === 'unsafe-text' && textParams.length > 0 && !hasStringField(op.body)) {
     return fc.constantFrom(...textParams).chain((name) =>
       unsafeFor(base[name], UNSAFE_IN_URLS).map((u) => encodePairs([...pairs.filter(([k]) => k !== name), [name, u]])));
+  }
+  if (attack === 'bad-cursor') {
+    return fc.constantFrom(...BAD_CURSORS).map((cursor) => encodePairs([...pairs.filter(([k]) => k !== 'cursor'), ['cursor', cursor]]));
   }
   if (attack === 'query-injection' && op.query.length > 0) {
     return fc.oneof(
@@ -846,13 +916,19 @@ function bodyFor(op: Operation, attack: Attack, base: unknown): fc.Arbitrary<Fuz
   if (op.upload) {
     if (attack === 'bad-file') {
       return fc.oneof(
-        fc.constantFrom('text/plain', 'image/gif', 'application/json', 'image/svg+xml', 'text/html', 'application/x-msdownload', '').map((contentType) => ({ kind: 'text' as const, text: PNG, contentType: contentType || undefined })),
+        fc.constantFrom('text/plain', 'image/gif', 'application/json', 'image/svg+xml', 'text/html', 'application/x-msdownload', '').map((contentType) => ({ kind: 'sample' as const, sample: 'png' as const, contentType: contentType || undefined })),
         fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'text' as const, text: '', contentType })),
         fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'bytes' as const, fill: 0x41, size: op.upload!.maxBytes + 1, contentType })),
-        fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'text' as const, text: PNG, contentType: `${contentType}; charset=utf-8` })),
+        fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'sample' as const, sample: SAMPLE_OF_TYPE[contentType], contentType: `${contentType}; charset=utf-8` })),
       );
     }
-    return fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'text' as const, text: PNG, contentType }));
+    if (attack === 'mismatched-file') {
+      // An accepted type, and bytes of another type or of none: HTML or SVG "as a PNG", a PNG "as a PDF".
+      return fc.tuple(fc.constantFrom(...op.upload.types), fc.constantFrom(...(Object.keys(SAMPLE_FILES) as SampleName[])))
+        .filter(([contentType, sample]) => SAMPLE_OF_TYPE[contentType] !== sample)
+        .map(([contentType, sample]) => ({ kind: 'sample' as const, sample, contentType }));
+    }
+    return fc.constantFrom(...op.upload.types).map((contentType) => ({ kind: 'sample' as const, sample: SAMPLE_OF_TYPE[contentType], contentType }));
   }
   if (!op.body) return fc.constant({ kind: 'none' as const });
   const jsonType = fc.constantFrom(...JSON_TYPES);

@@ -13,7 +13,7 @@ export interface Sent {
 
 export const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-export const png = (tag: string): Buffer => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from(tag)]);
+export const png = (tag: string): Buffer => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(tag)]);
 export const pdf = (tag: string): Buffer => Buffer.from(`%PDF-1.4\n% ${tag}\n%%EOF\n`);
 
 /** POSTs `bytes` as the raw body; the reply's body is its JSON, or its text when it is not JSON. */

@@ -1,7 +1,7 @@
 /**
  * The per-key token bucket and its settings, on a clock the test moves by hand.
  */
-import { DEFAULT_REQUEST_LIMITS, requestLimitsFromEnv, TokenBuckets } from '../../api/limits';
+import { DEFAULT_REQUEST_LIMITS, requestLimitsFromEnv, TokenBuckets, trustProxyFromEnv } from '../../api/limits';
 
 function bucketsAt(start: number, limits = { ratePerMinute: 60, burst: 3 }, maxTracked?: number) {
   const clock = { now: start };
@@ -48,6 +48,19 @@ describe('TokenBuckets', () => {
     expect(buckets.take('k').allowed).toBe(true);
   });
 
+  it('takes back a token given back, up to the burst', () => {
+    const { buckets } = bucketsAt(0, { ratePerMinute: 60, burst: 2 });
+    buckets.take('k');
+    buckets.take('k');
+    expect(buckets.take('k').allowed).toBe(false);
+    buckets.giveBack('k');
+    expect(buckets.take('k')).toEqual({ allowed: true, remaining: 0 });
+    buckets.giveBack('k');
+    buckets.giveBack('k');
+    buckets.giveBack('k');
+    expect([buckets.take('k'), buckets.take('k'), buckets.take('k')].map((t) => t.allowed)).toEqual([true, true, false]);
+  });
+
   it('forgets idle keys whose bucket is full again once it tracks too many', () => {
     const { clock, buckets } = bucketsAt(0, { ratePerMinute: 60, burst: 1 }, 3);
     for (const k of ['a', 'b', 'c']) buckets.take(k);
@@ -64,11 +77,16 @@ describe('requestLimitsFromEnv', () => {
     expect(requestLimitsFromEnv({})).toEqual(DEFAULT_REQUEST_LIMITS);
   });
 
-  it('reads RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST and JSON_BODY_LIMIT_BYTES', () => {
-    expect(requestLimitsFromEnv({ RATE_LIMIT_PER_MINUTE: '30', RATE_LIMIT_BURST: '5', JSON_BODY_LIMIT_BYTES: '2048' })).toEqual({
+  it('reads RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST, JSON_BODY_LIMIT_BYTES and the limits of requests without a valid key', () => {
+    expect(requestLimitsFromEnv({
+      RATE_LIMIT_PER_MINUTE: '30', RATE_LIMIT_BURST: '5', JSON_BODY_LIMIT_BYTES: '2048',
+      RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '12', RATE_LIMIT_UNAUTHENTICATED_BURST: '4',
+    })).toEqual({
       ratePerMinute: 30,
       burst: 5,
       jsonBodyBytes: 2048,
+      unauthenticatedPerMinute: 12,
+      unauthenticatedBurst: 4,
     });
   });
 
@@ -76,5 +94,16 @@ describe('requestLimitsFromEnv', () => {
     expect(() => requestLimitsFromEnv({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow('RATE_LIMIT_PER_MINUTE=0 is not a positive whole number');
     expect(() => requestLimitsFromEnv({ RATE_LIMIT_BURST: 'lots' })).toThrow('RATE_LIMIT_BURST=lots is not a positive whole number');
     expect(() => requestLimitsFromEnv({ JSON_BODY_LIMIT_BYTES: '1.5' })).toThrow('JSON_BODY_LIMIT_BYTES=1.5 is not a positive whole number');
+    expect(() => requestLimitsFromEnv({ RATE_LIMIT_UNAUTHENTICATED_BURST: '-3' })).toThrow('RATE_LIMIT_UNAUTHENTICATED_BURST=-3 is not a positive whole number');
+  });
+});
+
+describe('trustProxyFromEnv', () => {
+  it("reads TRUST_PROXY in Express's terms: none unless set", () => {
+    expect(trustProxyFromEnv({})).toBe(false);
+    expect(trustProxyFromEnv({ TRUST_PROXY: 'false' })).toBe(false);
+    expect(trustProxyFromEnv({ TRUST_PROXY: 'true' })).toBe(true);
+    expect(trustProxyFromEnv({ TRUST_PROXY: '2' })).toBe(2);
+    expect(trustProxyFromEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' })).toBe('loopback, 10.0.0.0/8');
   });
 });
