@@ -31,6 +31,7 @@ import { OrderState, getOrderQuery, orderWorkflowId } from '../../workflows/orde
 import { selfCheckScheduleId } from '../../workflows/self-check.messages';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from '../support/env';
 import { startSmtpServer } from '../support/smtp';
+import { png } from '../support/uploads';
 
 const ORDERS = Number(process.env.REPLICAS_ORDERS ?? 10);
 const CONCURRENCY = 5;
@@ -335,7 +336,7 @@ it('loses and doubles nothing when one worker, one API and one mail relay are ki
     });
   }
   const orderIds = Array.from({ length: ORDERS }, (_, i) => `REP-${i}-${taskQueue.slice(-6)}`);
-  const evidence = new Map(orderIds.map((id) => [id, Buffer.from(`\x89PNG evidence of ${id} ${'x'.repeat(2000)}`)]));
+  const evidence = new Map(orderIds.map((id) => [id, png(`evidence of ${id} ${'x'.repeat(2000)}`)]));
 
   // The kill: once about 40 % of the steps are done, one of each, at the same moment.
   let sendingAtKill = 0;
