@@ -17,7 +17,10 @@ export interface OrderPolicy {
   depositDueDays: number;
   /** Reminders to the supplier this many days before the agreed shipping date. */
   shippingReminderDays: number[];
-  /** Original shipping period (confirmation to shipping date) plus extensions, at most. */
+  /**
+   * Original shipping period plus extensions, at most: the shipping date may be at most this many
+   * calendar days after the day of confirmation (UTC dates, as shipping dates are).
+   */
   maxShippingPeriodDays: number;
   /** Without carrier data this long after the shipping proof, the proof's upload time counts. */
   carrierNoDataHours: number;
@@ -101,6 +104,21 @@ export const DAY_MS = 24 * HOUR_MS;
 /** The agreed shipping date is met by shipping any time on that day (UTC): the deadline is the next midnight. */
 export function shipByInstant(shippingDate: string): number {
   return Date.parse(`${shippingDate}T00:00:00Z`) + DAY_MS;
+}
+
+/**
+ * The latest shipping date an extension may set: the confirmation day plus the policy's shipping
+ * period, in calendar days. Confirmed on 2026-12-07 at any hour, 90 days: 2027-03-07 is the last.
+ */
+export function latestShippingDate(policy: OrderPolicy, confirmedAt: number): string {
+  const confirmationDay = Date.parse(`${new Date(confirmedAt).toISOString().slice(0, 10)}T00:00:00Z`);
+  return new Date(confirmationDay + policy.maxShippingPeriodDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Calendar days from the confirmation day to a shipping date (UTC dates). */
+export function shippingPeriodDays(confirmedAt: number, shippingDate: string): number {
+  const confirmationDay = Date.parse(`${new Date(confirmedAt).toISOString().slice(0, 10)}T00:00:00Z`);
+  return Math.round((Date.parse(`${shippingDate}T00:00:00Z`) - confirmationDay) / DAY_MS);
 }
 
 /** Claim day N (day 1 is the day it opened) starts N-1 days after opening. */

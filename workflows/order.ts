@@ -67,7 +67,7 @@ import {
   shipUpdate,
 } from './order.messages';
 import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline } from './process-kit';
-import { DAY_MS, HOUR_MS, checkDraft, orderPolicy, orderTotal, shipByInstant } from './order.policy';
+import { DAY_MS, HOUR_MS, checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
@@ -978,10 +978,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       const current = state.shippingDate ?? terms.shippingDate;
       if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
       const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
-      const periodDays = Math.ceil((shipByInstant(shippingDate) - confirmedAt) / DAY_MS);
-      if (periodDays > policy.maxShippingPeriodDays) {
+      const latest = latestShippingDate(policy, confirmedAt);
+      if (shippingDate > latest) {
         refuse(
-          `cannot extend to ${shippingDate}: the shipping period would be ${periodDays} days from confirmation; the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days`,
+          `cannot extend to ${shippingDate}: the shipping period would be ${shippingPeriodDays(confirmedAt, shippingDate)} days from the confirmation day ${iso(confirmedAt).slice(0, 10)}; ` +
+            `the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days, so ${latest} is the latest shipping date`,
         );
       }
     },

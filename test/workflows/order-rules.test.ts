@@ -109,6 +109,22 @@ describe('shipping', () => {
     });
   });
 
+  it('counts the 90 days in calendar days from the confirmation day: day 90 is allowed, day 91 is not', async () => {
+    await withOrder(async (h) => {
+      await confirm(h);
+      const s = await state(h);
+      const confirmationDay = Date.parse(`${s.confirmedAt!.slice(0, 10)}T00:00:00Z`);
+      const day = (n: number) => new Date(confirmationDay + n * DAY).toISOString().slice(0, 10);
+      const refused = await refusal(h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: day(91) }] }));
+      expect(refused.message).toBe(
+        `cannot extend to ${day(91)}: the shipping period would be 91 days from the confirmation day ${day(0)}; ` +
+          `the original period plus extensions may be at most 90 days, so ${day(90)} is the latest shipping date`,
+      );
+      const extended = await after(h, h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: day(90) }] }));
+      expect(extended.shippingDate).toBe(day(90));
+    });
+  });
+
   it("counts the proof's upload time when the carrier has no data 48 h after shipping", async () => {
     await withOrder(async (h, m) => {
       await confirm(h);
