@@ -41,7 +41,7 @@ import {
   withdrawClaimUpdate,
 } from './order.messages';
 import { DAY_MS, HOUR_MS, OrderPolicy, claimDayStart } from './order.policy';
-import { Party, iso, nowMs, refuse, requireParty, workingDaysLater } from './process-kit';
+import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
 
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
 export interface OrderChange {
@@ -95,7 +95,8 @@ export function createClaims(p: OrderProcess) {
   const claims = () => state.claims ?? [];
   const openClaims = () => claims().filter((c) => c.status !== 'CLOSED');
   const clearClaimDeadlines = (claimId: string) => p.clearDeadlines((d) => d.claimId === claimId);
-  const opsWorkingDaysLater = (from: number, n: number) => workingDaysLater(getCalendar(policy.opsCalendar), from, n);
+  // The ops calendar at the version the order's policy pins: a later calendar release moves no deadline of this order.
+  const opsCalendar = () => getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
   const requireActor = (actor: Actor, allowed: Party[], action: string) => requireParty(actor, allowed, input, action);
 
   function findClaim(claimId: string): Claim {
@@ -116,23 +117,27 @@ export function createClaims(p: OrderProcess) {
     claim.escalatedAt = iso(now);
     claim.escalatedBy = by;
     clearClaimDeadlines(claim.id);
-    const calendar = getCalendar(policy.opsCalendar);
-    const dueAt = opsWorkingDaysLater(now, policy.opsDecisionWorkingDays);
+    const calendar = opsCalendar();
+    const reminder = workingDeadline(calendar, now, policy.opsDecisionReminderWorkingDays);
+    const due = workingDeadline(calendar, now, policy.opsDecisionWorkingDays);
+    const dueAt = due.dueAt;
     p.setDeadline({
       id: `claim-${claim.id}-decision-reminder`,
       kind: 'claim-decision-reminder',
       claimId: claim.id,
-      dueAt: opsWorkingDaysLater(now, policy.opsDecisionReminderWorkingDays),
-      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendar.id} calendar)`,
+      dueAt: reminder.dueAt,
+      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendarWords(calendar, reminder.provisional)})`,
       onExpiry: 'ops is reminded to decide the claim',
+      ...(reminder.provisional ? { provisional: true } : {}),
     });
     p.setDeadline({
       id: `claim-${claim.id}-decision-due`,
       kind: 'claim-decision-due',
       claimId: claim.id,
       dueAt,
-      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendar.id} calendar)`,
+      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendarWords(calendar, due.provisional)})`,
       onExpiry: 'the decision is overdue: ops leads are paged',
+      ...(due.provisional ? { provisional: true } : {}),
     });
     return p.change(state.status, {
       type: 'CLAIM_ESCALATED',

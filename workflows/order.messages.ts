@@ -111,6 +111,11 @@ export interface Deadline {
   policyVersion: string;
   onExpiry: string;
   claimId?: string;
+  /**
+   * Counted in working days on provisional calendar data (a year whose official holiday schedule is
+   * not yet published): the rule says so, and the due time may differ from the official one.
+   */
+  provisional?: boolean;
 }
 
 export type ClaimCause = 'QUALITY_MISMATCH' | 'LATE_SHIPMENT' | 'NOT_RECEIVED' | 'NOT_AS_DESCRIBED';

@@ -41,8 +41,21 @@ export interface OrderPolicy {
   /** Ops decides an escalated claim within this many working days; a reminder goes out after the first. */
   opsDecisionWorkingDays: number;
   opsDecisionReminderWorkingDays: number;
-  /** The working-day calendar ops deadlines are counted in. */
+  /**
+   * The working-day calendar ops deadlines (a claim's decision, a refund's payment) are counted in,
+   * and its data version, pinned with the policy: a later calendar release moves no running order's
+   * deadlines (and every history replays against the data it ran with).
+   */
   opsCalendar: string;
+  opsCalendarVersion: string;
+  /** The after-service policy (change/cancel window) the order's cancellation follows. */
+  afterServicePolicyVersion: string;
+  /**
+   * A refund decided on a claim is paid to the buyer within this many working days (ops calendar):
+   * if the payment adapter has not completed it by then, it goes on the late-task queue and ops leads
+   * are paged.
+   */
+  refundPaymentWorkingDays: number;
   /** An evidence request is due between these bounds from when it is made. */
   evidenceMinDueHours: number;
   evidenceMaxDueDays: number;
@@ -64,38 +77,54 @@ export interface OrderLimits {
   maxEvidenceBytesPerParty: number;
   /** Evidence requests ops may make on one claim. */
   maxEvidenceRequests: number;
+  /** Requests for changes to the draft, by both parties together, before both confirm. */
+  maxChangeRequests: number;
+  /** Revisions of the draft by the supplier (the first draft is revision 1). */
+  maxDraftRevisions: number;
 }
 
-export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
-  '2026-11': {
-    version: '2026-11',
-    maxOrderTotal: 1_000_000_000_00,
-    maxItems: 200,
-    draftExpiryDays: 14,
-    depositDueDays: 7,
-    shippingReminderDays: [3, 1],
-    maxShippingPeriodDays: 90,
-    carrierNoDataHours: 48,
-    receivingWindowDays: 30,
-    receivingExtensionMaxDays: 15,
-    receivingExtensionsTotalMaxDays: 30,
-    postReceiptClaimDays: 30,
-    supplierResponseDays: 3,
-    buyerEscalationFromDay: 4,
-    autoEscalationDay: 7,
-    opsDecisionWorkingDays: 2,
-    opsDecisionReminderWorkingDays: 1,
-    opsCalendar: 'CN',
-    evidenceMinDueHours: 24,
-    evidenceMaxDueDays: 14,
-    feedbackWindowDays: 60,
-    limits: {
-      maxClaims: 8,
-      maxEvidenceFilesPerParty: 20,
-      maxEvidenceBytesPerParty: 50 * 1024 * 1024,
-      maxEvidenceRequests: 6,
-    },
+const POLICY_2026_11: OrderPolicy = {
+  version: '2026-11',
+  maxOrderTotal: 1_000_000_000_00,
+  maxItems: 200,
+  draftExpiryDays: 14,
+  depositDueDays: 7,
+  shippingReminderDays: [3, 1],
+  maxShippingPeriodDays: 90,
+  carrierNoDataHours: 48,
+  receivingWindowDays: 30,
+  receivingExtensionMaxDays: 15,
+  receivingExtensionsTotalMaxDays: 30,
+  postReceiptClaimDays: 30,
+  supplierResponseDays: 3,
+  buyerEscalationFromDay: 4,
+  autoEscalationDay: 7,
+  opsDecisionWorkingDays: 2,
+  opsDecisionReminderWorkingDays: 1,
+  opsCalendar: 'CN',
+  // The calendar every order of this version ran with: CN@2026-11, whose provisional years have no
+  // days off in lieu. Stated here when calendars became versioned data; it was the only release.
+  opsCalendarVersion: '2026-11',
+  afterServicePolicyVersion: '2026-11',
+  // The documents' rule from the start; watched from the refund-payment change on (behind its patch).
+  refundPaymentWorkingDays: 7,
+  evidenceMinDueHours: 24,
+  evidenceMaxDueDays: 14,
+  feedbackWindowDays: 60,
+  limits: {
+    maxClaims: 8,
+    maxEvidenceFilesPerParty: 20,
+    maxEvidenceBytesPerParty: 50 * 1024 * 1024,
+    maxEvidenceRequests: 6,
+    maxChangeRequests: 20,
+    maxDraftRevisions: 10,
   },
+};
+
+export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
+  '2026-11': POLICY_2026_11,
+  // The 2026-11 rules counted on the CN calendar release 2026-12 (days off in lieu in provisional years).
+  '2026-12': { ...POLICY_2026_11, version: '2026-12', opsCalendarVersion: '2026-12' },
 };
 
 export const HOUR_MS = 3_600_000;
@@ -126,7 +155,7 @@ export function claimDayStart(openedAt: number, day: number): number {
   return openedAt + (day - 1) * DAY_MS;
 }
 
-export const CURRENT_ORDER_POLICY_VERSION = '2026-11';
+export const CURRENT_ORDER_POLICY_VERSION = '2026-12';
 
 export function orderPolicy(version: string): OrderPolicy {
   const policy = Object.prototype.hasOwnProperty.call(ORDER_POLICIES, version) ? ORDER_POLICIES[version] : undefined;

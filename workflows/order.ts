@@ -931,9 +931,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       if (state.amounts.paid === 0 || actor.role === 'ops') return;
       if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
       if (!withinChangeWindow()) {
-        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt ?? createdAt));
+        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt ?? createdAt));
         refuse(
-          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.version).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
+          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.afterServicePolicyVersion).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
         );
       }
     },
@@ -946,7 +946,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   function withinChangeWindow(): boolean {
     if (!state.paidAt) return true;
-    return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt));
+    return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt));
   }
 
   /** Tells linked monitoring tasks the order's shipping date; a closed task no longer listens. */

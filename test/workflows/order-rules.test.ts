@@ -30,7 +30,7 @@ describe('draft and payment windows', () => {
     await withOrder(async (h, m) => {
       const s = await state(h);
       expect(s.deadlines?.map((d) => d.kind)).toEqual(['draft-expiry']);
-      expect(s.deadlines?.[0]).toMatchObject({ policyVersion: '2026-11', onExpiry: 'the purchase order expires' });
+      expect(s.deadlines?.[0]).toMatchObject({ policyVersion: '2026-12', onExpiry: 'the purchase order expires' });
       await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await skip(13 * DAY);
       expect((await state(h)).status).toBe('BUYER_CONFIRMED');
