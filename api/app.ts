@@ -476,8 +476,9 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'put', path: '/suppliers/:supplierId/assurance', tag: 'suppliers', summary: "Set a supplier's Trade Assurance qualification",
+    description: "The supplier's profile: its qualification, its settlement currency and the working-day calendar it works by (CN unless given), which the supplier's deadlines (a monitoring task's booking cutoff and report window) count in.",
     roles: ['ops'], params: supplierParamsSchema, body: supplierAssuranceSchema,
-    responses: { 200: 'granted, reserved by open orders and available amounts: { assurance }' },
+    responses: { 200: 'granted, reserved by open orders and available amounts, and the calendar: { assurance }' },
   }, async (_req, res, { params: { supplierId }, body }) => {
     const party = await db.party.findUnique({ where: { id: supplierId } });
     if (!party || party.kind !== 'supplier') throw notFound(`no supplier ${supplierId}`);
@@ -513,6 +514,7 @@ export function createApp(deps: ApiDeps): express.Express {
       supplierId,
       qualification: profile.qualification,
       currency: profile.currency,
+      calendar: profile.calendar,
       completedVolume,
       granted,
       reserved: reservedAmount,

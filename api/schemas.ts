@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SAFE_TEXT, unsafeTextReason } from '../infra/text';
+import { calendarIds } from '../workflows/calendar';
 import { CLAIM_CAUSES } from '../workflows/order.messages';
 import { ROLES } from './keys';
 
@@ -143,6 +144,8 @@ export const feedbackSchema = z.strictObject({
 export const supplierAssuranceSchema = z.strictObject({
   qualification: z.enum(['unverified', 'verified', 'gold'], { error: 'must be "unverified", "verified" or "gold"' }),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+  /** The working-day calendar the supplier works by; CN unless given. */
+  calendar: z.enum(calendarIds() as [string, ...string[]], { error: `must be one of ${calendarIds().join(', ')}` }).optional(),
 });
 
 export const listOrdersSchema = z.strictObject({

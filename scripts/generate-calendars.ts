@@ -126,8 +126,14 @@ function libraryHolidays(source: CalendarSource, year: number, excluded: Readonl
 
 type Built = Omit<CalendarData, 'version'>;
 
-/** Builds every calendar's data (all but its version) from date-holidays and adjustments.json. */
-export function buildCalendars(): Built[] {
+/** One year's State Council schedule, as transcribed in adjustments.json. */
+export type ChinaSchedule = ChinaAdjustments['schedules'][number];
+
+/**
+ * Builds every calendar's data (all but its version) from date-holidays and adjustments.json; with
+ * `schedules`, from those China schedules instead (what publishing a year's schedule would give).
+ */
+export function buildCalendars(schedules: readonly ChinaSchedule[] = china.schedules): Built[] {
   const from = `${YEARS[0]}-01-01`;
   const to = `${YEARS[YEARS.length - 1]}-12-31`;
   const libraryVersion = datePackageVersion();
@@ -144,7 +150,7 @@ export function buildCalendars(): Built[] {
       for (const [date, names] of statutory) holidays.set(date, names);
       if (!isChina) continue;
 
-      const schedule = china.schedules.find((s) => s.year === year);
+      const schedule = schedules.find((s) => s.year === year);
       if (!schedule) {
         provisionalFrom ??= `${year}-01-01`;
         for (const [date, name] of daysOffInLieu(statutory, holidays)) holidays.set(date, [name]);
@@ -161,7 +167,7 @@ export function buildCalendars(): Built[] {
       [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([date, name]) => ({ date, name }));
     const sourceText = isChina
       ? `date-holidays@${libraryVersion}: CN ${source.scope}, amended per workflows/calendars/adjustments.json (${china.statutoryAmendments.source.split(':')[0]}); ` +
-        `days off in lieu and make-up working days from the State Council schedules: ${china.schedules.map((s) => `${s.year}: ${s.notice}, ${s.url}`).join('; ')}` +
+        `days off in lieu and make-up working days from the State Council schedules: ${schedules.map((s) => `${s.year}: ${s.notice}, ${s.url}`).join('; ')}` +
         (provisionalFrom
           ? `. From ${provisionalFrom} on the calendar is provisional until the State Council publishes that year's schedule: statutory holidays, and for each that falls on a Saturday or Sunday a day off in lieu on the next working day after its holiday (${IN_LIEU_RULE}); no make-up working days`
           : '')

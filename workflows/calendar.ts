@@ -525,3 +525,12 @@ export function workingDaysBetween(cal: WorkingCalendar, fromDate: string, toDat
   for (let day = low + 1; day <= high; day++) if (working(cal, day)) count++;
   return sign * count;
 }
+
+/** The calendar a working-day rule counts in, for its rule text, with a note when the answer is provisional. */
+export function calendarWords(calendar: WorkingCalendar, provisional: boolean): string {
+  const name = `${calendar.id} calendar ${calendar.version}`;
+  if (!provisional) return name;
+  return calendar.provisionalFrom !== undefined
+    ? `${name}; PROVISIONAL: from ${calendar.provisionalFrom} the calendar holds the statutory holidays and their days off in lieu by rule until the official schedule is published, so this due time may differ from the official one`
+    : `${name}; PROVISIONAL: past the calendar's coverage (to ${calendar.coverage.to}) days are counted as calendar days`;
+}

@@ -4,6 +4,8 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
+
+export { calendarWords } from './calendar';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
 import { DAY_MS } from './order.policy';
 
@@ -89,14 +91,6 @@ export function workingDeadline(calendar: WorkingCalendar, from: number, n: numb
   return { dueAt, provisional: calendar.provisionalFrom !== undefined && localDate(calendar, dueAt) >= calendar.provisionalFrom };
 }
 
-/** The calendar a working-day rule counts in, for its rule text, with a note when the answer is provisional. */
-export function calendarWords(calendar: WorkingCalendar, provisional: boolean): string {
-  const name = `${calendar.id} calendar ${calendar.version}`;
-  if (!provisional) return name;
-  return calendar.provisionalFrom !== undefined
-    ? `${name}; PROVISIONAL: from ${calendar.provisionalFrom} the calendar holds the statutory holidays and their days off in lieu by rule until the official schedule is published, so this due time may differ from the official one`
-    : `${name}; PROVISIONAL: past the calendar's coverage (to ${calendar.coverage.to}) days are counted as calendar days`;
-}
 
 /**
  * A process's deadline loop: sleeps until the earliest deadline falls due or the state changes (its

@@ -243,7 +243,7 @@ describe('order lifecycle through the API', () => {
     const deadlines = await call(p.buyerKey, 'GET', `/orders/${orderId}/deadlines`);
     expect(deadlines.status).toBe(200);
     const receiving = deadlines.body.deadlines.find((d: { kind: string }) => d.kind === 'receiving-window');
-    expect(receiving).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
+    expect(receiving).toMatchObject({ policyVersion: '2026-12', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
 
     const tooMuch = await act(p.buyerKey, 'claims', { cause: 'QUALITY_MISMATCH', refundAsked: 800_000, description: 'wrong colour' });
     expectError(tooMuch, 409, 'action_refused');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   CalendarError,
@@ -24,7 +24,10 @@ import {
   type CalendarErrorCode,
   type WorkingCalendar,
 } from '../../workflows/calendar';
-import { CALENDAR_DIR, buildCalendars, formatCalendar } from '../../scripts/generate-calendars';
+import { CALENDAR_DIR, buildCalendars, formatCalendar, type ChinaSchedule } from '../../scripts/generate-calendars';
+import adjustments from '../../workflows/calendars/adjustments.json';
+import { CURRENT_MONITORING_POLICY_VERSION, MONITORING_POLICIES } from '../../workflows/monitoring.policy';
+import { CURRENT_ORDER_POLICY_VERSION, ORDER_POLICIES } from '../../workflows/order.policy';
 
 const cn = getCalendar('CN');
 const us = getCalendar('US');
@@ -288,6 +291,67 @@ describe('calendar data', () => {
     expect(isWorkingDay(de, '2026-06-04')).toBe(true); // Corpus Christi: a holiday of some states only
     expect(isWorkingDay(de, '2026-12-24')).toBe(true); // Christmas Eve: half a bank holiday
     expect(describeDay(de, '2026-10-03')).toMatchObject({ working: false, kind: 'holiday', name: 'National Holiday (Tag der Deutschen Einheit)' });
+  });
+});
+
+describe('publishing an official schedule (README: "Publishing a year\'s official holiday schedule")', () => {
+  // A made-up 2027 schedule in the shape of the State Council's notice, to run the release procedure on:
+  // 18 weekdays off for 13 statutory days and 5 make-up working days.
+  const schedule2027: ChinaSchedule = {
+    year: 2027,
+    notice: 'test schedule for 2027 (not the State Council notice)',
+    url: 'https://example.invalid/2027',
+    daysOff: [
+      { from: '2027-01-01', to: '2027-01-03', en: "New Year's Day", zh: '元旦' },
+      { from: '2027-02-05', to: '2027-02-13', en: 'Spring Festival', zh: '春节' },
+      { from: '2027-04-03', to: '2027-04-05', en: 'Qingming Festival', zh: '清明节' },
+      { from: '2027-05-01', to: '2027-05-05', en: 'Labour Day', zh: '劳动节' },
+      { from: '2027-06-09', to: '2027-06-09', en: 'Dragon Boat Festival', zh: '端午节' },
+      { from: '2027-09-15', to: '2027-09-15', en: 'Mid-Autumn Festival', zh: '中秋节' },
+      { from: '2027-10-01', to: '2027-10-07', en: 'National Day', zh: '国庆节' },
+    ],
+    workingDays: [
+      { date: '2027-02-14', en: 'Spring Festival', zh: '春节' },
+      { date: '2027-02-20', en: 'Spring Festival', zh: '春节' },
+      { date: '2027-05-08', en: 'Labour Day', zh: '劳动节' },
+      { date: '2027-09-26', en: 'National Day', zh: '国庆节' },
+      { date: '2027-10-09', en: 'National Day', zh: '国庆节' },
+    ],
+  };
+
+  it("replaces the year's provisional estimates with the published days, and leaves the next year provisional", () => {
+    const [data] = buildCalendars([...adjustments.CN.schedules, schedule2027]);
+    const published = defineCalendar({ ...data, version: 'test-2027' });
+    expect(published.provisionalFrom).toBe('2028-01-01');
+    expect(isProvisional(published, '2027-02-09')).toBe(false);
+    expect(describeDay(published, '2027-02-12')).toMatchObject({ working: false, kind: 'holiday', name: 'Spring Festival holiday (春节假期)' });
+    expect(describeDay(published, '2027-02-14')).toMatchObject({ working: true, kind: 'adjusted-working-day' });
+    expect(describeDay(published, '2027-05-03')).toMatchObject({ working: false, name: 'Labour Day holiday (劳动节假期)' });
+    // No estimate survives in the published year; 2028 keeps its days off in lieu.
+    expect(datesOfYear(2027).filter((d) => describeDay(published, d).name?.includes('provisional'))).toEqual([]);
+    expect(describeDay(published, '2028-01-03')).toMatchObject({ working: false, provisional: true });
+    // Changed data is a new release: the committed file's text no longer matches.
+    expect(formatCalendar({ ...data, version: cn.version })).not.toBe(readFileSync(path.join(CALENDAR_DIR, 'CN.json'), 'utf8'));
+  });
+
+  it('refuses a schedule whose swaps do not balance (a mistyped date)', () => {
+    const mistyped = { ...schedule2027, workingDays: schedule2027.workingDays.slice(1) };
+    expect(() => buildCalendars([...adjustments.CN.schedules, mistyped])).toThrow(/CN 2027: 18 weekdays off, but 13 statutory days \+ 4 make-up working days/);
+  });
+
+  it('keeps every released file registered, and every release a policy pins known', () => {
+    for (const file of readdirSync(CALENDAR_DIR).filter((f) => /^[A-Z]{2}\.[\d.-]+\.json$/.test(f))) {
+      const [id, version] = [file.slice(0, 2), file.slice(3, -5)];
+      expect([file, calendarVersions(id)]).toEqual([file, expect.arrayContaining([version])]);
+    }
+    for (const policy of Object.values(ORDER_POLICIES)) expect(getCalendar(policy.opsCalendar, policy.opsCalendarVersion).version).toBe(policy.opsCalendarVersion);
+    for (const policy of Object.values(MONITORING_POLICIES)) {
+      expect(getCalendar(policy.opsCalendar, policy.opsCalendarVersion).version).toBe(policy.opsCalendarVersion);
+      for (const [id, version] of Object.entries(policy.calendarVersions)) expect(getCalendar(id, version)).toMatchObject({ id, version });
+    }
+    // The current policies count in the current release of each calendar.
+    expect(ORDER_POLICIES[CURRENT_ORDER_POLICY_VERSION].opsCalendarVersion).toBe(cn.version);
+    expect(MONITORING_POLICIES[CURRENT_MONITORING_POLICY_VERSION].calendarVersions).toEqual({ CN: cn.version, DE: de.version, US: us.version });
   });
 });
 
