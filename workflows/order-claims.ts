@@ -87,6 +87,11 @@ export interface OrderProcess {
   afterClaimsClosed(): Promise<void>;
   /** Legacy orders (before ORDER_ESCROW_PATCH): a refund while funds are held settles the order at once. */
   settleLegacy(claim: Claim, fromEscrow: number, reason: string, actor: Actor): Promise<void>;
+  /**
+   * A refund was decided on a claim: sets its payment deadline (orders from the refund-payment change
+   * on) and returns what starts the payout once the refund is recorded, with the due time.
+   */
+  refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined;
 }
 
 export function createClaims(p: OrderProcess) {
@@ -192,6 +197,7 @@ export function createClaims(p: OrderProcess) {
     const after = applyRefund(before, 'claim', plan);
     p.setAccount(after);
     if (refundSettles(after, stage)) state.settlementPending ??= claim.id;
+    const payment = p.refundDecided(claim.id, refund);
     const step = `claim:${claim.id}:refund`;
     const sources =
       plan.fromSupplier === 0
@@ -208,6 +214,7 @@ export function createClaims(p: OrderProcess) {
       subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
       text:
         `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason})${capped}.` +
+        (payment ? ` It is paid to the buyer by ${payment.dueAt} (${policy.refundPaymentWorkingDays} working days).` : '') +
         (openClaims().length > 0 && state.settlementPending ? ` The rest of the held funds stay in escrow until every open claim is closed.` : ''),
       before: async () => {
         if (plan.fromEscrow > 0) await p.acts.refundEscrowToBuyer(p.movement(step, input.buyerId, plan.fromEscrow));
@@ -217,6 +224,7 @@ export function createClaims(p: OrderProcess) {
         }
       },
     });
+    payment?.start();
     return p.afterClaimsClosed();
   }
 

@@ -100,7 +100,9 @@ export type DeadlineKind =
   | 'claim-decision-reminder'
   | 'claim-decision-due'
   | 'evidence-due'
-  | 'feedback-window';
+  | 'feedback-window'
+  /** A refund decided on a claim is paid to the buyer by then. */
+  | 'refund-payment';
 
 /** An open deadline: when it falls due, the rule that set it, and what happens then. */
 export interface Deadline {
@@ -165,6 +167,23 @@ export interface Claim {
   evidenceRequests: EvidenceRequest[];
 }
 
+/** A refund decided on a claim, on its way to the buyer through the payment adapter. */
+export interface RefundPayment {
+  claimId: string;
+  amount: number;
+  currency: string;
+  decidedAt: string;
+  /** The refund is paid by then (working days of the order's ops calendar). */
+  dueAt: string;
+  /** PENDING: the adapter has not completed it; PAID; FAILED: the adapter refused it, ops pays by hand. */
+  status: 'PENDING' | 'PAID' | 'FAILED';
+  /** The due time passed before the adapter completed it: ops leads were paged. */
+  late?: boolean;
+  payoutId?: string;
+  paidAt?: string;
+  failure?: string;
+}
+
 export interface Feedback {
   rating: number;
   comment: string;
@@ -225,6 +244,8 @@ export interface OrderState {
   settlementPending?: string;
   /** Side effects that failed for good and wait on the ops late-task queue. */
   failedEffects?: number;
+  /** Refunds decided on claims and their payment to the buyer (orders from the refund-payment change on). */
+  refundPayments?: RefundPayment[];
   nextStep: NextStep;
   revision: number;
   createdAt: string;
@@ -311,6 +332,9 @@ export interface FeedbackInput extends ActionInput {
 export const ACTION_REFUSED = 'ActionRefused';
 export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 export const INVALID_DRAFT = 'InvalidDraft';
+/** A refund payout the payment adapter has not completed yet (retried), or refused for good. */
+export const PAYOUT_PENDING = 'PayoutPending';
+export const PAYOUT_FAILED = 'PayoutFailed';
 
 export const getOrderQuery = defineQuery<OrderState>('getOrder');
 

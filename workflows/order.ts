@@ -10,6 +10,7 @@
  * ORDER_ESCROW_PATCH mark the later changes to the commands an order issues.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -44,7 +45,9 @@ import {
   OrderAck,
   OrderState,
   OrderStatus,
+  PAYOUT_FAILED,
   PaymentInput,
+  RefundPayment,
   SA_BUYER,
   SA_NEXT_DEADLINE,
   SA_STATUS,
@@ -66,7 +69,8 @@ import {
   payUpdate,
   shipUpdate,
 } from './order.messages';
-import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline } from './process-kit';
+import { Party, calendarWords, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline, workingDeadline } from './process-kit';
+import { getCalendar } from './calendar';
 import { DAY_MS, HOUR_MS, checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
@@ -87,10 +91,24 @@ export const ORDER_NOTICES_PATCH = 'order-notices-with-change';
  */
 export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
 
+/**
+ * Orders that decide a claim's refund from this version on pay it to the buyer through the payment
+ * adapter and watch it: due within the policy's working days, late and paged when it is not paid by
+ * then. Asked only where a refund is decided, so no other history carries its marker.
+ */
+export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
+
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// A refund payout is asked again, with the same key, until the payment adapter completes it (days, for
+// a bank transfer) or refuses it; retries add nothing to the history.
+const payouts = proxyActivities<Pick<Activities, 'payRefundToBuyer'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 minute', backoffCoefficient: 2, maximumInterval: '2 hours', nonRetryableErrorTypes: [PAYOUT_FAILED] },
 });
 
 /** Checks that the caller may act on this order as one of the given parties (ops may always act). */
@@ -363,7 +381,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const refund = refundAllHeld('cancel:refund');
     const refunded = state.amounts.refunded ?? 0;
     state.closedReason = reason;
-    clearDeadlines(() => true);
+    clearDeadlines(owedNoMore);
     return change('CANCELLED', {
       type,
       actor,
@@ -376,6 +394,74 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         if (refund) await refund();
         await releaseCoverage();
       },
+    });
+  }
+
+  // ---- refunds owed to the buyer ------------------------------------------------------------------
+  /** Every deadline but a refund's payment: closing the order does not settle what it owes the buyer. */
+  const owedNoMore = (d: Deadline) => d.kind !== 'refund-payment';
+  const refundPaymentId = (claimId: string) => `refund-payment-${claimId}`;
+
+  /** A refund was decided on a claim: it is paid to the buyer through the payment adapter, and watched. */
+  function refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined {
+    if (!patched(ORDER_REFUND_PAYOUT_PATCH)) return undefined;
+    const now = nowMs();
+    const calendar = getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
+    const due = workingDeadline(calendar, now, policy.refundPaymentWorkingDays);
+    const payment: RefundPayment = { claimId, amount, currency, decidedAt: iso(now), dueAt: iso(due.dueAt), status: 'PENDING' };
+    state.refundPayments = [...(state.refundPayments ?? []), payment];
+    setDeadline({
+      id: refundPaymentId(claimId),
+      kind: 'refund-payment',
+      claimId,
+      dueAt: due.dueAt,
+      rule: `a refund decided on a claim is paid to the buyer within ${policy.refundPaymentWorkingDays} working days of the decision (${calendarWords(calendar, due.provisional)})`,
+      onExpiry: 'the refund is late: it goes on the late-task queue and ops leads are paged',
+      ...(due.provisional ? { provisional: true } : {}),
+    });
+    return { dueAt: payment.dueAt, start: () => void payRefund(payment) };
+  }
+
+  /** Asks the payment adapter to pay the refund until it completes or refuses it, then records which. */
+  async function payRefund(payment: RefundPayment): Promise<void> {
+    const { claimId, amount } = payment;
+    let outcome: { payoutId: string } | { failure: string };
+    try {
+      outcome = await payouts.payRefundToBuyer({ key: `${workflowId}:claim:${claimId}:payout`, orderId, claimId, buyerId, amount, currency });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      outcome = { failure: err.cause?.message ?? err.message };
+    }
+    await lock.run(async () => {
+      clearDeadlines((d) => d.id === refundPaymentId(claimId));
+      if ('payoutId' in outcome) {
+        Object.assign(payment, { status: 'PAID', payoutId: outcome.payoutId, paidAt: iso(nowMs()) });
+        await change(state.status, {
+          type: 'REFUND_PAID',
+          actor: system,
+          summary: `Refund of ${money(amount)} on claim ${claimId} paid to the buyer (payout ${outcome.payoutId})${payment.late ? `, after its due time ${payment.dueAt}` : ''}`,
+          data: { claimId, amount, payoutId: outcome.payoutId, late: payment.late === true },
+          notify: ['buyer'],
+          subject: `refund of ${money(amount)} paid`,
+          text: `The refund of ${money(amount)} decided on claim ${claimId} (order ${orderId}) has been paid to you (payout ${outcome.payoutId}).`,
+        });
+        return;
+      }
+      Object.assign(payment, { status: 'FAILED', failure: outcome.failure });
+      await change(state.status, {
+        type: 'REFUND_PAYMENT_FAILED',
+        actor: system,
+        summary: `Refund of ${money(amount)} on claim ${claimId} refused by the payment adapter: ${outcome.failure}; ops pays the buyer by hand`,
+        data: { claimId, amount, reason: outcome.failure },
+        notify: [],
+        subject: '',
+        text: '',
+        ops: {
+          audience: 'ops-leads',
+          subject: `FAILED: refund on claim ${claimId} not paid`,
+          text: `The payment adapter refused to pay the refund of ${money(amount)} on claim ${claimId} (order ${orderId}) to buyer ${buyerId}: ${outcome.failure}. Pay it by hand by ${payment.dueAt}.`,
+        },
+      });
     });
   }
 
@@ -501,7 +587,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const { account: after, released } = applyRelease(account(), openClaims().length);
     setAccount(after);
     state.closedReason = `settled by claim ${claimId}`;
-    clearDeadlines(() => true);
+    clearDeadlines(owedNoMore);
     setFeedbackWindow();
     return change('SETTLED', {
       type: 'ORDER_SETTLED',
@@ -581,6 +667,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     stage,
     afterClaimsClosed,
     settleLegacy,
+    refundDecided,
   };
   // The draft is revision 1 before any handler exists: an update delivered with the start is
   // dispatched as soon as its handler is registered, and must find the draft in place.
@@ -692,6 +779,26 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       case 'feedback-window':
         wake += 1;
         return;
+      case 'refund-payment': {
+        const payment = state.refundPayments?.find((x) => x.claimId === d.claimId);
+        if (!payment || payment.status !== 'PENDING') return;
+        payment.late = true;
+        await change(state.status, {
+          type: 'REFUND_PAYMENT_LATE',
+          actor: system,
+          summary: `Refund of ${money(payment.amount)} on claim ${payment.claimId} not paid within ${policy.refundPaymentWorkingDays} working days of the decision: ops leads paged`,
+          data: { claimId: payment.claimId, amount: payment.amount, decidedAt: payment.decidedAt, dueAt: payment.dueAt },
+          notify: [],
+          subject: '',
+          text: '',
+          ops: {
+            audience: 'ops-leads',
+            subject: `LATE: refund on claim ${payment.claimId} not paid`,
+            text: `The refund of ${money(payment.amount)} decided on claim ${payment.claimId} (order ${orderId}) on ${payment.decidedAt} was due to the buyer by ${payment.dueAt}; the payment adapter has not completed it.`,
+          },
+        });
+        return;
+      }
     }
   }
 
@@ -1114,7 +1221,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   if (escrowV5) {
     // The order is closed when it is terminal with no claim open; it ends only once, besides that,
     // no deadline is left and every handler (and its recorded change) has finished.
-    const closed = () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0;
+    const owed = () => (state.refundPayments ?? []).some((x) => x.status === 'PENDING');
+    const closed = () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0 && !owed();
     for (;;) {
       await runDeadlinesSerially({
         list: deadlines,

@@ -321,16 +321,18 @@ describe('order lifecycle through the API', () => {
     expect(subjects(p.supplierEmail)).toEqual(['claim C1 opened: quality mismatch', 'claim C1 decided: refund of 500.00 USD']);
     const timeline = await eventually(
       () => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`),
-      (r) => r.body?.events?.at(-1)?.type === 'ORDER_SETTLED',
+      (r) => r.body?.events?.at(-1)?.type === 'REFUND_PAID',
       'the claim timeline',
     );
-    // The refund, then (no other claim open) the settlement that releases the rest.
-    expect(timeline.body.events.slice(-5).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
+    // The refund, then (no other claim open) the settlement that releases the rest, then the refund's
+    // payment to the buyer, which the payment adapter completed.
+    expect(timeline.body.events.slice(-6).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
       ['CLAIM_OPENED', 'buyer'],
       ['CLAIM_EVIDENCE_ADDED', 'buyer'],
       ['CLAIM_COUNTER_OFFER', 'supplier'],
       ['CLAIM_REFUNDED', 'buyer'],
       ['ORDER_SETTLED', 'system'],
+      ['REFUND_PAID', 'system'],
     ]);
   });
 
