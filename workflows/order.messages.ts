@@ -71,6 +71,8 @@ export interface TradeOrderInput {
   terms: OrderTermsInput;
   policyVersion: string;
   createdBy: Actor;
+  /** The buyer's purchase order request the supplier drafted this order from. */
+  requestId?: string;
 }
 
 export interface Shipment {
@@ -244,6 +246,12 @@ export interface OrderState {
   settlementPending?: string;
   /** Side effects that failed for good and wait on the ops late-task queue. */
   failedEffects?: number;
+  /** The draft's revision: 1 as drafted, one more for each revision by the supplier. */
+  draftRevision?: number;
+  /** Every request for changes to the draft; the last is pending until the supplier revises. */
+  changeRequests?: ChangeRequest[];
+  /** Changes were asked for and the supplier has not revised the draft since: nobody can confirm yet. */
+  changesPending?: boolean;
   /** Refunds decided on claims and their payment to the buyer (orders from the refund-payment change on). */
   refundPayments?: RefundPayment[];
   nextStep: NextStep;
@@ -323,6 +331,27 @@ export interface AfterServiceRefundInput extends ActionInput {
   reason: string;
 }
 
+/** Either party asks for changes to the draft before both have confirmed it. */
+export interface RequestChangesInput extends ActionInput {
+  message: string;
+}
+
+/** The supplier revises the draft: new terms, a new draft revision; both parties confirm again. */
+export interface ReviseDraftInput extends ActionInput {
+  terms: OrderTermsInput;
+  /** What the revision changes, or how it answers the changes asked for. */
+  message?: string;
+}
+
+/** A request for changes to the draft, kept on the order. */
+export interface ChangeRequest {
+  by: 'buyer' | 'supplier' | 'ops';
+  message: string;
+  at: string;
+  /** The draft revision the changes were asked of. */
+  revision: number;
+}
+
 export interface FeedbackInput extends ActionInput {
   rating: number;
   comment: string;
@@ -378,3 +407,5 @@ export const decideClaimUpdate = defineUpdate<OrderAck, [DecideClaimInput]>('dec
 export const addEvidenceUpdate = defineUpdate<OrderAck, [AddEvidenceInput]>('addEvidence');
 export const requestEvidenceUpdate = defineUpdate<OrderAck, [RequestEvidenceInput]>('requestEvidence');
 export const leaveFeedbackUpdate = defineUpdate<OrderAck, [FeedbackInput]>('leaveFeedback');
+export const requestChangesUpdate = defineUpdate<OrderAck, [RequestChangesInput]>('requestChanges');
+export const reviseDraftUpdate = defineUpdate<OrderAck, [ReviseDraftInput]>('reviseDraft');

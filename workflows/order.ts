@@ -48,6 +48,8 @@ import {
   PAYOUT_FAILED,
   PaymentInput,
   RefundPayment,
+  RequestChangesInput,
+  ReviseDraftInput,
   SA_BUYER,
   SA_NEXT_DEADLINE,
   SA_STATUS,
@@ -67,6 +69,8 @@ import {
   linkMonitoringSignal,
   markDeliveredUpdate,
   payUpdate,
+  requestChangesUpdate,
+  reviseDraftUpdate,
   shipUpdate,
 } from './order.messages';
 import { Party, calendarWords, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline, workingDeadline } from './process-kit';
@@ -684,10 +688,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     type: 'DRAFTED',
     actor: input.createdBy,
     summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
-    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
+    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate, ...(input.requestId ? { requestId: input.requestId } : {}) },
     notify: ['buyer'],
     subject: 'new purchase order to confirm',
-    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
+    text: `Supplier ${supplierId} drafted purchase order ${orderId}${input.requestId ? ` from your request ${input.requestId}` : ''} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it, or ask for changes.`,
   });
 
   const claimsProcess = createClaims(process);
@@ -826,6 +830,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     ({ actor }: ActionInput) => {
       requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
       requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
+      requireNoChangesPending('confirm as buyer');
     },
     async ({ actor }: ActionInput) => {
       await change('BUYER_CONFIRMED', {
@@ -834,7 +839,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: 'Buyer confirmed the purchase order',
         notify: ['supplier'],
         subject: 'buyer confirmed the purchase order',
-        text: `The buyer confirmed purchase order ${orderId} (${money(total)}). Please confirm it to accept all terms.`,
+        text: `The buyer confirmed purchase order ${orderId} (${money(state.amounts.total)}). Please confirm it to accept all terms.`,
       });
     },
   );
@@ -865,7 +870,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
       confirming = true;
-      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: total }).finally(() => {
+      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: state.amounts.total }).finally(() => {
         confirming = false;
       });
       const now = nowMs();
@@ -880,7 +885,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         onExpiry: 'the unpaid order is cancelled and its coverage released',
       });
       scheduleShippingDeadlines();
-      const short = terms.depositAmount > reservation.covered;
+      const short = state.amounts.deposit > reservation.covered;
       await change('CONFIRMED', {
         type: 'SUPPLIER_CONFIRMED',
         actor,
@@ -891,7 +896,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         text:
           `Purchase order ${orderId} is confirmed. The deposit of ${money(state.amounts.deposit)} is due within ${policy.depositDueDays} days; it is held in escrow until receipt is confirmed. ` +
           `Trade Assurance covers ${money(reservation.covered)} of this order.` +
-          (short ? ` Note: the deposit exceeds the covered amount by ${money(terms.depositAmount - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
+          (short ? ` Note: the deposit exceeds the covered amount by ${money(state.amounts.deposit - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
       });
     },
   );
@@ -900,6 +905,109 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   const requireNotConfirming = (action: string) => {
     if (confirming) refuse(`cannot ${action}: the supplier's confirmation is being recorded; try again in a moment`);
   };
+
+  // ---- changes to the draft before both confirm ---------------------------------------------------
+  const BEFORE_BOTH_CONFIRM: OrderStatus[] = ['DRAFT', 'BUYER_CONFIRMED'];
+  const partyOf = (actor: Actor): 'buyer' | 'supplier' | 'ops' => (actor.role === 'buyer' ? 'buyer' : actor.role === 'supplier' ? 'supplier' : 'ops');
+
+  onUpdate(
+    requestChangesUpdate,
+    ({ actor }: RequestChangesInput) => {
+      requireV2('request changes');
+      requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
+      requireNotConfirming('request changes');
+      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
+      const asked = state.changeRequests?.length ?? 0;
+      if (asked >= policy.limits.maxChangeRequests) {
+        refuse(`cannot request changes: this draft has had ${asked} requests for changes, the most allowed (limit maxChangeRequests = ${policy.limits.maxChangeRequests}); cancel the order and draft a new one`);
+      }
+    },
+    async ({ actor, message }: RequestChangesInput) => {
+      const by = partyOf(actor);
+      const revision = state.draftRevision ?? 1;
+      const voided = state.status === 'BUYER_CONFIRMED';
+      state.changeRequests = [...(state.changeRequests ?? []), { by, message, at: iso(nowMs()), revision }];
+      state.changesPending = true;
+      await change('DRAFT', {
+        type: 'CHANGES_REQUESTED',
+        actor,
+        summary: `The ${by} asked for changes to draft revision ${revision}: ${message}${voided ? "; the buyer's confirmation is void" : ''}`,
+        data: { by, message, revision, voidedConfirmation: voided },
+        notify: by === 'buyer' ? ['supplier'] : by === 'supplier' ? ['buyer'] : ['buyer', 'supplier'],
+        subject: `changes requested to purchase order ${orderId}`,
+        text:
+          `The ${by} asked for changes to purchase order ${orderId} (revision ${revision}): ${message}. ` +
+          `The supplier revises the draft; then both parties confirm it again.${voided ? " The buyer's earlier confirmation no longer counts." : ''}`,
+      });
+    },
+  );
+
+  onUpdate(
+    reviseDraftUpdate,
+    ({ actor, terms: revised }: ReviseDraftInput) => {
+      requireV2('revise the draft');
+      requireActor(actor, ['supplier'], input, 'revise the purchase order');
+      requireNotConfirming('revise the draft');
+      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
+      const revision = state.draftRevision ?? 1;
+      if (revision >= policy.limits.maxDraftRevisions) {
+        refuse(`cannot revise the draft: it is at revision ${revision}, the most allowed (limit maxDraftRevisions = ${policy.limits.maxDraftRevisions}); cancel the order and draft a new one`);
+      }
+      if (revised.currency !== currency) refuse(`cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`);
+      const problems = checkDraft(revised, policy, iso(nowMs()).slice(0, 10));
+      if (problems.length > 0) refuse(`cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`);
+    },
+    async ({ actor, terms: revised, message }: ReviseDraftInput) => {
+      const revision = (state.draftRevision ?? 1) + 1;
+      const previous = { total: state.amounts.total, deposit: state.amounts.deposit, shippingDate: state.shippingDate ?? terms.shippingDate };
+      const revisedTotal = orderTotal(revised.items);
+      const voided = state.status === 'BUYER_CONFIRMED';
+      state.terms = revised;
+      state.draftRevision = revision;
+      state.changesPending = false;
+      Object.assign(state.amounts, { total: revisedTotal, deposit: revised.depositAmount, balance: revisedTotal - revised.depositAmount });
+      state.shippingDate = revised.shippingDate;
+      // A revision is a new draft to review: the window for both confirmations starts again.
+      setDeadline({
+        id: 'draft-expiry',
+        kind: 'draft-expiry',
+        dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
+        rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days of its latest revision (${revision}) expires`,
+        onExpiry: 'the purchase order expires',
+      });
+      if (revised.shippingDate !== previous.shippingDate) tellMonitoring(state.monitoringIds ?? [], revised.shippingDate);
+      await change('DRAFT', {
+        type: 'DRAFT_REVISED',
+        actor,
+        summary:
+          `Purchase order revised (revision ${revision}): ${revised.items.length} item(s), ${money(revisedTotal)}, deposit ${money(revised.depositAmount)}, shipping by ${revised.shippingDate}` +
+          `${message ? `: ${message}` : ''}; both parties confirm again`,
+        data: {
+          revision,
+          total: revisedTotal,
+          deposit: revised.depositAmount,
+          shippingDate: revised.shippingDate,
+          previous,
+          items: revised.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: i.unitPrice })),
+          ...(message ? { message } : {}),
+          voidedConfirmation: voided,
+        },
+        notify: ['buyer'],
+        subject: `purchase order revised (revision ${revision}): please review and confirm`,
+        text:
+          `Supplier ${supplierId} revised purchase order ${orderId} (revision ${revision}): ${money(revisedTotal)} (was ${money(previous.total)}), ` +
+          `deposit ${money(revised.depositAmount)}, shipping by ${revised.shippingDate}${message ? `. ${message}` : ''}. ` +
+          `Earlier confirmations no longer count: please review and confirm it; the supplier confirms after you.`,
+      });
+    },
+  );
+
+  /** Confirmations wait while changes are asked for and not yet made. */
+  function requireNoChangesPending(action: string): void {
+    if (!state.changesPending) return;
+    const last = state.changeRequests?.at(-1);
+    refuse(`cannot ${action}: the ${last?.by ?? 'buyer'} asked for changes at ${last?.at ?? 'an earlier time'} ("${last?.message ?? ''}"); the supplier revises the draft first`);
+  }
 
   onUpdate(
     payUpdate,
