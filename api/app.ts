@@ -36,6 +36,9 @@ import { KEY_CACHE_TTL_MS, KeyProblem, Principal, Role, createApiKey } from './k
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { registerOrderDraftRoutes } from './order-drafts.routes';
+import { registerPoRequestRoutes, requestCall } from './po-requests.routes';
+import { draftOrderFromRequestUpdate } from '../workflows/po-request.messages';
 import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
@@ -207,16 +210,23 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'post', path: '/orders', tag: 'orders', summary: 'Draft a purchase order', roles: ['ops', 'supplier'],
-    description: 'Starts the order workflow. A supplier drafts in its own name; ops names the supplier.',
-    ownership: 'a supplier drafts only in its own name', body: createOrderSchema,
-    responses: { 201: { description: 'the order is drafted: { orderId, workflowId, status, policyVersion }', headers: { Location: 'the new order' } } },
-    errors: { 409: 'conflict: an order with this id exists', 503: 'unavailable: the workflow service did not answer' },
+    description:
+      "Starts the order workflow. A supplier drafts in its own name and only from the buyer's open purchase order request (requestId): the request starts the order, once. Ops names the supplier and may draft without a request.",
+    ownership: "a supplier drafts only in its own name, from a request sent to it", body: createOrderSchema,
+    responses: { 201: { description: 'the order is drafted: { orderId, workflowId, status, policyVersion, requestId? }', headers: { Location: 'the new order' } } },
+    errors: {
+      409: 'conflict (an order with this id exists) or action_refused (the request is not open: drafted, expired, withdrawn or declined, or from another buyer)',
+      503: 'unavailable: the workflow service did not answer',
+    },
   }, async (req, res, { body }) => {
     const p = principal(req);
     let supplierId = body.supplierId;
     if (p.role === 'supplier') {
       if (supplierId && supplierId !== p.partyId) throw forbidden('a supplier drafts orders only in its own name');
       supplierId = p.partyId;
+      if (!body.requestId) {
+        throw badRequest([{ field: 'requestId', reason: "is required when a supplier drafts: a supplier drafts from the buyer's open purchase order request (POST /po-requests)" }]);
+      }
     }
     if (!supplierId) throw badRequest([{ field: 'supplierId', reason: 'is required when ops drafts an order' }]);
     // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
@@ -224,12 +234,21 @@ export function createApp(deps: ApiDeps): express.Express {
     const problems: { field: string; reason: string }[] = [];
     if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
     if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
-    const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
+    const { orderId: requestedId, buyerId, supplierId: _ignored, requestId, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
     if (problems.length > 0) throw badRequest(problems);
 
     const orderId = requestedId ?? `PO-${randomUUID().slice(0, 13).replace('-', '').toUpperCase()}`;
+    if (requestId) {
+      // The request starts the order: its workflow checks that it is open, the caller's and the buyer's.
+      const request = requestCall(client, requestId);
+      const ack = await request.act((h) =>
+        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, terms, orderPolicyVersion: policyVersion }] }),
+      );
+      res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion, requestId: ack.requestId });
+      return;
+    }
     const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p) };
     try {
       await client.workflow.start(ORDER_WORKFLOW_TYPE, {
@@ -522,6 +541,8 @@ export function createApp(deps: ApiDeps): express.Express {
     };
   }
 
+  registerPoRequestRoutes(routes, deps);
+  registerOrderDraftRoutes(routes, deps);
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCaseRoutes(routes, deps);

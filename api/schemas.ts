@@ -19,7 +19,7 @@ const minorUnits = z
   .int('must be an integer number of minor units (e.g. cents)')
   .max(MAX_MINOR_UNITS, 'is too large');
 
-const isoDate = z
+export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
   .refine((s) => {
@@ -53,10 +53,8 @@ export const text = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
 
-export const createOrderSchema = z.strictObject({
-  orderId: idSchema.optional(),
-  buyerId: idSchema,
-  supplierId: idSchema.optional(),
+/** A purchase order's terms: what a draft and a revision of it give. */
+const orderTermsShape = {
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
   items: z
     .array(
@@ -74,8 +72,23 @@ export const createOrderSchema = z.strictObject({
   qualityRequirements: text(2000).optional(),
   shippingMarks: text(500).optional(),
   packaging: text(500).optional(),
+};
+
+export const createOrderSchema = z.strictObject({
+  orderId: idSchema.optional(),
+  buyerId: idSchema,
+  supplierId: idSchema.optional(),
+  /** The buyer's open purchase order request the supplier drafts from (required of a supplier). */
+  requestId: idSchema.optional(),
+  ...orderTermsShape,
 });
 export type CreateOrderBody = z.infer<typeof createOrderSchema>;
+
+/** The supplier's revision of a draft: its new terms, and what they change. */
+export const reviseDraftSchema = z.strictObject({ ...orderTermsShape, message: text(2000).optional() });
+
+/** Either party's request for changes to a draft. */
+export const requestChangesSchema = z.strictObject({ message: text(2000) });
 
 export const emptyActionSchema = z.strictObject({});
 

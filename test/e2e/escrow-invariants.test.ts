@@ -16,7 +16,7 @@
  */
 import { orderWorkflowId } from '../../workflows/order.messages';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Parties, registerParties, Reply, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Parties, registerParties, Reply, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 import { png, storedOf, sha, upload } from '../support/uploads';
 
 let stack: TestStack;
@@ -61,7 +61,7 @@ const act = (key: string, orderId: string, action: string, body: unknown = {}) =
 
 async function draft(p: Parties, total = PAID): Promise<string> {
   const res = expectStatus(
-    await call(p.supplierKey, 'POST', '/orders', {
+    await draftFromRequest(stack.apiUrl, p, {
       buyerId: p.buyerId,
       currency: 'USD',
       items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 1, unitPrice: total }],

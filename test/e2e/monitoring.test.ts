@@ -6,7 +6,7 @@
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 /**
  * The sandbox gateway, with a gate a test can close on one card number: that card's charge waits
@@ -44,7 +44,7 @@ afterAll(async () => {
 const registerParties = (): Promise<Parties> => registerPartiesOf(stack, { assurance: false });
 
 async function draftOrder(p: Parties, shipInDays: number): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', {
+  const res = await draftFromRequest(stack.apiUrl, p, {
     buyerId: p.buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1250 }],
