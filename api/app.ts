@@ -244,7 +244,7 @@ export function createApp(deps: ApiDeps): express.Express {
       // The request starts the order: its workflow checks that it is open, the caller's and the buyer's.
       const request = requestCall(client, requestId);
       const ack = await request.act((h) =>
-        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, terms, orderPolicyVersion: policyVersion }] }),
+        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, supplierId, terms, orderPolicyVersion: policyVersion }] }),
       );
       res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion, requestId: ack.requestId });
       return;

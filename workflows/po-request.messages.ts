@@ -93,6 +93,8 @@ export interface DraftFromRequestInput extends ActionInput {
   orderId: string;
   /** The buyer the caller drafts for: it must be the request's buyer. */
   buyerId: string;
+  /** The supplier ops names when drafting on its behalf: it must be the request's supplier. */
+  supplierId?: string;
   terms: OrderTermsInput;
   /** The order policy version the order pins (the API's current one). */
   orderPolicyVersion: string;

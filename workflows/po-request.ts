@@ -168,10 +168,11 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
 
   onUpdate<DraftFromRequestInput>(
     draftOrderFromRequestUpdate,
-    ({ actor, buyerId: forBuyer, terms, orderPolicyVersion }) => {
+    ({ actor, buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion }) => {
       requireParty(actor, ['supplier'], input, 'draft a purchase order from this request');
       requireOpen('draft a purchase order');
       if (forBuyer !== buyerId) refuse(`cannot draft for buyer ${forBuyer}: request ${requestId} is from buyer ${buyerId}`);
+      if (bySupplier !== undefined && bySupplier !== supplierId) refuse(`cannot draft as supplier ${bySupplier}: request ${requestId} was sent to supplier ${supplierId}`);
       const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
       if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
     },

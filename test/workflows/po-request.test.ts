@@ -130,6 +130,8 @@ describe('purchase order requests', () => {
       expect(byBuyer.type).toBe(ACTOR_NOT_ALLOWED);
       const otherBuyer = await refusal(h.executeUpdate(draftOrderFromRequestUpdate, { args: [draft(input, uniqueId('PO'), { buyerId: 'buyer-2' })] }));
       expect(otherBuyer.message).toBe(`cannot draft for buyer buyer-2: request ${input.requestId} is from buyer buyer-1`);
+      const opsForOther = await refusal(h.executeUpdate(draftOrderFromRequestUpdate, { args: [draft(input, uniqueId('PO'), { actor: { role: 'ops' }, supplierId: 'supplier-2' })] }));
+      expect(opsForOther.message).toBe(`cannot draft as supplier supplier-2: request ${input.requestId} was sent to supplier supplier-1`);
       const broken = await refusal(
         h.executeUpdate(draftOrderFromRequestUpdate, { args: [draft(input, uniqueId('PO'), { terms: { ...terms(input.desiredShippingDate), depositAmount: 9_000_000 } })] }),
       );
