@@ -9,6 +9,7 @@ import { OpsAddresses, createEmailActivities } from './email';
 import { createLedgerActivities } from './ledger';
 import { createMonitoringActivities } from './monitoring';
 import { createOrderActivities } from './orders';
+import { createPayoutActivities } from './payouts';
 import { createReportActivities } from './report';
 import { createSelfCheckActivities } from './self-check';
 import { createTrackingActivities } from './tracking';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOrderActivities(deps),
     ...createLedgerActivities(deps),
+    ...createPayoutActivities(deps),
     ...createEmailActivities(deps),
     ...createCoverageActivities(deps),
     ...createTrackingActivities(deps),

@@ -28,6 +28,8 @@ export const ESCALATIONS: Record<string, { resource: ResourceKind; mustAct: Must
   SHIPMENT_LATE: { resource: 'order', mustAct: 'supplier', movedOnWhen: 'the order ships, or closes' },
   CLAIM_SUPPLIER_SILENT: { resource: 'order', mustAct: 'supplier', movedOnWhen: 'the supplier answers the claim, or it is escalated, decided, withdrawn or cancelled' },
   CLAIM_DECISION_OVERDUE: { resource: 'order', mustAct: 'ops', movedOnWhen: 'the claim is decided, withdrawn or cancelled' },
+  REFUND_PAYMENT_LATE: { resource: 'order', mustAct: 'ops', movedOnWhen: 'the payment adapter completes the refund, or refuses it (its own task follows)' },
+  REFUND_PAYMENT_FAILED: { resource: 'order', mustAct: 'ops', movedOnWhen: 'never (the adapter refused the payout): ops pays the buyer by hand and resolves it' },
   BOOKING_LAPSED: { resource: 'monitoring', mustAct: 'buyer', movedOnWhen: 'never (the booking is closed): resolved by ops' },
   INSPECTOR_ASSIGNMENT_OVERDUE: { resource: 'monitoring', mustAct: 'ops', movedOnWhen: 'an inspector is assigned, or the task closes' },
   REPORT_LATE: { resource: 'monitoring', mustAct: 'inspector', movedOnWhen: 'the report is uploaded, or the task closes' },
@@ -70,7 +72,9 @@ export interface ResourceAfterChange {
 
 /** Whether an open late task of `kind` (on `claimId`) no longer needs acting on after `event`. */
 export function movedOn(kind: string, claimId: string | undefined, after: ResourceAfterChange, event: TimelineEntry): boolean {
-  if (kind === 'BOOKING_LAPSED') return false;
+  if (kind === 'BOOKING_LAPSED' || kind === 'REFUND_PAYMENT_FAILED') return false;
+  // A refund is owed whether or not the order has closed: only its payment (or its refusal) moves it on.
+  if (kind === 'REFUND_PAYMENT_LATE') return claimId !== undefined && event.data.claimId === claimId && ['REFUND_PAID', 'REFUND_PAYMENT_FAILED'].includes(event.type);
   if (after.terminal) return true;
   switch (kind) {
     case 'SHIPMENT_LATE':

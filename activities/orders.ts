@@ -95,7 +95,8 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
             ${order.paidAt ? new Date(order.paidAt) : null}, ${order.shipment ? new Date(order.shipment.shippedAt) : null},
             ${order.deliveredAt ? new Date(order.deliveredAt) : null})
           ON CONFLICT ("id") DO UPDATE SET
-            "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "heldAmount" = EXCLUDED."heldAmount",
+            "status" = EXCLUDED."status", "totalAmount" = EXCLUDED."totalAmount", "depositAmount" = EXCLUDED."depositAmount",
+            "paidAmount" = EXCLUDED."paidAmount", "heldAmount" = EXCLUDED."heldAmount",
             "releasedAmount" = EXCLUDED."releasedAmount", "shippingDate" = EXCLUDED."shippingDate",
             "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
             "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",

@@ -48,11 +48,32 @@ export interface RefundResult {
   reason?: string;
 }
 
+/** Money paid out to a party's bank account: a refund decided on an order's claim, paid to the buyer. */
+export interface PayoutRequest {
+  idempotencyKey: string;
+  /** The party paid (the buyer). */
+  partyId: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** What the party sees on its statement, e.g. "refund, order PO-1, claim C1". */
+  reference: string;
+}
+
+export interface PayoutResult {
+  payoutId: string;
+  /** `pending`: accepted, not completed yet (ask again with the same key); `failed`: refused for good. */
+  status: 'paid' | 'pending' | 'failed';
+  reason?: string;
+}
+
 export interface PaymentGateway {
   /** Where payments go, for logs: "sandbox" or "stripe". */
   readonly describe: string;
   charge(req: ChargeRequest): Promise<ChargeResult>;
   refund(req: RefundRequest): Promise<RefundResult>;
+  /** Pays a party; asked again with the same key, it answers for the same payout. */
+  payout(req: PayoutRequest): Promise<PayoutResult>;
 }
 
 function brandOf(number: string): string {
@@ -114,6 +135,17 @@ export class SandboxCardGateway implements PaymentGateway {
   /** How much of a charge has been refunded so far (minor units). */
   refundedAmount(paymentId: string): number {
     return this.refunded.get(paymentId) ?? 0;
+  }
+
+  private readonly payouts = new Map<string, PayoutResult>();
+
+  /** Payouts complete at once; each key is one payout. */
+  async payout(req: PayoutRequest): Promise<PayoutResult> {
+    const seen = this.payouts.get(req.idempotencyKey);
+    if (seen) return seen;
+    const result: PayoutResult = { payoutId: `sbx_po_${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 16)}`, status: 'paid' };
+    this.payouts.set(req.idempotencyKey, result);
+    return result;
   }
 
   async refund(req: RefundRequest): Promise<RefundResult> {
@@ -203,6 +235,15 @@ export class StripeGateway implements PaymentGateway {
     const error = body.error as { message?: string } | undefined;
     if (error) return { refundId: '', status: 'failed', reason: error.message };
     return { refundId: String(body.id), status: body.status === 'failed' ? 'failed' : 'succeeded' };
+  }
+
+  /**
+   * Buyers are paid order refunds by bank transfer, which this account does not make: Stripe pays
+   * out to the platform's own bank account, or to connected accounts buyers do not have. The payout
+   * is refused, so the order puts it on the ops late-task queue at once and ops pays it by hand.
+   */
+  async payout(req: PayoutRequest): Promise<PayoutResult> {
+    return { payoutId: '', status: 'failed', reason: `refund payouts to buyers are not made through Stripe: pay ${req.amount} ${req.currency} (${req.reference}) by bank transfer` };
   }
 }
 

@@ -37,6 +37,9 @@ import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
+import { registerOrderDraftRoutes } from './order-drafts.routes';
+import { registerPoRequestRoutes, requestCall } from './po-requests.routes';
+import { draftOrderFromRequestUpdate } from '../workflows/po-request.messages';
 import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
 import { RouteRegistry } from './routes';
@@ -215,23 +218,29 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'post', path: '/orders', tag: 'orders', summary: 'Draft a purchase order', roles: ['ops', 'supplier'],
-    description: 'Starts the order workflow. A supplier drafts in its own name; ops names the supplier.',
-    ownership: 'a supplier drafts only in its own name', body: createOrderSchema,
-    responses: { 201: { description: 'the order is drafted: { orderId, workflowId, status, policyVersion }', headers: { Location: 'the new order' } } },
-    errors: { 409: 'conflict: an order with this id exists', 503: 'unavailable: the workflow service did not answer' },
+    description:
+      "Starts the order workflow. A supplier drafts in its own name and only from the buyer's open purchase order request (requestId): the request starts the order, once. Ops names the supplier and may draft without a request.",
+    ownership: "a supplier drafts only in its own name, from a request sent to it", body: createOrderSchema,
+    responses: { 201: { description: 'the order is drafted: { orderId, workflowId, status, policyVersion, requestId? }', headers: { Location: 'the new order' } } },
+    errors: {
+      409: 'conflict (an order with this id exists) or action_refused (the request is not open: drafted, expired, withdrawn or declined, or from another buyer)',
+      503: 'unavailable: the workflow service did not answer',
+    },
   }, async (req, res, { body }) => {
     const p = principal(req);
     let supplierId = body.supplierId;
     if (p.role === 'supplier') {
       if (supplierId && supplierId !== p.partyId) throw forbidden('a supplier drafts orders only in its own name');
       supplierId = p.partyId;
+      if (!body.requestId) {
+        throw badRequest([{ field: 'requestId', reason: "is required when a supplier drafts: a supplier drafts from the buyer's open purchase order request (POST /po-requests)" }]);
+      }
     }
     if (!supplierId) throw badRequest([{ field: 'supplierId', reason: 'is required when ops drafts an order' }]);
     const problems: { field: string; reason: string }[] = [];
     if (p.role === 'supplier') {
-      // A supplier is not told which ids are registered buyers: a draft for an id that names no buyer
-      // is started like any other, reaches nobody who could confirm it, and expires as an unconfirmed
-      // draft does. Only ops, who see the party register anyway, are told.
+      // A supplier drafts from a buyer's request, which names its buyer (the request's workflow
+      // refuses a draft for anyone else); a supplier is not told which other ids are registered buyers.
       if (body.buyerId === supplierId) problems.push({ field: 'buyerId', reason: 'must name the buyer, not the supplier drafting the order' });
     } else {
       // Both parties at once, from memory when this process has seen them: the draft's latency is mostly its lookups.
@@ -239,12 +248,21 @@ export function createApp(deps: ApiDeps): express.Express {
       if (kinds.get(body.buyerId) !== 'buyer') problems.push({ field: 'buyerId', reason: `no buyer with id ${body.buyerId}` });
       if (kinds.get(supplierId) !== 'supplier') problems.push({ field: 'supplierId', reason: `no supplier with id ${supplierId}` });
     }
-    const { orderId: requestedId, buyerId, supplierId: _ignored, ...terms } = body;
+    const { orderId: requestedId, buyerId, supplierId: _ignored, requestId, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
     problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
     if (problems.length > 0) throw badRequest(problems);
 
     const orderId = requestedId ?? newRecordId(req, 'PO');
+    if (requestId) {
+      // The request starts the order: its workflow checks that it is open, the caller's and the buyer's.
+      const request = requestCall(client, requestId);
+      const ack = await request.act((h) =>
+        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, supplierId, terms, orderPolicyVersion: policyVersion }] }),
+      );
+      res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion, requestId: ack.requestId });
+      return;
+    }
     const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p) };
     try {
       await client.workflow.start(ORDER_WORKFLOW_TYPE, {
@@ -503,8 +521,9 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'put', path: '/suppliers/:supplierId/assurance', tag: 'suppliers', summary: "Set a supplier's Trade Assurance qualification",
+    description: "The supplier's profile: its qualification, its settlement currency and the working-day calendar it works by (CN unless given), which the supplier's deadlines (a monitoring task's booking cutoff and report window) count in.",
     roles: ['ops'], params: supplierParamsSchema, body: supplierAssuranceSchema,
-    responses: { 200: 'granted, reserved by open orders and available amounts: { assurance }' },
+    responses: { 200: 'granted, reserved by open orders and available amounts, and the calendar: { assurance }' },
   }, async (_req, res, { params: { supplierId }, body }) => {
     const party = await db.party.findUnique({ where: { id: supplierId } });
     if (!party || party.kind !== 'supplier') throw notFound(`no supplier ${supplierId}`);
@@ -540,6 +559,7 @@ export function createApp(deps: ApiDeps): express.Express {
       supplierId,
       qualification: profile.qualification,
       currency: profile.currency,
+      calendar: profile.calendar,
       completedVolume,
       granted,
       reserved: reservedAmount,
@@ -548,6 +568,8 @@ export function createApp(deps: ApiDeps): express.Express {
   }
 
   registerApiKeyRoutes(routes, deps);
+  registerPoRequestRoutes(routes, deps);
+  registerOrderDraftRoutes(routes, deps);
   registerMonitoringRoutes(routes, deps);
   registerReportRoutes(routes, deps);
   registerCaseRoutes(routes, deps);

@@ -89,10 +89,10 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   // ---- booking ----------------------------------------------------------------------------------
   routes.add({
     method: 'post', path: '/monitoring', tag, summary: 'Book production monitoring for an order', roles: ['ops', 'buyer', 'supplier'],
-    description: 'A supplier books while drafting (SUPPLIER_DRAFT); a buyer from order management (with the supplier\'s agreement once the deposit is paid) or from the order details. Refused after the booking cutoff with the instant it passed.',
+    description: 'A supplier books while drafting (SUPPLIER_DRAFT); a buyer from order management (with the supplier\'s agreement once the deposit is paid) or from the order details. The order must be open and not shipped; the booking cutoff counts in the calendar of the supplier\'s profile. Refused after the booking cutoff with the last instant it allowed.',
     ownership: 'buyers and suppliers: their own orders only', body: bookMonitoringSchema,
-    responses: { 201: { description: 'the task is booked: { monitoringId, workflowId, orderId, status, fee, bookingCutoffAt, bookingCutoffRule, policyVersion }', headers: { Location: 'the new task' } } },
-    errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed)', 503: 'unavailable: the workflow service did not answer' },
+    responses: { 201: { description: 'the task is booked: { monitoringId, workflowId, orderId, status, fee, bookingCutoffAt (the booking lapses then), bookingLastInstantAt (the last instant to pay), bookingCutoffRule, policyVersion }', headers: { Location: 'the new task' } } },
+    errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed, or the order has shipped or is closed)', 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { body }) => {
     const p = principal(req);
     const bySupplier = body.addedVia === 'SUPPLIER_DRAFT';
@@ -103,12 +103,15 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     );
     assertOwnsOrder(p, order, `order ${body.orderId}`);
     const shipmentDate = order.shippingDate ?? order.terms.shippingDate;
+    // The facts the booking is checked against come from the order and the supplier's profile, never the caller.
+    const profile = await db.supplierProfile.findUnique({ where: { supplierId: order.supplierId }, select: { calendar: true } });
     const terms = {
       addedVia: body.addedVia,
       orderInitialPaymentMade: order.amounts.paid > 0,
       supplierAgreed: body.supplierAgreed,
       shipmentDate,
-      supplierCalendar: body.supplierCalendar ?? 'CN',
+      supplierCalendar: profile?.calendar ?? 'CN',
+      orderStatus: order.status,
     };
     const preview = checkBooking(policy, terms, Date.now());
     if (preview.problems.length > 0) throw badRequest(preview.problems);
@@ -153,6 +156,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
       status: 'AWAITING_PAYMENT',
       fee: policy.fee,
       bookingCutoffAt: new Date(preview.cutoff!.at).toISOString(),
+      bookingLastInstantAt: new Date(preview.cutoff!.lastInstant).toISOString(),
       bookingCutoffRule: preview.cutoff!.rule,
       policyVersion: policy.version,
     });

@@ -39,7 +39,6 @@ export const bookMonitoringSchema = z.strictObject({
   orderId: monitoringIdSchema,
   addedVia: z.enum(ADDED_VIA, { error: `must be one of ${ADDED_VIA.join(', ')}` }),
   supplierAgreed: z.boolean({ error: 'must be true or false' }).optional(),
-  supplierCalendar: z.string().regex(/^[A-Z]{2}$/, 'must be a calendar id such as CN').optional(),
   innerCartonMarkings: text(500).optional(),
   details: text(2000).optional(),
 });

@@ -16,7 +16,7 @@ export type Resource = (typeof RESOURCES)[number];
 export const DEADLINE_KINDS = [
   'draft-expiry', 'deposit-due', 'balance-due', 'shipping-reminder', 'shipping-date', 'carrier-check', 'receiving-window',
   'post-receipt-claims', 'claim-supplier-response', 'claim-buyer-may-escalate', 'claim-auto-escalation', 'claim-decision-reminder',
-  'claim-decision-due', 'evidence-due', 'feedback-window',
+  'claim-decision-due', 'evidence-due', 'feedback-window', 'refund-payment',
   'booking-cutoff', 'product-info-reminder', 'inspector-assignment', 'report-reminder', 'report-late', 'review-window',
   'first-reply-reminder', 'first-reply', 'auto-close',
 ] as const satisfies readonly (DeadlineKind | MonitoringDeadlineKind | CaseDeadlineKind)[];

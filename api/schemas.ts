@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SAFE_TEXT, unsafeTextReason } from '../infra/text';
+import { calendarIds } from '../workflows/calendar';
 import { CLAIM_CAUSES } from '../workflows/order.messages';
 import { ROLES } from './keys';
 
@@ -18,7 +19,7 @@ const minorUnits = z
   .int('must be an integer number of minor units (e.g. cents)')
   .max(MAX_MINOR_UNITS, 'is too large');
 
-const isoDate = z
+export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
   .refine((s) => {
@@ -52,10 +53,8 @@ export const text = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
 
-export const createOrderSchema = z.strictObject({
-  orderId: idSchema.optional(),
-  buyerId: idSchema,
-  supplierId: idSchema.optional(),
+/** A purchase order's terms: what a draft and a revision of it give. */
+const orderTermsShape = {
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
   items: z
     .array(
@@ -73,8 +72,23 @@ export const createOrderSchema = z.strictObject({
   qualityRequirements: text(2000).optional(),
   shippingMarks: text(500).optional(),
   packaging: text(500).optional(),
+};
+
+export const createOrderSchema = z.strictObject({
+  orderId: idSchema.optional(),
+  buyerId: idSchema,
+  supplierId: idSchema.optional(),
+  /** The buyer's open purchase order request the supplier drafts from (required of a supplier). */
+  requestId: idSchema.optional(),
+  ...orderTermsShape,
 });
 export type CreateOrderBody = z.infer<typeof createOrderSchema>;
+
+/** The supplier's revision of a draft: its new terms, and what they change. */
+export const reviseDraftSchema = z.strictObject({ ...orderTermsShape, message: text(2000).optional() });
+
+/** Either party's request for changes to a draft. */
+export const requestChangesSchema = z.strictObject({ message: text(2000) });
 
 export const emptyActionSchema = z.strictObject({});
 
@@ -172,6 +186,8 @@ export const feedbackSchema = z.strictObject({
 export const supplierAssuranceSchema = z.strictObject({
   qualification: z.enum(['unverified', 'verified', 'gold'], { error: 'must be "unverified", "verified" or "gold"' }),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+  /** The working-day calendar the supplier works by; CN unless given. */
+  calendar: z.enum(calendarIds() as [string, ...string[]], { error: `must be one of ${calendarIds().join(', ')}` }).optional(),
 });
 
 export const listOrdersSchema = z.strictObject({

@@ -38,7 +38,8 @@ interface Ids {
 /** One order through the API; resolves with the order's final status. */
 async function realLifecycle(call: Call, opsKey: string, p: PartyPair, orderId: string, kind: Kind): Promise<{ status: string; ids: Ids }> {
   const ids: Ids = { orderId };
-  ok(await call(p.supplierKey, 'POST', '/orders', { orderId, buyerId: p.buyerId, ...draftTerms() }), 'draft');
+  // Ops drafts directly: a supplier drafts only from its buyer's purchase order request.
+  ok(await call(opsKey, 'POST', '/orders', { orderId, buyerId: p.buyerId, supplierId: p.supplierId, ...draftTerms() }), 'draft');
   const act = async (key: string, action: string, body: unknown = {}) => ok(await call(key, 'POST', `/orders/${orderId}/${action}`, body), action).body.order;
   await act(p.buyerKey, 'confirm-by-buyer');
   await act(p.supplierKey, 'confirm-by-supplier');

@@ -78,7 +78,8 @@ export async function scale(ctx: BenchContext): Promise<Record<string, unknown>>
     const indexes = Array.from({ length: to - from }, (_, k) => from + k);
     await pool(indexes, concurrency, async (i) => {
       const p = parties[i % parties.length];
-      ok(await call(p.supplierKey, 'POST', '/orders', { orderId: id(i), buyerId: p.buyerId, ...draftTerms(60) }), 'draft');
+      // Ops drafts directly: a supplier drafts only from its buyer's purchase order request.
+      ok(await call(stack.opsKey, 'POST', '/orders', { orderId: id(i), buyerId: p.buyerId, supplierId: p.supplierId, ...draftTerms(60) }), 'draft');
     });
     // Until the read model has every draft: the listing then covers all of them.
     for (;;) {

@@ -169,7 +169,8 @@ function terms(orderId: string, buyerId: string) {
 /** A whole order through the API: draft to receipt (funds released), with a paid monitoring task when asked. */
 async function lifecycle(p: Pair, orderId: string, withMonitoring: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const r = await call(p.supplierKey, 'POST', '/orders', terms(orderId, p.buyerId));
+    // Ops drafts directly: a supplier drafts only from its buyer's purchase order request.
+    const r = await call(stack.opsKey, 'POST', '/orders', { ...terms(orderId, p.buyerId), supplierId: p.supplierId });
     if (r && (r.status === 201 || r.status === 409)) break;
     if (r && r.status >= 400 && r.status < 500) throw new Error(`${orderId} draft: ${r.status} ${JSON.stringify(r.body)}`);
     if (attempt >= 300) throw new Error(`${orderId} draft: gave up`);
@@ -463,7 +464,7 @@ async function duplicates(): Promise<void> {
   const problems: string[] = [];
   await pool(pairs.map((p, i) => ({ p, i })), 5, async ({ p, i }) => {
     const orderId = `DUP-${i}`;
-    const drafts = await Promise.all([0, 1].map(() => call(p.supplierKey, 'POST', '/orders', terms(orderId, p.buyerId))));
+    const drafts = await Promise.all([0, 1].map(() => call(stack.opsKey, 'POST', '/orders', { ...terms(orderId, p.buyerId), supplierId: p.supplierId })));
     tally.draft201 += drafts.filter((r) => r?.status === 201).length;
     if (drafts.map((r) => r?.status).sort().join() !== '201,409') problems.push(`${orderId} draft twice: ${drafts.map((r) => r?.status).join(', ')}`);
     await step(p.buyerKey, orderId, 'confirm-by-buyer', {}, 'BUYER_CONFIRMED');

@@ -71,8 +71,24 @@ async function main(): Promise<void> {
   show('ops issues API keys to both parties', { status: 201, body: {}, replayed: false });
 
   const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  const requested = expectOk(
+    await call(buyer, 'POST', '/po-requests', {
+      supplierId,
+      items: [
+        { sku: 'BT-SPK-200', description: 'Bluetooth speaker, black', quantity: 500 },
+        { sku: 'USB-C-1M', description: 'USB-C cable, 1 m', quantity: 500 },
+      ],
+      desiredShippingDate: shippingDate,
+      qualityRequirements: 'Per approved golden sample',
+      message: 'As discussed: please draft the purchase order',
+    }),
+    'purchase order request',
+  );
+  const requestId: string = requested.body.requestId;
+  show('buyer sends the supplier a purchase order request', requested, `request ${requestId}`);
   const created = expectOk(
     await call(supplier, 'POST', '/orders', {
+      requestId,
       buyerId,
       currency: 'USD',
       items: [
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
     'draft order',
   );
   const orderId: string = created.body.orderId;
-  show('supplier drafts the purchase order', created, `order ${orderId}, 7,000.00 USD`);
+  show('supplier drafts the purchase order from the request', created, `order ${orderId}, 7,000.00 USD`);
   console.log(`    watch it: ${uiUrl}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows/order:${orderId}\n`);
 
   const act = (key: string, action: string, body: unknown = {}, idempotencyKey?: string) => call(key, 'POST', `/orders/${orderId}/${action}`, body, idempotencyKey);

@@ -126,8 +126,14 @@ function libraryHolidays(source: CalendarSource, year: number, excluded: Readonl
 
 type Built = Omit<CalendarData, 'version'>;
 
-/** Builds every calendar's data (all but its version) from date-holidays and adjustments.json. */
-export function buildCalendars(): Built[] {
+/** One year's State Council schedule, as transcribed in adjustments.json. */
+export type ChinaSchedule = ChinaAdjustments['schedules'][number];
+
+/**
+ * Builds every calendar's data (all but its version) from date-holidays and adjustments.json; with
+ * `schedules`, from those China schedules instead (what publishing a year's schedule would give).
+ */
+export function buildCalendars(schedules: readonly ChinaSchedule[] = china.schedules): Built[] {
   const from = `${YEARS[0]}-01-01`;
   const to = `${YEARS[YEARS.length - 1]}-12-31`;
   const libraryVersion = datePackageVersion();
@@ -144,9 +150,10 @@ export function buildCalendars(): Built[] {
       for (const [date, names] of statutory) holidays.set(date, names);
       if (!isChina) continue;
 
-      const schedule = china.schedules.find((s) => s.year === year);
+      const schedule = schedules.find((s) => s.year === year);
       if (!schedule) {
         provisionalFrom ??= `${year}-01-01`;
+        for (const [date, name] of daysOffInLieu(statutory, holidays)) holidays.set(date, [name]);
         continue;
       }
       if (provisionalFrom) throw new Error(`CN: schedule for ${year} follows a year without one (${provisionalFrom})`);
@@ -160,8 +167,10 @@ export function buildCalendars(): Built[] {
       [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([date, name]) => ({ date, name }));
     const sourceText = isChina
       ? `date-holidays@${libraryVersion}: CN ${source.scope}, amended per workflows/calendars/adjustments.json (${china.statutoryAmendments.source.split(':')[0]}); ` +
-        `days off in lieu and make-up working days from the State Council schedules: ${china.schedules.map((s) => `${s.year}: ${s.notice}, ${s.url}`).join('; ')}` +
-        (provisionalFrom ? `. From ${provisionalFrom} on the calendar is provisional: statutory holidays only, until the State Council publishes that year's schedule` : '')
+        `days off in lieu and make-up working days from the State Council schedules: ${schedules.map((s) => `${s.year}: ${s.notice}, ${s.url}`).join('; ')}` +
+        (provisionalFrom
+          ? `. From ${provisionalFrom} on the calendar is provisional until the State Council publishes that year's schedule: statutory holidays, and for each that falls on a Saturday or Sunday a day off in lieu on the next working day after its holiday (${IN_LIEU_RULE}); no make-up working days`
+          : '')
       : `date-holidays@${libraryVersion}: ${source.country} ${source.scope}`;
     const data: Built = {
       id: source.id,
@@ -175,6 +184,42 @@ export function buildCalendars(): Built[] {
     };
     return data;
   });
+}
+
+/** The rule a provisional year's days off in lieu follow. */
+export const IN_LIEU_RULE =
+  '《全国年节及纪念日放假办法》 art. 6: a holiday for all citizens that falls on a Saturday or Sunday is made up on a working day';
+
+/**
+ * A provisional year's days off in lieu (补休): for each statutory holiday that falls on a weekend, the
+ * next working day after the run of holidays it belongs to (consecutive statutory days, weekends
+ * included) is a day off instead. Spring Festival 2027 (Fri 5 to Mon 8 February, with Saturday and
+ * Sunday in it) gives Tuesday 9 and Wednesday 10 February. The State Council's schedule, once
+ * published, replaces these estimates with the days it names (and its make-up working days).
+ */
+export function daysOffInLieu(statutory: ReadonlyMap<string, string[]>, taken: ReadonlyMap<string, unknown>): Map<string, string> {
+  const isWeekend = (date: string) => weekday(date) === 0 || weekday(date) === 6;
+  const inLieu = new Map<string, string>();
+  const dates = [...statutory.keys()].sort();
+  let i = 0;
+  while (i < dates.length) {
+    // A run of statutory days on consecutive dates.
+    let j = i;
+    while (j + 1 < dates.length && dayNumber(dates[j + 1]) === dayNumber(dates[j]) + 1) j++;
+    const run = dates.slice(i, j + 1);
+    const owed = run.filter(isWeekend).length;
+    const names = statutory.get(run[0]) ?? [];
+    let day = dayNumber(run[run.length - 1]);
+    for (let given = 0; given < owed; ) {
+      day++;
+      const date = dateOf(day);
+      if (isWeekend(date) || statutory.has(date) || taken.has(date) || inLieu.has(date)) continue;
+      inLieu.set(date, `${names.join('; ')}: day off in lieu (补休), provisional`);
+      given++;
+    }
+    i = j + 1;
+  }
+  return inLieu;
 }
 
 /**

@@ -12,6 +12,7 @@
  * with different tz rules for a calendar's zone could compute a different instant for the same deadline.
  */
 import cnCalendar from './calendars/CN.json';
+import cn202611Calendar from './calendars/CN.2026-11.json';
 import deCalendar from './calendars/DE.json';
 import usCalendar from './calendars/US.json';
 
@@ -310,8 +311,11 @@ function checkCalendar(cal: WorkingCalendar): void {
 
 /** The current version of each calendar: the files generate-calendars.ts writes. */
 const CURRENT_CALENDARS: readonly CalendarData[] = [cnCalendar, deCalendar, usCalendar];
-/** Released versions superseded by a current one; kept so that running workflows pinned to them replay. */
-const ARCHIVED_CALENDARS: readonly CalendarData[] = [];
+/**
+ * Released versions superseded by a current one; kept so that running workflows pinned to them replay.
+ * CN@2026-11: its provisional years (2027, 2028) had statutory holidays only, without the days off in lieu.
+ */
+const ARCHIVED_CALENDARS: readonly CalendarData[] = [cn202611Calendar];
 
 /**
  * Released data by id and version. A calendar is validated and built the first time it is asked for:
@@ -520,4 +524,13 @@ export function workingDaysBetween(cal: WorkingCalendar, fromDate: string, toDat
   let count = 0;
   for (let day = low + 1; day <= high; day++) if (working(cal, day)) count++;
   return sign * count;
+}
+
+/** The calendar a working-day rule counts in, for its rule text, with a note when the answer is provisional. */
+export function calendarWords(calendar: WorkingCalendar, provisional: boolean): string {
+  const name = `${calendar.id} calendar ${calendar.version}`;
+  if (!provisional) return name;
+  return calendar.provisionalFrom !== undefined
+    ? `${name}; PROVISIONAL: from ${calendar.provisionalFrom} the calendar holds the statutory holidays and their days off in lieu by rule until the official schedule is published, so this due time may differ from the official one`
+    : `${name}; PROVISIONAL: past the calendar's coverage (to ${calendar.coverage.to}) days are counted as calendar days`;
 }

@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Judgement } from './aql';
 import type { AcceptedCardBrand, MonitoringAddedVia } from './monitoring.policy';
-import type { ActionInput, Actor } from './order.messages';
+import type { ActionInput, Actor, OrderStatus } from './order.messages';
 
 export { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from './order.messages';
 export type { ActionInput, Actor } from './order.messages';
@@ -58,8 +58,10 @@ export interface MonitoringInput {
   supplierAgreed?: boolean;
   /** The order's shipment date, YYYY-MM-DD. */
   shipmentDate: string;
-  /** The supplier's working-day calendar id (e.g. CN). */
+  /** The supplier's working-day calendar id (e.g. CN), from the supplier's profile. */
   supplierCalendar: string;
+  /** The order's status when the service was booked (a shipped or closed order is refused). */
+  orderStatus?: OrderStatus;
   /** The proforma invoice the on-site check is verified against. */
   proforma: ProductDetails;
   details?: string;
@@ -82,6 +84,8 @@ export interface MonitoringDeadline {
   rule: string;
   policyVersion: string;
   onExpiry: string;
+  /** Counted on provisional calendar data (official schedule not yet published): the rule says so too. */
+  provisional?: boolean;
 }
 
 export interface StoredFileRef {

@@ -5,23 +5,31 @@
  * Pure module: imported by the monitoring workflow, and by the API for read-only previews (the
  * booking cutoff, whether a card number is one the service accepts) before it starts or updates one.
  *
- * The booking cutoff, as read here: the seed says "book the service and complete your payment at
- * least seven working days before the shipment date". The shipment day itself does not count, and
- * the seven working days must be whole: the cutoff day is the 7th working day counting back from the
- * day before shipment (workingDaysBefore(cal, shipmentDate, 7)), and payment must be complete BEFORE
- * that day begins (00:00 in the supplier's time zone). Paid during the cutoff day, only six whole
- * working days would remain. Weekends and public holidays of the supplier's calendar do not count;
- * its adjusted (make-up) working days do.
+ * The booking cutoff: the seed says "book the service and complete your payment at least seven
+ * working days before the shipment date". The shipment day itself does not count; the cutoff day is
+ * the 7th working day counting back from the day before shipment (workingDaysBefore(cal,
+ * shipmentDate, 7)). Weekends and public holidays of the supplier's calendar do not count; its
+ * adjusted (make-up) working days do. How the cutoff day itself is read is pinned per version
+ * (`bookingCutoffReading`):
+ *  - 'through-cutoff-day' (2026-12 on): paying on the cutoff day is paying seven working days before
+ *    the shipment date, so it is in time until the end of that day in the supplier's time zone; the
+ *    last instant is 23:59:59.999 local time, and the booking lapses at the next midnight.
+ *  - 'before-cutoff-day' (2026-11): payment had to be complete before the cutoff day began (seven
+ *    whole working days left), one day stricter than the words; kept for the tasks booked under it.
  */
 import {
   CalendarError,
   WorkingCalendar,
+  addDays,
+  calendarWords,
+  endOfLocalDay,
   getCalendar,
   isValidDate,
   startOfLocalDay,
   workingDaysBefore,
 } from './calendar';
 import { isMinorUnits } from './money';
+import type { OrderStatus } from './order.messages';
 
 export type MonitoringAddedVia = 'SUPPLIER_DRAFT' | 'BUYER_ORDER_MANAGEMENT' | 'ORDER_DETAILS_SEPARATE';
 export const ADDED_VIA: readonly MonitoringAddedVia[] = ['SUPPLIER_DRAFT', 'BUYER_ORDER_MANAGEMENT', 'ORDER_DETAILS_SEPARATE'];
@@ -35,6 +43,13 @@ export interface MonitoringPolicy {
   fee: { amount: number; currency: string };
   /** Booked and paid at least this many working days before the shipment date (supplier's calendar). */
   bookingCutoffWorkingDays: number;
+  /** Whether payment on the cutoff day itself is in time (see the module comment). */
+  bookingCutoffReading: BookingCutoffReading;
+  /**
+   * The release of each supplier calendar a task of this version counts in, pinned with the policy:
+   * a later calendar release moves no booked task's cutoff or report window.
+   */
+  calendarVersions: Readonly<Record<string, string>>;
   /** The buyer is reminded this often (calendar days) until product information and pictures arrive. */
   productInfoReminderDays: number;
   /** Ops assigns an inspector and confirms the check date within this many working days of the request. */
@@ -69,42 +84,57 @@ export interface MonitoringPolicy {
   };
 }
 
+export type BookingCutoffReading = 'before-cutoff-day' | 'through-cutoff-day';
+
 /** How far the service has gone when it is cancelled. */
 export type RefundStage = 'BEFORE_INSPECTOR_ASSIGNED' | 'INSPECTOR_ASSIGNED' | 'CHECKED';
 
-export const MONITORING_POLICIES: Readonly<Record<string, MonitoringPolicy>> = {
-  '2026-11': {
-    version: '2026-11',
-    fee: { amount: 299_00, currency: 'USD' },
-    bookingCutoffWorkingDays: 7,
-    productInfoReminderDays: 2,
-    inspectorAssignmentWorkingDays: 2,
-    reportReminderWorkingDays: 1,
-    reportLateWorkingDays: 2,
-    opsCalendar: 'CN',
-    opsCalendarVersion: '2026-11',
-    refundPercent: { BEFORE_INSPECTOR_ASSIGNED: 100, INSPECTOR_ASSIGNED: 50, CHECKED: 0 },
-    reviewWindowDays: 30,
-    acceptedCardBrands: ['visa', 'mastercard'],
-    uploads: {
-      maxBytes: 10 * 1024 * 1024,
-      pictureTypes: ['image/jpeg', 'image/png'],
-      reportTypes: ['application/pdf', 'image/jpeg', 'image/png'],
-      maxPictures: 20,
-      maxReports: 10,
-    },
-    limits: {
-      maxProductInfoUpdates: 40,
-      maxProgressReports: 30,
-      maxPhotosPerProgressReport: 10,
-      maxEdits: 20,
-      maxShipmentDateChanges: 10,
-      maxRounds: 3,
-    },
+const POLICY_2026_11: MonitoringPolicy = {
+  version: '2026-11',
+  fee: { amount: 299_00, currency: 'USD' },
+  bookingCutoffWorkingDays: 7,
+  bookingCutoffReading: 'before-cutoff-day',
+  // The releases every task of this version ran with (stated when calendars became versioned data).
+  calendarVersions: { CN: '2026-11', DE: '2026-11', US: '2026-11' },
+  productInfoReminderDays: 2,
+  inspectorAssignmentWorkingDays: 2,
+  reportReminderWorkingDays: 1,
+  reportLateWorkingDays: 2,
+  opsCalendar: 'CN',
+  opsCalendarVersion: '2026-11',
+  refundPercent: { BEFORE_INSPECTOR_ASSIGNED: 100, INSPECTOR_ASSIGNED: 50, CHECKED: 0 },
+  reviewWindowDays: 30,
+  acceptedCardBrands: ['visa', 'mastercard'],
+  uploads: {
+    maxBytes: 10 * 1024 * 1024,
+    pictureTypes: ['image/jpeg', 'image/png'],
+    reportTypes: ['application/pdf', 'image/jpeg', 'image/png'],
+    maxPictures: 20,
+    maxReports: 10,
+  },
+  limits: {
+    maxProductInfoUpdates: 40,
+    maxProgressReports: 30,
+    maxPhotosPerProgressReport: 10,
+    maxEdits: 20,
+    maxShipmentDateChanges: 10,
+    maxRounds: 3,
   },
 };
 
-export const CURRENT_MONITORING_POLICY_VERSION = '2026-11';
+export const MONITORING_POLICIES: Readonly<Record<string, MonitoringPolicy>> = {
+  '2026-11': POLICY_2026_11,
+  // Paying on the cutoff day is in time; CN counted on its release 2026-12 (days off in lieu in provisional years).
+  '2026-12': {
+    ...POLICY_2026_11,
+    version: '2026-12',
+    bookingCutoffReading: 'through-cutoff-day',
+    calendarVersions: { CN: '2026-12', DE: '2026-11', US: '2026-11' },
+    opsCalendarVersion: '2026-12',
+  },
+};
+
+export const CURRENT_MONITORING_POLICY_VERSION = '2026-12';
 
 export function monitoringPolicy(version: string): MonitoringPolicy {
   const policy = Object.prototype.hasOwnProperty.call(MONITORING_POLICIES, version) ? MONITORING_POLICIES[version] : undefined;
@@ -115,22 +145,42 @@ export function monitoringPolicy(version: string): MonitoringPolicy {
 // ---- booking cutoff -----------------------------------------------------------------------------
 
 export interface BookingCutoff {
-  /** The local date (supplier's calendar) before whose start payment must be complete. */
+  /** The cutoff day (supplier's calendar): the 7th working day before the shipment date. */
   date: string;
-  /** The instant that date begins in the supplier's time zone: the cutoff itself (epoch ms). */
+  /** The first instant a booking is too late (epoch ms): the unpaid booking lapses then. */
   at: number;
-  /** The rule in words, for deadlines and refusals. */
+  /** The last instant a booking and its payment are in time (epoch ms): `at` less one millisecond. */
+  lastInstant: number;
+  /** The rule in words, naming the last instant, for deadlines and refusals. */
   rule: string;
+  /** Counted on provisional calendar data (the rule says so too). */
+  provisional: boolean;
 }
 
 /** The booking cutoff for a shipment date (see the module comment for the reading of the rule). Throws CalendarError. */
 export function bookingCutoff(policy: MonitoringPolicy, cal: WorkingCalendar, shipmentDate: string): BookingCutoff {
   const n = policy.bookingCutoffWorkingDays;
   const date = workingDaysBefore(cal, shipmentDate, n);
+  if (policy.bookingCutoffReading === 'before-cutoff-day') {
+    const at = startOfLocalDay(cal, date);
+    return {
+      date,
+      at,
+      lastInstant: at - 1,
+      rule: `booked and paid before ${date} 00:00 ${cal.timeZone}: ${n} whole working days before the shipment date ${shipmentDate} (${cal.id} calendar)`,
+      provisional: false,
+    };
+  }
+  const at = endOfLocalDay(cal, date);
+  const provisional = cal.provisionalFrom !== undefined && addDays(shipmentDate, -1) >= cal.provisionalFrom;
   return {
     date,
-    at: startOfLocalDay(cal, date),
-    rule: `booked and paid before ${date} 00:00 ${cal.timeZone}: ${n} whole working days before the shipment date ${shipmentDate} (${cal.id} calendar)`,
+    at,
+    lastInstant: at - 1,
+    rule:
+      `booked and paid by the end of ${date} in ${cal.timeZone}, the last instant being ${new Date(at - 1).toISOString()}: ` +
+      `${date} is the ${n}th working day before the shipment date ${shipmentDate}, and paying on it is in time (${calendarWords(cal, provisional)})`,
+    provisional,
   };
 }
 
@@ -146,8 +196,14 @@ export interface BookingTerms {
   /** The supplier agreed to the service (needed from order management once the initial payment is made). */
   supplierAgreed?: boolean;
   shipmentDate: string;
+  /** The supplier's calendar id, from its profile. */
   supplierCalendar: string;
+  /** The order's status at booking; a shipped or closed order can no longer use the service. */
+  orderStatus?: OrderStatus;
 }
+
+/** Order statuses in which the service can still be added: the order is open and has not shipped. */
+export const BOOKABLE_ORDER_STATUSES: readonly OrderStatus[] = ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 
 export interface BookingCheck {
   /** Bad input (400): each names its field. */
@@ -164,10 +220,18 @@ export function checkBooking(policy: MonitoringPolicy, terms: BookingTerms, now:
   if (!ADDED_VIA.includes(terms.addedVia)) problems.push({ field: 'addedVia', reason: `must be one of ${ADDED_VIA.join(', ')}` });
   if (!isValidDate(terms.shipmentDate)) problems.push({ field: 'shipmentDate', reason: 'must be a real date as YYYY-MM-DD' });
   let cal: WorkingCalendar | undefined;
-  try {
-    cal = getCalendar(terms.supplierCalendar);
-  } catch (err) {
-    problems.push({ field: 'supplierCalendar', reason: err instanceof Error ? err.message : 'unknown calendar' });
+  const pinned = Object.prototype.hasOwnProperty.call(policy.calendarVersions, terms.supplierCalendar) ? policy.calendarVersions[terms.supplierCalendar] : undefined;
+  if (pinned === undefined) {
+    problems.push({
+      field: 'supplierCalendar',
+      reason: `no calendar ${JSON.stringify(terms.supplierCalendar)} in monitoring policy ${policy.version}; known: ${Object.keys(policy.calendarVersions).join(', ')}`,
+    });
+  } else {
+    try {
+      cal = getCalendar(terms.supplierCalendar, pinned);
+    } catch (err) {
+      problems.push({ field: 'supplierCalendar', reason: err instanceof Error ? err.message : 'unknown calendar' });
+    }
   }
   if (problems.length > 0 || !cal) return { problems };
   let cutoff: BookingCutoff;
@@ -178,14 +242,19 @@ export function checkBooking(policy: MonitoringPolicy, terms: BookingTerms, now:
     throw err;
   }
   const result: BookingCheck = { problems, cutoff, calendarVersion: cal.version };
-  if (terms.addedVia === 'SUPPLIER_DRAFT' && terms.orderInitialPaymentMade) {
+  if (terms.orderStatus !== undefined && !BOOKABLE_ORDER_STATUSES.includes(terms.orderStatus)) {
+    const shipped = ['SHIPPED', 'DELIVERED', 'RECEIPT_CONFIRMED'].includes(terms.orderStatus);
+    result.refusal = shipped
+      ? `cannot book: the order has shipped (it is ${terms.orderStatus}); production monitoring and the on-site check happen before shipment`
+      : `cannot book: the order is closed (it is ${terms.orderStatus}); the service is added to an open order before it ships`;
+  } else if (terms.addedVia === 'SUPPLIER_DRAFT' && terms.orderInitialPaymentMade) {
     result.refusal =
       'cannot add the service as a supplier draft: the order is past drafting (its initial payment is made); the buyer adds it from order management with the supplier\'s agreement, or from the order details';
   } else if (terms.addedVia === 'BUYER_ORDER_MANAGEMENT' && terms.orderInitialPaymentMade && terms.supplierAgreed !== true) {
     result.refusal =
       "cannot add the service from order management: the order's initial payment is made, so the supplier must agree first (set supplierAgreed once it has)";
   } else if (now >= cutoff.at) {
-    result.refusal = `cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()} (${cutoff.rule})`;
+    result.refusal = `cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()}; the last instant to book and pay was ${new Date(cutoff.lastInstant).toISOString()} (${cutoff.rule})`;
   }
   return result;
 }

@@ -19,7 +19,7 @@ import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
-import { Party, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, runEffect, withDeadline, workingDaysLater } from './process-kit';
+import { Party, calendarWords, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, runEffect, withDeadline, workingDeadline } from './process-kit';
 import {
   ACTOR_NOT_ALLOWED,
   ActionInput,
@@ -289,22 +289,32 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   // ---- schedules --------------------------------------------------------------------------------
   function scheduleCutoff(): void {
+    const cutoff = bookingCutoff(policy, cal, state.shipmentDate);
     setDeadline({
       id: 'booking-cutoff',
       kind: 'booking-cutoff',
       dueAt: Date.parse(state.bookingCutoffAt),
-      rule: `the service is ${bookingCutoff(policy, cal, state.shipmentDate).rule}`,
+      rule: `the service is ${cutoff.rule}`,
       onExpiry: 'the unpaid booking lapses and the buyer is told',
+      ...(cutoff.provisional ? { provisional: true } : {}),
     });
   }
 
+  /** The last instant the fee may be paid, in words: "2027-02-03T15:59:59.999Z (the end of 2027-02-03 in Asia/Shanghai)". */
+  function payBy(): string {
+    const last = Date.parse(state.bookingCutoffAt) - 1;
+    return `${iso(last)} (the end of ${localDate(cal, last)} in ${cal.timeZone})`;
+  }
+
   function scheduleInspectorAssignment(from: number): void {
+    const due = workingDeadline(opsCal, from, policy.inspectorAssignmentWorkingDays);
     setDeadline({
       id: 'inspector-assignment',
       kind: 'inspector-assignment',
-      dueAt: workingDaysLater(opsCal, from, policy.inspectorAssignmentWorkingDays),
-      rule: `an inspector is assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days of the request (${opsCal.id} calendar)`,
+      dueAt: due.dueAt,
+      rule: `an inspector is assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days of the request (${calendarWords(opsCal, due.provisional)})`,
       onExpiry: 'the assignment is overdue: ops leads are paged',
+      ...(due.provisional ? { provisional: true } : {}),
     });
   }
 
@@ -346,7 +356,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
           data: { cutoffAt: state.bookingCutoffAt },
           notify: ['buyer'],
           subject: 'production monitoring booking lapsed unpaid',
-          text: `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid before ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}). Nothing was charged.`,
+          text: `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid by ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}. Nothing was charged.`,
         });
         return;
       case 'product-info-reminder': {
@@ -437,7 +447,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     data: { addedVia: input.addedVia, supplierAgreed: input.supplierAgreed, shipmentDate: input.shipmentDate, cutoffAt: state.bookingCutoffAt },
     notify: ['buyer'],
     subject: 'production monitoring booked: payment due',
-    text: `Production Monitoring & Inspection is booked for order ${orderId}. Please pay the fee of ${money(state.fee.amount)} by Visa or MasterCard before ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}); an unpaid booking lapses then.`,
+    text: `Production Monitoring & Inspection is booked for order ${orderId}. Please pay the fee of ${money(state.fee.amount)} by Visa or MasterCard by ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}; an unpaid booking lapses after that instant.`,
   });
 
   setHandler(getMonitoringQuery, () => state);
@@ -474,7 +484,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         if (state.payment?.paymentId === payment.paymentId) return;
         requireStatus(state.status, ['AWAITING_PAYMENT'], 'pay', state.payment ? 'the fee is already paid' : 'the booking is closed');
         if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
-          refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt} (${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate})`);
+          refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
         }
         if (!isAcceptedBrand(policy, payment.brand)) {
           refuse(`cannot pay with ${cardBrandName(payment.brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
@@ -501,7 +511,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       data: { from: previous, to: shipmentDate, cutoffAt: state.bookingCutoffAt, why },
       notify: state.status === 'AWAITING_PAYMENT' ? ['buyer'] : [],
       subject: `shipment date moved to ${shipmentDate}: pay before ${state.bookingCutoffAt}`,
-      text: `The shipment date of order ${orderId} moved to ${shipmentDate}. The monitoring fee is now due before ${state.bookingCutoffAt}.`,
+      text: `The shipment date of order ${orderId} moved to ${shipmentDate}. The monitoring fee is now due by ${payBy()}.`,
     });
   }
 
@@ -688,19 +698,23 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       };
       state.checks.push(check);
       clearKinds('product-info-reminder');
+      const reminder = workingDeadline(cal, now, policy.reportReminderWorkingDays);
+      const late = workingDeadline(cal, now, policy.reportLateWorkingDays);
       setDeadline({
         id: `report-reminder-r${state.round}`,
         kind: 'report-reminder',
-        dueAt: workingDaysLater(cal, now, policy.reportReminderWorkingDays),
-        rule: `the inspector is reminded ${policy.reportReminderWorkingDays} working day after the on-site check without a report (${cal.id} calendar)`,
+        dueAt: reminder.dueAt,
+        rule: `the inspector is reminded ${policy.reportReminderWorkingDays} working day after the on-site check without a report (${calendarWords(cal, reminder.provisional)})`,
         onExpiry: 'the inspector is reminded to upload the report',
+        ...(reminder.provisional ? { provisional: true } : {}),
       });
       setDeadline({
         id: `report-late-r${state.round}`,
         kind: 'report-late',
-        dueAt: workingDaysLater(cal, now, policy.reportLateWorkingDays),
-        rule: `the report is uploaded within ${policy.reportLateWorkingDays} working days of the on-site check (${cal.id} calendar)`,
+        dueAt: late.dueAt,
+        rule: `the report is uploaded within ${policy.reportLateWorkingDays} working days of the on-site check (${calendarWords(cal, late.provisional)})`,
         onExpiry: 'the task is late and ops is paged',
+        ...(late.provisional ? { provisional: true } : {}),
       });
       await change('AWAITING_REPORT', {
         type: 'CHECK_RECORDED',

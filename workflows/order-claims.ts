@@ -41,7 +41,7 @@ import {
   withdrawClaimUpdate,
 } from './order.messages';
 import { DAY_MS, HOUR_MS, OrderPolicy, claimDayStart } from './order.policy';
-import { Party, iso, nowMs, refuse, requireParty, workingDaysLater } from './process-kit';
+import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
 
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
 export interface OrderChange {
@@ -87,6 +87,11 @@ export interface OrderProcess {
   afterClaimsClosed(): Promise<void>;
   /** Legacy orders (before ORDER_ESCROW_PATCH): a refund while funds are held settles the order at once. */
   settleLegacy(claim: Claim, fromEscrow: number, reason: string, actor: Actor): Promise<void>;
+  /**
+   * A refund was decided on a claim: sets its payment deadline (orders from the refund-payment change
+   * on) and returns what starts the payout once the refund is recorded, with the due time.
+   */
+  refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined;
 }
 
 export function createClaims(p: OrderProcess) {
@@ -95,7 +100,8 @@ export function createClaims(p: OrderProcess) {
   const claims = () => state.claims ?? [];
   const openClaims = () => claims().filter((c) => c.status !== 'CLOSED');
   const clearClaimDeadlines = (claimId: string) => p.clearDeadlines((d) => d.claimId === claimId);
-  const opsWorkingDaysLater = (from: number, n: number) => workingDaysLater(getCalendar(policy.opsCalendar), from, n);
+  // The ops calendar at the version the order's policy pins: a later calendar release moves no deadline of this order.
+  const opsCalendar = () => getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
   const requireActor = (actor: Actor, allowed: Party[], action: string) => requireParty(actor, allowed, input, action);
 
   function findClaim(claimId: string): Claim {
@@ -116,23 +122,27 @@ export function createClaims(p: OrderProcess) {
     claim.escalatedAt = iso(now);
     claim.escalatedBy = by;
     clearClaimDeadlines(claim.id);
-    const calendar = getCalendar(policy.opsCalendar);
-    const dueAt = opsWorkingDaysLater(now, policy.opsDecisionWorkingDays);
+    const calendar = opsCalendar();
+    const reminder = workingDeadline(calendar, now, policy.opsDecisionReminderWorkingDays);
+    const due = workingDeadline(calendar, now, policy.opsDecisionWorkingDays);
+    const dueAt = due.dueAt;
     p.setDeadline({
       id: `claim-${claim.id}-decision-reminder`,
       kind: 'claim-decision-reminder',
       claimId: claim.id,
-      dueAt: opsWorkingDaysLater(now, policy.opsDecisionReminderWorkingDays),
-      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendar.id} calendar)`,
+      dueAt: reminder.dueAt,
+      rule: `ops is reminded ${policy.opsDecisionReminderWorkingDays} working day(s) after escalation (${calendarWords(calendar, reminder.provisional)})`,
       onExpiry: 'ops is reminded to decide the claim',
+      ...(reminder.provisional ? { provisional: true } : {}),
     });
     p.setDeadline({
       id: `claim-${claim.id}-decision-due`,
       kind: 'claim-decision-due',
       claimId: claim.id,
       dueAt,
-      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendar.id} calendar)`,
+      rule: `ops decides within ${policy.opsDecisionWorkingDays} working days of escalation (${calendarWords(calendar, due.provisional)})`,
       onExpiry: 'the decision is overdue: ops leads are paged',
+      ...(due.provisional ? { provisional: true } : {}),
     });
     return p.change(state.status, {
       type: 'CLAIM_ESCALATED',
@@ -187,6 +197,7 @@ export function createClaims(p: OrderProcess) {
     const after = applyRefund(before, 'claim', plan);
     p.setAccount(after);
     if (refundSettles(after, stage)) state.settlementPending ??= claim.id;
+    const payment = p.refundDecided(claim.id, refund);
     const step = `claim:${claim.id}:refund`;
     const sources =
       plan.fromSupplier === 0
@@ -203,6 +214,7 @@ export function createClaims(p: OrderProcess) {
       subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
       text:
         `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason})${capped}.` +
+        (payment ? ` It is paid to the buyer by ${payment.dueAt} (${policy.refundPaymentWorkingDays} working days).` : '') +
         (openClaims().length > 0 && state.settlementPending ? ` The rest of the held funds stay in escrow until every open claim is closed.` : ''),
       before: async () => {
         if (plan.fromEscrow > 0) await p.acts.refundEscrowToBuyer(p.movement(step, input.buyerId, plan.fromEscrow));
@@ -212,6 +224,7 @@ export function createClaims(p: OrderProcess) {
         }
       },
     });
+    payment?.start();
     return p.afterClaimsClosed();
   }
 

@@ -71,6 +71,8 @@ export interface TradeOrderInput {
   terms: OrderTermsInput;
   policyVersion: string;
   createdBy: Actor;
+  /** The buyer's purchase order request the supplier drafted this order from. */
+  requestId?: string;
 }
 
 export interface Shipment {
@@ -100,7 +102,9 @@ export type DeadlineKind =
   | 'claim-decision-reminder'
   | 'claim-decision-due'
   | 'evidence-due'
-  | 'feedback-window';
+  | 'feedback-window'
+  /** A refund decided on a claim is paid to the buyer by then. */
+  | 'refund-payment';
 
 /** An open deadline: when it falls due, the rule that set it, and what happens then. */
 export interface Deadline {
@@ -111,6 +115,11 @@ export interface Deadline {
   policyVersion: string;
   onExpiry: string;
   claimId?: string;
+  /**
+   * Counted in working days on provisional calendar data (a year whose official holiday schedule is
+   * not yet published): the rule says so, and the due time may differ from the official one.
+   */
+  provisional?: boolean;
 }
 
 export type ClaimCause = 'QUALITY_MISMATCH' | 'LATE_SHIPMENT' | 'NOT_RECEIVED' | 'NOT_AS_DESCRIBED';
@@ -158,6 +167,23 @@ export interface Claim {
   outcome?: 'REFUNDED' | 'NO_REFUND' | 'WITHDRAWN' | 'CANCELLED';
   evidence: EvidenceFile[];
   evidenceRequests: EvidenceRequest[];
+}
+
+/** A refund decided on a claim, on its way to the buyer through the payment adapter. */
+export interface RefundPayment {
+  claimId: string;
+  amount: number;
+  currency: string;
+  decidedAt: string;
+  /** The refund is paid by then (working days of the order's ops calendar). */
+  dueAt: string;
+  /** PENDING: the adapter has not completed it; PAID; FAILED: the adapter refused it, ops pays by hand. */
+  status: 'PENDING' | 'PAID' | 'FAILED';
+  /** The due time passed before the adapter completed it: ops leads were paged. */
+  late?: boolean;
+  payoutId?: string;
+  paidAt?: string;
+  failure?: string;
 }
 
 export interface Feedback {
@@ -220,6 +246,14 @@ export interface OrderState {
   settlementPending?: string;
   /** Side effects that failed for good and wait on the ops late-task queue. */
   failedEffects?: number;
+  /** The draft's revision: 1 as drafted, one more for each revision by the supplier. */
+  draftRevision?: number;
+  /** Every request for changes to the draft; the last is pending until the supplier revises. */
+  changeRequests?: ChangeRequest[];
+  /** Changes were asked for and the supplier has not revised the draft since: nobody can confirm yet. */
+  changesPending?: boolean;
+  /** Refunds decided on claims and their payment to the buyer (orders from the refund-payment change on). */
+  refundPayments?: RefundPayment[];
   nextStep: NextStep;
   revision: number;
   createdAt: string;
@@ -297,6 +331,27 @@ export interface AfterServiceRefundInput extends ActionInput {
   reason: string;
 }
 
+/** Either party asks for changes to the draft before both have confirmed it. */
+export interface RequestChangesInput extends ActionInput {
+  message: string;
+}
+
+/** The supplier revises the draft: new terms, a new draft revision; both parties confirm again. */
+export interface ReviseDraftInput extends ActionInput {
+  terms: OrderTermsInput;
+  /** What the revision changes, or how it answers the changes asked for. */
+  message?: string;
+}
+
+/** A request for changes to the draft, kept on the order. */
+export interface ChangeRequest {
+  by: 'buyer' | 'supplier' | 'ops';
+  message: string;
+  at: string;
+  /** The draft revision the changes were asked of. */
+  revision: number;
+}
+
 export interface FeedbackInput extends ActionInput {
   rating: number;
   comment: string;
@@ -306,6 +361,9 @@ export interface FeedbackInput extends ActionInput {
 export const ACTION_REFUSED = 'ActionRefused';
 export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 export const INVALID_DRAFT = 'InvalidDraft';
+/** A refund payout the payment adapter has not completed yet (retried), or refused for good. */
+export const PAYOUT_PENDING = 'PayoutPending';
+export const PAYOUT_FAILED = 'PayoutFailed';
 
 export const getOrderQuery = defineQuery<OrderState>('getOrder');
 
@@ -349,3 +407,5 @@ export const decideClaimUpdate = defineUpdate<OrderAck, [DecideClaimInput]>('dec
 export const addEvidenceUpdate = defineUpdate<OrderAck, [AddEvidenceInput]>('addEvidence');
 export const requestEvidenceUpdate = defineUpdate<OrderAck, [RequestEvidenceInput]>('requestEvidence');
 export const leaveFeedbackUpdate = defineUpdate<OrderAck, [FeedbackInput]>('leaveFeedback');
+export const requestChangesUpdate = defineUpdate<OrderAck, [RequestChangesInput]>('requestChanges');
+export const reviseDraftUpdate = defineUpdate<OrderAck, [ReviseDraftInput]>('reviseDraft');

@@ -17,7 +17,10 @@ export interface OrderPolicy {
   depositDueDays: number;
   /** Reminders to the supplier this many days before the agreed shipping date. */
   shippingReminderDays: number[];
-  /** Original shipping period (confirmation to shipping date) plus extensions, at most. */
+  /**
+   * Original shipping period plus extensions, at most: the shipping date may be at most this many
+   * calendar days after the day of confirmation (UTC dates, as shipping dates are).
+   */
   maxShippingPeriodDays: number;
   /** Without carrier data this long after the shipping proof, the proof's upload time counts. */
   carrierNoDataHours: number;
@@ -38,8 +41,21 @@ export interface OrderPolicy {
   /** Ops decides an escalated claim within this many working days; a reminder goes out after the first. */
   opsDecisionWorkingDays: number;
   opsDecisionReminderWorkingDays: number;
-  /** The working-day calendar ops deadlines are counted in. */
+  /**
+   * The working-day calendar ops deadlines (a claim's decision, a refund's payment) are counted in,
+   * and its data version, pinned with the policy: a later calendar release moves no running order's
+   * deadlines (and every history replays against the data it ran with).
+   */
   opsCalendar: string;
+  opsCalendarVersion: string;
+  /** The after-service policy (change/cancel window) the order's cancellation follows. */
+  afterServicePolicyVersion: string;
+  /**
+   * A refund decided on a claim is paid to the buyer within this many working days (ops calendar):
+   * if the payment adapter has not completed it by then, it goes on the late-task queue and ops leads
+   * are paged.
+   */
+  refundPaymentWorkingDays: number;
   /** An evidence request is due between these bounds from when it is made. */
   evidenceMinDueHours: number;
   evidenceMaxDueDays: number;
@@ -61,38 +77,54 @@ export interface OrderLimits {
   maxEvidenceBytesPerParty: number;
   /** Evidence requests ops may make on one claim. */
   maxEvidenceRequests: number;
+  /** Requests for changes to the draft, by both parties together, before both confirm. */
+  maxChangeRequests: number;
+  /** Revisions of the draft by the supplier (the first draft is revision 1). */
+  maxDraftRevisions: number;
 }
 
-export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
-  '2026-11': {
-    version: '2026-11',
-    maxOrderTotal: 1_000_000_000_00,
-    maxItems: 200,
-    draftExpiryDays: 14,
-    depositDueDays: 7,
-    shippingReminderDays: [3, 1],
-    maxShippingPeriodDays: 90,
-    carrierNoDataHours: 48,
-    receivingWindowDays: 30,
-    receivingExtensionMaxDays: 15,
-    receivingExtensionsTotalMaxDays: 30,
-    postReceiptClaimDays: 30,
-    supplierResponseDays: 3,
-    buyerEscalationFromDay: 4,
-    autoEscalationDay: 7,
-    opsDecisionWorkingDays: 2,
-    opsDecisionReminderWorkingDays: 1,
-    opsCalendar: 'CN',
-    evidenceMinDueHours: 24,
-    evidenceMaxDueDays: 14,
-    feedbackWindowDays: 60,
-    limits: {
-      maxClaims: 8,
-      maxEvidenceFilesPerParty: 20,
-      maxEvidenceBytesPerParty: 50 * 1024 * 1024,
-      maxEvidenceRequests: 6,
-    },
+const POLICY_2026_11: OrderPolicy = {
+  version: '2026-11',
+  maxOrderTotal: 1_000_000_000_00,
+  maxItems: 200,
+  draftExpiryDays: 14,
+  depositDueDays: 7,
+  shippingReminderDays: [3, 1],
+  maxShippingPeriodDays: 90,
+  carrierNoDataHours: 48,
+  receivingWindowDays: 30,
+  receivingExtensionMaxDays: 15,
+  receivingExtensionsTotalMaxDays: 30,
+  postReceiptClaimDays: 30,
+  supplierResponseDays: 3,
+  buyerEscalationFromDay: 4,
+  autoEscalationDay: 7,
+  opsDecisionWorkingDays: 2,
+  opsDecisionReminderWorkingDays: 1,
+  opsCalendar: 'CN',
+  // The calendar every order of this version ran with: CN@2026-11, whose provisional years have no
+  // days off in lieu. Stated here when calendars became versioned data; it was the only release.
+  opsCalendarVersion: '2026-11',
+  afterServicePolicyVersion: '2026-11',
+  // The documents' rule from the start; watched from the refund-payment change on (behind its patch).
+  refundPaymentWorkingDays: 7,
+  evidenceMinDueHours: 24,
+  evidenceMaxDueDays: 14,
+  feedbackWindowDays: 60,
+  limits: {
+    maxClaims: 8,
+    maxEvidenceFilesPerParty: 20,
+    maxEvidenceBytesPerParty: 50 * 1024 * 1024,
+    maxEvidenceRequests: 6,
+    maxChangeRequests: 20,
+    maxDraftRevisions: 10,
   },
+};
+
+export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
+  '2026-11': POLICY_2026_11,
+  // The 2026-11 rules counted on the CN calendar release 2026-12 (days off in lieu in provisional years).
+  '2026-12': { ...POLICY_2026_11, version: '2026-12', opsCalendarVersion: '2026-12' },
 };
 
 export const HOUR_MS = 3_600_000;
@@ -103,12 +135,27 @@ export function shipByInstant(shippingDate: string): number {
   return Date.parse(`${shippingDate}T00:00:00Z`) + DAY_MS;
 }
 
+/**
+ * The latest shipping date an extension may set: the confirmation day plus the policy's shipping
+ * period, in calendar days. Confirmed on 2026-12-07 at any hour, 90 days: 2027-03-07 is the last.
+ */
+export function latestShippingDate(policy: OrderPolicy, confirmedAt: number): string {
+  const confirmationDay = Date.parse(`${new Date(confirmedAt).toISOString().slice(0, 10)}T00:00:00Z`);
+  return new Date(confirmationDay + policy.maxShippingPeriodDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Calendar days from the confirmation day to a shipping date (UTC dates). */
+export function shippingPeriodDays(confirmedAt: number, shippingDate: string): number {
+  const confirmationDay = Date.parse(`${new Date(confirmedAt).toISOString().slice(0, 10)}T00:00:00Z`);
+  return Math.round((Date.parse(`${shippingDate}T00:00:00Z`) - confirmationDay) / DAY_MS);
+}
+
 /** Claim day N (day 1 is the day it opened) starts N-1 days after opening. */
 export function claimDayStart(openedAt: number, day: number): number {
   return openedAt + (day - 1) * DAY_MS;
 }
 
-export const CURRENT_ORDER_POLICY_VERSION = '2026-11';
+export const CURRENT_ORDER_POLICY_VERSION = '2026-12';
 
 export function orderPolicy(version: string): OrderPolicy {
   const policy = Object.prototype.hasOwnProperty.call(ORDER_POLICIES, version) ? ORDER_POLICIES[version] : undefined;

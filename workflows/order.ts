@@ -10,6 +10,7 @@
  * ORDER_ESCROW_PATCH mark the later changes to the commands an order issues.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -44,7 +45,11 @@ import {
   OrderAck,
   OrderState,
   OrderStatus,
+  PAYOUT_FAILED,
   PaymentInput,
+  RefundPayment,
+  RequestChangesInput,
+  ReviseDraftInput,
   SA_BUYER,
   SA_NEXT_DEADLINE,
   SA_STATUS,
@@ -64,10 +69,13 @@ import {
   linkMonitoringSignal,
   markDeliveredUpdate,
   payUpdate,
+  requestChangesUpdate,
+  reviseDraftUpdate,
   shipUpdate,
 } from './order.messages';
-import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline } from './process-kit';
-import { DAY_MS, HOUR_MS, checkDraft, orderPolicy, orderTotal, shipByInstant } from './order.policy';
+import { Party, calendarWords, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline, workingDeadline } from './process-kit';
+import { getCalendar } from './calendar';
+import { DAY_MS, HOUR_MS, checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
@@ -87,10 +95,24 @@ export const ORDER_NOTICES_PATCH = 'order-notices-with-change';
  */
 export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
 
+/**
+ * Orders that decide a claim's refund from this version on pay it to the buyer through the payment
+ * adapter and watch it: due within the policy's working days, late and paged when it is not paid by
+ * then. Asked only where a refund is decided, so no other history carries its marker.
+ */
+export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
+
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// A refund payout is asked again, with the same key, until the payment adapter completes it (days, for
+// a bank transfer) or refuses it; retries add nothing to the history.
+const payouts = proxyActivities<Pick<Activities, 'payRefundToBuyer'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 minute', backoffCoefficient: 2, maximumInterval: '2 hours', nonRetryableErrorTypes: [PAYOUT_FAILED] },
 });
 
 /** Checks that the caller may act on this order as one of the given parties (ops may always act). */
@@ -363,7 +385,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const refund = refundAllHeld('cancel:refund');
     const refunded = state.amounts.refunded ?? 0;
     state.closedReason = reason;
-    clearDeadlines(() => true);
+    clearDeadlines(owedNoMore);
     return change('CANCELLED', {
       type,
       actor,
@@ -376,6 +398,74 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         if (refund) await refund();
         await releaseCoverage();
       },
+    });
+  }
+
+  // ---- refunds owed to the buyer ------------------------------------------------------------------
+  /** Every deadline but a refund's payment: closing the order does not settle what it owes the buyer. */
+  const owedNoMore = (d: Deadline) => d.kind !== 'refund-payment';
+  const refundPaymentId = (claimId: string) => `refund-payment-${claimId}`;
+
+  /** A refund was decided on a claim: it is paid to the buyer through the payment adapter, and watched. */
+  function refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined {
+    if (!patched(ORDER_REFUND_PAYOUT_PATCH)) return undefined;
+    const now = nowMs();
+    const calendar = getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
+    const due = workingDeadline(calendar, now, policy.refundPaymentWorkingDays);
+    const payment: RefundPayment = { claimId, amount, currency, decidedAt: iso(now), dueAt: iso(due.dueAt), status: 'PENDING' };
+    state.refundPayments = [...(state.refundPayments ?? []), payment];
+    setDeadline({
+      id: refundPaymentId(claimId),
+      kind: 'refund-payment',
+      claimId,
+      dueAt: due.dueAt,
+      rule: `a refund decided on a claim is paid to the buyer within ${policy.refundPaymentWorkingDays} working days of the decision (${calendarWords(calendar, due.provisional)})`,
+      onExpiry: 'the refund is late: it goes on the late-task queue and ops leads are paged',
+      ...(due.provisional ? { provisional: true } : {}),
+    });
+    return { dueAt: payment.dueAt, start: () => void payRefund(payment) };
+  }
+
+  /** Asks the payment adapter to pay the refund until it completes or refuses it, then records which. */
+  async function payRefund(payment: RefundPayment): Promise<void> {
+    const { claimId, amount } = payment;
+    let outcome: { payoutId: string } | { failure: string };
+    try {
+      outcome = await payouts.payRefundToBuyer({ key: `${workflowId}:claim:${claimId}:payout`, orderId, claimId, buyerId, amount, currency });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      outcome = { failure: err.cause?.message ?? err.message };
+    }
+    await lock.run(async () => {
+      clearDeadlines((d) => d.id === refundPaymentId(claimId));
+      if ('payoutId' in outcome) {
+        Object.assign(payment, { status: 'PAID', payoutId: outcome.payoutId, paidAt: iso(nowMs()) });
+        await change(state.status, {
+          type: 'REFUND_PAID',
+          actor: system,
+          summary: `Refund of ${money(amount)} on claim ${claimId} paid to the buyer (payout ${outcome.payoutId})${payment.late ? `, after its due time ${payment.dueAt}` : ''}`,
+          data: { claimId, amount, payoutId: outcome.payoutId, late: payment.late === true },
+          notify: ['buyer'],
+          subject: `refund of ${money(amount)} paid`,
+          text: `The refund of ${money(amount)} decided on claim ${claimId} (order ${orderId}) has been paid to you (payout ${outcome.payoutId}).`,
+        });
+        return;
+      }
+      Object.assign(payment, { status: 'FAILED', failure: outcome.failure });
+      await change(state.status, {
+        type: 'REFUND_PAYMENT_FAILED',
+        actor: system,
+        summary: `Refund of ${money(amount)} on claim ${claimId} refused by the payment adapter: ${outcome.failure}; ops pays the buyer by hand`,
+        data: { claimId, amount, reason: outcome.failure },
+        notify: [],
+        subject: '',
+        text: '',
+        ops: {
+          audience: 'ops-leads',
+          subject: `FAILED: refund on claim ${claimId} not paid`,
+          text: `The payment adapter refused to pay the refund of ${money(amount)} on claim ${claimId} (order ${orderId}) to buyer ${buyerId}: ${outcome.failure}. Pay it by hand by ${payment.dueAt}.`,
+        },
+      });
     });
   }
 
@@ -501,7 +591,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const { account: after, released } = applyRelease(account(), openClaims().length);
     setAccount(after);
     state.closedReason = `settled by claim ${claimId}`;
-    clearDeadlines(() => true);
+    clearDeadlines(owedNoMore);
     setFeedbackWindow();
     return change('SETTLED', {
       type: 'ORDER_SETTLED',
@@ -581,6 +671,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     stage,
     afterClaimsClosed,
     settleLegacy,
+    refundDecided,
   };
   // The draft is revision 1 before any handler exists: an update delivered with the start is
   // dispatched as soon as its handler is registered, and must find the draft in place.
@@ -597,10 +688,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     type: 'DRAFTED',
     actor: input.createdBy,
     summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
-    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate },
+    data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate, ...(input.requestId ? { requestId: input.requestId } : {}) },
     notify: ['buyer'],
     subject: 'new purchase order to confirm',
-    text: `Supplier ${supplierId} drafted purchase order ${orderId} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it.`,
+    text: `Supplier ${supplierId} drafted purchase order ${orderId}${input.requestId ? ` from your request ${input.requestId}` : ''} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it, or ask for changes.`,
   });
 
   const claimsProcess = createClaims(process);
@@ -692,6 +783,26 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       case 'feedback-window':
         wake += 1;
         return;
+      case 'refund-payment': {
+        const payment = state.refundPayments?.find((x) => x.claimId === d.claimId);
+        if (!payment || payment.status !== 'PENDING') return;
+        payment.late = true;
+        await change(state.status, {
+          type: 'REFUND_PAYMENT_LATE',
+          actor: system,
+          summary: `Refund of ${money(payment.amount)} on claim ${payment.claimId} not paid within ${policy.refundPaymentWorkingDays} working days of the decision: ops leads paged`,
+          data: { claimId: payment.claimId, amount: payment.amount, decidedAt: payment.decidedAt, dueAt: payment.dueAt },
+          notify: [],
+          subject: '',
+          text: '',
+          ops: {
+            audience: 'ops-leads',
+            subject: `LATE: refund on claim ${payment.claimId} not paid`,
+            text: `The refund of ${money(payment.amount)} decided on claim ${payment.claimId} (order ${orderId}) on ${payment.decidedAt} was due to the buyer by ${payment.dueAt}; the payment adapter has not completed it.`,
+          },
+        });
+        return;
+      }
     }
   }
 
@@ -719,6 +830,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     ({ actor }: ActionInput) => {
       requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
       requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
+      requireNoChangesPending('confirm as buyer');
     },
     async ({ actor }: ActionInput) => {
       await change('BUYER_CONFIRMED', {
@@ -727,7 +839,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: 'Buyer confirmed the purchase order',
         notify: ['supplier'],
         subject: 'buyer confirmed the purchase order',
-        text: `The buyer confirmed purchase order ${orderId} (${money(total)}). Please confirm it to accept all terms.`,
+        text: `The buyer confirmed purchase order ${orderId} (${money(state.amounts.total)}). Please confirm it to accept all terms.`,
       });
     },
   );
@@ -758,7 +870,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
       confirming = true;
-      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: total }).finally(() => {
+      const reservation = await acts.reserveCoverage({ orderId, supplierId, currency, requested: state.amounts.total }).finally(() => {
         confirming = false;
       });
       const now = nowMs();
@@ -773,7 +885,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         onExpiry: 'the unpaid order is cancelled and its coverage released',
       });
       scheduleShippingDeadlines();
-      const short = terms.depositAmount > reservation.covered;
+      const short = state.amounts.deposit > reservation.covered;
       await change('CONFIRMED', {
         type: 'SUPPLIER_CONFIRMED',
         actor,
@@ -784,7 +896,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         text:
           `Purchase order ${orderId} is confirmed. The deposit of ${money(state.amounts.deposit)} is due within ${policy.depositDueDays} days; it is held in escrow until receipt is confirmed. ` +
           `Trade Assurance covers ${money(reservation.covered)} of this order.` +
-          (short ? ` Note: the deposit exceeds the covered amount by ${money(terms.depositAmount - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
+          (short ? ` Note: the deposit exceeds the covered amount by ${money(state.amounts.deposit - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
       });
     },
   );
@@ -793,6 +905,109 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   const requireNotConfirming = (action: string) => {
     if (confirming) refuse(`cannot ${action}: the supplier's confirmation is being recorded; try again in a moment`);
   };
+
+  // ---- changes to the draft before both confirm ---------------------------------------------------
+  const BEFORE_BOTH_CONFIRM: OrderStatus[] = ['DRAFT', 'BUYER_CONFIRMED'];
+  const partyOf = (actor: Actor): 'buyer' | 'supplier' | 'ops' => (actor.role === 'buyer' ? 'buyer' : actor.role === 'supplier' ? 'supplier' : 'ops');
+
+  onUpdate(
+    requestChangesUpdate,
+    ({ actor }: RequestChangesInput) => {
+      requireV2('request changes');
+      requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
+      requireNotConfirming('request changes');
+      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
+      const asked = state.changeRequests?.length ?? 0;
+      if (asked >= policy.limits.maxChangeRequests) {
+        refuse(`cannot request changes: this draft has had ${asked} requests for changes, the most allowed (limit maxChangeRequests = ${policy.limits.maxChangeRequests}); cancel the order and draft a new one`);
+      }
+    },
+    async ({ actor, message }: RequestChangesInput) => {
+      const by = partyOf(actor);
+      const revision = state.draftRevision ?? 1;
+      const voided = state.status === 'BUYER_CONFIRMED';
+      state.changeRequests = [...(state.changeRequests ?? []), { by, message, at: iso(nowMs()), revision }];
+      state.changesPending = true;
+      await change('DRAFT', {
+        type: 'CHANGES_REQUESTED',
+        actor,
+        summary: `The ${by} asked for changes to draft revision ${revision}: ${message}${voided ? "; the buyer's confirmation is void" : ''}`,
+        data: { by, message, revision, voidedConfirmation: voided },
+        notify: by === 'buyer' ? ['supplier'] : by === 'supplier' ? ['buyer'] : ['buyer', 'supplier'],
+        subject: `changes requested to purchase order ${orderId}`,
+        text:
+          `The ${by} asked for changes to purchase order ${orderId} (revision ${revision}): ${message}. ` +
+          `The supplier revises the draft; then both parties confirm it again.${voided ? " The buyer's earlier confirmation no longer counts." : ''}`,
+      });
+    },
+  );
+
+  onUpdate(
+    reviseDraftUpdate,
+    ({ actor, terms: revised }: ReviseDraftInput) => {
+      requireV2('revise the draft');
+      requireActor(actor, ['supplier'], input, 'revise the purchase order');
+      requireNotConfirming('revise the draft');
+      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
+      const revision = state.draftRevision ?? 1;
+      if (revision >= policy.limits.maxDraftRevisions) {
+        refuse(`cannot revise the draft: it is at revision ${revision}, the most allowed (limit maxDraftRevisions = ${policy.limits.maxDraftRevisions}); cancel the order and draft a new one`);
+      }
+      if (revised.currency !== currency) refuse(`cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`);
+      const problems = checkDraft(revised, policy, iso(nowMs()).slice(0, 10));
+      if (problems.length > 0) refuse(`cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`);
+    },
+    async ({ actor, terms: revised, message }: ReviseDraftInput) => {
+      const revision = (state.draftRevision ?? 1) + 1;
+      const previous = { total: state.amounts.total, deposit: state.amounts.deposit, shippingDate: state.shippingDate ?? terms.shippingDate };
+      const revisedTotal = orderTotal(revised.items);
+      const voided = state.status === 'BUYER_CONFIRMED';
+      state.terms = revised;
+      state.draftRevision = revision;
+      state.changesPending = false;
+      Object.assign(state.amounts, { total: revisedTotal, deposit: revised.depositAmount, balance: revisedTotal - revised.depositAmount });
+      state.shippingDate = revised.shippingDate;
+      // A revision is a new draft to review: the window for both confirmations starts again.
+      setDeadline({
+        id: 'draft-expiry',
+        kind: 'draft-expiry',
+        dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
+        rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days of its latest revision (${revision}) expires`,
+        onExpiry: 'the purchase order expires',
+      });
+      if (revised.shippingDate !== previous.shippingDate) tellMonitoring(state.monitoringIds ?? [], revised.shippingDate);
+      await change('DRAFT', {
+        type: 'DRAFT_REVISED',
+        actor,
+        summary:
+          `Purchase order revised (revision ${revision}): ${revised.items.length} item(s), ${money(revisedTotal)}, deposit ${money(revised.depositAmount)}, shipping by ${revised.shippingDate}` +
+          `${message ? `: ${message}` : ''}; both parties confirm again`,
+        data: {
+          revision,
+          total: revisedTotal,
+          deposit: revised.depositAmount,
+          shippingDate: revised.shippingDate,
+          previous,
+          items: revised.items.map((i) => ({ sku: i.sku, quantity: i.quantity, unitPrice: i.unitPrice })),
+          ...(message ? { message } : {}),
+          voidedConfirmation: voided,
+        },
+        notify: ['buyer'],
+        subject: `purchase order revised (revision ${revision}): please review and confirm`,
+        text:
+          `Supplier ${supplierId} revised purchase order ${orderId} (revision ${revision}): ${money(revisedTotal)} (was ${money(previous.total)}), ` +
+          `deposit ${money(revised.depositAmount)}, shipping by ${revised.shippingDate}${message ? `. ${message}` : ''}. ` +
+          `Earlier confirmations no longer count: please review and confirm it; the supplier confirms after you.`,
+      });
+    },
+  );
+
+  /** Confirmations wait while changes are asked for and not yet made. */
+  function requireNoChangesPending(action: string): void {
+    if (!state.changesPending) return;
+    const last = state.changeRequests?.at(-1);
+    refuse(`cannot ${action}: the ${last?.by ?? 'buyer'} asked for changes at ${last?.at ?? 'an earlier time'} ("${last?.message ?? ''}"); the supplier revises the draft first`);
+  }
 
   onUpdate(
     payUpdate,
@@ -931,9 +1146,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       if (state.amounts.paid === 0 || actor.role === 'ops') return;
       if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
       if (!withinChangeWindow()) {
-        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt ?? createdAt));
+        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt ?? createdAt));
         refuse(
-          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.version).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
+          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.afterServicePolicyVersion).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
         );
       }
     },
@@ -946,7 +1161,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   function withinChangeWindow(): boolean {
     if (!state.paidAt) return true;
-    return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.version), Date.parse(state.paidAt));
+    return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt));
   }
 
   /** Tells linked monitoring tasks the order's shipping date; a closed task no longer listens. */
@@ -978,10 +1193,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       const current = state.shippingDate ?? terms.shippingDate;
       if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
       const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
-      const periodDays = Math.ceil((shipByInstant(shippingDate) - confirmedAt) / DAY_MS);
-      if (periodDays > policy.maxShippingPeriodDays) {
+      const latest = latestShippingDate(policy, confirmedAt);
+      if (shippingDate > latest) {
         refuse(
-          `cannot extend to ${shippingDate}: the shipping period would be ${periodDays} days from confirmation; the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days`,
+          `cannot extend to ${shippingDate}: the shipping period would be ${shippingPeriodDays(confirmedAt, shippingDate)} days from the confirmation day ${iso(confirmedAt).slice(0, 10)}; ` +
+            `the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days, so ${latest} is the latest shipping date`,
         );
       }
     },
@@ -1113,7 +1329,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   if (escrowV5) {
     // The order is closed when it is terminal with no claim open; it ends only once, besides that,
     // no deadline is left and every handler (and its recorded change) has finished.
-    const closed = () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0;
+    const owed = () => (state.refundPayments ?? []).some((x) => x.status === 'PENDING');
+    const closed = () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0 && !owed();
     for (;;) {
       await runDeadlinesSerially({
         list: deadlines,

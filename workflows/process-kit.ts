@@ -3,7 +3,9 @@
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
 import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
-import { addWorkingDays, WorkingCalendar } from './calendar';
+import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
+
+export { calendarWords } from './calendar';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
 import { DAY_MS } from './order.policy';
 
@@ -64,12 +66,31 @@ export function withDeadline<D extends DeadlineLike>(list: readonly D[], d: Omit
 
 /** n working days after `from`; past the calendar's published years, calendar days rather than a stuck workflow. */
 export function workingDaysLater(calendar: WorkingCalendar, from: number, n: number): number {
-  try {
-    return addWorkingDays(calendar, from, n);
-  } catch {
-    return from + n * DAY_MS;
-  }
+  return workingDeadline(calendar, from, n).dueAt;
 }
+
+/** A deadline counted in working days, and whether it rests on provisional calendar data. */
+export interface WorkingDeadline {
+  dueAt: number;
+  /**
+   * True when the days counted reach into the calendar's provisional years (statutory holidays and
+   * days off in lieu by rule, before the official schedule is published), or past its coverage
+   * (counted as calendar days): the due time may move for orders pinned to a later release.
+   */
+  provisional: boolean;
+}
+
+/** n working days after `from` in the calendar, marked provisional when it rests on provisional data. */
+export function workingDeadline(calendar: WorkingCalendar, from: number, n: number): WorkingDeadline {
+  let dueAt: number;
+  try {
+    dueAt = addWorkingDays(calendar, from, n);
+  } catch {
+    return { dueAt: from + n * DAY_MS, provisional: true };
+  }
+  return { dueAt, provisional: calendar.provisionalFrom !== undefined && localDate(calendar, dueAt) >= calendar.provisionalFrom };
+}
+
 
 /**
  * A process's deadline loop: sleeps until the earliest deadline falls due or the state changes (its

@@ -216,6 +216,29 @@ describe('recordOrderChange', () => {
   });
 });
 
+describe('late refunds', () => {
+  it('queue a late refund for ops, keep it open when the order closes, and resolve it only when that refund is paid', async () => {
+    const id = uniqueId('RC');
+    await orders.recordOrderChange({ order: order(id, 1, { status: 'SETTLED' }), event: event(1, 'CLAIM_REFUNDED', { claimId: 'C1' }) });
+    await orders.recordOrderChange({ order: order(id, 2, { status: 'SETTLED' }), event: event(2, 'REFUND_PAYMENT_LATE', { claimId: 'C1' }) });
+    await orders.recordOrderChange({ order: order(id, 3, { status: 'SETTLED' }), event: event(3, 'REFUND_PAYMENT_FAILED', { claimId: 'C2' }) });
+    expect((await lateTasksOf('order', id)).map((t) => [t.kind, t.claimId, t.mustAct, t.status])).toEqual([
+      ['REFUND_PAYMENT_LATE', 'C1', 'ops', 'open'],
+      ['REFUND_PAYMENT_FAILED', 'C2', 'ops', 'open'],
+    ]);
+    // Another change of the closed order, and another claim's payment, move neither on.
+    await orders.recordOrderChange({ order: order(id, 4, { status: 'SETTLED' }), event: event(4, 'FEEDBACK_LEFT') });
+    await orders.recordOrderChange({ order: order(id, 5, { status: 'SETTLED' }), event: event(5, 'REFUND_PAID', { claimId: 'C3' }) });
+    expect((await lateTasksOf('order', id)).map((t) => t.status)).toEqual(['open', 'open']);
+    await orders.recordOrderChange({ order: order(id, 6, { status: 'SETTLED' }), event: event(6, 'REFUND_PAID', { claimId: 'C1' }) });
+    expect((await lateTasksOf('order', id)).map((t) => [t.kind, t.status, t.resolution])).toEqual([
+      ['REFUND_PAYMENT_LATE', 'resolved', 'resolved by itself: REFUND_PAID #6'],
+      // A refused payout stays with ops until they pay it by hand.
+      ['REFUND_PAYMENT_FAILED', 'open', null],
+    ]);
+  });
+});
+
 describe('recordMonitoringChange and recordCaseChange', () => {
   it('record a monitoring task with its inspector on its deadlines, and resolve the late report when it arrives', async () => {
     const id = uniqueId('RM');

@@ -21,7 +21,7 @@ import { ensureDatabase } from '../../infra/pg-admin';
 import { applyMigrations } from '../../infra/migrate';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { testDatabaseUrl, uniqueId } from '../support/env';
-import { apiClient, eventually, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 import { startTimeSkipping } from '../support/time-skipping';
 
 // Functions handed to page.evaluate and waitForFunction run in the browser; these are the DOM names they use.
@@ -127,7 +127,7 @@ describeWithBrowser('the ops console in a browser', () => {
     }
     const supplierKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'supplier', role: 'supplier', partyId: supplierId })).body.apiKey.key;
     const buyerKey = (await call(stack.opsKey, 'POST', '/api-keys', { name: 'buyer', role: 'buyer', partyId: buyerId })).body.apiKey.key;
-    const drafted = await call(supplierKey, 'POST', '/orders', {
+    const drafted = await draftFromRequest(stack.apiUrl, { buyerKey, supplierKey, supplierId }, {
       buyerId,
       currency: 'USD',
       items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1250 }],

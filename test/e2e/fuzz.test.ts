@@ -38,7 +38,7 @@ import { getMonitoringQuery, monitoringWorkflowId } from '../../workflows/monito
 import { getOrderQuery, orderWorkflowId } from '../../workflows/order.messages';
 import { testDatabaseUrl, uniqueId } from '../support/env';
 import { bodyBytes, Fixtures, FuzzRequest, KeySlot, Operation, Verdict, judge, operationsOf, requestsFor, resolve, useDocument } from '../support/openapi-fuzz';
-import { apiClient, eventually, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 // A fixed seed by default, so that CI is repeatable; FUZZ_SEED=random explores a new one each run.
 const SEED = process.env.FUZZ_SEED === 'random' ? Date.now() % 2_147_483_647 : Number(process.env.FUZZ_SEED ?? 28_915_628);
@@ -143,7 +143,8 @@ async function createFixtures(): Promise<Fixtures> {
     depositAmount: 25_000,
     shippingDate,
   });
-  const draft = async (side: 'A' | 'B') => (await ok('draft', call(keys[`supplier${side}`], 'POST', '/orders', terms(ids[`buyer${side}`])))).orderId as string;
+  const draft = async (side: 'A' | 'B') =>
+    (await ok('draft', draftFromRequest(stack.apiUrl, { buyerKey: keys[`buyer${side}`], supplierKey: keys[`supplier${side}`], supplierId: ids[`supplier${side}`] }, terms(ids[`buyer${side}`])))).orderId as string;
   ids.orderA = await draft('A');
   ids.orderAPaid = await draft('A');
   ids.orderB = await draft('B');

@@ -13,7 +13,7 @@
  */
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { apiClient, registerParties, startTestStack, TestStack } from '../support/stack';
+import { apiClient, registerParties, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 import { expectDownloads as expectDownloadsFrom, expectNoServerErrors, filesOf, pdf as pdfOf, png, sha, storedOf as storedIn, upload as uploadTo } from '../support/uploads';
 
 let stack: TestStack;
@@ -35,7 +35,7 @@ const expectDownloads = (id: string, key: string, files: Map<string, Buffer>) =>
 
 async function paidTask(): Promise<{ id: string; buyerKey: string }> {
   const p = await registerParties(stack, { assurance: false });
-  const draft = await call(p.supplierKey, 'POST', '/orders', {
+  const draft = await draftFromRequest(stack.apiUrl, p, {
     buyerId: p.buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1250 }],

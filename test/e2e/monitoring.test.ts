@@ -6,7 +6,7 @@
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 /**
  * The sandbox gateway, with a gate a test can close on one card number: that card's charge waits
@@ -44,7 +44,7 @@ afterAll(async () => {
 const registerParties = (): Promise<Parties> => registerPartiesOf(stack, { assurance: false });
 
 async function draftOrder(p: Parties, shipInDays: number): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', {
+  const res = await draftFromRequest(stack.apiUrl, p, {
     buyerId: p.buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1250 }],
@@ -164,7 +164,7 @@ describe('production monitoring through the API', () => {
 
     const deadlines = await call(p.buyerKey, 'GET', `/monitoring/${id}/deadlines`);
     expect(deadlines.body.deadlines.map((d: { kind: string }) => d.kind)).toEqual(['inspector-assignment']);
-    expect(deadlines.body.deadlines[0]).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.any(String), rule: expect.stringMatching(/2 working days/) });
+    expect(deadlines.body.deadlines[0]).toMatchObject({ policyVersion: '2026-12', onExpiry: expect.any(String), rule: expect.stringMatching(/2 working days/) });
 
     // Production follow-up with a photo: the progress record keeps the photo, which can be downloaded.
     const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from(uniqueId('jpeg'))]);
@@ -246,13 +246,48 @@ describe('production monitoring through the API', () => {
     const orderId = await draftOrder(p, 3);
     const late = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
     expectError(late, 409, 'action_refused');
-    expect(late.body.error.message).toMatch(/^cannot book: the booking cutoff passed at \d{4}-\d{2}-\d{2}T16:00:00\.000Z \(booked and paid before \d{4}-\d{2}-\d{2} 00:00 Asia\/Shanghai/);
+    expect(late.body.error.message).toMatch(
+      /^cannot book: the booking cutoff passed at \d{4}-\d{2}-\d{2}T16:00:00\.000Z; the last instant to book and pay was \d{4}-\d{2}-\d{2}T15:59:59\.999Z \(booked and paid by the end of \d{4}-\d{2}-\d{2} in Asia\/Shanghai/,
+    );
     const bad = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'BY_FAX' });
     expectError(bad, 400, 'invalid_input');
     expect(bad.body.error.fields[0].field).toBe('addedVia');
     expectError(await call(p.supplierKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' }), 403, 'forbidden');
     expectError(await call(p.buyerKey, 'POST', '/monitoring', { orderId: 'PO-NOPE', addedVia: 'ORDER_DETAILS_SEPARATE' }), 404, 'not_found');
     expect(await stack.db.monitoringTask.count({ where: { orderId } })).toBe(0);
+  });
+
+  it("counts the cutoff in the calendar of the supplier's profile, which the caller cannot choose", async () => {
+    const p = await registerParties();
+    expect((await call(stack.opsKey, 'PUT', `/suppliers/${p.supplierId}/assurance`, { qualification: 'verified', currency: 'USD', calendar: 'US' })).body.assurance).toMatchObject({ calendar: 'US' });
+    const orderId = await draftOrder(p, 30);
+    const chosen = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE', supplierCalendar: 'CN' });
+    expectError(chosen, 400, 'invalid_input');
+    expect(chosen.body.error.fields[0]).toMatchObject({ field: '(body)', reason: expect.stringContaining('supplierCalendar') });
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expect(booked.status).toBe(201);
+    const us = getCalendar('US', '2026-11');
+    const last = Date.parse(booked.body.bookingLastInstantAt);
+    expect(Date.parse(booked.body.bookingCutoffAt)).toBe(last + 1);
+    // The last instant is 23:59:59.999 in New York on the cutoff day; the next instant is another day there.
+    expect(localDate(us, last)).not.toBe(localDate(us, last + 1));
+    expect(booked.body.bookingCutoffRule).toContain(`in America/New_York, the last instant being ${booked.body.bookingLastInstantAt}`);
+    const task = (await call(p.buyerKey, 'GET', `/monitoring/${booked.body.monitoringId}`)).body.monitoring;
+    expect(task).toMatchObject({ supplierCalendar: 'US', calendarVersion: '2026-11', bookingCutoffAt: booked.body.bookingCutoffAt });
+  });
+
+  it('refuses a booking for an order that has shipped or is cancelled, and starts nothing', async () => {
+    const p = await registerParties();
+    const cancelledOrder = await draftOrder(p, 30);
+    expect((await call(p.buyerKey, 'POST', `/orders/${cancelledOrder}/cancel`, { reason: 'found another supplier' })).status).toBe(200);
+    const onCancelled = await call(p.buyerKey, 'POST', '/monitoring', { orderId: cancelledOrder, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expectError(onCancelled, 409, 'action_refused');
+    expect(onCancelled.body.error.message).toBe('cannot book: the order is closed (it is CANCELLED); the service is added to an open order before it ships');
+    const shippedOrder = await orderThrough(stack, p, 'delivered');
+    const onShipped = await call(p.buyerKey, 'POST', '/monitoring', { orderId: shippedOrder, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expectError(onShipped, 409, 'action_refused');
+    expect(onShipped.body.error.message).toBe('cannot book: the order has shipped (it is DELIVERED); production monitoring and the on-site check happen before shipment');
+    expect(await stack.db.monitoringTask.count({ where: { orderId: { in: [cancelledOrder, shippedOrder] } } })).toBe(0);
   });
 
   it('cancels a paid task before an inspector is assigned with a full refund through the gateway', async () => {

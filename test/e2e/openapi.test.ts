@@ -116,6 +116,7 @@ describe('GET /openapi.json', () => {
       orderId: 'PO-NOT-THERE', claimId: 'C1', fileId: '0'.repeat(64), monitoringId: 'PM-NOT-THERE', partyId: 'nobody-here', supplierId: 'nobody-here',
       weekStart: '2026-11-16', caseId: 'CS-NOT-THERE', manualOrderId: 'MO-NOT-THERE', carrier: 'DHL', trackingNumber: 'NOT-THERE-1', taskId: 'LT-order-NOT-THERE-1',
       keyId: 'KEY-NOT-THERE',
+      requestId: 'RQ-NOT-THERE',
     };
     let checked = 0;
     for (const { method, path, op } of operations()) {

@@ -3,7 +3,7 @@
  * server, all real. One order goes through the whole skeleton; then the refusals.
  */
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
+import { apiClient, draftFromRequest, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -41,7 +41,7 @@ function draftBody(buyerId: string, extra: Record<string, unknown> = {}) {
 }
 
 async function draft(p: Parties, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', draftBody(p.buyerId, extra));
+  const res = await draftFromRequest(stack.apiUrl, p, draftBody(p.buyerId, extra));
   expect(res.status).toBe(201);
   return res.body.orderId;
 }
@@ -164,9 +164,12 @@ describe('order lifecycle through the API', () => {
     expect(state.body.order).toMatchObject({ status: 'CONFIRMED', revision: 3, amounts: { paid: 0, held: 0 } });
     expect(await stack.db.ledgerTransaction.count({ where: { orderId } })).toBe(0);
 
-    const duplicate = await call(p.supplierKey, 'POST', '/orders', draftBody(p.buyerId, { orderId }));
+    const duplicate = await call(stack.opsKey, 'POST', '/orders', draftBody(p.buyerId, { orderId, supplierId: p.supplierId }));
     expectError(duplicate, 409, 'conflict');
     expect(duplicate.body.error.message).toBe(`order ${orderId} already exists`);
+    const fromRequest = await draftFromRequest(stack.apiUrl, p, draftBody(p.buyerId, { orderId }));
+    expectError(fromRequest, 409, 'action_refused');
+    expect(fromRequest.body.error.message).toBe(`cannot draft: order ${orderId} already exists; choose another order id`);
   });
 
   it('answers 400 naming the field, and starts nothing', async () => {
@@ -179,12 +182,19 @@ describe('order lifecycle through the API', () => {
     expectError(badQuantity, 400, 'invalid_input');
     expect(badQuantity.body.error.fields).toEqual([{ field: 'items[0].quantity', reason: 'must be positive' }]);
 
-    const depositTooLarge = await call(p.supplierKey, 'POST', '/orders', draftBody(p.buyerId, { orderId, depositAmount: 800_000 }));
+    const withoutRequest = await call(p.supplierKey, 'POST', '/orders', draftBody(p.buyerId, { orderId }));
+    expectError(withoutRequest, 400, 'invalid_input');
+    expect(withoutRequest.body.error.fields).toEqual([
+      { field: 'requestId', reason: "is required when a supplier drafts: a supplier drafts from the buyer's open purchase order request (POST /po-requests)" },
+    ]);
+
+    const ops = (extra: Record<string, unknown>) => call(stack.opsKey, 'POST', '/orders', { ...draftBody(p.buyerId, { orderId, supplierId: p.supplierId }), ...extra });
+    const depositTooLarge = await ops({ depositAmount: 800_000 });
     expectError(depositTooLarge, 400, 'invalid_input');
     expect(depositTooLarge.body.error.fields).toEqual([{ field: 'depositAmount', reason: 'the deposit cannot exceed the order total' }]);
 
     // Ops are told a buyer id names no buyer (a supplier is not: see test/e2e/existence-oracles.test.ts).
-    const unknownBuyer = await call(stack.opsKey, 'POST', '/orders', draftBody('nobody-here', { orderId, supplierId: p.supplierId }));
+    const unknownBuyer = await ops({ buyerId: 'nobody-here' });
     expectError(unknownBuyer, 400, 'invalid_input');
     expect(unknownBuyer.body.error.fields).toEqual([{ field: 'buyerId', reason: 'no buyer with id nobody-here' }]);
 
@@ -245,7 +255,7 @@ describe('order lifecycle through the API', () => {
     const deadlines = await call(p.buyerKey, 'GET', `/orders/${orderId}/deadlines`);
     expect(deadlines.status).toBe(200);
     const receiving = deadlines.body.deadlines.find((d: { kind: string }) => d.kind === 'receiving-window');
-    expect(receiving).toMatchObject({ policyVersion: '2026-11', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
+    expect(receiving).toMatchObject({ policyVersion: '2026-12', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
 
     const tooMuch = await act(p.buyerKey, 'claims', { cause: 'QUALITY_MISMATCH', refundAsked: 800_000, description: 'wrong colour' });
     expectError(tooMuch, 409, 'action_refused');
@@ -323,16 +333,18 @@ describe('order lifecycle through the API', () => {
     expect(subjects(p.supplierEmail)).toEqual(['claim C1 opened: quality mismatch', 'claim C1 decided: refund of 500.00 USD']);
     const timeline = await eventually(
       () => call(stack.opsKey, 'GET', `/orders/${orderId}/timeline`),
-      (r) => r.body?.events?.at(-1)?.type === 'ORDER_SETTLED',
+      (r) => r.body?.events?.at(-1)?.type === 'REFUND_PAID',
       'the claim timeline',
     );
-    // The refund, then (no other claim open) the settlement that releases the rest.
-    expect(timeline.body.events.slice(-5).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
+    // The refund, then (no other claim open) the settlement that releases the rest, then the refund's
+    // payment to the buyer, which the payment adapter completed.
+    expect(timeline.body.events.slice(-6).map((e: { type: string; actor: { role: string } }) => [e.type, e.actor.role])).toEqual([
       ['CLAIM_OPENED', 'buyer'],
       ['CLAIM_EVIDENCE_ADDED', 'buyer'],
       ['CLAIM_COUNTER_OFFER', 'supplier'],
       ['CLAIM_REFUNDED', 'buyer'],
       ['ORDER_SETTLED', 'system'],
+      ['REFUND_PAID', 'system'],
     ]);
   });
 

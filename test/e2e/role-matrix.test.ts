@@ -13,7 +13,7 @@ import { createApiKey, Role, ROLES } from '../../api/keys';
 import { ACTOR_NOT_ALLOWED, monitoringWorkflowId, recordProgressUpdate } from '../../workflows/monitoring.messages';
 import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, Reply, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, Reply, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -58,7 +58,7 @@ async function fixture(): Promise<Fixture> {
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await createApiKey(stack.db, { name: uniqueId(role), role, partyId: partyOf[role] })).key;
 
-  const drafted = await call(keys.supplier, 'POST', '/orders', {
+  const drafted = await draftFromRequest(stack.apiUrl, { buyerKey: keys.buyer, supplierKey: keys.supplier, supplierId }, {
     buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 100, unitPrice: 1250 }],
@@ -108,6 +108,8 @@ function paramValue(name: string, role: Role, f: Fixture): string {
       return 'CS-NOT-THERE';
     case 'manualOrderId':
       return 'MO-NOT-THERE';
+    case 'requestId':
+      return 'RQ-NOT-THERE';
     case 'weekStart':
       return '2026-11-16';
     case 'carrier':

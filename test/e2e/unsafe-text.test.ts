@@ -9,7 +9,7 @@
 import { createEffectFailureActivities } from '../../activities/effect-failures';
 import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
 import { uniqueId } from '../support/env';
-import { apiClient, eventually, expectError, orderThrough, Parties, registerParties, Reply, startTestStack, TestStack } from '../support/stack';
+import { apiClient, eventually, expectError, orderThrough, Parties, registerParties, Reply, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 let stack: TestStack;
 let call: ReturnType<typeof apiClient>;
@@ -32,7 +32,7 @@ function refusedFields(res: Reply): { field: string; reason: string }[] {
 }
 
 async function draft(p: Parties): Promise<string> {
-  const res = await call(p.supplierKey, 'POST', '/orders', {
+  const res = await draftFromRequest(stack.apiUrl, p, {
     buyerId: p.buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],

@@ -30,9 +30,14 @@ import {
   linkMonitoringSignal,
   orderWorkflowId,
   payUpdate,
+  requestChangesUpdate,
+  reviseDraftUpdate,
   shipUpdate,
   withdrawClaimUpdate,
 } from '../../workflows/order.messages';
+import { CURRENT_ORDER_POLICY_VERSION } from '../../workflows/order.policy';
+import { PO_REQUEST_WORKFLOW_TYPE, draftOrderFromRequestUpdate, poRequestWorkflowId } from '../../workflows/po-request.messages';
+import { CURRENT_PURCHASE_REQUEST_POLICY_VERSION } from '../../workflows/po-request.policy';
 import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import {
@@ -131,6 +136,29 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
       await h.executeUpdate(withdrawClaimUpdate, { args: [{ actor: buyer, claimId: 'C2' }] }).catch(() => undefined);
     },
   },
+  // Drafting changes and a refund's payout: the buyer asks for changes, the supplier revises the draft
+  // (new deposit), both confirm; a claim before shipment is accepted in part, its refund paid out
+  // through the payment adapter (patch order-refund-payout); then shipment and receipt.
+  'order-v6-revised-draft-refund-payout': {
+    deposit: 210_000,
+    async drive(h) {
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(requestChangesUpdate, { args: [{ actor: buyer, message: '400 units, please' }] });
+      const { terms } = await h.query(getOrderQuery);
+      const revised = { ...terms, items: terms.items.map((i) => ({ ...i, quantity: 400 })), depositAmount: 168_000 };
+      await h.executeUpdate(reviseDraftUpdate, { args: [{ actor: supplier, terms: revised, message: '400 units as asked' }] });
+      await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await h.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 168_000, reference: 'W1' }] });
+      await h.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'balance', amount: 392_000, reference: 'W2' }] });
+      await h.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause: 'QUALITY_MISMATCH', refundAsked: 20_000, description: 'two cartons short' }] });
+      await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] });
+      for (let i = 0; i < 100 && (await h.query(getOrderQuery)).refundPayments?.[0]?.status !== 'PAID'; i++) await new Promise((r) => setTimeout(r, 100));
+      await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
+      await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
+      await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
+    },
+  },
   'order-v2-cancelled-in-window': {
     deposit: 210_000,
     async drive(h) {
@@ -211,6 +239,29 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
     ],
     async drive(h) {
       await otherPaths['case-v1-quality-partial-refund'].drive(h);
+    },
+  },
+  // The buyer's request, drafted by its supplier: the order starts as a child that outlives it.
+  'po-request-v1-drafted': {
+    type: PO_REQUEST_WORKFLOW_TYPE,
+    workflowId: poRequestWorkflowId('fixture-po-request-v1'),
+    args: [
+      {
+        requestId: 'fixture-po-request-v1',
+        buyerId: 'buyer-1',
+        supplierId: 'supplier-1',
+        items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500 }],
+        desiredShippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+        message: 'please draft the purchase order',
+        policyVersion: CURRENT_PURCHASE_REQUEST_POLICY_VERSION,
+        createdBy: buyer,
+      },
+    ],
+    async drive(h) {
+      const { terms } = sampleOrderInput('fixture-po-request-v1-order', { shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10) });
+      await h.executeUpdate(draftOrderFromRequestUpdate, {
+        args: [{ actor: supplier, orderId: 'fixture-po-request-v1-order', buyerId: 'buyer-1', terms, orderPolicyVersion: CURRENT_ORDER_POLICY_VERSION }],
+      });
     },
   },
   'self-check-v1-two-pages': {

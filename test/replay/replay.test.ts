@@ -42,6 +42,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v4-notices-linked-monitoring.json',
         'order-v5-escrow-happy-path.json',
         'order-v5-escrow-two-claims-settled.json',
+        'order-v6-revised-draft-refund-payout.json',
+        'po-request-v1-drafted.json',
         'self-check-v1-two-pages.json',
       ],
     );

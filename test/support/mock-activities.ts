@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities } from '../../activities';
+import { PAYOUT_FAILED, PAYOUT_PENDING, type RefundPayout } from '../../activities/payouts';
 import type { LedgerPosting, EscrowMovement } from '../../activities/ledger';
 import type { OrderChange } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
@@ -37,9 +39,12 @@ export function createMockActivities() {
     caseOpenings: [] as FlaggedShipment[][],
     reports: [] as ReportRequest[],
     effectFailures: [] as EffectFailure[],
+    payouts: [] as RefundPayout[],
   };
   /** What the order answers when a case asks it to cancel or refund; tests change it. */
   const orderAnswers: { cancel: Outcome; refund: Outcome } = { cancel: { ok: true }, refund: { ok: true } };
+  /** What the payment adapter answers a refund payout: paid at once unless a test holds or refuses it. */
+  const payouts: { answer: 'paid' | 'pending' | 'failed' } = { answer: 'paid' };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
   /** What the simulated carrier answers. */
@@ -69,6 +74,12 @@ export function createMockActivities() {
     async refundEscrowToBuyer(m) {
       calls.refunds.push(m);
       return { posted: true };
+    },
+    async payRefundToBuyer(r) {
+      calls.payouts.push(r);
+      if (payouts.answer === 'pending') throw ApplicationFailure.retryable(`payout of the refund on claim ${r.claimId} is still pending`, PAYOUT_PENDING);
+      if (payouts.answer === 'failed') throw ApplicationFailure.nonRetryable(`the payment adapter refused the refund payout on claim ${r.claimId}: account closed`, PAYOUT_FAILED);
+      return { payoutId: `po-${r.key}` };
     },
     async refundFromSupplierPayable(m) {
       calls.supplierRefunds.push(m);
@@ -141,5 +152,5 @@ export function createMockActivities() {
       return { taskId: effectFailureTaskId(failure.resource, failure.resourceId, failure.key), raised };
     },
   };
-  return { activities, calls, coverage, carrier, orderAnswers };
+  return { activities, calls, coverage, carrier, orderAnswers, payouts };
 }

@@ -59,6 +59,8 @@ export function orderWorkflowHarness() {
       terms?: Partial<TradeOrderInput['terms']>;
       granted?: number;
       shipInDays?: number;
+      /** The policy version the order pins (the current one unless given). */
+      policyVersion?: string;
       /** Changes the in-memory activities before the worker starts (a slow or failing one). */
       prepare?: (mocks: Mocks) => void;
     } = {},
@@ -70,7 +72,7 @@ export function orderWorkflowHarness() {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: mocks.activities });
     const now = await currentTime();
     const shippingDate = new Date(now + (opts.shipInDays ?? 20) * DAY).toISOString().slice(0, 10);
-    const input = sampleOrderInput(uniqueId('po'), { shippingDate, ...opts.terms });
+    const input = { ...sampleOrderInput(uniqueId('po'), { shippingDate, ...opts.terms }), ...(opts.policyVersion ? { policyVersion: opts.policyVersion } : {}) };
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(input.orderId), args: [input] });
       try {

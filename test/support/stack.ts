@@ -171,10 +171,30 @@ export async function registerParties(stack: TestStack, opts: { assurance?: bool
   return { buyerId, supplierId, buyerEmail, supplierEmail, buyerKey, supplierKey };
 }
 
+/**
+ * Drafts an order as a supplier does: the buyer's purchase order request to the supplier, then the
+ * supplier's draft from it (`body` is the POST /orders body, without `requestId`). Answers the draft.
+ */
+export async function draftFromRequest(
+  apiUrl: string,
+  keys: { buyerKey: string; supplierKey: string; supplierId: string },
+  body: { buyerId: string; items: { sku: string; description: string; quantity: number; unitPrice: number }[]; shippingDate: string } & Record<string, unknown>,
+): Promise<Reply> {
+  const call = apiClient(apiUrl);
+  const request = await call(keys.buyerKey, 'POST', '/po-requests', {
+    supplierId: keys.supplierId,
+    items: body.items.map((i) => ({ sku: i.sku, description: i.description, quantity: i.quantity })),
+    desiredShippingDate: body.shippingDate,
+    message: 'please draft the purchase order',
+  });
+  if (request.status !== 201) return request;
+  return call(keys.supplierKey, 'POST', '/orders', { ...body, requestId: request.body.requestId });
+}
+
 /** An order of 7,000.00 USD (2,100.00 deposit) drafted by the supplier and taken through the API as far as `until`. */
 export async function orderThrough(stack: TestStack, p: Parties, until: 'paid' | 'delivered'): Promise<string> {
   const call = apiClient(stack.apiUrl);
-  const res = await call(p.supplierKey, 'POST', '/orders', {
+  const res = await draftFromRequest(stack.apiUrl, p, {
     buyerId: p.buyerId,
     currency: 'USD',
     items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   CalendarError,
@@ -24,7 +24,10 @@ import {
   type CalendarErrorCode,
   type WorkingCalendar,
 } from '../../workflows/calendar';
-import { CALENDAR_DIR, buildCalendars, formatCalendar } from '../../scripts/generate-calendars';
+import { CALENDAR_DIR, buildCalendars, formatCalendar, type ChinaSchedule } from '../../scripts/generate-calendars';
+import adjustments from '../../workflows/calendars/adjustments.json';
+import { CURRENT_MONITORING_POLICY_VERSION, MONITORING_POLICIES } from '../../workflows/monitoring.policy';
+import { CURRENT_ORDER_POLICY_VERSION, ORDER_POLICIES } from '../../workflows/order.policy';
 
 const cn = getCalendar('CN');
 const us = getCalendar('US');
@@ -105,15 +108,23 @@ const CN_OFFICIAL: Record<number, { off: [string, string][]; work: string[] }> =
 describe('calendar registry', () => {
   it('knows CN, DE and US at their current version', () => {
     expect(calendarIds()).toEqual(['CN', 'DE', 'US']);
-    expect(cn).toMatchObject({ id: 'CN', version: '2026-11', timeZone: 'Asia/Shanghai' });
+    expect(cn).toMatchObject({ id: 'CN', version: '2026-12', timeZone: 'Asia/Shanghai' });
     expect(us).toMatchObject({ id: 'US', version: '2026-11', timeZone: 'America/New_York' });
     expect(de).toMatchObject({ id: 'DE', version: '2026-11', timeZone: 'Europe/Berlin' });
-    expect(calendarVersions('CN')).toEqual(['2026-11']);
+    expect(calendarVersions('CN')).toEqual(['2026-11', '2026-12']);
   });
 
   it('returns the same calendar for a pinned version as for the current one', () => {
-    expect(getCalendar('CN', '2026-11')).toBe(cn);
-    expect(getCalendar('US', cn.version)).toBe(us);
+    expect(getCalendar('CN', '2026-12')).toBe(cn);
+    expect(getCalendar('US', us.version)).toBe(us);
+  });
+
+  it('keeps the superseded CN@2026-11 for the workflows pinned to it: 2027 without days off in lieu', () => {
+    const old = getCalendar('CN', '2026-11');
+    expect(old).not.toBe(cn);
+    expect(isWorkingDay(old, '2027-02-09')).toBe(true);
+    expect(isWorkingDay(cn, '2027-02-09')).toBe(false);
+    for (const date of datesOfYear(2026)) expect([date, isWorkingDay(old, date)]).toEqual([date, isWorkingDay(cn, date)]);
   });
 
   it('validates every released version when it is first asked for', () => {
@@ -132,7 +143,7 @@ describe('calendar registry', () => {
 
   it('rejects unknown versions, including the names of Object.prototype members', () => {
     for (const version of ['2025-01', '', 'toString', '__proto__', 'constructor']) {
-      expectCalendarError(() => getCalendar('CN', version), 'UNKNOWN_CALENDAR', /unknown version .* of calendar CN; known: 2026-11/);
+      expectCalendarError(() => getCalendar('CN', version), 'UNKNOWN_CALENDAR', /unknown version .* of calendar CN; known: 2026-11, 2026-12/);
     }
   });
 
@@ -214,7 +225,7 @@ describe('calendar data', () => {
     expect(isWorkingDay(cn, '2025-02-09')).toBe(false);
   });
 
-  it('CN 2027 is provisional: statutory Spring Festival days only (Eve and the first three days)', () => {
+  it('CN 2027 is provisional: the statutory Spring Festival days (Eve and the first three days) and a day off in lieu for each on a weekend', () => {
     expect(cn.provisionalFrom).toBe('2027-01-01');
     expect(isProvisional(cn, '2026-12-31')).toBe(false);
     expect(isProvisional(cn, '2027-01-01')).toBe(true);
@@ -222,8 +233,25 @@ describe('calendar data', () => {
     for (const date of ['2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08']) {
       expect(describeDay(cn, date)).toEqual({ date, working: false, kind: 'holiday', name: 'Spring Festival (春节)', provisional: true });
     }
-    expect(isWorkingDay(cn, '2027-02-09')).toBe(true);
-    expect(describeDay(cn, '2027-02-09')).toEqual({ date: '2027-02-09', working: true, kind: 'working-day', provisional: true });
+    // Saturday 6 and Sunday 7 February are statutory days: Tuesday 9 and Wednesday 10 are off in lieu.
+    for (const date of ['2027-02-09', '2027-02-10']) {
+      expect(describeDay(cn, date)).toEqual({ date, working: false, kind: 'holiday', name: 'Spring Festival (春节): day off in lieu (补休), provisional', provisional: true });
+    }
+    expect(isWorkingDay(cn, '2027-02-11')).toBe(true);
+  });
+
+  it('CN provisional years give a day off in lieu for every statutory day on a weekend (art. 6), on the next working days after the holiday', () => {
+    const inLieu = (year: number) => datesOfYear(year).filter((d) => describeDay(cn, d).name?.includes('day off in lieu'));
+    // Labour Day Sat 1 - Sun 2 May; National Day Fri 1 - Sun 3 October.
+    expect(inLieu(2027)).toEqual(['2027-02-09', '2027-02-10', '2027-05-03', '2027-05-04', '2027-10-04', '2027-10-05']);
+    // New Year's Day on Saturday 1 January; Dragon Boat on Sunday 28 May; National Day from Sunday 1 October.
+    expect(inLieu(2028)).toEqual(['2028-01-03', '2028-05-29', '2028-10-04']);
+    expect(datesOfYear(2027).filter((d) => describeDay(cn, d).kind === 'adjusted-working-day')).toEqual([]);
+  });
+
+  it('a booking for a shipment on 18 Feb 2027 counts back over the days off in lieu: its 7th working day before is 3 Feb', () => {
+    expect(workingDaysBefore(cn, '2027-02-18', 7)).toBe('2027-02-03');
+    expect(workingDaysBefore(getCalendar('CN', '2026-11'), '2027-02-18', 7)).toBe('2027-02-09');
   });
 
   it('CN National Day: 2025 Oct 1-8 with make-up days Sep 28 and Oct 11; 2026 Oct 1-7 with Sep 20 and Oct 10', () => {
@@ -263,6 +291,67 @@ describe('calendar data', () => {
     expect(isWorkingDay(de, '2026-06-04')).toBe(true); // Corpus Christi: a holiday of some states only
     expect(isWorkingDay(de, '2026-12-24')).toBe(true); // Christmas Eve: half a bank holiday
     expect(describeDay(de, '2026-10-03')).toMatchObject({ working: false, kind: 'holiday', name: 'National Holiday (Tag der Deutschen Einheit)' });
+  });
+});
+
+describe('publishing an official schedule (README: "Publishing a year\'s official holiday schedule")', () => {
+  // A made-up 2027 schedule in the shape of the State Council's notice, to run the release procedure on:
+  // 18 weekdays off for 13 statutory days and 5 make-up working days.
+  const schedule2027: ChinaSchedule = {
+    year: 2027,
+    notice: 'test schedule for 2027 (not the State Council notice)',
+    url: 'https://example.invalid/2027',
+    daysOff: [
+      { from: '2027-01-01', to: '2027-01-03', en: "New Year's Day", zh: '元旦' },
+      { from: '2027-02-05', to: '2027-02-13', en: 'Spring Festival', zh: '春节' },
+      { from: '2027-04-03', to: '2027-04-05', en: 'Qingming Festival', zh: '清明节' },
+      { from: '2027-05-01', to: '2027-05-05', en: 'Labour Day', zh: '劳动节' },
+      { from: '2027-06-09', to: '2027-06-09', en: 'Dragon Boat Festival', zh: '端午节' },
+      { from: '2027-09-15', to: '2027-09-15', en: 'Mid-Autumn Festival', zh: '中秋节' },
+      { from: '2027-10-01', to: '2027-10-07', en: 'National Day', zh: '国庆节' },
+    ],
+    workingDays: [
+      { date: '2027-02-14', en: 'Spring Festival', zh: '春节' },
+      { date: '2027-02-20', en: 'Spring Festival', zh: '春节' },
+      { date: '2027-05-08', en: 'Labour Day', zh: '劳动节' },
+      { date: '2027-09-26', en: 'National Day', zh: '国庆节' },
+      { date: '2027-10-09', en: 'National Day', zh: '国庆节' },
+    ],
+  };
+
+  it("replaces the year's provisional estimates with the published days, and leaves the next year provisional", () => {
+    const [data] = buildCalendars([...adjustments.CN.schedules, schedule2027]);
+    const published = defineCalendar({ ...data, version: 'test-2027' });
+    expect(published.provisionalFrom).toBe('2028-01-01');
+    expect(isProvisional(published, '2027-02-09')).toBe(false);
+    expect(describeDay(published, '2027-02-12')).toMatchObject({ working: false, kind: 'holiday', name: 'Spring Festival holiday (春节假期)' });
+    expect(describeDay(published, '2027-02-14')).toMatchObject({ working: true, kind: 'adjusted-working-day' });
+    expect(describeDay(published, '2027-05-03')).toMatchObject({ working: false, name: 'Labour Day holiday (劳动节假期)' });
+    // No estimate survives in the published year; 2028 keeps its days off in lieu.
+    expect(datesOfYear(2027).filter((d) => describeDay(published, d).name?.includes('provisional'))).toEqual([]);
+    expect(describeDay(published, '2028-01-03')).toMatchObject({ working: false, provisional: true });
+    // Changed data is a new release: the committed file's text no longer matches.
+    expect(formatCalendar({ ...data, version: cn.version })).not.toBe(readFileSync(path.join(CALENDAR_DIR, 'CN.json'), 'utf8'));
+  });
+
+  it('refuses a schedule whose swaps do not balance (a mistyped date)', () => {
+    const mistyped = { ...schedule2027, workingDays: schedule2027.workingDays.slice(1) };
+    expect(() => buildCalendars([...adjustments.CN.schedules, mistyped])).toThrow(/CN 2027: 18 weekdays off, but 13 statutory days \+ 4 make-up working days/);
+  });
+
+  it('keeps every released file registered, and every release a policy pins known', () => {
+    for (const file of readdirSync(CALENDAR_DIR).filter((f) => /^[A-Z]{2}\.[\d.-]+\.json$/.test(f))) {
+      const [id, version] = [file.slice(0, 2), file.slice(3, -5)];
+      expect([file, calendarVersions(id)]).toEqual([file, expect.arrayContaining([version])]);
+    }
+    for (const policy of Object.values(ORDER_POLICIES)) expect(getCalendar(policy.opsCalendar, policy.opsCalendarVersion).version).toBe(policy.opsCalendarVersion);
+    for (const policy of Object.values(MONITORING_POLICIES)) {
+      expect(getCalendar(policy.opsCalendar, policy.opsCalendarVersion).version).toBe(policy.opsCalendarVersion);
+      for (const [id, version] of Object.entries(policy.calendarVersions)) expect(getCalendar(id, version)).toMatchObject({ id, version });
+    }
+    // The current policies count in the current release of each calendar.
+    expect(ORDER_POLICIES[CURRENT_ORDER_POLICY_VERSION].opsCalendarVersion).toBe(cn.version);
+    expect(MONITORING_POLICIES[CURRENT_MONITORING_POLICY_VERSION].calendarVersions).toEqual({ CN: cn.version, DE: de.version, US: us.version });
   });
 });
 
@@ -311,7 +400,7 @@ describe('isWorkingDay', () => {
     expect(cn.coverage).toEqual({ from: '2025-01-01', to: '2028-12-31' });
     expect(isWorkingDay(cn, '2025-01-02')).toBe(true);
     expect(isWorkingDay(cn, '2028-12-29')).toBe(true);
-    expectCalendarError(() => isWorkingDay(cn, '2024-12-31'), 'OUTSIDE_COVERAGE', /CN@2026-11 covers 2025-01-01 to 2028-12-31; 2024-12-31 is outside it/);
+    expectCalendarError(() => isWorkingDay(cn, '2024-12-31'), 'OUTSIDE_COVERAGE', /CN@2026-12 covers 2025-01-01 to 2028-12-31; 2024-12-31 is outside it/);
     expectCalendarError(() => isWorkingDay(us, '2029-01-01'), 'OUTSIDE_COVERAGE', /2029-01-01 is outside it/);
     expectCalendarError(() => isProvisional(cn, '2029-01-01'), 'OUTSIDE_COVERAGE', /outside/);
   });
@@ -350,7 +439,7 @@ describe('workingDaysBefore: booking cutoffs', () => {
   });
 
   it('counts back over the provisional 2027 Spring Festival', () => {
-    expect(workingDaysBefore(cn, '2027-02-10', 3)).toBe('2027-02-03');
+    expect(workingDaysBefore(cn, '2027-02-12', 3)).toBe('2027-02-03');
   });
 
   it('tells a booking on the cutoff date from one a day later', () => {

@@ -5,6 +5,7 @@
 import { getCalendar } from '../../workflows/calendar';
 import {
   BookingTerms,
+  CURRENT_MONITORING_POLICY_VERSION,
   bookingCutoff,
   cancellationRefund,
   cardExpired,
@@ -15,9 +16,13 @@ import {
   monitoringPolicy,
 } from '../../workflows/monitoring.policy';
 
+// The reading of the cutoff booked tasks of policy 2026-11 keep: payment before the cutoff day begins.
 const policy = monitoringPolicy('2026-11');
-const CN = getCalendar('CN');
-const US = getCalendar('US');
+const CN = getCalendar('CN', '2026-11');
+const US = getCalendar('US', '2026-11');
+// The reading from policy 2026-12 on: payment on the cutoff day is in time.
+const current = monitoringPolicy(CURRENT_MONITORING_POLICY_VERSION);
+const CN_NOW = getCalendar('CN', current.calendarVersions.CN);
 
 const terms = (overrides: Partial<BookingTerms> = {}): BookingTerms => ({
   addedVia: 'ORDER_DETAILS_SEPARATE',
@@ -57,7 +62,7 @@ describe('booking cutoff', () => {
     expect(before.refusal).toBeUndefined();
     const atCutoff = checkBooking(policy, terms(), at);
     expect(atCutoff.refusal).toBe(
-      'cannot book: the booking cutoff passed at 2026-12-02T16:00:00.000Z (booked and paid before 2026-12-03 00:00 Asia/Shanghai: 7 whole working days before the shipment date 2026-12-14 (CN calendar))',
+      'cannot book: the booking cutoff passed at 2026-12-02T16:00:00.000Z; the last instant to book and pay was 2026-12-02T15:59:59.999Z (booked and paid before 2026-12-03 00:00 Asia/Shanghai: 7 whole working days before the shipment date 2026-12-14 (CN calendar))',
     );
     expect(checkBooking(policy, terms(), at + 86_400_000).refusal).toMatch(/^cannot book: the booking cutoff passed at 2026-12-02T16:00:00.000Z/);
   });
@@ -79,6 +84,69 @@ describe('booking cutoff', () => {
     expect(checkBooking(policy, terms({ supplierCalendar: 'XX' }), now).problems[0].field).toBe('supplierCalendar');
     expect(checkBooking(policy, terms({ shipmentDate: '2031-01-10' }), now).problems[0]).toMatchObject({ field: 'shipmentDate', reason: expect.stringMatching(/outside/) });
     expect(checkBooking(policy, terms({ shipmentDate: '2026-02-30' }), now).problems[0].field).toBe('shipmentDate');
+  });
+});
+
+describe('booking cutoff from policy 2026-12: paying on the cutoff day is in time', () => {
+  it('is pinned to the reading and the calendar releases of its version', () => {
+    expect(current).toMatchObject({ version: '2026-12', bookingCutoffReading: 'through-cutoff-day', calendarVersions: { CN: '2026-12', DE: '2026-11', US: '2026-11' } });
+    expect(policy).toMatchObject({ bookingCutoffReading: 'before-cutoff-day', calendarVersions: { CN: '2026-11', DE: '2026-11', US: '2026-11' } });
+  });
+
+  it('ends with the 7th working day before the shipment date: its last instant is 23:59:59.999 in the supplier time zone', () => {
+    // Shipment Monday 2026-12-14: the 7th working day before is Thursday 3 December.
+    const cutoff = bookingCutoff(current, CN_NOW, '2026-12-14');
+    expect(cutoff.date).toBe('2026-12-03');
+    expect(new Date(cutoff.lastInstant).toISOString()).toBe('2026-12-03T15:59:59.999Z');
+    expect(new Date(cutoff.at).toISOString()).toBe('2026-12-03T16:00:00.000Z');
+    expect(cutoff.rule).toBe(
+      'booked and paid by the end of 2026-12-03 in Asia/Shanghai, the last instant being 2026-12-03T15:59:59.999Z: 2026-12-03 is the 7th working day before the shipment date 2026-12-14, and paying on it is in time (CN calendar 2026-12)',
+    );
+    expect(cutoff.provisional).toBe(false);
+  });
+
+  it('accepts a booking at its last instant and refuses it one millisecond later, naming the last instant', () => {
+    const { at, lastInstant } = bookingCutoff(current, CN_NOW, '2026-12-14');
+    expect(checkBooking(current, terms(), lastInstant)).toMatchObject({ problems: [], calendarVersion: '2026-12' });
+    expect(checkBooking(current, terms(), lastInstant).refusal).toBeUndefined();
+    expect(checkBooking(current, terms(), at).refusal).toBe(
+      'cannot book: the booking cutoff passed at 2026-12-03T16:00:00.000Z; the last instant to book and pay was 2026-12-03T15:59:59.999Z ' +
+        '(booked and paid by the end of 2026-12-03 in Asia/Shanghai, the last instant being 2026-12-03T15:59:59.999Z: 2026-12-03 is the 7th working day before the shipment date 2026-12-14, and paying on it is in time (CN calendar 2026-12))',
+    );
+  });
+
+  it('a shipment on 18 Feb 2027 has its cutoff on 3 Feb (days off in lieu 9-10 Feb), marked provisional', () => {
+    const cutoff = bookingCutoff(current, CN_NOW, '2027-02-18');
+    expect(cutoff.date).toBe('2027-02-03');
+    expect(cutoff.provisional).toBe(true);
+    expect(cutoff.rule).toMatch(/\(CN calendar 2026-12; PROVISIONAL: from 2027-01-01 the calendar holds the statutory holidays and their days off in lieu by rule/);
+    // Tasks of policy 2026-11 keep the release they were booked on.
+    expect(bookingCutoff(policy, CN, '2027-02-18').date).toBe('2027-02-09');
+  });
+
+  it('refuses a booking for an order that has shipped or is closed, whatever the cutoff', () => {
+    const now = Date.parse('2026-11-22T00:00:00Z');
+    for (const status of ['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'] as const) {
+      expect([status, checkBooking(current, terms({ orderStatus: status }), now).refusal]).toEqual([status, undefined]);
+    }
+    for (const status of ['SHIPPED', 'DELIVERED', 'RECEIPT_CONFIRMED'] as const) {
+      expect(checkBooking(current, terms({ orderStatus: status }), now).refusal).toBe(
+        `cannot book: the order has shipped (it is ${status}); production monitoring and the on-site check happen before shipment`,
+      );
+    }
+    for (const status of ['CANCELLED', 'EXPIRED', 'COMPLETED', 'SETTLED'] as const) {
+      expect(checkBooking(current, terms({ orderStatus: status }), now).refusal).toBe(
+        `cannot book: the order is closed (it is ${status}); the service is added to an open order before it ships`,
+      );
+    }
+  });
+
+  it('counts in the calendar the policy pins for the supplier calendar id, and names the known ones otherwise', () => {
+    const now = Date.parse('2026-11-22T00:00:00Z');
+    expect(checkBooking(current, terms({ supplierCalendar: 'US' }), now).cutoff?.at).toBe(Date.parse('2026-12-04T05:00:00.000Z'));
+    expect(checkBooking(current, terms({ supplierCalendar: 'XX' }), now).problems).toEqual([
+      { field: 'supplierCalendar', reason: 'no calendar "XX" in monitoring policy 2026-12; known: CN, DE, US' },
+    ]);
   });
 });
 

@@ -2,8 +2,10 @@ import {
   CURRENT_ORDER_POLICY_VERSION,
   ORDER_POLICIES,
   checkDraft,
+  latestShippingDate,
   orderPolicy,
   orderTotal,
+  shippingPeriodDays,
   type DraftItem,
   type DraftTerms,
   type OrderPolicy,
@@ -137,5 +139,14 @@ describe('checkDraft', () => {
   it('reports several problems at once', () => {
     const items = [item('A', 1, 100), item('A', 1, 100)];
     expect(fields(draft({ currency: 'XYZ', items, depositAmount: 201 }))).toEqual(['currency', 'items[1].sku', 'depositAmount']);
+  });
+});
+
+describe('latestShippingDate', () => {
+  it('is the confirmation day plus 90 calendar days, whatever the hour of confirmation', () => {
+    expect(latestShippingDate(policy, Date.parse('2026-12-07T00:00:00Z'))).toBe('2027-03-07');
+    expect(latestShippingDate(policy, Date.parse('2026-12-07T23:59:59.999Z'))).toBe('2027-03-07');
+    expect(shippingPeriodDays(Date.parse('2026-12-07T23:00:00Z'), '2027-03-07')).toBe(90);
+    expect(shippingPeriodDays(Date.parse('2026-12-07T23:00:00Z'), '2027-03-08')).toBe(91);
   });
 });

@@ -28,7 +28,7 @@ import {
   reviewMonitoringUpdate,
   uploadReportUpdate,
 } from '../../workflows/monitoring.messages';
-import { bookingCutoff, monitoringPolicy } from '../../workflows/monitoring.policy';
+import { CURRENT_MONITORING_POLICY_VERSION, bookingCutoff, monitoringPolicy } from '../../workflows/monitoring.policy';
 import { uniqueId } from '../support/env';
 import { bundleTradeGuardWorkflows, startTimeSkippingServer } from '../support/time-skipping';
 import { createMockActivities } from '../support/mock-activities';
@@ -51,8 +51,8 @@ import {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const CN = getCalendar('CN');
-const policy = monitoringPolicy('2026-11');
+const policy = monitoringPolicy(CURRENT_MONITORING_POLICY_VERSION);
+const CN = getCalendar('CN', policy.calendarVersions.CN);
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -153,7 +153,7 @@ describe('booking cutoff', () => {
       const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
       expect(s.bookingCutoffAt).toBe(new Date(cutoff.at).toISOString());
       expect(s.deadlines).toEqual([
-        expect.objectContaining({ kind: 'booking-cutoff', dueAt: s.bookingCutoffAt, policyVersion: '2026-11', onExpiry: 'the unpaid booking lapses and the buyer is told' }),
+        expect.objectContaining({ kind: 'booking-cutoff', dueAt: s.bookingCutoffAt, policyVersion: policy.version, onExpiry: 'the unpaid booking lapses and the buyer is told' }),
       ]);
       await skip(cutoff.at - (await env.currentTimeMs()) - MINUTE);
       expect((await state(h)).status).toBe('AWAITING_PAYMENT');
@@ -165,7 +165,25 @@ describe('booking cutoff', () => {
       const lapsed = m.calls.notices.at(-1)!;
       expect(lapsed.partyIds).toEqual(['buyer-1']);
       expect(lapsed.subject).toMatch(/booking lapsed unpaid/);
-      expect(lapsed.text).toContain(s.bookingCutoffAt);
+      expect(lapsed.text).toContain(`was not paid by ${new Date(cutoff.lastInstant).toISOString()} (the end of ${cutoff.date} in Asia/Shanghai)`);
+    }, { shipInDays: 20 });
+  });
+
+  it('takes payment on the cutoff day until its last instant, 23:59:59.999 in the supplier time zone, and lapses at the next midnight', async () => {
+    await withTask(async (h, m, input) => {
+      const s = await state(h);
+      const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+      expect(s.bookingCutoffAt).toBe(new Date(cutoff.at).toISOString());
+      expect(localDate(CN, cutoff.lastInstant)).toBe(cutoff.date);
+      expect(localDate(CN, cutoff.at)).not.toBe(cutoff.date);
+      const deadline = s.deadlines.find((d) => d.kind === 'booking-cutoff')!;
+      expect(deadline.rule).toContain(`the last instant being ${new Date(cutoff.lastInstant).toISOString()}`);
+      expect(m.calls.notices[0].text).toContain(`by ${new Date(cutoff.lastInstant).toISOString()} (the end of ${cutoff.date} in Asia/Shanghai)`);
+      // Late on the cutoff day itself: still in time.
+      await skip(cutoff.lastInstant - (await env.currentTimeMs()) - 10 * MINUTE);
+      expect(localDate(CN, await env.currentTimeMs())).toBe(cutoff.date);
+      const paid = await after(h, pay(h));
+      expect(paid.status).toBe('AWAITING_INSPECTOR');
     }, { shipInDays: 20 });
   });
 
@@ -281,7 +299,7 @@ describe('bounded history', () => {
   it('caps the progress reports one task takes, naming the limit, and answers each with a small acknowledgement', async () => {
     await withTask(async (h) => {
       await pay(h);
-      const { maxProgressReports } = monitoringPolicy('2026-11').limits;
+      const { maxProgressReports } = policy.limits;
       for (let n = 1; n <= maxProgressReports; n++) {
         const ack = await h.executeUpdate(recordProgressUpdate, { args: [{ actor: ops, percentComplete: n, note: `day ${n}` }] });
         expect(Object.keys(ack).sort()).toEqual(['monitoringId', 'revision', 'status']);
@@ -537,7 +555,15 @@ describe('bookings refused at start', () => {
     const input = sampleMonitoringInput(uniqueId('pm'), dateIn(await env.currentTimeMs(), 4));
     const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
     const cause = await refusedBooking(input);
-    expect(cause.message).toBe(`cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()} (${cutoff.rule})`);
+    expect(cause.message).toBe(
+      `cannot book: the booking cutoff passed at ${new Date(cutoff.at).toISOString()}; the last instant to book and pay was ${new Date(cutoff.lastInstant).toISOString()} (${cutoff.rule})`,
+    );
+  });
+
+  it.each(['SHIPPED', 'CANCELLED'] as const)('refuses a booking for an order that is %s, whatever the cutoff', async (orderStatus) => {
+    const input = sampleMonitoringInput(uniqueId('pm'), dateIn(await env.currentTimeMs(), 30), { orderStatus });
+    const cause = await refusedBooking(input);
+    expect(cause.message).toMatch(orderStatus === 'SHIPPED' ? /^cannot book: the order has shipped \(it is SHIPPED\)/ : /^cannot book: the order is closed \(it is CANCELLED\)/);
   });
 
   it('refuses from order management after the initial payment without the supplier agreement', async () => {

@@ -30,7 +30,7 @@ describe('draft and payment windows', () => {
     await withOrder(async (h, m) => {
       const s = await state(h);
       expect(s.deadlines?.map((d) => d.kind)).toEqual(['draft-expiry']);
-      expect(s.deadlines?.[0]).toMatchObject({ policyVersion: '2026-11', onExpiry: 'the purchase order expires' });
+      expect(s.deadlines?.[0]).toMatchObject({ policyVersion: '2026-12', onExpiry: 'the purchase order expires' });
       await h.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
       await skip(13 * DAY);
       expect((await state(h)).status).toBe('BUYER_CONFIRMED');
@@ -106,6 +106,22 @@ describe('shipping', () => {
       const supplierTries = await refusal(h.executeUpdate(extendShippingUpdate, { args: [{ actor: supplier, shippingDate: ok }] }));
       expect(supplierTries.message).toMatch(/only the order's buyer or ops may grant a shipping extension/);
       expect(events(m).at(-1)).toBe('SHIPPING_EXTENDED');
+    });
+  });
+
+  it('counts the 90 days in calendar days from the confirmation day: day 90 is allowed, day 91 is not', async () => {
+    await withOrder(async (h) => {
+      await confirm(h);
+      const s = await state(h);
+      const confirmationDay = Date.parse(`${s.confirmedAt!.slice(0, 10)}T00:00:00Z`);
+      const day = (n: number) => new Date(confirmationDay + n * DAY).toISOString().slice(0, 10);
+      const refused = await refusal(h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: day(91) }] }));
+      expect(refused.message).toBe(
+        `cannot extend to ${day(91)}: the shipping period would be 91 days from the confirmation day ${day(0)}; ` +
+          `the original period plus extensions may be at most 90 days, so ${day(90)} is the latest shipping date`,
+      );
+      const extended = await after(h, h.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: day(90) }] }));
+      expect(extended.shippingDate).toBe(day(90));
     });
   });
 

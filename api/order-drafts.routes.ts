@@ -1,0 +1,60 @@
+/**
+ * Changes to a purchase order before both parties confirm it: either party asks for changes with a
+ * message, and the supplier revises the draft. Each route authorizes and validates, previews the draft
+ * rules of the pure policy module (so bad terms are a 400 naming the field), then sends the order's
+ * Update; whether the order allows it now is the workflow's answer.
+ */
+import type { Client } from '@temporalio/client';
+import { getOrderQuery, orderWorkflowId, requestChangesUpdate, reviseDraftUpdate } from '../workflows/order.messages';
+import { checkDraft, orderPolicy } from '../workflows/order.policy';
+import { badRequest } from './errors';
+import { updateIdOf } from './idempotency';
+import { actorOf, assertOwnsOrder, principal, temporalCallFor } from './http';
+import type { RouteRegistry } from './routes';
+import { orderParamsSchema, requestChangesSchema, reviseDraftSchema } from './schemas';
+
+export interface OrderDraftRouteDeps {
+  client: Client;
+}
+
+export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraftRouteDeps): void {
+  const { client } = deps;
+  const call = <T>(orderId: string, fn: () => Promise<T>) => temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, fn);
+  const handle = (orderId: string) => client.workflow.getHandle(orderWorkflowId(orderId));
+  const errors = {
+    409: "action_refused: the order does not allow this now (e.g. both parties confirmed it); the message says why (the workflow's answer)",
+    503: 'unavailable: the workflow service did not answer; the action may still complete',
+  };
+  const ownership = 'buyers and suppliers: their own orders only';
+
+  routes.add({
+    method: 'post', path: '/orders/:orderId/request-changes', tag: 'orders', summary: 'Ask for changes to the draft before both parties confirm it',
+    description: "Either party, with a message. The buyer's confirmation, if given, no longer counts; nobody can confirm until the supplier revises the draft.",
+    roles: ['ops', 'buyer', 'supplier'], ownership, params: orderParamsSchema, body: requestChangesSchema,
+    responses: { 200: 'the order after the action: { order }' }, errors,
+  }, async (req, res, { params: { orderId }, body }) => {
+    // Another party's order answers as a missing one, before anything is sent to it.
+    assertOwnsOrder(principal(req), await call(orderId, () => handle(orderId).query(getOrderQuery)), `order ${orderId}`);
+    await call(orderId, () =>
+      handle(orderId).executeUpdate(requestChangesUpdate, { args: [{ message: body.message, actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+    );
+    res.json({ order: await call(orderId, () => handle(orderId).query(getOrderQuery)) });
+  });
+
+  routes.add({
+    method: 'post', path: '/orders/:orderId/revise', tag: 'orders', summary: 'Revise the draft with new terms',
+    description: 'The supplier (or ops) gives the whole new terms: a new draft revision, recorded in the timeline; earlier confirmations no longer count and both parties confirm again. The currency stays the order\'s.',
+    roles: ['ops', 'supplier'], ownership, params: orderParamsSchema, body: reviseDraftSchema,
+    responses: { 200: 'the order after the revision: { order }, with draftRevision' }, errors,
+  }, async (req, res, { params: { orderId }, body }) => {
+    const { message, ...terms } = body;
+    const order = await call(orderId, () => handle(orderId).query(getOrderQuery));
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
+    const problems = checkDraft(terms, orderPolicy(order.policyVersion), new Date().toISOString().slice(0, 10));
+    if (problems.length > 0) throw badRequest(problems);
+    await call(orderId, () =>
+      handle(orderId).executeUpdate(reviseDraftUpdate, { args: [{ terms, ...(message ? { message } : {}), actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+    );
+    res.json({ order: await call(orderId, () => handle(orderId).query(getOrderQuery)) });
+  });
+}

@@ -1,0 +1,277 @@
+/**
+ * purchaseOrderRequestWorkflow (workflow ID `po-request:<id>`): the buyer's purchase order request to
+ * one supplier (seed 003, step 3a). The supplier drafts the purchase order from it: the request starts
+ * the order's workflow (`order:<id>`) as a child that outlives it, so one request is drafted once, by
+ * its own supplier, for its own buyer. A request no draft follows within the pinned policy's window
+ * expires; the buyer may withdraw it and the supplier decline it.
+ *
+ * Its own workflow rather than a state of the order: it exists before any order (and often none
+ * follows), it is addressed by its own id, and it keeps the order's history and versions as they are.
+ * It has no table of its own: its state and events are read from the workflow, and requests are
+ * listed through Temporal's visibility (search attributes).
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { UpdateDefinition, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { formatMoney } from './money';
+import { ACTION_REFUSED, Actor, ORDER_WORKFLOW_TYPE, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER, TradeOrderInput, orderWorkflowId } from './order.messages';
+import { DAY_MS, checkDraft, orderPolicy, orderTotal } from './order.policy';
+import {
+  DeclineRequestInput,
+  DraftFromRequestInput,
+  INVALID_REQUEST,
+  PURCHASE_REQUEST_TERMINAL,
+  PurchaseOrderRequestInput,
+  PurchaseRequestAck,
+  PurchaseRequestState,
+  PurchaseRequestStatus,
+  WithdrawRequestInput,
+  declineRequestUpdate,
+  draftOrderFromRequestUpdate,
+  getPurchaseRequestQuery,
+  withdrawRequestUpdate,
+} from './po-request.messages';
+import { checkRequest, purchaseRequestPolicy } from './po-request.policy';
+import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const NEXT_STEPS: Record<PurchaseRequestStatus, PurchaseRequestState['nextStep']> = {
+  OPEN: { action: 'draft', by: 'supplier', description: 'the supplier drafts the purchase order from the request (POST /orders with requestId)' },
+  DRAFTED: { action: 'none', by: 'nobody', description: 'the purchase order is drafted: the buyer reviews and confirms it' },
+  EXPIRED: { action: 'none', by: 'nobody', description: 'no purchase order was drafted in time' },
+  WITHDRAWN: { action: 'none', by: 'nobody', description: 'the buyer withdrew the request' },
+  DECLINED: { action: 'none', by: 'nobody', description: 'the supplier declined the request' },
+};
+
+export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestInput): Promise<PurchaseRequestState> {
+  const policy = purchaseRequestPolicy(input.policyVersion);
+  const { requestId, buyerId, supplierId } = input;
+  const workflowId = workflowInfo().workflowId;
+  const startedAt = nowMs();
+  const problems = checkRequest(input, policy, iso(startedAt).slice(0, 10));
+  if (problems.length > 0) {
+    throw ApplicationFailure.create({ type: INVALID_REQUEST, message: problems.map((p) => `${p.field}: ${p.reason}`).join('; '), nonRetryable: true });
+  }
+  const createdAt = iso(startedAt);
+  const state: PurchaseRequestState = {
+    requestId,
+    status: 'OPEN',
+    buyerId,
+    supplierId,
+    items: input.items,
+    desiredShippingDate: input.desiredShippingDate,
+    ...(input.qualityRequirements ? { qualityRequirements: input.qualityRequirements } : {}),
+    message: input.message,
+    policyVersion: policy.version,
+    deadlines: [],
+    events: [],
+    nextStep: NEXT_STEPS.OPEN,
+    revision: 0,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  const { enqueue, drained } = createEffectQueue();
+  const lock = createLock();
+  const system: Actor = { role: 'system' };
+  const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
+  const closed = () => PURCHASE_REQUEST_TERMINAL.includes(state.status);
+
+  /** Moves the request on, and tells the parties (one outbox row per recipient, keyed by the change). */
+  function change(status: PurchaseRequestStatus, c: { type: string; actor: Actor; summary: string; notify: Party[]; subject: string; text: string }): Promise<void> {
+    state.status = status;
+    state.nextStep = NEXT_STEPS[status];
+    state.revision += 1;
+    state.updatedAt = iso(nowMs());
+    state.events.push({ seq: state.revision, type: c.type, at: state.updatedAt, actor: c.actor, summary: c.summary });
+    upsertSearchAttributes([
+      { key: SA_STATUS, value: status },
+      ...(state.revision === 1 ? [{ key: SA_BUYER, value: buyerId }, { key: SA_SUPPLIER, value: supplierId }] : []),
+      { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
+    ] as Parameters<typeof upsertSearchAttributes>[0]);
+    const key = `${workflowId}:${state.revision}`;
+    const notice = { key, partyIds: partyIds(c.notify), subject: `[TradeGuard request ${requestId}] ${c.subject}`, text: c.text };
+    return enqueue(async () => {
+      if (c.notify.length > 0) await acts.notifyParties(notice);
+    });
+  }
+
+  const ack = (): PurchaseRequestAck => ({ requestId, status: state.status, revision: state.revision, ...(state.orderId ? { orderId: state.orderId } : {}) });
+  const requireOpen = (action: string) => {
+    if (drafting) refuse(`cannot ${action}: the supplier's purchase order is being drafted from this request`);
+    if (state.status !== 'OPEN') {
+      refuse(`cannot ${action}: the request is ${state.status.toLowerCase()}${state.orderId ? ` (purchase order ${state.orderId})` : ''}${state.closedReason ? `: ${state.closedReason}` : ''}`);
+    }
+  };
+
+  /** Registers an Update whose validator refuses early and whose handler checks again under the lock. */
+  function onUpdate<A extends { actor: Actor }>(
+    def: UpdateDefinition<PurchaseRequestAck, [A]>,
+    validate: (a: A) => void,
+    run: (a: A) => Promise<void>,
+  ): void {
+    setHandler(
+      def,
+      async (a: A) => {
+        await lock.run(async () => {
+          validate(a);
+          await run(a);
+        });
+        return ack();
+      },
+      { validator: validate },
+    );
+  }
+
+  // ---- submitted -------------------------------------------------------------------------------
+  state.deadlines = withDeadline(
+    state.deadlines,
+    {
+      id: 'request-expiry',
+      kind: 'request-expiry',
+      dueAt: startedAt + policy.expiryDays * DAY_MS,
+      rule: `a purchase order request the supplier has not drafted an order from within ${policy.expiryDays} days expires`,
+      onExpiry: 'the request expires and the buyer is told',
+    },
+    policy.version,
+  );
+  const products = input.items.map((i) => `${i.quantity} × ${i.description}`).join(', ');
+  const submitted = change('OPEN', {
+    type: 'REQUEST_SUBMITTED',
+    actor: input.createdBy,
+    summary: `Purchase order requested: ${products}, shipping by ${input.desiredShippingDate}`,
+    notify: ['supplier'],
+    subject: 'new purchase order request',
+    text:
+      `Buyer ${buyerId} asks you for a purchase order (request ${requestId}): ${products}; desired shipping date ${input.desiredShippingDate}.` +
+      `${input.qualityRequirements ? ` Quality requirements: ${input.qualityRequirements}.` : ''} Message: ${input.message}. ` +
+      `Draft the purchase order from it (POST /orders with requestId ${requestId}) within ${policy.expiryDays} days, or decline it.`,
+  });
+
+  setHandler(getPurchaseRequestQuery, () => state);
+
+  /** The supplier's draft is starting the order: other actions wait for its answer. */
+  let drafting = false;
+
+  onUpdate<DraftFromRequestInput>(
+    draftOrderFromRequestUpdate,
+    ({ actor, buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion }) => {
+      requireParty(actor, ['supplier'], input, 'draft a purchase order from this request');
+      requireOpen('draft a purchase order');
+      if (forBuyer !== buyerId) refuse(`cannot draft for buyer ${forBuyer}: request ${requestId} is from buyer ${buyerId}`);
+      if (bySupplier !== undefined && bySupplier !== supplierId) refuse(`cannot draft as supplier ${bySupplier}: request ${requestId} was sent to supplier ${supplierId}`);
+      const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
+      if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+    },
+    async ({ actor, orderId, terms, orderPolicyVersion }) => {
+      drafting = true;
+      const order: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion: orderPolicyVersion, createdBy: actor, requestId };
+      try {
+        // The order outlives the request: it runs on when the request's workflow has ended.
+        await startChild(ORDER_WORKFLOW_TYPE, {
+          workflowId: orderWorkflowId(orderId),
+          args: [order],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw ApplicationFailure.create({ type: ACTION_REFUSED, message: `cannot draft: order ${orderId} already exists; choose another order id`, nonRetryable: true });
+        }
+        throw err;
+      } finally {
+        drafting = false;
+      }
+      state.orderId = orderId;
+      state.closedReason = `purchase order ${orderId} was drafted from it`;
+      state.deadlines = [];
+      await change('DRAFTED', {
+        type: 'ORDER_DRAFTED',
+        actor,
+        summary: `Purchase order ${orderId} drafted from the request: ${formatMoney(orderTotal(terms.items), terms.currency)}, shipping by ${terms.shippingDate}`,
+        // The order's own notice asks the buyer to review and confirm it.
+        notify: [],
+        subject: '',
+        text: '',
+      });
+    },
+  );
+
+  onUpdate<WithdrawRequestInput>(
+    withdrawRequestUpdate,
+    ({ actor }) => {
+      requireParty(actor, ['buyer'], input, 'withdraw the request');
+      requireOpen('withdraw the request');
+    },
+    async ({ actor, reason }) => {
+      state.closedReason = `withdrawn by the buyer${reason ? `: ${reason}` : ''}`;
+      state.deadlines = [];
+      await change('WITHDRAWN', {
+        type: 'REQUEST_WITHDRAWN',
+        actor,
+        summary: `Request withdrawn by the buyer${reason ? `: ${reason}` : ''}`,
+        notify: ['supplier'],
+        subject: 'purchase order request withdrawn',
+        text: `Buyer ${buyerId} withdrew purchase order request ${requestId}${reason ? `: ${reason}` : ''}.`,
+      });
+    },
+  );
+
+  onUpdate<DeclineRequestInput>(
+    declineRequestUpdate,
+    ({ actor }) => {
+      requireParty(actor, ['supplier'], input, 'decline the request');
+      requireOpen('decline the request');
+    },
+    async ({ actor, reason }) => {
+      state.closedReason = `declined by the supplier: ${reason}`;
+      state.deadlines = [];
+      await change('DECLINED', {
+        type: 'REQUEST_DECLINED',
+        actor,
+        summary: `Request declined by the supplier: ${reason}`,
+        notify: ['buyer'],
+        subject: 'purchase order request declined',
+        text: `Supplier ${supplierId} declined your purchase order request ${requestId}: ${reason}.`,
+      });
+    },
+  );
+
+  await submitted;
+
+  await runDeadlinesSerially({
+    list: () => state.deadlines,
+    finished: closed,
+    fire: (id) =>
+      lock.run(async () => {
+        const due = state.deadlines.find((d) => d.id === id);
+        if (!due || Date.parse(due.dueAt) > nowMs() || state.status !== 'OPEN') return;
+        state.closedReason = `no purchase order was drafted within ${policy.expiryDays} days`;
+        state.deadlines = [];
+        await change('EXPIRED', {
+          type: 'REQUEST_EXPIRED',
+          actor: system,
+          summary: `Request expired: no purchase order was drafted from it within ${policy.expiryDays} days`,
+          notify: ['buyer', 'supplier'],
+          subject: 'purchase order request expired',
+          text: `Purchase order request ${requestId} expired: supplier ${supplierId} drafted no purchase order from it within ${policy.expiryDays} days. The buyer may submit a new request.`,
+        });
+      }),
+  });
+  await condition(allHandlersFinished);
+  await drained();
+  return state;
+}
