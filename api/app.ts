@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import express, { Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../infra/db';
@@ -38,7 +38,7 @@ import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
 import { registerOrderDraftRoutes } from './order-drafts.routes';
-import { registerPoRequestRoutes, requestCall } from './po-requests.routes';
+import { assertOwnsRequest, registerPoRequestRoutes, requestCall } from './po-requests.routes';
 import { draftOrderFromRequestUpdate } from '../workflows/po-request.messages';
 import { registerOpsRoutes } from './ops.routes';
 import { buildOpenApiDocument, OpenApiDocument } from './openapi';
@@ -255,8 +255,16 @@ export function createApp(deps: ApiDeps): express.Express {
 
     const orderId = requestedId ?? newRecordId(req, 'PO');
     if (requestId) {
+      // A retry of this very request (the order's id derived from its Idempotency-Key) finds the order
+      // the first run started from the request, and answers as it did.
+      if (!requestedId && isDerivedRecordId(req, 'PO', orderId) && (await orderExists(orderId))) {
+        res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion, requestId });
+        return;
+      }
       // The request starts the order: its workflow checks that it is open, the caller's and the buyer's.
+      // Another supplier's request answers as a missing one, before anything is sent to it.
       const request = requestCall(client, requestId);
+      if (p.role === 'supplier') assertOwnsRequest(p, await request.read(), requestId);
       const ack = await request.act((h) =>
         h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, supplierId, terms, orderPolicyVersion: policyVersion }] }),
       );
@@ -281,6 +289,19 @@ export function createApp(deps: ApiDeps): express.Express {
     }
     res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion });
   });
+
+  async function orderExists(orderId: string): Promise<boolean> {
+    return client.workflow
+      .getHandle(orderWorkflowId(orderId))
+      .describe()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+  }
 
   const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
   routes.add({

@@ -216,6 +216,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   service: 'Health, this document, its web page and metrics: public, no API key.',
   parties: 'Buyers, suppliers and inspectors, and the API keys bound to them.',
   'api keys': 'API keys: list (never the secret), revoke, rotate with an overlap; a party key may revoke itself.',
+  'purchase order requests': "A buyer's purchase order request to a supplier: the supplier drafts the order from it, once; it expires without a draft.",
   orders: 'Trade Assurance orders: draft, confirmations, payments into escrow, shipping, receipt, cancellation, feedback, and what an order shows (state, timeline, ledger, deadlines).',
   claims: "Claims on an order: open, answer, counter-offer, escalate, evidence and requests for it, the platform's decision.",
   suppliers: "A supplier's Trade Assurance Amount: granted, reserved by open orders, available.",

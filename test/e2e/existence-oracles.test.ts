@@ -182,20 +182,27 @@ describe('drafting an order', () => {
     const draft = (key: string, buyerId: string, extra: Record<string, unknown> = {}) => call(key, 'POST', '/orders', {
       buyerId, currency: 'USD', items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 10, unitPrice: 1_000 }], depositAmount: 3_000, shippingDate, ...extra,
     });
-    const registered = await draft(p.supplierKey, other.buyerId);
-    const unregistered = await draft(p.supplierKey, uniqueId('nobody'));
-    const notABuyer = await draft(p.supplierKey, other.supplierId);
-    for (const res of [registered, unregistered, notABuyer]) {
-      expect(res.status).toBe(201);
-      expect(Object.keys(res.body).sort()).toEqual(['orderId', 'policyVersion', 'status', 'workflowId']);
-      expect(res.body.status).toBe('DRAFT');
+    // A supplier drafts only from a buyer's request, which names its buyer: whatever buyer id a draft
+    // names, registered or not, the answer is the same.
+    const request = await call(p.buyerKey, 'POST', '/po-requests', {
+      supplierId: p.supplierId, items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 10 }], desiredShippingDate: shippingDate, message: 'please draft',
+    });
+    expect(request.status).toBe(201);
+    const requestId = request.body.requestId as string;
+    const answers = [];
+    for (const buyerId of [other.buyerId, uniqueId('nobody'), other.supplierId]) {
+      const withoutRequest = await draft(p.supplierKey, buyerId);
+      const withRequest = await draft(p.supplierKey, buyerId, { requestId });
+      answers.push({ withoutRequest: [withoutRequest.status, withoutRequest.body.error?.fields], withRequest: [withRequest.status, withRequest.body.error?.code, withRequest.body.error?.message?.replace(buyerId, '<id>')] });
     }
-    // A draft nobody can confirm stays a draft of the supplier's own; the buyer id it named is not told anything either.
-    const own = await call(p.supplierKey, 'GET', `/orders/${unregistered.body.orderId}`);
-    expect(own.body.order).toMatchObject({ status: 'DRAFT', supplierId: p.supplierId });
-    expectError(await call(other.supplierKey, 'GET', `/orders/${notABuyer.body.orderId}`), 404, 'not_found');
+    expect(answers[0].withoutRequest[0]).toBe(400);
+    expect(answers[0].withRequest[0]).toBe(409);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    // The request's own buyer: drafted.
+    expect((await draft(p.supplierKey, p.buyerId, { requestId })).status).toBe(201);
     // Naming itself as the buyer is refused: that says nothing the supplier does not know.
-    const itself = await draft(p.supplierKey, p.supplierId);
+    const itself = await draft(p.supplierKey, p.supplierId, { requestId });
     expectError(itself, 400, 'invalid_input');
     expect(itself.body.error.fields).toEqual([{ field: 'buyerId', reason: 'must name the buyer, not the supplier drafting the order' }]);
     // Ops are told.

@@ -65,8 +65,20 @@ const draftOf = (p: Parties, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** A draft from a new purchase order request of the buyer's: a supplier drafts only from one. */
+async function requestedDraft(p: Parties, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const request = await call(p.buyerKey, 'POST', '/po-requests', {
+    supplierId: p.supplierId,
+    items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500 }],
+    desiredShippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+    message: 'please draft the purchase order',
+  });
+  expect(request.status).toBe(201);
+  return draftOf(p, { requestId: request.body.requestId, ...extra });
+}
+
 async function confirmedOrder(p: Parties): Promise<string> {
-  const drafted = await call(p.supplierKey, 'POST', '/orders', draftOf(p));
+  const drafted = await call(p.supplierKey, 'POST', '/orders', await requestedDraft(p));
   expect(drafted.status).toBe(201);
   const orderId = drafted.body.orderId as string;
   expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(200);
@@ -122,9 +134,10 @@ describe('a retried POST with the same Idempotency-Key', () => {
   it('drafts one order for a POST /orders without orderId, however often it is sent, and keeps a refusal as well as a success', async () => {
     const p = await registerParties(stack);
     const key = randomUUID();
-    const first = await post(apiOne, p.supplierKey, '/orders', draftOf(p), key);
+    const draft = await requestedDraft(p);
+    const first = await post(apiOne, p.supplierKey, '/orders', draft, key);
     expect(first.status).toBe(201);
-    const again = await post(apiTwo, p.supplierKey, '/orders', draftOf(p), key);
+    const again = await post(apiTwo, p.supplierKey, '/orders', draft, key);
     expect({ status: again.status, text: again.text, location: again.headers.get('location') }).toEqual({ status: 201, text: first.text, location: `/orders/${first.body.orderId}` });
     expect(await ordersOf(p)).toEqual([first.body.orderId]);
 
@@ -140,7 +153,8 @@ describe('a retried POST with the same Idempotency-Key', () => {
   it('makes duplicates sent at once wait for the first: one order, every caller the same answer', async () => {
     const p = await registerParties(stack);
     const key = randomUUID();
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(i % 2 ? apiTwo : apiOne, p.supplierKey, '/orders', draftOf(p), key)));
+    const draft = await requestedDraft(p);
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => post(i % 2 ? apiTwo : apiOne, p.supplierKey, '/orders', draft, key)));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
     expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(7);
@@ -225,9 +239,10 @@ describe('keys', () => {
       expect({ bad: bad.slice(0, 10), status: res.status, fields: body.error?.fields?.map((f) => f.field) }).toEqual({ bad: bad.slice(0, 10), status: 400, fields: ['Idempotency-Key'] });
     }
     const key = randomUUID();
-    const invalid = await post(apiOne, p.supplierKey, '/orders', draftOf(p, { depositAmount: -1 }), key);
+    const draft = await requestedDraft(p);
+    const invalid = await post(apiOne, p.supplierKey, '/orders', { ...draft, depositAmount: -1 }, key);
     expect(invalid.status).toBe(400);
-    const corrected = await post(apiOne, p.supplierKey, '/orders', draftOf(p), key);
+    const corrected = await post(apiOne, p.supplierKey, '/orders', draft, key);
     expect(corrected.status).toBe(201);
     expect(corrected.headers.get('idempotent-replayed')).toBeNull();
   });
@@ -235,11 +250,12 @@ describe('keys', () => {
   it('held by a request whose process died are taken over, and the retry finds what the first run did', async () => {
     const p = await registerParties(stack);
     const key = randomUUID();
-    const first = await post(apiOne, p.supplierKey, '/orders', draftOf(p), key);
+    const draft = await requestedDraft(p);
+    const first = await post(apiOne, p.supplierKey, '/orders', draft, key);
     expect(first.status).toBe(201);
     // As if the process had died after starting the order and before keeping its answer.
     await stack.db.idempotentRequest.updateMany({ where: { key }, data: { state: 'running', status: null, body: null, lockedUntil: new Date(Date.now() - 1_000) } });
-    const retried = await post(apiTwo, p.supplierKey, '/orders', draftOf(p), key);
+    const retried = await post(apiTwo, p.supplierKey, '/orders', draft, key);
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     expect(retried.body.orderId).toBe(first.body.orderId);

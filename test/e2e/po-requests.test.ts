@@ -53,8 +53,13 @@ describe('purchase order requests through the API', () => {
     expect(mail[0].text).toContain('500 × Bluetooth speaker');
 
     // Not another supplier's, not another buyer's, not a buyer's own.
-    expectError(await call(other.supplierKey, 'GET', `/po-requests/${requestId}`), 403, 'forbidden');
-    expectError(await call(other.supplierKey, 'POST', '/orders', draftBody(p, { requestId })), 403, 'forbidden');
+    // Another supplier's request looks exactly like a missing one.
+    const missing = await call(other.supplierKey, 'GET', `/po-requests/RQ-NOT-THERE`);
+    expectError(missing, 404, 'not_found');
+    const othersRead = await call(other.supplierKey, 'GET', `/po-requests/${requestId}`);
+    expectError(othersRead, 404, 'not_found');
+    expect(othersRead.body.error.message).toBe(`no purchase order request ${requestId}`);
+    expectError(await call(other.supplierKey, 'POST', '/orders', draftBody(p, { requestId })), 404, 'not_found');
     const forOther = await call(p.supplierKey, 'POST', '/orders', draftBody(other, { requestId }));
     expectError(forOther, 409, 'action_refused');
     expect(forOther.body.error.message).toBe(`cannot draft for buyer ${other.buyerId}: request ${requestId} is from buyer ${p.buyerId}`);

@@ -255,9 +255,11 @@ interface Party {
 /** Draft to completion, with a quality claim on the way: evidence uploaded, then the claim withdrawn. */
 async function lifecycle(opsKey: string, p: Party, orderId: string, evidence: Buffer): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const r = await send(p.supplierKey, 'POST', '/orders', {
+    // Drafted by ops (as from a request the buyer made): what is tested here is the replicas.
+    const r = await send(opsKey, 'POST', '/orders', {
       orderId,
       buyerId: p.buyerId,
+      supplierId: p.supplierId,
       currency: 'USD',
       items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
       depositAmount: DEPOSIT,
