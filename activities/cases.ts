@@ -13,14 +13,15 @@ import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@tempo
 import { ApplicationFailure as Failure } from '@temporalio/common';
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
 import type { CaseOrderRef } from '../workflows/case.messages';
-import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor, afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
+import { afterServiceRefundUpdate, cancelOrderUpdate, orderWorkflowId } from '../workflows/order.messages';
 import { escrowTotalsFromLedger, isPosted, ledgerPosting, postLedgerTransactionWith } from './ledger';
-import type { OpenDeadlineInput } from './ops-surface';
+import type { OpenDeadlineInput } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
-import type { TimelineEntry } from './orders';
+import type { TimelineEntry } from '../workflows/read-model';
 import { afterServiceRefundable } from '../workflows/escrow';
 import { formatMoney } from '../workflows/money';
 

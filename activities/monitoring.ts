@@ -5,11 +5,11 @@ import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
-import type { OpenDeadlineInput } from './ops-surface';
+import type { OpenDeadlineInput } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
-import type { TimelineEntry } from './orders';
+import type { TimelineEntry } from '../workflows/read-model';
 
 /** The monitoring task's row in the read model, as the workflow sees it at one revision. */
 export interface MonitoringReadModel {

@@ -4,21 +4,10 @@
  * tasks (GET /late-tasks). record-change.ts writes them in the change's own statement, so a retried
  * activity writes the same rows and a stale retry (an older revision arriving late) writes none.
  */
-import type { TimelineEntry } from './orders';
+import type { TimelineEntry } from '../workflows/read-model';
 
 export type ResourceKind = 'order' | 'monitoring' | 'case';
 export type MustAct = 'ops' | 'supplier' | 'buyer' | 'inspector';
-
-/** One open deadline as the workflow holds it (order, monitoring and case deadlines share this shape). */
-export interface OpenDeadlineInput {
-  id: string;
-  kind: string;
-  dueAt: string;
-  rule: string;
-  policyVersion: string;
-  onExpiry: string;
-  claimId?: string;
-}
 
 /**
  * Escalations that put a row in the late-task queue, by the timeline event type the workflow records,

@@ -1,7 +1,7 @@
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { TERMINAL_STATUSES } from '../workflows/order.messages';
-import type { OpenDeadlineInput } from './ops-surface';
+import type { OpenDeadlineInput, TimelineEntry } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
@@ -36,16 +36,6 @@ export interface OrderReadModel {
 
 /** Orders whose parcel the weekly self-check follows: shipped, not yet delivered, not closed early. */
 const IN_FLIGHT_STATUSES = ['SHIPPED'];
-
-export interface TimelineEntry {
-  seq: number;
-  type: string;
-  actorRole: string;
-  actorId?: string;
-  summary: string;
-  data: Record<string, unknown>;
-  occurredAt: string;
-}
 
 export interface OrderChange {
   order: OrderReadModel;

@@ -11,11 +11,10 @@
 import type { Db } from '../infra/db';
 import { Prisma } from '../generated/prisma/client';
 import { OutboxRow, outboxCtes, warnUnsent } from './email';
-import type { TimelineEntry } from './orders';
+import type { OpenDeadlineInput, TimelineEntry } from '../workflows/read-model';
 import {
   ESCALATIONS,
   ESCALATION_KINDS,
-  OpenDeadlineInput,
   REMINDERS,
   ResourceAfterChange,
   lateTaskId,

@@ -10,6 +10,7 @@ import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
 import { CASE_WORKFLOW_TYPE, CaseInput, TrackingProblem, caseWorkflowId, proactiveCaseId } from '../workflows/case.messages';
 import { describeProblem, trackingProblem } from '../workflows/self-check.policy';
+import { DAY_MS } from '../workflows/common';
 
 export interface ShipmentPageRequest {
   /** The check's instant (ISO), the same for every page of one weekly check. */
@@ -59,7 +60,6 @@ interface OpeningProgress extends CaseOpening {
   done: number;
 }
 
-const DAY_MS = 86_400_000;
 
 function validInstant(iso: string | undefined): Date | undefined {
   if (!iso) return undefined;

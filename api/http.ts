@@ -11,9 +11,9 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from '../workflows/order.messages';
 import { conflict, forbidden, fromZod, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
   const result = schema.safeParse(value ?? {});

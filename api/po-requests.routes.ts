@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Request } from 'express';
 import type { Db } from '../infra/db';
-import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from '../workflows/order.messages';
+import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from '../workflows/common';
 import {
   PO_REQUEST_WORKFLOW_TYPE,
   PurchaseOrderRequestInput,

@@ -12,6 +12,7 @@
  */
 import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline.activities';
+import { DAY_MS } from '../workflows/common';
 
 const acts = proxyActivities<BaselineActivities>({
   startToCloseTimeout: '30 seconds',
@@ -36,7 +37,6 @@ export interface BaselineState {
 export const baselineStepUpdate = defineUpdate<BaselineState, [BaselineStepInput]>('baselineStep');
 export const baselineStateQuery = defineQuery<BaselineState>('baselineState');
 
-const DAY_MS = 86_400_000;
 
 export async function baselineLifecycleWorkflow(plan: BaselinePlan): Promise<BaselineState> {
   const state: BaselineState = { steps: 0, revision: 0 };

@@ -27,8 +27,8 @@ import { SandboxCardGateway } from '../adapters/payments';
 import { ensureTemporalTestServer } from '../infra/temporal-binaries';
 import { registerSearchAttributes } from '../infra/temporal-connection';
 import { workflowsPath } from '../worker/worker';
+import { Actor } from '../workflows/common';
 import {
-  Actor,
   ClaimCause,
   ORDER_WORKFLOW_TYPE,
   OrderAck,

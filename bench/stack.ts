@@ -18,8 +18,8 @@ import { projectRoot } from '../infra/paths';
 import { ensureDatabase } from '../infra/pg-admin';
 import { ensureTemporalCli } from '../infra/temporal-binaries';
 import { freePort, startTemporalDevServer } from '../infra/temporal-dev-server';
-import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { WorkerReport } from './worker-process';
+import { SEARCH_ATTRIBUTES } from '../workflows/common';
 
 export const TASK_QUEUE = 'tradeguard-bench';
 export const BASELINE_TASK_QUEUE = 'tradeguard-bench-baseline';

@@ -28,8 +28,8 @@ import { ensureTemporalCli } from '../infra/temporal-binaries';
 import { DevServer, freePort, startTemporalDevServer } from '../infra/temporal-dev-server';
 import { startMailRelay } from '../worker/mail-relay';
 import { workflowsPath } from '../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import { startSmtpServer } from '../test/support/smtp';
+import { SEARCH_ATTRIBUTES } from '../workflows/common';
 
 export const TASK_QUEUE = 'tradeguard-chaos';
 export const DEADLINE_TASK_QUEUE = 'tradeguard-chaos-deadlines';

@@ -16,7 +16,6 @@ import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
 import { createApiKey, keyCacheTtlFromEnv } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
 import type { TradeGuardConfig } from './config';
 import { Db, createDb } from './db';
 import { type Logger, lineLogger } from './logger';
@@ -28,6 +27,7 @@ import { portOpen, startTemporalDevServer } from './temporal-dev-server';
 import { installTemporalRuntime } from './temporal-runtime';
 import { tracingFromEnv } from './tracing';
 import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from './schedules';
+import { SEARCH_ATTRIBUTES } from '../workflows/common';
 
 type Log = (line: string) => void;
 

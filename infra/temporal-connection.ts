@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Connection, ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/order.messages';
+import { SEARCH_ATTRIBUTES } from '../workflows/common';
 
 /**
  * Connection settings from the standard Temporal environment variables:

@@ -16,6 +16,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CalendarData, CalendarDay } from '../workflows/calendar';
 import adjustments from '../workflows/calendars/adjustments.json';
+import { DAY_MS } from '../workflows/common';
 
 export const CALENDAR_DIR = path.join(__dirname, '..', 'workflows', 'calendars');
 /** Version given to a calendar generated for the first time. */
@@ -56,7 +57,6 @@ interface ChinaAdjustments {
 
 const china: ChinaAdjustments = adjustments.CN;
 
-const DAY_MS = 86_400_000;
 
 function dayNumber(date: string): number {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`not a YYYY-MM-DD date: ${date}`);

@@ -3,6 +3,7 @@
  * rule in one place: the order workflow asks whether a change or cancellation is accepted
  * automatically, the API and the case workflow ask whether a case may be opened. Pure module.
  */
+import { DAY_MS, HOUR_MS } from './common';
 export interface AfterServicePolicy {
   version: string;
   /** Change or cancel within this many hours after payment: accepted automatically. */
@@ -63,8 +64,6 @@ export function afterServicePolicy(version: string): AfterServicePolicy {
   return policy;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /** When the automatic change/cancel window after a payment closes (epoch ms). */
 export function changeCancelWindowClosesAt(policy: AfterServicePolicy, paidAt: number): number {

@@ -15,6 +15,7 @@ import cnCalendar from './calendars/CN.json';
 import cn202611Calendar from './calendars/CN.2026-11.json';
 import deCalendar from './calendars/DE.json';
 import usCalendar from './calendars/US.json';
+import { DAY_MS } from './common';
 
 export interface CalendarDay {
   date: string;
@@ -87,7 +88,6 @@ export interface DayInfo {
   provisional: boolean;
 }
 
-const DAY_MS = 86_400_000;
 /** Instants accepted: years 0001 to 9999, so every local date has the four-digit form. */
 const MIN_INSTANT = -62_135_596_800_000 + 14 * 3_600_000;
 const MAX_INSTANT = 253_402_300_799_999 - 14 * 3_600_000;

@@ -3,12 +3,12 @@
  * weekly self-check import this module (never the workflow body) to open, act on and read cases.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Actor } from './common';
 import type { CaseCategory, CaseType, WindowBasis } from './after-service.policy';
 import type { StoredFileRef } from './monitoring.messages';
-import type { ActionInput, Actor } from './order.messages';
+import type { ActionInput } from './order.messages';
 
-export { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from './order.messages';
-export type { ActionInput, Actor } from './order.messages';
+export type { ActionInput } from './order.messages';
 export type { CaseCategory, CaseType } from './after-service.policy';
 
 export const CASE_WORKFLOW_TYPE = 'afterServiceCaseWorkflow';

@@ -4,9 +4,19 @@
  * within 24 h (reminder, then escalation to ops), the resolution executed through idempotent
  * activities, and the automatic closure are rules of the pinned after-service policy.
  */
-import { ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CaseReadModel } from '../activities/cases';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, HOUR_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import { afterServicePolicy, caseWindow, categoryOf, OrderFacts } from './after-service.policy';
 import {
   ActionInput,
@@ -32,7 +42,6 @@ import {
   CaseAck,
 } from './case.messages';
 import { formatMoney } from './money';
-import { ACTOR_NOT_ALLOWED, Actor, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
 import { createEffectQueue, iso, nowMs, refuse, runDeadlines, runEffect, withDeadline } from './process-kit';
 
 /**
@@ -52,8 +61,6 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 const OPEN_STATUSES: CaseStatus[] = ['AWAITING_REPLY', 'IN_PROGRESS'];
 

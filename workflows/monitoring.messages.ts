@@ -3,12 +3,12 @@
  * module (never the workflow body) to book, update and query Production Monitoring & Inspection tasks.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor } from './common';
 import type { Judgement } from './aql';
 import type { AcceptedCardBrand, MonitoringAddedVia } from './monitoring.policy';
-import type { ActionInput, Actor, OrderStatus } from './order.messages';
+import type { ActionInput, OrderStatus } from './order.messages';
 
-export { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from './order.messages';
-export type { ActionInput, Actor } from './order.messages';
+export type { ActionInput } from './order.messages';
 
 export const MONITORING_WORKFLOW_TYPE = 'productionMonitoringWorkflow';
 

@@ -17,13 +17,24 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
-import { Party, calendarWords, createEffectQueue, iso, nowMs, refuse, requireParty, runDeadlines, runEffect, withDeadline, workingDeadline } from './process-kit';
 import {
-  ACTOR_NOT_ALLOWED,
+  Party,
+  calendarWords,
+  createEffectQueue,
+  iso,
+  nowMs,
+  refuse,
+  requireParty,
+  runDeadlines,
+  runEffect,
+  withDeadline,
+  workingDeadline,
+} from './process-kit';
+import {
   ActionInput,
-  Actor,
   AssignInspectorInput,
   BOOKING_REFUSED,
   CancelMonitoringInput,
@@ -59,10 +70,17 @@ import {
   uploadReportUpdate,
   MonitoringAck,
 } from './monitoring.messages';
-import { MonitoringPolicy, RefundStage, bookingCutoff, cancellationRefund, cardBrandName, checkBooking, isAcceptedBrand, monitoringPolicy } from './monitoring.policy';
+import {
+  MonitoringPolicy,
+  RefundStage,
+  bookingCutoff,
+  cancellationRefund,
+  cardBrandName,
+  checkBooking,
+  isAcceptedBrand,
+  monitoringPolicy,
+} from './monitoring.policy';
 import { formatMoney } from './money';
-import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './order.messages';
-import { DAY_MS } from './order.policy';
 
 /**
  * Versions: tasks started before this patch were not linked to their order and kept no search

@@ -7,6 +7,7 @@
 import type { UpdateDefinition as WorkflowUpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { EscrowMovement } from '../activities/ledger';
+import { Actor, DAY_MS, HOUR_MS } from './common';
 import { getCalendar } from './calendar';
 import {
   EscrowAccount,
@@ -17,7 +18,6 @@ import {
   EscrowStage,
 } from './escrow';
 import {
-  Actor,
   AddEvidenceInput,
   Claim,
   ClaimActionInput,
@@ -40,7 +40,7 @@ import {
   respondToClaimUpdate,
   withdrawClaimUpdate,
 } from './order.messages';
-import { DAY_MS, HOUR_MS, OrderPolicy, claimDayStart } from './order.policy';
+import { OrderPolicy, claimDayStart } from './order.policy';
 import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
 
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */

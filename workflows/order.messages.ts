@@ -2,8 +2,8 @@
  * The order workflow's contract: its input, state, updates and queries. The API imports this
  * module (never the workflow body) to start, update and query orders.
  */
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor } from './common';
 import type { DraftItem } from './order.policy';
 
 export const ORDER_WORKFLOW_TYPE = 'tradeOrderWorkflow';
@@ -11,20 +11,6 @@ export const ORDER_WORKFLOW_TYPE = 'tradeOrderWorkflow';
 export function orderWorkflowId(orderId: string): string {
   return `order:${orderId}`;
 }
-
-/** Typed search attributes every order keeps up to date, so ops can list orders in Temporal. */
-export const SA_STATUS = defineSearchAttributeKey('TradeGuardStatus', 'KEYWORD');
-export const SA_BUYER = defineSearchAttributeKey('TradeGuardBuyer', 'KEYWORD');
-export const SA_SUPPLIER = defineSearchAttributeKey('TradeGuardSupplier', 'KEYWORD');
-export const SA_NEXT_DEADLINE = defineSearchAttributeKey('TradeGuardNextDeadline', 'DATETIME');
-
-/** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */
-export const SEARCH_ATTRIBUTES = {
-  TradeGuardStatus: 'Keyword',
-  TradeGuardBuyer: 'Keyword',
-  TradeGuardSupplier: 'Keyword',
-  TradeGuardNextDeadline: 'Datetime',
-} as const;
 
 export type OrderStatus =
   | 'DRAFT'
@@ -44,15 +30,6 @@ export type OrderStatus =
   | 'SETTLED';
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
-
-export type ActorRole = 'ops' | 'support' | 'buyer' | 'supplier' | 'inspector' | 'system';
-
-/** Who asked for an action: the API fills it from the caller's API key, never from the request body. */
-export interface Actor {
-  role: ActorRole;
-  partyId?: string;
-  keyId?: string;
-}
 
 export interface OrderTermsInput {
   currency: string;
@@ -358,8 +335,6 @@ export interface FeedbackInput extends ActionInput {
 }
 
 /** Failure types the API maps to HTTP statuses. */
-export const ACTION_REFUSED = 'ActionRefused';
-export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 export const INVALID_DRAFT = 'InvalidDraft';
 /** A refund payout the payment adapter has not completed yet (retried), or refused for good. */
 export const PAYOUT_PENDING = 'PayoutPending';

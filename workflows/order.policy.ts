@@ -3,6 +3,7 @@
  * in force when it was created; a new version is added here, never an old one edited.
  * Pure module: imported by the order workflow, and by the API for read-only checks before a start.
  */
+import { DAY_MS } from './common';
 import { isMinorUnits, isSupportedCurrency } from './money';
 
 export interface OrderPolicy {
@@ -127,8 +128,6 @@ export const ORDER_POLICIES: Readonly<Record<string, OrderPolicy>> = {
   '2026-12': { ...POLICY_2026_11, version: '2026-12', opsCalendarVersion: '2026-12' },
 };
 
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
 
 /** The agreed shipping date is met by shipping any time on that day (UTC): the deadline is the next midnight. */
 export function shipByInstant(shippingDate: string): number {

@@ -18,11 +18,11 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { Actor, DAY_MS, HOUR_MS } from './common';
 import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
 import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
@@ -31,7 +31,6 @@ import { formatMoney } from './money';
 import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
   ActionInput,
-  Actor,
   AfterServiceRefundInput,
   CancelInput,
   Claim,
@@ -50,10 +49,6 @@ import {
   RefundPayment,
   RequestChangesInput,
   ReviseDraftInput,
-  SA_BUYER,
-  SA_NEXT_DEADLINE,
-  SA_STATUS,
-  SA_SUPPLIER,
   ShipInput,
   TERMINAL_STATUSES,
   TradeOrderInput,
@@ -73,9 +68,21 @@ import {
   reviseDraftUpdate,
   shipUpdate,
 } from './order.messages';
-import { Party, calendarWords, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, runEffect, withDeadline, workingDeadline } from './process-kit';
+import {
+  Party,
+  calendarWords,
+  createProcessCore,
+  createLock,
+  iso,
+  nowMs,
+  refuse,
+  requireParty,
+  runDeadlinesSerially,
+  runDeadlines,
+  workingDeadline,
+} from './process-kit';
 import { getCalendar } from './calendar';
-import { DAY_MS, HOUR_MS, checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
+import { checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
@@ -211,25 +218,29 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     if (rulesV2) Object.assign(state.amounts, { covered: a.covered, refunded: a.refunded, claimRefunded: a.claimRefunded, recovered: a.recovered });
   }
 
-  // ---- deadlines -------------------------------------------------------------------------------
-  const deadlines = () => state.deadlines ?? [];
-  /** Bumped on every change, so the main loop of orders before ORDER_ESCROW_PATCH re-reads its deadlines. */
-  let wake = 0;
-
-  function setDeadline(d: Omit<Deadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
-    state.deadlines = withDeadline(deadlines(), d, policy.version);
-    wake += 1;
-  }
-
-  function clearDeadlines(match: (d: Deadline) => boolean): void {
-    state.deadlines = deadlines().filter((d) => !match(d));
-    wake += 1;
-  }
-  const clearKinds = (...kinds: DeadlineKind[]) => clearDeadlines((d) => kinds.includes(d.kind));
-
-  // ---- recording changes ------------------------------------------------------------------------
-  // Side effects run one after another, in the order the state changed.
-  const { enqueue, drained } = createEffectQueue();
+  // ---- the process skeleton: revisions, deadlines, search attributes, effects ----------------------
+  const core = createProcessCore<OrderStatus, NextStep, Deadline>(state, {
+    workflowId,
+    policyVersion: policy.version,
+    nextSteps: NEXT_STEPS,
+    parties: { buyerId, supplierId },
+    // Orders of the first version keep no search attributes; from ORDER_ESCROW_PATCH on, a change
+    // upserts only those that moved.
+    searchAttributes: !rulesV2 ? 'none' : escrowV5 ? 'when-changed' : 'every-change',
+    // From ORDER_ESCROW_PATCH on, an effect that failed for good (its activity refused the data;
+    // outages retry until the dependency is back) goes to the ops late-task queue and the order goes
+    // on, instead of every later effect waiting behind it.
+    effectFailures: {
+      resource: 'order',
+      resourceId: orderId,
+      raiseToOps: () => escrowV5,
+      raise: (failure) => acts.raiseEffectFailure(failure),
+      onRaised: () => {
+        state.failedEffects = (state.failedEffects ?? 0) + 1;
+      },
+    },
+  });
+  const { deadlines, setDeadline, clearDeadlines, clearKinds, enqueue, drained } = core;
   // Handlers and firing deadlines take turns (orders from ORDER_ESCROW_PATCH on): each starts from a
   // state no other transition is halfway through, and checks its rule again when its turn comes.
   const lock = createLock();
@@ -266,70 +277,17 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     };
   }
 
-  /** The search attributes last upserted, so a change upserts only what moved. */
-  const searchAttributes: { status?: string; nextDeadline?: string | null } = {};
-  function upsertChangedSearchAttributes(status: OrderStatus): void {
-    const nextDeadline = deadlines()[0]?.dueAt ?? null;
-    if (!escrowV5) {
-      upsertSearchAttributes([
-        { key: SA_STATUS, value: status },
-        { key: SA_BUYER, value: buyerId },
-        { key: SA_SUPPLIER, value: supplierId },
-        { key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null },
-      ]);
-      return;
-    }
-    const first = searchAttributes.status === undefined;
-    const updates = [
-      ...(first ? [{ key: SA_BUYER, value: buyerId }, { key: SA_SUPPLIER, value: supplierId }] : []),
-      ...(searchAttributes.status !== status ? [{ key: SA_STATUS, value: status }] : []),
-      ...(first || searchAttributes.nextDeadline !== nextDeadline ? [{ key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }] : []),
-    ];
-    searchAttributes.status = status;
-    searchAttributes.nextDeadline = nextDeadline;
-    if (updates.length > 0) upsertSearchAttributes(updates as Parameters<typeof upsertSearchAttributes>[0]);
-  }
-
-  /**
-   * Runs one side effect of a change. From ORDER_ESCROW_PATCH on, an effect that failed for good (its
-   * activity refused the data; outages retry until the dependency is back) is put on the ops
-   * late-task queue and the order goes on, instead of every later effect waiting behind it.
-   */
-  function effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
-    return runEffect({ resource: 'order', resourceId: orderId, key, effect: name }, run, {
-      raiseToOps: () => escrowV5,
-      raise: (failure) => acts.raiseEffectFailure(failure),
-      onRaised: () => {
-        state.failedEffects = (state.failedEffects ?? 0) + 1;
-      },
-    });
-  }
-
   /** Moves the order to a new revision now, and records it (read model, timeline, emails) in order. */
   function change(status: OrderStatus, c: OrderChange): Promise<void> {
-    state.status = status;
-    state.nextStep = NEXT_STEPS[status];
-    state.revision += 1;
-    state.updatedAt = iso(nowMs());
-    wake += 1;
+    const { event, key } = core.advance(status, c);
     const order = readModel();
-    const event = {
-      seq: state.revision,
-      type: c.type,
-      actorRole: c.actor.role,
-      actorId: c.actor.partyId,
-      summary: c.summary,
-      data: { status, ...c.data },
-      occurredAt: state.updatedAt,
-    };
-    const key = `${workflowId}:${event.seq}`;
-    if (rulesV2) upsertChangedSearchAttributes(status);
+    core.publishSearchAttributes();
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
-      if (c.before) await effect(`${c.type}:money`, key, c.before);
+      if (c.before) await core.effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await effect(`${c.type}:record`, key, () => acts.recordOrderChange({ order, event, notices: { parties, ops } }));
+        await core.effect(`${c.type}:record`, key, () => acts.recordOrderChange({ order, event, notices: { parties, ops } }));
         return;
       }
       await acts.recordOrderChange({ order, event });
@@ -781,7 +739,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         return;
       case 'post-receipt-claims':
       case 'feedback-window':
-        wake += 1;
+        core.touch();
         return;
       case 'refund-payment': {
         const payment = state.refundPayments?.find((x) => x.claimId === d.claimId);
@@ -1355,24 +1313,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   }
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
-  for (;;) {
-    const next = deadlines()[0];
-    const terminal = TERMINAL_STATUSES.includes(state.status);
-    if (terminal && !next && openClaims().length === 0) break;
-    const seen = wake;
-    if (next) {
-      const wait = Date.parse(next.dueAt) - nowMs();
-      if (wait > 0) await condition(() => wake !== seen, wait);
-    } else {
-      await condition(() => wake !== seen);
-    }
-    const now = nowMs();
-    for (const due of deadlines().filter((d) => Date.parse(d.dueAt) <= now)) {
-      if (!deadlines().some((d) => d.id === due.id)) continue;
-      clearDeadlines((d) => d.id === due.id);
-      await fire(due);
-    }
-  }
+  await runDeadlines({
+    list: deadlines,
+    take: (id) => clearDeadlines((d) => d.id === id),
+    wake: core.wake,
+    finished: () => TERMINAL_STATUSES.includes(state.status) && openClaims().length === 0,
+    fire,
+  });
   await drained();
   await condition(allHandlersFinished);
   return state;

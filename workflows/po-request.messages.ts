@@ -4,7 +4,8 @@
  * and the supplier drafts the order from it. The API imports this module, never the workflow body.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ActionInput, Actor, OrderTermsInput } from './order.messages';
+import type { Actor } from './common';
+import type { ActionInput, OrderTermsInput } from './order.messages';
 
 export const PO_REQUEST_WORKFLOW_TYPE = 'purchaseOrderRequestWorkflow';
 

@@ -23,9 +23,10 @@ import {
 } from '@temporalio/workflow';
 import { UpdateDefinition, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { ACTION_REFUSED, Actor, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import { formatMoney } from './money';
-import { ACTION_REFUSED, Actor, ORDER_WORKFLOW_TYPE, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER, TradeOrderInput, orderWorkflowId } from './order.messages';
-import { DAY_MS, checkDraft, orderPolicy, orderTotal } from './order.policy';
+import { ORDER_WORKFLOW_TYPE, TradeOrderInput, orderWorkflowId } from './order.messages';
+import { checkDraft, orderPolicy, orderTotal } from './order.policy';
 import {
   DeclineRequestInput,
   DraftFromRequestInput,

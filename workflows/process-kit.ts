@@ -2,12 +2,12 @@
  * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
-import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
+import type { TimelineEntry } from './read-model';
 import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
 
 export { calendarWords } from './calendar';
-import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, Actor } from './order.messages';
-import { DAY_MS } from './order.policy';
 
 export type Party = 'buyer' | 'supplier';
 
@@ -202,4 +202,126 @@ export async function runEffect(
     handling.onRaised?.();
     await handling.raise({ ...effect, key: `${effect.key}:${effect.effect}`, error, occurredAt: iso(nowMs()) });
   }
+}
+
+/** The part of every process's state the skeleton keeps: where it is, what comes next, and its deadlines. */
+export interface ProcessRecord<Status extends string, Step, D extends DeadlineLike> {
+  status: Status;
+  nextStep: Step;
+  revision: number;
+  updatedAt: string;
+  deadlines?: D[];
+}
+
+/** What every change of a process says on the timeline. */
+export interface ChangeHeader<EventType extends string = string> {
+  type: EventType;
+  actor: Actor;
+  summary: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * How a process keeps its search attributes: every one on every change (the histories of earlier
+ * versions were recorded so), only those that moved, or none (processes of the first versions).
+ */
+export type SearchAttributeUpkeep = 'every-change' | 'when-changed' | 'none';
+
+/**
+ * The skeleton every process workflow runs on: revisions, the timeline event of each change, open
+ * deadlines (earliest first) with the wake count its deadline loop watches, search attributes, and
+ * the queue its side effects run in. The workflow keeps its own state, read model, next-step table
+ * and what happens when a deadline fires; this keeps the rest in one place.
+ */
+export function createProcessCore<Status extends string, Step, D extends DeadlineLike & { kind: string }>(
+  record: ProcessRecord<Status, Step, D>,
+  spec: {
+    workflowId: string;
+    policyVersion: string;
+    nextSteps: Record<Status, Step>;
+    parties: { buyerId?: string; supplierId?: string };
+    searchAttributes: SearchAttributeUpkeep;
+    /** Where an effect that failed for good goes, once `raiseToOps()` says the process's version may. */
+    effectFailures: Omit<FailedEffect, 'key' | 'effect' | 'error' | 'occurredAt'> & {
+      raiseToOps: () => boolean;
+      raise: (failure: FailedEffect) => Promise<unknown>;
+      onRaised?: () => void;
+    };
+  },
+) {
+  let wake = 0;
+  const { enqueue, drained } = createEffectQueue();
+  const deadlines = (): D[] => record.deadlines ?? [];
+  const upserted: { status?: string; nextDeadline?: string | null } = {};
+
+  function publishSearchAttributes(): void {
+    if (spec.searchAttributes === 'none') return;
+    const { buyerId, supplierId } = spec.parties;
+    const { status } = record;
+    const nextDeadline = deadlines()[0]?.dueAt ?? null;
+    const first = upserted.status === undefined;
+    const every = spec.searchAttributes === 'every-change';
+    const parties = [...(buyerId ? [{ key: SA_BUYER, value: buyerId }] : []), ...(supplierId ? [{ key: SA_SUPPLIER, value: supplierId }] : [])];
+    const updates = every
+      ? [{ key: SA_STATUS, value: status }, ...parties, { key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }]
+      : [
+          ...(first ? parties : []),
+          ...(upserted.status !== status ? [{ key: SA_STATUS, value: status }] : []),
+          ...(first || upserted.nextDeadline !== nextDeadline ? [{ key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }] : []),
+        ];
+    upserted.status = status;
+    upserted.nextDeadline = nextDeadline;
+    if (updates.length > 0) upsertSearchAttributes(updates as Parameters<typeof upsertSearchAttributes>[0]);
+  }
+
+  return {
+    deadlines,
+    /** Moves whenever the state changes, so a deadline loop waiting on it looks again. */
+    wake: (): number => wake,
+    touch(): void {
+      wake += 1;
+    },
+    setDeadline(d: Omit<D, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
+      record.deadlines = withDeadline(deadlines(), d, spec.policyVersion);
+      wake += 1;
+    },
+    clearDeadlines(match: (d: D) => boolean): void {
+      record.deadlines = deadlines().filter((d) => !match(d));
+      wake += 1;
+    },
+    clearKinds(...kinds: D['kind'][]): void {
+      record.deadlines = deadlines().filter((d) => !kinds.includes(d.kind));
+      wake += 1;
+    },
+    /**
+     * Moves the process to a new revision now: its status, next step and time. Returns the timeline
+     * event the change records and the key its side effects are idempotent by.
+     */
+    advance(status: Status, c: ChangeHeader): { event: TimelineEntry; key: string } {
+      record.status = status;
+      record.nextStep = spec.nextSteps[status];
+      record.revision += 1;
+      record.updatedAt = iso(nowMs());
+      wake += 1;
+      const event: TimelineEntry = {
+        seq: record.revision,
+        type: c.type,
+        actorRole: c.actor.role,
+        actorId: c.actor.partyId,
+        summary: c.summary,
+        data: { status, ...c.data },
+        occurredAt: record.updatedAt,
+      };
+      return { event, key: `${spec.workflowId}:${event.seq}` };
+    },
+    /** Upserts the process's search attributes as its upkeep says (after `advance`, before the change's effects). */
+    publishSearchAttributes,
+    /** Runs one side effect of a change in the process's effect queue order; see `runEffect`. */
+    effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
+      const { raiseToOps, raise, onRaised, ...resource } = spec.effectFailures;
+      return runEffect({ ...resource, key, effect: name }, run, { raiseToOps, raise, onRaised });
+    },
+    enqueue,
+    drained,
+  };
 }

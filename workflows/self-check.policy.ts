@@ -5,8 +5,8 @@
 import type { TrackingStatus } from '../adapters/carrier';
 import type { AfterServicePolicy } from './after-service.policy';
 import type { TrackingProblem } from './case.messages';
+import { DAY_MS } from './common';
 
-const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 
 export interface TrackingSnapshot {

@@ -11,7 +11,7 @@ import { ensureDatabase } from '../../infra/pg-admin';
 import { applyMigrations, migrationsDir } from '../../infra/migrate';
 import { ensureSelfCheckSchedule } from '../../infra/schedules';
 import { registerSearchAttributes } from '../../infra/temporal-connection';
-import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
+import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 import { selfCheckScheduleId } from '../../workflows/self-check.messages';
 import fs from 'node:fs';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from '../support/env';

@@ -10,7 +10,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createApiKey, Role, ROLES } from '../../api/keys';
-import { ACTOR_NOT_ALLOWED, monitoringWorkflowId, recordProgressUpdate } from '../../workflows/monitoring.messages';
+import { ACTOR_NOT_ALLOWED } from '../../workflows/common';
+import { monitoringWorkflowId, recordProgressUpdate } from '../../workflows/monitoring.messages';
 import type { OpenApiDocument, OpenApiOperation } from '../../api/openapi';
 import { uniqueId } from '../support/env';
 import { apiClient, eventually, expectError, Reply, startTestStack, TestStack, draftFromRequest } from '../support/stack';

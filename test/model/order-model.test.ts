@@ -24,11 +24,9 @@ import { ledgerAccount } from '../../activities/ledger';
 import { SimulatedCarrier } from '../../adapters/carrier';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { Db, createDb } from '../../infra/db';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../../workflows/common';
 import { EscrowAccount, escrowProblems } from '../../workflows/escrow';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
-  Actor,
   CLAIM_CAUSES,
   ClaimCause,
   ORDER_WORKFLOW_TYPE,

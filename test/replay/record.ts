@@ -13,6 +13,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { ensureTemporalCli } from '../../infra/temporal-binaries';
 import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
 import { workflowsPath } from '../../worker/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 import {
   ORDER_WORKFLOW_TYPE,
   acceptCounterOfferUpdate,
@@ -38,7 +39,6 @@ import {
 import { CURRENT_ORDER_POLICY_VERSION } from '../../workflows/order.policy';
 import { PO_REQUEST_WORKFLOW_TYPE, draftOrderFromRequestUpdate, poRequestWorkflowId } from '../../workflows/po-request.messages';
 import { CURRENT_PURCHASE_REQUEST_POLICY_VERSION } from '../../workflows/po-request.policy';
-import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import {
   MONITORING_WORKFLOW_TYPE,

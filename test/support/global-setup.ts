@@ -13,7 +13,7 @@ import { ensureDatabase } from '../../infra/pg-admin';
 import { applyMigrations } from '../../infra/migrate';
 import { ensureTemporalCli } from '../../infra/temporal-binaries';
 import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
-import { SEARCH_ATTRIBUTES } from '../../workflows/order.messages';
+import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 
 export interface SuiteResources {
   stop(): Promise<void>;

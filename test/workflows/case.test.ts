@@ -4,12 +4,12 @@
  * change/cancel request inside and after its automatic window, and closure.
  */
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ACTOR_NOT_ALLOWED } from '../../workflows/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { CaseType, afterServicePolicy } from '../../workflows/after-service.policy';
 import {
-  ACTOR_NOT_ALLOWED,
   CASE_REFUSED,
   CASE_WORKFLOW_TYPE,
   CaseInput,

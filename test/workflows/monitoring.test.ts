@@ -4,12 +4,13 @@
  * Fail → re-inspection path.
  */
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ACTION_REFUSED } from '../../workflows/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS } from '../../workflows/common';
 import { addWorkingDays, getCalendar, localDate } from '../../workflows/calendar';
 import {
-  ACTION_REFUSED,
   BOOKING_REFUSED,
   MONITORING_WORKFLOW_TYPE,
   MonitoringInput,
@@ -43,9 +44,6 @@ import {
   getOrderQuery,
   linkMonitoringSignal,
   orderWorkflowId,
-  SA_BUYER,
-  SA_NEXT_DEADLINE,
-  SA_STATUS,
 } from '../../workflows/order.messages';
 
 const MINUTE = 60_000;

@@ -3,9 +3,8 @@
  * draft (new terms, a new revision in the timeline), earlier confirmations are void and both confirm
  * again. On the time-skipping test server with in-memory activities.
  */
+import { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from '../../workflows/common';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
   OrderTermsInput,
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,

@@ -5,8 +5,8 @@
  * for good does not jam the order. Time-skipping test server, typed in-memory activities.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { ACTION_REFUSED } from '../../workflows/common';
 import {
-  ACTION_REFUSED,
   TERMINAL_STATUSES,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,

@@ -2,8 +2,8 @@
  * Every window and claim path of tradeOrderWorkflow, on the time-skipping test server with typed
  * in-memory activities: a 30-day window passes in milliseconds.
  */
+import { ACTION_REFUSED } from '../../workflows/common';
 import {
-  ACTION_REFUSED,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
   cancelOrderUpdate,

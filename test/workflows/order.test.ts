@@ -2,9 +2,8 @@ import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedEr
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from '../../workflows/common';
 import {
-  ACTION_REFUSED,
-  ACTOR_NOT_ALLOWED,
   INVALID_DRAFT,
   ORDER_WORKFLOW_TYPE,
   OrderState,

@@ -7,7 +7,8 @@ import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ACTION_REFUSED, ACTOR_NOT_ALLOWED, ORDER_WORKFLOW_TYPE, OrderTermsInput, getOrderQuery, orderWorkflowId } from '../../workflows/order.messages';
+import { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from '../../workflows/common';
+import { ORDER_WORKFLOW_TYPE, OrderTermsInput, getOrderQuery, orderWorkflowId } from '../../workflows/order.messages';
 import { CURRENT_ORDER_POLICY_VERSION } from '../../workflows/order.policy';
 import {
   PO_REQUEST_WORKFLOW_TYPE,

@@ -1,0 +1,37 @@
+/**
+ * What every TradeGuard process shares with the API: who acts, the failure types the API maps to
+ * HTTP statuses, the search attributes every process keeps, and units of time. A leaf module: it
+ * imports nothing of TradeGuard's.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+export type ActorRole = 'ops' | 'support' | 'buyer' | 'supplier' | 'inspector' | 'system';
+
+/** Who asked for an action: the API fills it from the caller's API key, never from the request body. */
+export interface Actor {
+  role: ActorRole;
+  partyId?: string;
+  keyId?: string;
+}
+
+/** Failure types the API maps to HTTP statuses: an action the state does not allow (409), a caller who may not take it (403). */
+export const ACTION_REFUSED = 'ActionRefused';
+export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
+
+/** Typed search attributes every process keeps up to date, so ops can list them in Temporal. */
+export const SA_STATUS = defineSearchAttributeKey('TradeGuardStatus', 'KEYWORD');
+export const SA_BUYER = defineSearchAttributeKey('TradeGuardBuyer', 'KEYWORD');
+export const SA_SUPPLIER = defineSearchAttributeKey('TradeGuardSupplier', 'KEYWORD');
+export const SA_NEXT_DEADLINE = defineSearchAttributeKey('TradeGuardNextDeadline', 'DATETIME');
+
+/** For `temporal server start-dev --search-attribute` and `temporal operator search-attribute create`. */
+export const SEARCH_ATTRIBUTES = {
+  TradeGuardStatus: 'Keyword',
+  TradeGuardBuyer: 'Keyword',
+  TradeGuardSupplier: 'Keyword',
+  TradeGuardNextDeadline: 'Datetime',
+} as const;
