@@ -11,18 +11,16 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CaseReadModel } from '../activities/cases';
-import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, HOUR_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, HOUR_MS } from './common';
 import { afterServicePolicy, caseWindow, categoryOf, OrderFacts } from './after-service.policy';
 import {
   ActionInput,
   CASE_REFUSED,
   CaseDeadline,
-  CaseDeadlineKind,
   CaseEvidenceInput,
   CaseInput,
   CaseState,
@@ -42,7 +40,7 @@ import {
   CaseAck,
 } from './case.messages';
 import { formatMoney } from './money';
-import { createEffectQueue, iso, nowMs, refuse, runDeadlines, runEffect, withDeadline } from './process-kit';
+import { ChangeHeader, createProcessCore, iso, nowMs, refuse, runDeadlines } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
@@ -151,19 +149,21 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
   const tag = `[TradeGuard ${order.orderId} / case ${caseId}]`;
   const ack = (): CaseAck => ({ caseId, status: state.status, revision: state.revision });
 
-  // ---- deadlines -------------------------------------------------------------------------------
-  let wake = 0;
-  function setDeadline(d: Omit<CaseDeadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
-    state.deadlines = withDeadline(state.deadlines, d, policy.version);
-    wake += 1;
-  }
-  function clearKinds(...kinds: CaseDeadlineKind[]): void {
-    state.deadlines = state.deadlines.filter((d) => !kinds.includes(d.kind));
-    wake += 1;
-  }
-
-  // ---- recording changes ------------------------------------------------------------------------
-  const { enqueue, drained } = createEffectQueue();
+  // ---- the process skeleton: revisions, deadlines, search attributes, effects ----------------------
+  const core = createProcessCore<CaseStatus, CaseState['nextStep'], CaseDeadline>(state, {
+    workflowId,
+    policyVersion: policy.version,
+    nextSteps: NEXT_STEPS,
+    parties: { buyerId: order.buyerId, supplierId: order.supplierId },
+    searchAttributes: 'every-change',
+    effectFailures: {
+      resource: 'case',
+      resourceId: caseId,
+      raiseToOps: () => patched(CASE_EFFECTS_PATCH),
+      raise: (failure) => acts.raiseEffectFailure(failure),
+    },
+  });
+  const { setDeadline, clearKinds, enqueue, drained } = core;
 
   function readModel(): CaseReadModel {
     return {
@@ -194,11 +194,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     };
   }
 
-  interface Change {
-    type: string;
-    actor: Actor;
-    summary: string;
-    data?: Record<string, unknown>;
+  interface Change extends ChangeHeader {
     /** An email to the customer (the buyer party, or a manual order's address). */
     customer?: { subject: string; text: string };
     /** An email to the order's supplier. */
@@ -208,41 +204,19 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
 
   /** Moves the case to a new revision now, and records it (read model, timeline, emails) in order. */
   function change(status: CaseStatus, c: Change): Promise<void> {
-    state.status = status;
-    state.nextStep = NEXT_STEPS[status];
-    state.revision += 1;
-    state.updatedAt = iso(nowMs());
+    const { event, key } = core.advance(status, c);
     if (status === 'CLOSED') {
       state.closedAt = state.updatedAt;
       state.deadlines = [];
     }
-    wake += 1;
     const row = readModel();
-    const event = {
-      seq: state.revision,
-      type: c.type,
-      actorRole: c.actor.role,
-      actorId: c.actor.partyId,
-      summary: c.summary,
-      data: { status, ...c.data },
-      occurredAt: state.updatedAt,
-    };
-    const key = `${workflowId}:${event.seq}`;
-    upsertSearchAttributes([
-      { key: SA_STATUS, value: status },
-      ...(order.buyerId ? [{ key: SA_BUYER, value: order.buyerId }] : []),
-      ...(order.supplierId ? [{ key: SA_SUPPLIER, value: order.supplierId }] : []),
-      { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
-    ]);
+    core.publishSearchAttributes();
     const customer = c.customer ? { key, order, subject: `${tag} ${c.customer.subject}`, text: c.customer.text } : undefined;
     const parties = c.supplier && order.supplierId ? { key, partyIds: [order.supplierId], subject: `${tag} ${c.supplier.subject}`, text: c.supplier.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
       if (noticesWithChange) {
-        await runEffect({ resource: 'case', resourceId: caseId, key, effect: `${c.type}:record` }, () => acts.recordCaseChange({ case: row, event, notices: { customer, parties, ops } }), {
-          raiseToOps: () => patched(CASE_EFFECTS_PATCH),
-          raise: (failure) => acts.raiseEffectFailure(failure),
-        });
+        await core.effect(`${c.type}:record`, key, () => acts.recordCaseChange({ case: row, event, notices: { customer, parties, ops } }));
         return;
       }
       await acts.recordCaseChange({ case: row, event });
@@ -609,12 +583,9 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
   await runDeadlines({
-    list: () => state.deadlines,
-    take: (id) => {
-      state.deadlines = state.deadlines.filter((d) => d.id !== id);
-      wake += 1;
-    },
-    wake: () => wake,
+    list: core.deadlines,
+    take: (id) => core.clearDeadlines((d) => d.id === id),
+    wake: core.wake,
     finished: () => state.status === 'CLOSED',
     fire,
   });

@@ -12,25 +12,23 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
-import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS } from './common';
 import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
 import {
   Party,
   calendarWords,
-  createEffectQueue,
+  ChangeHeader,
+  createProcessCore,
   iso,
   nowMs,
   refuse,
   requireParty,
   runDeadlines,
-  runEffect,
-  withDeadline,
   workingDeadline,
 } from './process-kit';
 import {
@@ -42,7 +40,6 @@ import {
   EditMonitoringInput,
   MONITORING_TERMINAL,
   MonitoringDeadline,
-  MonitoringDeadlineKind,
   MonitoringInput,
   MonitoringState,
   MonitoringStatus,
@@ -195,20 +192,22 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
   const lastCheck = (): OnSiteCheck | undefined => state.checks.at(-1);
 
-  // ---- deadlines -------------------------------------------------------------------------------
-  let wake = 0;
-
-  function setDeadline(d: Omit<MonitoringDeadline, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
-    state.deadlines = withDeadline(state.deadlines, d, policy.version);
-    wake += 1;
-  }
-  function clearKinds(...kinds: MonitoringDeadlineKind[]): void {
-    state.deadlines = state.deadlines.filter((d) => !kinds.includes(d.kind));
-    wake += 1;
-  }
-
-  // ---- recording changes ------------------------------------------------------------------------
-  const { enqueue, drained } = createEffectQueue();
+  // ---- the process skeleton: revisions, deadlines, search attributes, effects ----------------------
+  const core = createProcessCore<MonitoringStatus, MonitoringState['nextStep'], MonitoringDeadline>(state, {
+    workflowId,
+    policyVersion: policy.version,
+    nextSteps: NEXT_STEPS,
+    parties: { buyerId, supplierId },
+    // Tasks started before MONITORING_LINK_PATCH kept no search attributes.
+    searchAttributes: linkedToOrder ? 'every-change' : 'none',
+    effectFailures: {
+      resource: 'monitoring',
+      resourceId: monitoringId,
+      raiseToOps: () => patched(MONITORING_EFFECTS_PATCH),
+      raise: (failure) => acts.raiseEffectFailure(failure),
+    },
+  });
+  const { setDeadline, clearKinds, enqueue, drained } = core;
 
   function readModel(): MonitoringReadModel {
     return {
@@ -236,11 +235,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     };
   }
 
-  interface Change {
-    type: string;
-    actor: Actor;
-    summary: string;
-    data?: Record<string, unknown>;
+  interface Change extends ChangeHeader {
     notify: Party[];
     subject: string;
     text: string;
@@ -250,42 +245,16 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   /** Moves the task to a new revision now, and records it (read model, timeline, emails) in order. */
   function change(status: MonitoringStatus, c: Change): Promise<void> {
-    state.status = status;
-    state.nextStep = NEXT_STEPS[status];
-    state.revision += 1;
-    state.updatedAt = iso(nowMs());
-    wake += 1;
+    const { event, key } = core.advance(status, c);
     const task = readModel();
-    const event = {
-      seq: state.revision,
-      type: c.type,
-      actorRole: c.actor.role,
-      actorId: c.actor.partyId,
-      summary: c.summary,
-      data: { status, ...c.data },
-      occurredAt: state.updatedAt,
-    };
-    const key = `${workflowId}:${event.seq}`;
     const tag = `[TradeGuard ${orderId} / monitoring ${monitoringId}]`;
-    if (linkedToOrder) {
-      upsertSearchAttributes([
-        { key: SA_STATUS, value: status },
-        { key: SA_BUYER, value: buyerId },
-        { key: SA_SUPPLIER, value: supplierId },
-        { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
-      ]);
-    }
+    core.publishSearchAttributes();
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `${tag} ${c.ops.subject}`, text: c.ops.text } : undefined;
-    const effect = (name: string, run: () => Promise<unknown>) =>
-      runEffect({ resource: 'monitoring', resourceId: monitoringId, key, effect: `${c.type}:${name}` }, run, {
-        raiseToOps: () => patched(MONITORING_EFFECTS_PATCH),
-        raise: (failure) => acts.raiseEffectFailure(failure),
-      });
     return enqueue(async () => {
-      if (c.before) await effect('money', c.before);
+      if (c.before) await core.effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await effect('record', () => acts.recordMonitoringChange({ task, event, notices: { parties, ops } }));
+        await core.effect(`${c.type}:record`, key, () => acts.recordMonitoringChange({ task, event, notices: { parties, ops } }));
         return;
       }
       await acts.recordMonitoringChange({ task, event });
@@ -931,12 +900,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   // Deadlines: sleep until the earliest falls due or the state changes, then act on what is due.
   await runDeadlines({
-    list: () => state.deadlines,
-    take: (id) => {
-      state.deadlines = state.deadlines.filter((d) => d.id !== id);
-      wake += 1;
-    },
-    wake: () => wake,
+    list: core.deadlines,
+    take: (id) => core.clearDeadlines((d) => d.id === id),
+    wake: core.wake,
     finished: () => MONITORING_TERMINAL.includes(state.status),
     fire,
   });
