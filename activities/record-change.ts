@@ -102,7 +102,7 @@ export async function writeChange(db: Pick<Db, '$queryRaw'>, w: ChangeWrite): Pr
   if (w.deadlines) {
     // The list at this revision replaces the resource's rows. A deadline keeps reminderSent while its
     // due time stays the same; this change's reminder event sets it.
-    const rows = w.deadlines.map((d) => ({ ...d, claimId: d.claimId ?? null }));
+    const rows = w.deadlines.map((d) => ({ ...d, claimId: d.claimId ?? null, provisional: d.provisional === true }));
     const reminder = REMINDERS[event.type];
     const reminderClaim = typeof event.data.claimId === 'string' && event.data.claimId !== '' ? event.data.claimId : null;
     const reminded =
@@ -111,20 +111,20 @@ export async function writeChange(db: Pick<Db, '$queryRaw'>, w: ChangeWrite): Pr
         : Prisma.sql`false`;
     ctes.push(Prisma.sql`"incoming" AS (
       SELECT d.*, ${reminded} AS "reminded" FROM jsonb_to_recordset(${json(rows)})
-        AS d("id" text, "kind" text, "dueAt" text, "rule" text, "policyVersion" text, "onExpiry" text, "claimId" text))`);
+        AS d("id" text, "kind" text, "dueAt" text, "rule" text, "policyVersion" text, "onExpiry" text, "claimId" text, "provisional" boolean))`);
     ctes.push(Prisma.sql`"dropped" AS (
       DELETE FROM "OpenDeadline" WHERE "resource" = ${resource} AND "resourceId" = ${resourceId}
         AND "deadlineId" NOT IN (SELECT "id" FROM "incoming") AND ${current})`);
     ctes.push(Prisma.sql`"deadlines" AS (
       INSERT INTO "OpenDeadline" ("id", "resource", "resourceId", "deadlineId", "kind", "dueAt", "rule", "policyVersion", "onExpiry",
-        "claimId", "buyerId", "supplierId", "inspectorId", "reminderSent", "revision", "updatedAt")
+        "claimId", "provisional", "buyerId", "supplierId", "inspectorId", "reminderSent", "revision", "updatedAt")
       SELECT ${`${resource}:${resourceId}:`} || d."id", ${resource}, ${resourceId}, d."id", d."kind", (d."dueAt")::timestamptz AT TIME ZONE 'UTC',
-        d."rule", d."policyVersion", d."onExpiry", d."claimId", ${parties.buyerId ?? null}, ${parties.supplierId ?? null},
+        d."rule", d."policyVersion", d."onExpiry", d."claimId", d."provisional", ${parties.buyerId ?? null}, ${parties.supplierId ?? null},
         ${parties.inspectorId ?? null}, d."reminded", ${w.revision}, ${at}
       FROM "incoming" AS d WHERE ${current}
       ON CONFLICT ("id") DO UPDATE SET
         "kind" = EXCLUDED."kind", "rule" = EXCLUDED."rule", "policyVersion" = EXCLUDED."policyVersion", "onExpiry" = EXCLUDED."onExpiry",
-        "claimId" = EXCLUDED."claimId", "buyerId" = EXCLUDED."buyerId", "supplierId" = EXCLUDED."supplierId",
+        "claimId" = EXCLUDED."claimId", "provisional" = EXCLUDED."provisional", "buyerId" = EXCLUDED."buyerId", "supplierId" = EXCLUDED."supplierId",
         "inspectorId" = EXCLUDED."inspectorId", "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
         "reminderSent" = EXCLUDED."reminderSent" OR ("OpenDeadline"."reminderSent" AND "OpenDeadline"."dueAt" = EXCLUDED."dueAt"),
         "dueAt" = EXCLUDED."dueAt")`);

@@ -3,8 +3,10 @@ import express, { Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../infra/db';
 import {
+  ORDER_NEXT_STEPS,
   ORDER_WORKFLOW_TYPE,
   OrderState,
+  OrderStatus,
   TradeOrderInput,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
@@ -485,11 +487,38 @@ export function createApp(deps: ApiDeps): express.Express {
 
   routes.add({
     method: 'get', path: '/orders/:orderId/deadlines', tag: 'orders', summary: "List an order's open deadlines", roles: allRoles, ownership: ownOrders,
-    params: orderParamsSchema, responses: { 200: 'every open deadline with its due time, rule and policy version: { orderId, status, nextStep, deadlines }' },
+    params: orderParamsSchema,
+    responses: { 200: "every open deadline with its due time, rule and policy version, as of the order's latest recorded change: { orderId, status, nextStep, revision, deadlines }" },
   }, async (req, res, { params: { orderId } }) => {
-    const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order, `order ${orderId}`);
-    res.json({ orderId, status: order.status, nextStep: order.nextStep, deadlines: order.deadlines ?? [] });
+    // The read model holds the order's open deadlines as of its latest recorded change (each Update
+    // answers once its change is recorded); only an order whose draft is not recorded yet is asked.
+    const [row, rows] = await Promise.all([
+      db.order.findUnique({ where: { id: orderId }, select: { status: true, buyerId: true, supplierId: true, revision: true } }),
+      db.openDeadline.findMany({ where: { resource: 'order', resourceId: orderId }, orderBy: [{ dueAt: 'asc' }, { deadlineId: 'asc' }] }),
+    ]);
+    if (!row) {
+      const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+      assertOwnsOrder(principal(req), order, `order ${orderId}`);
+      res.json({ orderId, status: order.status, nextStep: order.nextStep, revision: order.revision, deadlines: order.deadlines ?? [] });
+      return;
+    }
+    assertOwnsOrder(principal(req), row, `order ${orderId}`);
+    res.json({
+      orderId,
+      status: row.status,
+      nextStep: ORDER_NEXT_STEPS[row.status as OrderStatus],
+      revision: row.revision,
+      deadlines: rows.map((d) => ({
+        id: d.deadlineId,
+        kind: d.kind,
+        dueAt: d.dueAt.toISOString(),
+        rule: d.rule,
+        policyVersion: d.policyVersion,
+        onExpiry: d.onExpiry,
+        ...(d.claimId ? { claimId: d.claimId } : {}),
+        ...(d.provisional ? { provisional: true } : {}),
+      })),
+    });
   });
 
   routes.add({

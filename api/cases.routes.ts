@@ -151,13 +151,15 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
       if (!ranBefore) throw err;
     }
+    // The case's own state says when its first reply is due and which window it was opened in.
+    const opened = await caseAfterAction(caseId);
     res.status(201).location(`/cases/${caseId}`).json({
       caseId,
       workflowId: caseWorkflowId(caseId),
-      status: 'AWAITING_REPLY',
-      firstReplyDueAt: new Date(now + policy.firstReplyHours * 3_600_000).toISOString(),
-      window: { rule: window.rule, basis: window.basis, closesAt: window.closesAt === undefined ? undefined : new Date(window.closesAt).toISOString(), automatic: window.automatic },
-      policyVersion: policy.version,
+      status: opened.status,
+      firstReplyDueAt: opened.firstReplyDueAt,
+      window: { rule: opened.window.rule, basis: opened.window.basis, closesAt: opened.window.closesAt, automatic: opened.window.automatic },
+      policyVersion: opened.policyVersion,
     });
   });
 

@@ -177,6 +177,26 @@ export interface NextStep {
   description: string;
 }
 
+/** What moves an order on from each status, and who is expected to act: a pure table the API reads too. */
+export const ORDER_NEXT_STEPS: Record<OrderStatus, NextStep> = {
+  DRAFT: { action: 'confirm-by-buyer', by: 'buyer', description: 'the buyer reviews and confirms the purchase order' },
+  BUYER_CONFIRMED: {
+    action: 'confirm-by-supplier',
+    by: 'supplier',
+    description: 'the supplier confirms the purchase order, accepting every term',
+  },
+  CONFIRMED: { action: 'pay', by: 'buyer', description: 'the buyer pays the initial payment (deposit)' },
+  DEPOSIT_PAID: { action: 'pay', by: 'buyer', description: 'the buyer pays the balance before shipment' },
+  PAID: { action: 'ship', by: 'supplier', description: 'the supplier ships by the agreed shipping date' },
+  SHIPPED: { action: 'mark-delivered', by: 'ops', description: 'the carrier delivers the goods' },
+  DELIVERED: { action: 'confirm-receipt', by: 'buyer', description: 'the buyer confirms receipt of the goods' },
+  RECEIPT_CONFIRMED: { action: 'none', by: 'system', description: 'held funds are released to the supplier' },
+  COMPLETED: { action: 'leave-feedback', by: 'nobody', description: 'the order is complete; both parties may leave feedback' },
+  EXPIRED: { action: 'none', by: 'nobody', description: 'the draft expired unconfirmed' },
+  CANCELLED: { action: 'none', by: 'nobody', description: 'the order is cancelled; held funds were refunded' },
+  SETTLED: { action: 'leave-feedback', by: 'nobody', description: 'a claim settled the order; both parties may leave feedback' },
+};
+
 export interface OrderState {
   orderId: string;
   status: OrderStatus;

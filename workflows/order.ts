@@ -41,6 +41,7 @@ import {
   FeedbackInput,
   INVALID_DRAFT,
   NextStep,
+  ORDER_NEXT_STEPS,
   OrderAck,
   OrderState,
   OrderStatus,
@@ -131,24 +132,6 @@ function requireStatus(current: OrderStatus, expected: OrderStatus[], action: st
   if (!expected.includes(current)) refuse(`cannot ${action}: ${why} (order is ${current})`);
 }
 
-const NEXT_STEPS: Record<OrderStatus, NextStep> = {
-  DRAFT: { action: 'confirm-by-buyer', by: 'buyer', description: 'the buyer reviews and confirms the purchase order' },
-  BUYER_CONFIRMED: {
-    action: 'confirm-by-supplier',
-    by: 'supplier',
-    description: 'the supplier confirms the purchase order, accepting every term',
-  },
-  CONFIRMED: { action: 'pay', by: 'buyer', description: 'the buyer pays the initial payment (deposit)' },
-  DEPOSIT_PAID: { action: 'pay', by: 'buyer', description: 'the buyer pays the balance before shipment' },
-  PAID: { action: 'ship', by: 'supplier', description: 'the supplier ships by the agreed shipping date' },
-  SHIPPED: { action: 'mark-delivered', by: 'ops', description: 'the carrier delivers the goods' },
-  DELIVERED: { action: 'confirm-receipt', by: 'buyer', description: 'the buyer confirms receipt of the goods' },
-  RECEIPT_CONFIRMED: { action: 'none', by: 'system', description: 'held funds are released to the supplier' },
-  COMPLETED: { action: 'leave-feedback', by: 'nobody', description: 'the order is complete; both parties may leave feedback' },
-  EXPIRED: { action: 'none', by: 'nobody', description: 'the draft expired unconfirmed' },
-  CANCELLED: { action: 'none', by: 'nobody', description: 'the order is cancelled; held funds were refunded' },
-  SETTLED: { action: 'leave-feedback', by: 'nobody', description: 'a claim settled the order; both parties may leave feedback' },
-};
 
 const PRE_SHIPMENT: OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 /** Statuses in which the held funds have left escrow (released, refunded or never paid). */
@@ -190,7 +173,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       released: 0,
       ...(rulesV2 ? { covered: 0, refunded: 0, claimRefunded: 0, recovered: 0 } : {}),
     },
-    nextStep: NEXT_STEPS.DRAFT,
+    nextStep: ORDER_NEXT_STEPS.DRAFT,
     revision: 0,
     createdAt,
     updatedAt: createdAt,
@@ -222,7 +205,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   const core = createProcessCore<OrderStatus, NextStep, Deadline>(state, {
     workflowId,
     policyVersion: policy.version,
-    nextSteps: NEXT_STEPS,
+    nextSteps: ORDER_NEXT_STEPS,
     parties: { buyerId, supplierId },
     // Orders of the first version keep no search attributes; from ORDER_ESCROW_PATCH on, a change
     // upserts only those that moved.

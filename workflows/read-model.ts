@@ -24,4 +24,6 @@ export interface OpenDeadlineInput {
   policyVersion: string;
   onExpiry: string;
   claimId?: string;
+  /** Counted in working days on provisional calendar data. */
+  provisional?: boolean;
 }

@@ -159,6 +159,16 @@ describe('recordOrderChange', () => {
     expect(row.deliveredAt?.toISOString()).toBe(at(6));
   });
 
+  it('keeps whether a deadline rests on provisional calendar data, and updates it with the deadline', async () => {
+    const id = uniqueId('RC');
+    const refund = (provisional: boolean) => ({ ...deadline('refund-payment-C1', 'refund-payment', at(800), 'C1'), ...(provisional ? { provisional } : {}) });
+    await orders.recordOrderChange({ order: order(id, 1, { deadlines: [refund(true), deadline('other', 'draft-expiry', at(900))] }), event: event(1, 'CLAIM_DECIDED') });
+    const provisional = async () => Object.fromEntries((await deadlinesOf('order', id)).map((d) => [d.deadlineId, d.provisional]));
+    expect(await provisional()).toEqual({ 'refund-payment-C1': true, other: false });
+    await orders.recordOrderChange({ order: order(id, 2, { deadlines: [refund(false)] }), event: event(2, 'EDITED') });
+    expect(await provisional()).toEqual({ 'refund-payment-C1': false });
+  });
+
   it('sets reminderSent with the reminder and clears it when the due time moves', async () => {
     const id = uniqueId('RC');
     const ship = (due: string) => [deadline('shipping-date', 'shipping-date', due), deadline('other', 'draft-expiry', at(900))];

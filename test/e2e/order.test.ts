@@ -254,6 +254,11 @@ describe('order lifecycle through the API', () => {
 
     const deadlines = await call(p.buyerKey, 'GET', `/orders/${orderId}/deadlines`);
     expect(deadlines.status).toBe(200);
+    // Read from the read model, they are the workflow's own list at the same revision.
+    const live = await call(p.buyerKey, 'GET', `/orders/${orderId}`);
+    expect(deadlines.body.revision).toBe(live.body.order.revision);
+    expect(deadlines.body.deadlines).toEqual(live.body.order.deadlines);
+    expect(deadlines.body.deadlines.length).toBeGreaterThan(0);
     const receiving = deadlines.body.deadlines.find((d: { kind: string }) => d.kind === 'receiving-window');
     expect(receiving).toMatchObject({ policyVersion: '2026-12', onExpiry: expect.stringMatching(/receipt is confirmed automatically/) });
 
