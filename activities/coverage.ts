@@ -1,5 +1,5 @@
 import type { Db } from '../infra/db';
-import { ASSURANCE_FORMULA, coverageToReserve, grantedAssuranceAmount, isQualification } from '../workflows/assurance.policy';
+import { ASSURANCE_FORMULA, availableAssurance, coverageToReserve, grantedAssuranceAmount, isQualification } from '../workflows/assurance.policy';
 
 export interface CoverageRequest {
   orderId: string;
@@ -34,6 +34,28 @@ export async function supplierGrantedAmount(db: Pick<Db, 'supplierProfile' | '$q
   };
 }
 
+/** A supplier's Trade Assurance Amount as ops and the supplier read it: granted, reserved by open orders, available. */
+export async function supplierAssurance(db: Pick<Db, 'supplierProfile' | '$queryRaw' | 'coverageReservation'>, supplierId: string, now: Date) {
+  const profile = await db.supplierProfile.findUnique({ where: { supplierId } });
+  if (!profile) return undefined;
+  const { granted, completedVolume } = await supplierGrantedAmount(db, supplierId, profile.currency, now);
+  const reserved = await db.coverageReservation.aggregate({
+    where: { supplierId, currency: profile.currency, status: 'reserved' },
+    _sum: { amount: true },
+  });
+  const reservedAmount = Number(reserved._sum.amount ?? 0n);
+  return {
+    supplierId,
+    qualification: profile.qualification,
+    currency: profile.currency,
+    calendar: profile.calendar,
+    completedVolume,
+    granted,
+    reserved: reservedAmount,
+    available: availableAssurance(granted, reservedAmount),
+  };
+}
+
 export function createCoverageActivities({ db }: { db: Db }) {
   return {
     /**
@@ -51,7 +73,7 @@ export function createCoverageActivities({ db }: { db: Db }) {
           WHERE "supplierId" = ${req.supplierId} AND "currency" = ${req.currency} AND "status" = 'reserved' AND "orderId" <> ${req.orderId}`;
         const reservedByOthers = Number(reservedRows[0]?.reserved ?? 0n);
         if (existing) {
-          return { covered: Number(existing.amount), granted: Number(existing.granted), available: Math.max(0, granted - reservedByOthers) };
+          return { covered: Number(existing.amount), granted: Number(existing.granted), available: availableAssurance(granted, reservedByOthers) };
         }
         const covered = coverageToReserve(req.requested, granted, reservedByOthers);
         await tx.coverageReservation.create({
@@ -65,7 +87,7 @@ export function createCoverageActivities({ db }: { db: Db }) {
             status: 'reserved',
           },
         });
-        return { covered, granted, available: Math.max(0, granted - reservedByOthers) };
+        return { covered, granted, available: availableAssurance(granted, reservedByOthers) };
       });
     },
 

@@ -80,7 +80,7 @@ import {
 import type { CarrierTracking } from '../adapters/carrier';
 import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
-import { supplierGrantedAmount } from '../activities/coverage';
+import { supplierAssurance } from '../activities/coverage';
 import { HealthReport } from './health';
 import { ApiMetrics, requestContext } from './observability';
 import { createLogger, type Logger, silentLogger } from '../infra/logger';
@@ -595,26 +595,10 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json({ assurance: await assuranceOf(supplierId) });
   });
 
-  /** Read-only preview of the supplier's amounts, from the same policy module the activities use. */
   async function assuranceOf(supplierId: string) {
-    const profile = await db.supplierProfile.findUnique({ where: { supplierId } });
-    if (!profile) throw notFound(`supplier ${supplierId} has no Trade Assurance profile`);
-    const { granted, completedVolume } = await supplierGrantedAmount(db, supplierId, profile.currency, new Date());
-    const reserved = await db.coverageReservation.aggregate({
-      where: { supplierId, currency: profile.currency, status: 'reserved' },
-      _sum: { amount: true },
-    });
-    const reservedAmount = Number(reserved._sum.amount ?? 0n);
-    return {
-      supplierId,
-      qualification: profile.qualification,
-      currency: profile.currency,
-      calendar: profile.calendar,
-      completedVolume,
-      granted,
-      reserved: reservedAmount,
-      available: Math.max(0, granted - reservedAmount),
-    };
+    const assurance = await supplierAssurance(db, supplierId, new Date());
+    if (!assurance) throw notFound(`supplier ${supplierId} has no Trade Assurance profile`);
+    return assurance;
   }
 
   registerApiKeyRoutes(routes, deps);

@@ -10,16 +10,9 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
-import { conflict, forbidden, fromZod, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
+import { conflict, forbidden, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
-
-export function parse<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) throw fromZod(result.error, prefix);
-  return result.data;
-}
 
 export function principal(req: Request): Principal {
   if (!req.principal) throw unauthenticated('missing API key');

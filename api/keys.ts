@@ -49,11 +49,6 @@ export async function createApiKey(
   return { id, key, role: input.role, partyId: input.partyId, name: input.name, ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}) };
 }
 
-/** Looks a presented key up by its hash; revoked, expired and unknown keys give undefined. */
-export async function findPrincipal(db: Db, key: string, now: number = Date.now()): Promise<Principal | undefined> {
-  return lookUp(db, hashKey(key), now);
-}
-
 async function lookUp(db: Db, keyHash: string, now: number): Promise<Principal | undefined> {
   const row = await db.apiKey.findUnique({ where: { keyHash } });
   if (!row || row.revokedAt) return undefined;

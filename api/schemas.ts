@@ -82,7 +82,6 @@ export const createOrderSchema = z.strictObject({
   requestId: idSchema.optional(),
   ...orderTermsShape,
 });
-export type CreateOrderBody = z.infer<typeof createOrderSchema>;
 
 /** The supplier's revision of a draft: its new terms, and what they change. */
 export const reviseDraftSchema = z.strictObject({ ...orderTermsShape, message: text(2000).optional() });

@@ -40,5 +40,10 @@ export function grantedAssuranceAmount(inputs: AssuranceInputs, formula: Assuran
 
 /** The amount an order can reserve: what it asks, capped at the supplier's available amount. */
 export function coverageToReserve(requested: number, granted: number, reservedByOpenOrders: number): number {
-  return Math.max(0, Math.min(requested, granted - reservedByOpenOrders));
+  return Math.max(0, Math.min(requested, availableAssurance(granted, reservedByOpenOrders)));
+}
+
+/** What is left of a supplier's granted amount for new orders: granted less what open orders reserve, never below 0. */
+export function availableAssurance(granted: number, reservedByOpenOrders: number): number {
+  return Math.max(0, granted - reservedByOpenOrders);
 }

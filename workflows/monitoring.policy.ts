@@ -66,7 +66,7 @@ export interface MonitoringPolicy {
   /** The buyer may review (and, after a Fail, ask for a re-inspection) this many days after the report. */
   reviewWindowDays: number;
   acceptedCardBrands: readonly AcceptedCardBrand[];
-  uploads: { maxBytes: number; pictureTypes: readonly string[]; reportTypes: readonly string[]; maxPictures: number; maxReports: number };
+  uploads: { maxBytes: number; pictureTypes: readonly string[]; reportTypes: readonly string[]; maxPictures: number };
   /** What a party can repeat on one task, so that no one can grow its history without bound. */
   limits: {
     /** Product information updates (description or picture) by the buyer. */
@@ -110,7 +110,6 @@ const POLICY_2026_11: MonitoringPolicy = {
     pictureTypes: ['image/jpeg', 'image/png'],
     reportTypes: ['application/pdf', 'image/jpeg', 'image/png'],
     maxPictures: 20,
-    maxReports: 10,
   },
   limits: {
     maxProductInfoUpdates: 40,
