@@ -4,7 +4,7 @@
  * tasks (GET /late-tasks). record-change.ts writes them in the change's own statement, so a retried
  * activity writes the same rows and a stale retry (an older revision arriving late) writes none.
  */
-import type { TimelineEntry } from '../workflows/read-model';
+import type { TimelineEntry, TimelineEventType } from '../workflows/read-model';
 
 export type ResourceKind = 'order' | 'monitoring' | 'case';
 export type MustAct = 'ops' | 'supplier' | 'buyer' | 'inspector';
@@ -13,7 +13,13 @@ export type MustAct = 'ops' | 'supplier' | 'buyer' | 'inspector';
  * Escalations that put a row in the late-task queue, by the timeline event type the workflow records,
  * with who must act and what moves the resource on (the row is then resolved by itself).
  */
-export const ESCALATIONS: Record<string, { resource: ResourceKind; mustAct: MustAct; movedOnWhen: string }> = {
+export interface Escalation {
+  resource: ResourceKind;
+  mustAct: MustAct;
+  movedOnWhen: string;
+}
+
+export const ESCALATIONS = {
   SHIPMENT_LATE: { resource: 'order', mustAct: 'supplier', movedOnWhen: 'the order ships, or closes' },
   CLAIM_SUPPLIER_SILENT: { resource: 'order', mustAct: 'supplier', movedOnWhen: 'the supplier answers the claim, or it is escalated, decided, withdrawn or cancelled' },
   CLAIM_DECISION_OVERDUE: { resource: 'order', mustAct: 'ops', movedOnWhen: 'the claim is decided, withdrawn or cancelled' },
@@ -23,8 +29,14 @@ export const ESCALATIONS: Record<string, { resource: ResourceKind; mustAct: Must
   INSPECTOR_ASSIGNMENT_OVERDUE: { resource: 'monitoring', mustAct: 'ops', movedOnWhen: 'an inspector is assigned, or the task closes' },
   REPORT_LATE: { resource: 'monitoring', mustAct: 'inspector', movedOnWhen: 'the report is uploaded, or the task closes' },
   FIRST_REPLY_MISSED: { resource: 'case', mustAct: 'ops', movedOnWhen: 'the case gets its first reply, or closes' },
-};
-export const ESCALATION_KINDS = Object.keys(ESCALATIONS);
+} as const satisfies Partial<Record<TimelineEventType, Escalation>>;
+export type EscalationKind = keyof typeof ESCALATIONS;
+export const ESCALATION_KINDS = Object.keys(ESCALATIONS) as EscalationKind[];
+
+/** The escalation a timeline event puts in the late-task queue, if it is one. */
+export function escalationOf(type: TimelineEventType): Escalation | undefined {
+  return (ESCALATIONS as Partial<Record<TimelineEventType, Escalation>>)[type];
+}
 
 /**
  * The late task of an effect a workflow gave up on (raiseEffectFailure): an activity failed for a
@@ -37,14 +49,14 @@ export const EFFECT_FAILED = 'EFFECT_FAILED';
 export const LATE_TASK_KINDS = [...ESCALATION_KINDS, EFFECT_FAILED];
 
 /** The reminder event recorded before a deadline falls due: it sets that deadline's reminderSent. */
-export const REMINDERS: Record<string, { resource: ResourceKind; deadlineKind: string }> = {
+export const REMINDERS: Partial<Record<TimelineEventType, { resource: ResourceKind; deadlineKind: string }>> = {
   SHIPPING_REMINDER: { resource: 'order', deadlineKind: 'shipping-date' },
   CLAIM_DECISION_REMINDER: { resource: 'order', deadlineKind: 'claim-decision-due' },
   REPORT_REMINDER: { resource: 'monitoring', deadlineKind: 'report-late' },
   FIRST_REPLY_REMINDER: { resource: 'case', deadlineKind: 'first-reply' },
 };
 
-const CLAIM_MOVED_ON: Record<string, string[]> = {
+const CLAIM_MOVED_ON: Record<'CLAIM_SUPPLIER_SILENT' | 'CLAIM_DECISION_OVERDUE', readonly TimelineEventType[]> = {
   CLAIM_SUPPLIER_SILENT: ['CLAIM_COUNTER_OFFER', 'CLAIM_REJECTED_BY_SUPPLIER', 'CLAIM_ESCALATED', 'CLAIM_DECIDED', 'CLAIM_REFUNDED', 'CLAIM_WITHDRAWN', 'CLAIM_CANCELLED'],
   CLAIM_DECISION_OVERDUE: ['CLAIM_DECIDED', 'CLAIM_REFUNDED', 'CLAIM_WITHDRAWN', 'CLAIM_CANCELLED'],
 };

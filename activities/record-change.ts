@@ -14,6 +14,7 @@ import { OutboxRow, outboxCtes, warnUnsent } from './email';
 import type { OpenDeadlineInput, TimelineEntry } from '../workflows/read-model';
 import {
   ESCALATIONS,
+  escalationOf,
   ESCALATION_KINDS,
   REMINDERS,
   ResourceAfterChange,
@@ -88,7 +89,7 @@ export async function writeChange(db: Pick<Db, '$queryRaw'>, w: ChangeWrite): Pr
     ON CONFLICT DO NOTHING)`);
 
   // An escalation goes to the late-task queue once (its id is the resource and the event's seq), stale or not.
-  const escalation = ESCALATIONS[event.type];
+  const escalation = escalationOf(event.type);
   if (escalation && escalation.resource === resource) {
     const claimId = typeof event.data.claimId === 'string' ? event.data.claimId : null;
     ctes.push(Prisma.sql`"late" AS (

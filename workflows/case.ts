@@ -40,6 +40,7 @@ import {
   CaseAck,
 } from './case.messages';
 import { formatMoney } from './money';
+import type { CaseEventType } from './read-model';
 import { ChangeHeader, createProcessCore, iso, nowMs, refuse, runDeadlines } from './process-kit';
 
 /**
@@ -194,7 +195,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     };
   }
 
-  interface Change extends ChangeHeader {
+  interface Change extends ChangeHeader<CaseEventType> {
     /** An email to the customer (the buyer party, or a manual order's address). */
     customer?: { subject: string; text: string };
     /** An email to the order's supplier. */

@@ -78,6 +78,7 @@ import {
   monitoringPolicy,
 } from './monitoring.policy';
 import { formatMoney } from './money';
+import type { MonitoringEventType } from './read-model';
 
 /**
  * Versions: tasks started before this patch were not linked to their order and kept no search
@@ -235,7 +236,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     };
   }
 
-  interface Change extends ChangeHeader {
+  interface Change extends ChangeHeader<MonitoringEventType> {
     notify: Party[];
     subject: string;
     text: string;

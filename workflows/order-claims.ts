@@ -41,11 +41,12 @@ import {
   withdrawClaimUpdate,
 } from './order.messages';
 import { OrderPolicy, claimDayStart } from './order.policy';
+import type { OrderEventType } from './read-model';
 import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
 
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
 export interface OrderChange {
-  type: string;
+  type: OrderEventType;
   actor: Actor;
   summary: string;
   data?: Record<string, unknown>;

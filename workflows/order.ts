@@ -322,7 +322,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   const releaseCoverage = () => acts.releaseCoverage({ orderId });
 
-  function cancel(actor: Actor, reason: string, type: string): Promise<void> {
+  function cancel(actor: Actor, reason: string, type: 'CANCELLED' | 'CANCELLED_UNPAID' | 'CANCELLED_IN_WINDOW' | 'CANCELLED_BY_RECALL'): Promise<void> {
     const refund = refundAllHeld('cancel:refund');
     const refunded = state.amounts.refunded ?? 0;
     state.closedReason = reason;

@@ -4,7 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
-import type { TimelineEntry } from './read-model';
+import type { TimelineEntry, TimelineEventType } from './read-model';
 import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
 
 export { calendarWords } from './calendar';
@@ -214,7 +214,7 @@ export interface ProcessRecord<Status extends string, Step, D extends DeadlineLi
 }
 
 /** What every change of a process says on the timeline. */
-export interface ChangeHeader<EventType extends string = string> {
+export interface ChangeHeader<EventType extends TimelineEventType = TimelineEventType> {
   type: EventType;
   actor: Actor;
   summary: string;

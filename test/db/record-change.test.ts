@@ -9,7 +9,7 @@ import { createCaseActivities, type CaseReadModel } from '../../activities/cases
 import { createLedgerActivities } from '../../activities/ledger';
 import { createMonitoringActivities, type MonitoringReadModel } from '../../activities/monitoring';
 import { createOrderActivities, type OrderReadModel } from '../../activities/orders';
-import type { OpenDeadlineInput, TimelineEntry } from '../../workflows/read-model';
+import type { OpenDeadlineInput, TimelineEntry, TimelineEventType } from '../../workflows/read-model';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { Db, createDb } from '../../infra/db';
 import { testDatabaseUrl, uniqueId } from '../support/env';
@@ -80,7 +80,7 @@ function order(id: string, revision: number, over: Partial<OrderReadModel> = {})
   };
 }
 
-function event(seq: number, type: string, data: Record<string, unknown> = {}): TimelineEntry {
+function event(seq: number, type: TimelineEventType, data: Record<string, unknown> = {}): TimelineEntry {
   return { seq, type, actorRole: 'system', summary: `${type} #${seq}`, data, occurredAt: at(seq) };
 }
 
@@ -132,19 +132,19 @@ describe('recordOrderChange', () => {
     await orders.recordOrderChange({ order: order(id, 1, { deadlines: [deadline('draft-expiry', 'draft-expiry', at(100))] }), event: event(1, 'DRAFTED') });
     await orders.recordOrderChange({
       order: order(id, 3, { status: 'CONFIRMED', deadlines: [deadline('deposit-due', 'deposit-due', at(200))] }),
-      event: event(3, 'CONFIRMED_BY_SUPPLIER'),
+      event: event(3, 'SUPPLIER_CONFIRMED'),
     });
     // Revision 2 arrives after 3 (a late retry): its row and deadlines must not win.
     await orders.recordOrderChange({
       order: order(id, 2, { status: 'DRAFT', deadlines: [deadline('draft-expiry', 'draft-expiry', at(100))] }),
-      event: event(2, 'CONFIRMED_BY_BUYER'),
+      event: event(2, 'BUYER_CONFIRMED'),
     });
     expect(await db.order.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'CONFIRMED', revision: 3 });
     expect((await deadlinesOf('order', id)).map((d) => [d.deadlineId, d.revision])).toEqual([['deposit-due', 3]]);
     expect((await db.orderEvent.findMany({ where: { orderId: id }, orderBy: { seq: 'asc' } })).map((e) => e.type)).toEqual([
       'DRAFTED',
-      'CONFIRMED_BY_BUYER',
-      'CONFIRMED_BY_SUPPLIER',
+      'BUYER_CONFIRMED',
+      'SUPPLIER_CONFIRMED',
     ]);
   });
 
@@ -176,9 +176,9 @@ describe('recordOrderChange', () => {
     await orders.recordOrderChange({ order: order(id, 2, { deadlines: ship(at(500)) }), event: event(2, 'SHIPPING_REMINDER') });
     const sent = async () => Object.fromEntries((await deadlinesOf('order', id)).map((d) => [d.deadlineId, d.reminderSent]));
     expect(await sent()).toEqual({ 'shipping-date': true, other: false });
-    await orders.recordOrderChange({ order: order(id, 3, { deadlines: ship(at(500)) }), event: event(3, 'MONITORING_BOOKED') });
+    await orders.recordOrderChange({ order: order(id, 3, { deadlines: ship(at(500)) }), event: event(3, 'SHIPPING_EXTENDED') });
     expect(await sent()).toEqual({ 'shipping-date': true, other: false });
-    await orders.recordOrderChange({ order: order(id, 4, { deadlines: ship(at(700)) }), event: event(4, 'SHIPPING_DATE_CHANGED') });
+    await orders.recordOrderChange({ order: order(id, 4, { deadlines: ship(at(700)) }), event: event(4, 'SHIPPING_EXTENDED') });
     expect(await sent()).toEqual({ 'shipping-date': false, other: false });
   });
 
@@ -192,7 +192,7 @@ describe('recordOrderChange', () => {
       [`LT-order-${id}-2`, 'SHIPMENT_LATE', 'supplier', 'open', buyerId],
     ]);
     // A change that does not ship leaves it open.
-    await orders.recordOrderChange({ order: order(id, 3, { status: 'PAID' }), event: event(3, 'MONITORING_BOOKED') });
+    await orders.recordOrderChange({ order: order(id, 3, { status: 'PAID' }), event: event(3, 'SHIPPING_EXTENDED') });
     expect((await lateTasksOf('order', id))[0].status).toBe('open');
     const shipment = { carrier: 'DHL', trackingNumber: `JD${id}`, shippedAt: at(4) };
     await orders.recordOrderChange({ order: order(id, 4, { status: 'SHIPPED', shipment }), event: event(4, 'SHIPPED') });
@@ -218,7 +218,7 @@ describe('recordOrderChange', () => {
       ['C1', 'resolved'],
       ['C2', 'open'],
     ]);
-    await orders.recordOrderChange({ order: order(id, 5, { status: 'SETTLED' }), event: event(5, 'SETTLED') });
+    await orders.recordOrderChange({ order: order(id, 5, { status: 'SETTLED' }), event: event(5, 'ORDER_SETTLED') });
     expect(await status()).toEqual([
       ['C1', 'resolved'],
       ['C2', 'resolved'],
