@@ -3,6 +3,7 @@ import express, { Request } from 'express';
 import { z } from 'zod';
 import type { Db } from '../infra/db';
 import {
+  ORDER_CODE_REVISION,
   ORDER_NEXT_STEPS,
   ORDER_WORKFLOW_TYPE,
   OrderState,
@@ -268,12 +269,12 @@ export function createApp(deps: ApiDeps): express.Express {
       const request = requestCall(client, requestId);
       if (p.role === 'supplier') assertOwnsRequest(p, await request.read(), requestId);
       const ack = await request.act((h) =>
-        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, supplierId, terms, orderPolicyVersion: policyVersion }] }),
+        h.executeUpdate(draftOrderFromRequestUpdate, { args: [{ actor: actorOf(p), orderId, buyerId, supplierId, terms, orderPolicyVersion: policyVersion, orderCodeRevision: ORDER_CODE_REVISION }] }),
       );
       res.status(201).location(`/orders/${orderId}`).json({ orderId, workflowId: orderWorkflowId(orderId), status: 'DRAFT', policyVersion, requestId: ack.requestId });
       return;
     }
-    const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p) };
+    const input: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion, createdBy: actorOf(p), codeRevision: ORDER_CODE_REVISION };
     try {
       await client.workflow.start(ORDER_WORKFLOW_TYPE, {
         taskQueue,

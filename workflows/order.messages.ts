@@ -50,7 +50,17 @@ export interface TradeOrderInput {
   createdBy: Actor;
   /** The buyer's purchase order request the supplier drafted this order from. */
   requestId?: string;
+  /**
+   * The order workflow's code revision the order starts on (ORDER_CODE_REVISION). From revision 6 on,
+   * every change made behind a patch before it applies without asking `patched()`: a new order's
+   * history carries no patch markers (each one also upserts the TemporalChangeVersion search
+   * attribute). Orders started without it ask the patches, as their histories recorded.
+   */
+  codeRevision?: number;
 }
+
+/** The order workflow's code revision new orders start on: see TradeOrderInput.codeRevision. */
+export const ORDER_CODE_REVISION = 6;
 
 export interface Shipment {
   carrier: string;

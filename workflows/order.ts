@@ -138,9 +138,11 @@ const PRE_SHIPMENT: OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 const FUNDS_OUT: OrderStatus[] = ['RECEIPT_CONFIRMED', 'COMPLETED', 'SETTLED', 'CANCELLED', 'EXPIRED'];
 
 export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderState> {
-  const rulesV2 = patched(ORDER_RULES_PATCH);
-  const noticesWithChange = patched(ORDER_NOTICES_PATCH);
-  const escrowV5 = rulesV2 && noticesWithChange && patched(ORDER_ESCROW_PATCH);
+  // Orders started on code revision 6 or later need no patch markers: every earlier change applies.
+  const current = (input.codeRevision ?? 0) >= 6;
+  const rulesV2 = current || patched(ORDER_RULES_PATCH);
+  const noticesWithChange = current || patched(ORDER_NOTICES_PATCH);
+  const escrowV5 = current || (rulesV2 && noticesWithChange && patched(ORDER_ESCROW_PATCH));
   const policy = orderPolicy(input.policyVersion);
   const problems = checkDraft(input.terms, policy, rulesV2 ? iso(nowMs()).slice(0, 10) : undefined);
   if (problems.length > 0) {
@@ -349,7 +351,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   /** A refund was decided on a claim: it is paid to the buyer through the payment adapter, and watched. */
   function refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined {
-    if (!patched(ORDER_REFUND_PAYOUT_PATCH)) return undefined;
+    if (!current && !patched(ORDER_REFUND_PAYOUT_PATCH)) return undefined;
     const now = nowMs();
     const calendar = getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
     const due = workingDeadline(calendar, now, policy.refundPaymentWorkingDays);

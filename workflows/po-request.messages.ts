@@ -99,6 +99,8 @@ export interface DraftFromRequestInput extends ActionInput {
   terms: OrderTermsInput;
   /** The order policy version the order pins (the API's current one). */
   orderPolicyVersion: string;
+  /** The order workflow's code revision the order starts on (TradeOrderInput.codeRevision). */
+  orderCodeRevision?: number;
 }
 
 export interface DeclineRequestInput extends ActionInput {

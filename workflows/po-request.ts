@@ -177,9 +177,9 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
       const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
       if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
     },
-    async ({ actor, orderId, terms, orderPolicyVersion }) => {
+    async ({ actor, orderId, terms, orderPolicyVersion, orderCodeRevision }) => {
       drafting = true;
-      const order: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion: orderPolicyVersion, createdBy: actor, requestId };
+      const order: TradeOrderInput = { orderId, buyerId, supplierId, terms, policyVersion: orderPolicyVersion, createdBy: actor, requestId, ...(orderCodeRevision !== undefined ? { codeRevision: orderCodeRevision } : {}) };
       try {
         // The order outlives the request: it runs on when the request's workflow has ended.
         await startChild(ORDER_WORKFLOW_TYPE, {

@@ -2,6 +2,7 @@
  * End to end: the Temporal dev server, a real worker, the API over HTTP, PostgreSQL and an SMTP
  * server, all real. One order goes through the whole skeleton; then the refusals.
  */
+import { temporal } from '@temporalio/proto';
 import { uniqueId } from '../support/env';
 import { apiClient, draftFromRequest, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
@@ -137,6 +138,18 @@ describe('order lifecycle through the API', () => {
       'every outbox row marked sent',
     );
     expect(outbox.map((o) => o.attempts)).toEqual(outbox.map(() => 1));
+
+    // Started on the current code revision, its history carries no patch markers and no
+    // TemporalChangeVersion upserts; its own search attributes are upserted only when they moved.
+    const history = (await stack.client.workflow.getHandle(`order:${orderId}`).fetchHistory()).events ?? [];
+    const E = temporal.api.enums.v1.EventType;
+    expect(history.filter((e) => e.eventType === E.EVENT_TYPE_MARKER_RECORDED)).toEqual([]);
+    const upserted = history
+      .filter((e) => e.eventType === E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+      .map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort());
+    expect(upserted.flat()).not.toContain('TemporalChangeVersion');
+    expect(upserted[0]).toEqual(['TradeGuardBuyer', 'TradeGuardNextDeadline', 'TradeGuardStatus', 'TradeGuardSupplier']);
+    expect(upserted.slice(1).every((keys) => keys.length > 0 && !keys.includes('TradeGuardBuyer'))).toBe(true);
 
     // A finished order takes no more receipts; coverage went back to the supplier.
     expectError(await act(p.buyerKey, 'confirm-receipt'), 409, 'action_refused');

@@ -15,6 +15,7 @@ import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-serve
 import { workflowsPath } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 import {
+  ORDER_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
@@ -60,7 +61,7 @@ import { SELF_CHECK_WORKFLOW_TYPE } from '../../workflows/self-check.messages';
 type Handle = WorkflowHandle;
 
 /** The order paths recorded for each released workflow version. */
-const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }> = {
+const paths: Record<string, { deposit: number; codeRevision?: number; drive(h: Handle): Promise<void> }> = {
   'order-v1-happy-path': {
     deposit: 210_000,
     async drive(h) {
@@ -157,6 +158,13 @@ const paths: Record<string, { deposit: number; drive(h: Handle): Promise<void> }
       await h.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'JD0146' }] });
       await h.executeUpdate(markDeliveredUpdate, { args: [{ actor: ops }] });
       await h.executeUpdate(confirmReceiptUpdate, { args: [{ actor: buyer }] });
+    },
+  },
+  'order-v7-code-revision-claim-refund': {
+    deposit: 210_000,
+    codeRevision: ORDER_CODE_REVISION,
+    async drive(h) {
+      await paths['order-v6-revised-draft-refund-payout'].drive(h);
     },
   },
   'order-v2-cancelled-in-window': {
@@ -336,7 +344,7 @@ async function main(): Promise<void> {
           continue;
         }
         const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-        const input = sampleOrderInput(`fixture-${name}`, { depositAmount: p.deposit, shippingDate });
+        const input = { ...sampleOrderInput(`fixture-${name}`, { depositAmount: p.deposit, shippingDate }), ...(p.codeRevision ? { codeRevision: p.codeRevision } : {}) };
         const handle = await client.workflow.start(ORDER_WORKFLOW_TYPE, {
           taskQueue: 'record-fixtures',
           workflowId: orderWorkflowId(input.orderId),

@@ -43,6 +43,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'order-v5-escrow-happy-path.json',
         'order-v5-escrow-two-claims-settled.json',
         'order-v6-revised-draft-refund-payout.json',
+        'order-v7-code-revision-claim-refund.json',
         'po-request-v1-drafted.json',
         'self-check-v1-two-pages.json',
       ],
