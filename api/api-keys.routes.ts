@@ -53,6 +53,16 @@ export function registerApiKeyRoutes(routes: RouteRegistry, deps: ApiKeyRouteDep
   });
 
   routes.add({
+    method: 'get', path: '/api-keys/current', tag, summary: 'Read the key this request is made with', roles: ['ops', 'support', 'buyer', 'supplier', 'inspector'],
+    description: 'Who the caller is: its role and party (a client such as the console shows what that role may do). Never a secret or a hash.',
+    responses: { 200: keyView },
+  }, async (req, res) => {
+    const row = await db.apiKey.findUnique({ where: { id: principal(req).keyId } });
+    if (!row) throw notFound('no API key current');
+    res.json({ apiKey: apiKeyView(row) });
+  });
+
+  routes.add({
     method: 'get', path: '/api-keys', tag, summary: 'List API keys', roles: ['ops', 'support'],
     description: 'Newest first, with their status: active, expiring (works until expiresAt, e.g. the old key of a rotation), expired or revoked. Never a secret or a hash.',
     query: listApiKeysSchema, responses: { 200: '{ apiKeys: [{ id, name, role, partyId?, keyPrefix, status, createdAt, expiresAt?, revokedAt?, revokedBy?, rotatedFromId? }] }' },
