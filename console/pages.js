@@ -2,9 +2,11 @@
  * The console's pages. Each loads what it shows from the API and returns one element; the router
  * (app.js) puts it on screen. A page whose endpoint this API does not offer says so in words.
  */
-import { api, download, errorBox, offers } from './api.js';
+import { api, download, errorBox, mayCall, offers, session } from './api.js';
 import { actionForm, amountField, field, invalid, lateTaskActions, text } from './actions.js';
+import { ageBar, categoryRateChart, deadlineTimeline, defectRateChart, CATEGORIES } from './charts.js';
 import { badge, day, facts, h, money, section, table, when } from './dom.js';
+import { actionForms, actionsOf, apiActionForm, refusedList } from './forms.js';
 
 // ---- links and shared pieces ------------------------------------------------------------------
 
@@ -73,7 +75,7 @@ function lateTaskTable(tasks, done, empty) {
   return table(
     tasks,
     [
-      ['Since', (t) => when(t.since)],
+      ['Since', (t) => [when(t.since), h('div', {}, ageBar(t.since))]],
       ['Late task', (t) => [h('strong', {}, String(t.kind).replace(/[-_]/g, ' ')), h('div', {}, t.summary), mustAct(t.mustAct)]],
       ['On', (t) => resourceLink(t.resource, t.resourceId)],
       ['Status', (t) => [badge(t.status), t.assignee ? h('div', { class: 'small' }, 'Assigned to ', h('strong', {}, t.assignee)) : null, t.resolvedAt ? h('div', { class: 'small' }, 'Resolved ', when(t.resolvedAt)) : null]],
@@ -140,6 +142,7 @@ async function openLateTasks() {
 }
 
 export async function home(ctx) {
+  if (!(await mayCall('GET /late-tasks'))) return partyHome();
   const [hasTasks, hasDeadlines] = await Promise.all([offers('GET /late-tasks'), offers('GET /deadlines')]);
   const [tasks, deadlines] = await Promise.all([
     hasTasks ? openLateTasks() : api('GET', '/monitoring', { query: { late: 'true' } }).then((r) => r.tasks),
@@ -166,6 +169,19 @@ export async function home(ctx) {
         ? [deadlineTable(deadlines, 'No open deadlines.'), h('p', {}, h('a', { href: '#/deadlines' }, 'All deadlines, with filters'))]
         : [notAvailable('The list of deadlines across orders', 'GET /deadlines'), h('p', {}, h('a', { href: '#/orders' }, 'Orders'), ' show their next deadline.')],
     ),
+  );
+}
+
+/** The home page of a key without the late-task queue (a buyer, a supplier, an inspector): its open deadlines. */
+async function partyHome() {
+  const { deadlines: list } = await api('GET', '/deadlines', { query: { limit: 25 } });
+  const who = session.who;
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Your open deadlines'),
+    h('p', { class: 'muted' }, `Signed in as ${who.role ?? 'a party'}${who.partyId ? ` ${who.partyId}` : ''}. Each record's page shows the actions you may take on it now.`),
+    section('Open deadlines', deadlineTable(list, 'No open deadlines.'), h('p', {}, h('a', { href: '#/orders' }, 'Your orders'))),
   );
 }
 
@@ -325,7 +341,7 @@ export async function manualOrders(ctx) {
     'div',
     {},
     h('h1', {}, 'Manual orders'),
-    (await offers('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
+    (await mayCall('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
     filterForm('/manual-orders', ctx.query, [['status', 'Status', select('status', ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'], status)]]),
     table(
       list,
@@ -342,8 +358,11 @@ export async function manualOrders(ctx) {
 }
 
 export async function manualOrderDetail(ctx) {
-  const { manualOrder: m } = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const answer = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const m = answer.manualOrder;
   const a = m.address ?? {};
+  const path = `/manual-orders/${encodeURIComponent(m.manualOrderId)}`;
+  const forms = await actionForms((answer.actions ?? []).map((action) => ({ action, path: `${path}/${action}` })), () => ({ done: ctx.done }));
   return h(
     'div',
     {},
@@ -374,6 +393,7 @@ export async function manualOrderDetail(ctx) {
         ]),
       ),
     ),
+    forms.length > 0 ? section('Act', h('div', { class: 'columns act' }, forms)) : null,
     (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.manualOrderId)}` }, 'Cases on this order')) : null,
   );
 }
@@ -436,16 +456,70 @@ function amountsTable(a) {
   return h('table', { class: 'amounts' }, h('tbody', {}, rows.map(([label, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, money(v, c))))));
 }
 
+/** What an order's forms start with: the payment due, the current terms and dates. */
+function orderPrefill(o) {
+  const a = o.amounts;
+  const terms = o.terms ?? {};
+  const due = o.status === 'DEPOSIT_PAID' ? 'balance' : 'deposit';
+  return {
+    kind: due,
+    amount: due === 'balance' ? a.balance : a.deposit,
+    shippingDate: o.shippingDate ?? terms.shippingDate,
+    currency: terms.currency ?? a.currency,
+    items: terms.items,
+    depositAmount: terms.depositAmount,
+    qualityRequirements: terms.qualityRequirements,
+    shippingMarks: terms.shippingMarks,
+    packaging: terms.packaging,
+  };
+}
+
+const CONFIRMATIONS = {
+  'mark-delivered': () => 'Delivery recorded: the buyer is asked to confirm receipt.',
+  resolve: (a) => `Case ${a.id} resolved.`,
+  decide: (a) => `Claim ${a.claimId} decided.`,
+  report: () => 'Report uploaded: the buyer is emailed that it is ready.',
+};
+
+/** The forms of the actions the API lists for the signed-in key, and the reasons for the others. */
+async function actSection(title, answer, { currency, prefill, names = {}, done, id }) {
+  const forms = await actionForms(answer.actions, (a) => ({
+    name: names[a.action] ?? a.action,
+    currency,
+    prefill,
+    done,
+    confirmation: (CONFIRMATIONS[a.action] ?? (() => undefined))({ ...a, id }),
+  }));
+  if (forms.length === 0 && (answer.refused ?? []).length === 0) return null;
+  return section(
+    title,
+    forms.length > 0 ? h('div', { class: 'columns act' }, forms) : h('p', { class: 'muted', dataset: { noActions: 'true' } }, 'Nothing for you to do here now.'),
+    refusedList(answer.refused),
+  );
+}
+
 export async function order(ctx) {
   const id = ctx.params.id;
-  const { state: o, timeline: events, deadlines: open } = await overview('orders', id, 'order');
+  const [{ state: o, timeline: events, deadlines: open }, answer] = await Promise.all([
+    overview('orders', id, 'order'),
+    (await offers('GET /orders/{orderId}/actions')) ? actionsOf(`/orders/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
   const currency = o.amounts.currency;
   const claims = o.claims ?? [];
+  const orderActions = { actions: answer.actions.filter((a) => !a.claimId), refused: answer.refused.filter((a) => !a.claimId) };
+  const options = { currency, prefill: orderPrefill(o), names: { decide: 'decide-claim' }, done: ctx.done, id };
+  const claimSections = await Promise.all(
+    claims
+      .filter((c) => c.status !== 'CLOSED')
+      .map((c) => actSection(`Claim ${c.id}: act`, { actions: answer.actions.filter((a) => a.claimId === c.id), refused: answer.refused.filter((a) => a.claimId === c.id) }, { ...options, prefill: { refund: c.refundAsked } })),
+  );
+  const supplierLink = (await mayCall('GET /suppliers/{supplierId}/assurance')) ? h('a', { href: `#/suppliers/${encodeURIComponent(o.supplierId)}` }, o.supplierId) : o.supplierId;
   return h(
     'div',
     {},
     h('h1', {}, `Order ${o.orderId} `, badge(o.status), o.late ? [' ', badge('LATE')] : null),
     nextStep(o.nextStep),
+    section('Deadlines on a time line', deadlineTimeline(Array.isArray(events) ? events : (events?.events ?? []), open)),
     h(
       'div',
       { class: 'columns' },
@@ -453,7 +527,7 @@ export async function order(ctx) {
         'Order',
         facts([
           ['Buyer', o.buyerId],
-          ['Supplier', o.supplierId],
+          ['Supplier', supplierLink],
           ['Items', (o.terms?.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.description} (${i.sku}) at ${money(i.unitPrice, currency)}`))],
           ['Shipping date', day(o.shippingDate ?? o.terms?.shippingDate)],
           ['Shipment', o.shipment ? `${o.shipment.carrier} ${o.shipment.trackingNumber}` : undefined],
@@ -465,6 +539,7 @@ export async function order(ctx) {
       ),
       section('Amounts', amountsTable(o.amounts)),
     ),
+    await actSection('Act on the order', orderActions, options),
     section(
       'Claims',
       table(
@@ -474,39 +549,24 @@ export async function order(ctx) {
           ['Status', (c) => [badge(c.status), c.outcome ? h('div', { class: 'small' }, c.outcome) : null]],
           ['Refund asked', (c) => money(c.refundAsked, currency)],
           ['Supplier', (c) => (c.supplierResponse ? `${c.supplierResponse.kind}${c.supplierResponse.counterAmount !== undefined ? ` ${money(c.supplierResponse.counterAmount, currency)}` : ''}: ${c.supplierResponse.message}` : '—')],
-          ['Decision', (c) => (c.decision ? `${money(c.decision.refund, currency)}: ${c.decision.reason}` : c.status === 'ESCALATED' ? decideForm(o, c, ctx.done) : '—')],
+          ['Decision', (c) => (c.decision ? `${money(c.decision.refund, currency)}: ${c.decision.reason}` : '—')],
         ],
-        { empty: 'No claims.' },
+        { empty: 'No claims.', rowAttrs: (c) => ({ dataset: { claimId: c.id } }) },
       ),
     ),
+    claimSections,
     section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
 
-function decideForm(o, claim, done) {
-  const currency = o.amounts.currency;
-  return actionForm({
-    name: 'decide-claim',
-    title: 'Decide the claim',
-    fields: [
-      field(`Refund (${currency})`, h('input', { name: 'refund', inputmode: 'decimal', placeholder: '0.00', size: 10 }), `asked ${money(claim.refundAsked, currency)}`),
-      field('Reason', h('input', { name: 'reason', size: 30 })),
-    ],
-    button: 'Decide',
-    run: (fd) =>
-      api('POST', `/orders/${encodeURIComponent(o.orderId)}/claims/${encodeURIComponent(claim.id)}/decide`, {
-        body: { refund: amountField(fd, 'refund', currency), reason: text(fd, 'reason') },
-      }),
-    done: () => done(`Claim ${claim.id} decided.`),
-  });
-}
-
 export async function monitoring(ctx) {
   const id = ctx.params.id;
-  const { state: m, timeline: events, deadlines: open } = await overview('monitoring', id, 'monitoring');
+  const [{ state: m, timeline: events, deadlines: open }, answer] = await Promise.all([
+    overview('monitoring', id, 'monitoring'),
+    (await offers('GET /monitoring/{monitoringId}/actions')) ? actionsOf(`/monitoring/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
   const path = `/monitoring/${encodeURIComponent(m.monitoringId)}`;
-  const closed = ['COMPLETED', 'LAPSED', 'CANCELLED'].includes(m.status);
   const latestCheck = m.checks?.at(-1);
   const downloadError = h('div', { class: 'outcome' });
   return h(
@@ -566,44 +626,17 @@ export async function monitoring(ctx) {
       ),
       downloadError,
     ),
-    closed
-      ? null
-      : section(
-          'Act',
-          h(
-            'div',
-            { class: 'columns' },
-            actionForm({
-              name: 'assign-inspector',
-              title: 'Assign an inspector',
-              fields: [
-                field('Inspector', h('input', { name: 'inspector', value: m.inspector?.name ?? '', size: 20 })),
-                field('Check date', h('input', { name: 'checkDate', type: 'date', value: m.inspector?.checkDate ?? '' })),
-              ],
-              button: 'Assign',
-              run: (fd) => api('POST', `${path}/assign-inspector`, { body: { inspector: text(fd, 'inspector'), checkDate: text(fd, 'checkDate') } }),
-              done: (r) => ctx.done(`Inspector ${r.monitoring.inspector?.name ?? ''} assigned.`),
-            }),
-            actionForm({
-              name: 'upload-report',
-              title: 'Upload the inspection report',
-              fields: [field('Report (PDF or image)', h('input', { name: 'report', type: 'file', accept: 'application/pdf,image/png,image/jpeg' }))],
-              button: 'Upload',
-              run: (fd) => {
-                const file = fd.get('report');
-                if (!(file instanceof File) || file.size === 0) throw invalid('report', 'choose the report file');
-                return api('POST', `${path}/report`, { query: { name: file.name.replace(/[^\p{L}\p{N} ._()-]/gu, '_').slice(0, 120) }, file });
-              },
-              done: () => ctx.done('Report uploaded: the buyer is emailed that it is ready.'),
-            }),
-          ),
-        ),
+    await actSection('Act', answer, {
+      currency: m.fee.currency,
+      prefill: { inspector: m.inspector?.name, checkDate: m.inspector?.checkDate, shipmentDate: m.shipmentDate },
+      names: { report: 'upload-report' },
+      done: ctx.done,
+      id,
+    }),
     section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
-
-const RESOLUTIONS = ['RESEND', 'REFUND', 'PARTIAL_REFUND', 'RETURN_AND_REFUND', 'REJECTED'];
 
 export async function caseDetail(ctx) {
   const id = ctx.params.id;
@@ -615,8 +648,7 @@ export async function caseDetail(ctx) {
     ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`).catch(() => ({ events: [] }))).events
     : (answer.timeline ?? []);
   const currency = c.order?.currency;
-  const closed = Boolean(c.resolution) || ['RESOLVED', 'CLOSED'].includes(c.status);
-  const canResolve = await offers('POST /cases/{caseId}/resolve');
+  const acts = (await offers('GET /cases/{caseId}/actions')) ? await actionsOf(`/cases/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] };
   return h(
     'div',
     {},
@@ -651,40 +683,20 @@ export async function caseDetail(ctx) {
       ),
     ),
     section('Messages', table(c.messages ?? [], [['At', (m) => when(m.at, { showRelative: false })], ['By', (m) => m.by?.role ?? ''], ['Message', (m) => m.text]], { empty: 'No messages.' })),
-    closed || !canResolve ? null : section('Act', resolveCaseForm(c, currency, ctx.done)),
+    await actSection('Act', acts, {
+      currency,
+      names: { resolve: 'resolve-case' },
+      done: ctx.done,
+      id: c.caseId ?? id,
+    }),
     section('Open deadlines', deadlineTable(c.deadlines ?? answer.deadlines ?? [], 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
 
-function resolveCaseForm(c, currency, done) {
-  return actionForm({
-    name: 'resolve-case',
-    title: 'Resolve the case',
-    fields: [
-      field('Resolution', select('kind', RESOLUTIONS, undefined, 'choose…')),
-      field('Reason', h('input', { name: 'reason', size: 30 })),
-      field(`Amount${currency ? ` (${currency})` : ''}`, h('input', { name: 'amount', inputmode: 'decimal', size: 10 }), 'partial refunds; empty: everything still refundable'),
-      field('Resend carrier', h('input', { name: 'carrier', size: 12 })),
-      field('Resend tracking number', h('input', { name: 'trackingNumber', size: 16 })),
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'causedByBuyer' }), ' resend caused by the buyer'),
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'productFine' }), ' product is fine (no-reason return)'),
-    ],
-    button: 'Resolve',
-    run: (fd) => {
-      const body = { kind: text(fd, 'kind'), reason: text(fd, 'reason') };
-      if (text(fd, 'amount')) body.amount = currency ? amountField(fd, 'amount', currency) : Number(text(fd, 'amount'));
-      if (text(fd, 'carrier') || text(fd, 'trackingNumber')) body.resend = { carrier: text(fd, 'carrier'), trackingNumber: text(fd, 'trackingNumber') };
-      if (fd.get('causedByBuyer')) body.causedByBuyer = true;
-      if (fd.get('productFine')) body.productFine = true;
-      return api('POST', `/cases/${encodeURIComponent(c.caseId)}/resolve`, { body });
-    },
-    done: () => done(`Case ${c.caseId} resolved.`),
-  });
-}
-
 export async function manualOrder(ctx) {
   if (!(await offers('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), notAvailable('Entering a manual order', 'POST /manual-orders'));
+  if (!(await mayCall('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), h('p', { class: 'notice' }, `Manual orders are entered by ops; a ${session.role} key cannot.`));
   const nowLocal = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   return h(
     'div',
@@ -730,5 +742,91 @@ export async function manualOrder(ctx) {
       },
       done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.manualOrderId), `Manual order ${r.manualOrder.manualOrderId} entered.`),
     }),
+  );
+}
+
+// ---- the weekly after-service report ----------------------------------------------------------
+
+export async function reports(ctx) {
+  if (!(await mayCall('GET /reports/after-service'))) {
+    return h('div', {}, h('h1', {}, 'Weekly after-service report'), h('p', { class: 'notice' }, `The weekly report is for ops and support; a ${session.role ?? 'party'} key cannot read it.`));
+  }
+  const weeks = Math.min(104, Math.max(2, Number(ctx.query.get('weeks')) || 12));
+  const { reports: newestFirst } = await api('GET', '/reports/after-service', { query: { limit: weeks } });
+  const list = [...newestFirst].reverse();
+  const latest = newestFirst[0];
+  const canRun = await mayCall('POST /self-check/run');
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Weekly after-service report'),
+    latest
+      ? h(
+          'p',
+          { class: 'summary' },
+          `Week of ${latest.weekStart}: ${latest.shipments} shipment${latest.shipments === 1 ? '' : 's'}, ${latest.cases} case${latest.cases === 1 ? '' : 's'}; after-service rate ${latest.afterServiceRate?.percent ?? '—'}, defect rate ${latest.defectRate?.percent ?? '—'} `,
+          latest.defectRate?.withinTarget === false ? badge('OVER TARGET') : latest.defectRate?.withinTarget === true ? badge('WITHIN TARGET') : null,
+        )
+      : h('p', { class: 'empty' }, 'No weekly report yet: the self-check writes one every Monday.'),
+    list.length > 0
+      ? [
+          section(`After-service rate per category, last ${list.length} week${list.length === 1 ? '' : 's'}`, categoryRateChart(list)),
+          section('Defect rate against its target', defectRateChart(list)),
+          section(
+            'Figures',
+            table(
+              newestFirst,
+              [
+                ['Week of', (r) => r.weekStart],
+                ['Shipments', (r) => String(r.shipments)],
+                ['Cases', (r) => String(r.cases)],
+                ['After-service rate', (r) => r.afterServiceRate?.percent ?? '—'],
+                ...CATEGORIES.map((c) => [c.charAt(0).toUpperCase() + c.slice(1), (r) => r.rateByCategory?.[c]?.percent ?? '—']),
+                ['Defect rate', (r) => [r.defectRate?.percent ?? '—', r.defectRate?.withinTarget === false ? [' ', badge('OVER')] : null]],
+              ],
+              { empty: 'No reports.' },
+            ),
+          ),
+        ]
+      : null,
+    canRun
+      ? section(
+          'Run the self-check now',
+          await apiActionForm({ action: 'run', path: '/self-check/run' }, { name: 'run-self-check', done: ctx.done, confirmation: 'The self-check is running; its report appears here when it ends.' }),
+        )
+      : null,
+  );
+}
+
+// ---- a supplier's Trade Assurance ---------------------------------------------------------------
+
+export async function supplier(ctx) {
+  const id = ctx.params.id;
+  const path = `/suppliers/${encodeURIComponent(id)}/assurance`;
+  const assurance = await api('GET', path).catch((err) => {
+    if (err?.status === 404) return undefined;
+    throw err;
+  });
+  const a = assurance?.assurance ?? assurance;
+  const form = (await mayCall('PUT /suppliers/{supplierId}/assurance'))
+    ? await apiActionForm({ action: 'set-assurance', path, method: 'PUT' }, { name: 'set-assurance', prefill: { qualification: a?.qualification, currency: a?.currency, calendar: a?.calendar }, done: ctx.done, confirmation: `Supplier ${id}'s Trade Assurance profile saved.` })
+    : null;
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Supplier ${id}`),
+    section(
+      'Trade Assurance',
+      a
+        ? facts([
+            ['Qualification', a.qualification],
+            ['Calendar', a.calendar],
+            ['Granted', a.granted !== undefined ? money(a.granted, a.currency) : undefined],
+            ['Reserved by open orders', a.reserved !== undefined ? money(a.reserved, a.currency) : undefined],
+            ['Available', a.available !== undefined ? money(a.available, a.currency) : undefined],
+          ])
+        : h('p', { class: 'empty' }, 'No Trade Assurance profile yet.'),
+    ),
+    form ? section('Set the profile', form) : null,
   );
 }
