@@ -101,7 +101,11 @@ function readBody(form, fd, fields, currency) {
   return body;
 }
 
+/** Buttons whose route's last segment is not a verb. */
+const BUTTONS = { claims: 'Open the claim', 'evidence-requests': 'Request evidence', evidence: 'Upload', report: 'Upload', 'product-pictures': 'Upload', 'progress-photos': 'Upload', 'product-info': 'Send', progress: 'Record', check: 'Record', 'shipment-date': 'Move', reinspection: 'Request' };
+
 function buttonLabel(action) {
+  if (BUTTONS[action]) return BUTTONS[action];
   const s = action.replace(/-/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
