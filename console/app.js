@@ -17,6 +17,7 @@ const ROUTES = [
   ['/late-tasks', 'late-tasks', pages.lateTasks],
   ['/deadlines', 'deadlines', pages.deadlines],
   ['/orders', 'orders', pages.orders],
+  ['/orders/new', 'new-order', pages.newOrder],
   ['/orders/:id', 'order', pages.order],
   ['/monitoring', 'monitoring-list', pages.monitoringList],
   ['/monitoring/:id', 'monitoring', pages.monitoring],
@@ -28,6 +29,9 @@ const ROUTES = [
   ['/search', 'search', pages.search],
   ['/reports', 'reports', pages.reports],
   ['/suppliers/:id', 'supplier', pages.supplier],
+  ['/admin', 'admin', pages.admin],
+  ['/po-requests', 'po-requests', pages.poRequests],
+  ['/po-requests/:id', 'po-request', pages.poRequest],
 ];
 
 function match(path) {
@@ -73,11 +77,13 @@ async function renderNav() {
     item(ops.has('GET /late-tasks') && (ops.get('GET /late-tasks')['x-roles'] ?? []).includes(role) ? 'Queue' : 'Home', '#/'),
     item('Late tasks', '#/late-tasks', 'GET /late-tasks'),
     item('Deadlines', '#/deadlines', 'GET /deadlines'),
+    item('Requests', '#/po-requests', 'GET /po-requests'),
     item('Orders', '#/orders', 'GET /orders'),
     item('Monitoring', '#/monitoring', 'GET /monitoring'),
     item('Cases', '#/cases', 'GET /cases'),
     item('Manual orders', '#/manual-orders', 'GET /manual-orders'),
     item('Weekly report', '#/reports', 'GET /reports/after-service'),
+    item('Keys', '#/admin', 'GET /api-keys'),
     ops.has('GET /search')
       ? h(
           'form',

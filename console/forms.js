@@ -102,7 +102,7 @@ function readBody(form, fd, fields, currency) {
 }
 
 /** Buttons whose route's last segment is not a verb. */
-const BUTTONS = { claims: 'Open the claim', 'evidence-requests': 'Request evidence', evidence: 'Upload', report: 'Upload', 'product-pictures': 'Upload', 'progress-photos': 'Upload', 'product-info': 'Send', progress: 'Record', check: 'Record', 'shipment-date': 'Move', reinspection: 'Request' };
+const BUTTONS = { claims: 'Open the claim', orders: 'Draft the purchase order', 'evidence-requests': 'Request evidence', evidence: 'Upload', report: 'Upload', 'product-pictures': 'Upload', 'progress-photos': 'Upload', 'product-info': 'Send', progress: 'Record', check: 'Record', 'shipment-date': 'Move', reinspection: 'Request' };
 
 function buttonLabel(action) {
   if (BUTTONS[action]) return BUTTONS[action];
@@ -112,7 +112,8 @@ function buttonLabel(action) {
 
 /**
  * A form for one action the API listed: { action, path, claimId?, method? (POST) }. `name` is the form's
- * data-action, `prefill` values by field name, `done(message)` re-renders the page.
+ * data-action, `prefill` values by field name, `done(message)` re-renders the page with the
+ * confirmation (a text, or a function of the API's answer).
  */
 export async function apiActionForm(a, { name, currency, prefill = {}, done, confirmation, inline = false }) {
   const method = a.method ?? 'POST';
@@ -123,7 +124,9 @@ export async function apiActionForm(a, { name, currency, prefill = {}, done, con
   const query = (op.parameters ?? []).filter((p) => p.in === 'query' && p.name !== 'name');
   const fields = bodyFields(json);
   const inputs = [
-    ...fields.map(([field_, schema, required]) => field(words(field_), inputFor(field_, schema, required, { currency, value: prefill[field_] }))),
+    ...fields.map(([field_, schema, required]) =>
+      field(`${words(field_)}${MONEY.has(field_.split('.').pop()) && !currency ? ' (minor units)' : ''}`, inputFor(field_, schema, required, { currency, value: prefill[field_] })),
+    ),
     ...(fileTypes.length ? [field('File', h('input', { name: 'file', type: 'file', accept: fileTypes.join(',') }))] : []),
     ...query.map((p) => field(words(p.name), inputFor(p.name, p.schema ?? {}, p.required, { currency, value: prefill[p.name] }))),
   ];
@@ -143,7 +146,7 @@ export async function apiActionForm(a, { name, currency, prefill = {}, done, con
       }
       return api(method, a.path, { body: readBody(form, fd, fields, currency) });
     },
-    done: () => done(confirmation ?? `${op.summary}: done.`),
+    done: (result) => done((typeof confirmation === 'function' ? confirmation(result) : confirmation) ?? `${op.summary}: done.`),
   });
   form.title = op.summary;
   return form;

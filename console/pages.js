@@ -238,6 +238,7 @@ export async function orders(ctx) {
     'div',
     {},
     h('h1', {}, 'Orders'),
+    (await mayCall('POST /orders')) ? h('p', {}, h('a', { href: '#/orders/new' }, 'Draft a purchase order')) : null,
     filterForm('/orders', q, [
       ['status', 'Status', select('status', ORDER_STATUSES, filters.status)],
       ['buyerId', 'Buyer'],
@@ -394,6 +395,9 @@ export async function manualOrderDetail(ctx) {
       ),
     ),
     forms.length > 0 ? section('Act', h('div', { class: 'columns act' }, forms)) : null,
+    await startSection('Start from this order', [
+      { op: 'POST /cases', path: '/cases', name: 'open-case', prefill: { orderId: m.manualOrderId, orderSource: 'manual' }, confirmation: (r) => `Case ${r?.caseId ?? ''} opened.` },
+    ], ctx.done),
     (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.manualOrderId)}` }, 'Cases on this order')) : null,
   );
 }
@@ -481,6 +485,20 @@ const CONFIRMATIONS = {
   report: () => 'Report uploaded: the buyer is emailed that it is ready.',
 };
 
+/**
+ * Forms that start something new from a record (book monitoring, open a case…): creating is not an
+ * action of the record's workflow, so each is shown when the key's role may call its route at all,
+ * and the API's answer says whether it may now.
+ */
+async function startSection(title, starts, done) {
+  const forms = [];
+  for (const st of starts.filter(Boolean)) {
+    if (!(await mayCall(st.op))) continue;
+    forms.push(await apiActionForm({ action: st.name, path: st.path, method: st.method }, { name: st.name, prefill: st.prefill, done, confirmation: st.confirmation }));
+  }
+  return forms.filter(Boolean).length > 0 ? section(title, h('details', { class: 'start' }, h('summary', {}, `${forms.length} form${forms.length === 1 ? '' : 's'}`), h('div', { class: 'columns act' }, forms))) : null;
+}
+
 /** The forms of the actions the API lists for the signed-in key, and the reasons for the others. */
 async function actSection(title, answer, { currency, prefill, names = {}, done, id }) {
   const forms = await actionForms(answer.actions, (a) => ({
@@ -555,6 +573,13 @@ export async function order(ctx) {
       ),
     ),
     claimSections,
+    await startSection('Start from this order', [
+      { op: 'POST /monitoring', path: '/monitoring', name: 'book-monitoring', prefill: { orderId: o.orderId }, confirmation: (r) => `Monitoring task ${r?.monitoringId ?? ''} booked.` },
+      { op: 'POST /cases', path: '/cases', name: 'open-case', prefill: { orderId: o.orderId, orderSource: 'order' }, confirmation: (r) => `Case ${r?.caseId ?? ''} opened.` },
+      o.shipment
+        ? { op: 'PUT /carrier/simulated/{carrier}/{trackingNumber}', path: `/carrier/simulated/${encodeURIComponent(o.shipment.carrier)}/${encodeURIComponent(o.shipment.trackingNumber)}`, method: 'PUT', name: 'drive-parcel', confirmation: 'The simulated carrier now says so.' }
+        : undefined,
+    ], ctx.done),
     section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
@@ -828,5 +853,146 @@ export async function supplier(ctx) {
         : h('p', { class: 'empty' }, 'No Trade Assurance profile yet.'),
     ),
     form ? section('Set the profile', form) : null,
+  );
+}
+
+// ---- drafting an order (ops, suppliers) -----------------------------------------------------------
+
+export async function newOrder(ctx) {
+  if (!(await mayCall('POST /orders'))) return h('div', {}, h('h1', {}, 'Draft a purchase order'), h('p', { class: 'notice' }, `Purchase orders are drafted by suppliers and ops; a ${session.role ?? 'party'} key cannot.`));
+  const supplierId = session.role === 'supplier' ? session.who.partyId : undefined;
+  const form = await apiActionForm(
+    { action: 'draft', path: '/orders' },
+    {
+      name: 'draft-order',
+      prefill: { ...(supplierId ? { supplierId } : {}), currency: 'USD', items: [{ sku: 'SKU-1', description: 'what is sold', quantity: 1, unitPrice: 100 }] },
+      done: ctx.done,
+      confirmation: (r) => `Purchase order ${r?.orderId ?? ''} drafted: the buyer is asked to confirm it.`,
+    },
+  );
+  return h('div', {}, h('h1', {}, 'Draft a purchase order'), h('p', { class: 'muted' }, 'Amounts in minor units (cents); a supplier drafts from the buyer\'s request (requestId).'), form);
+}
+
+// ---- parties and API keys (ops; support reads the keys) ----------------------------------------
+
+export async function admin(ctx) {
+  const [canList, canCreateKey, canParty, canRevoke, canRotate] = await Promise.all([
+    mayCall('GET /api-keys'),
+    mayCall('POST /api-keys'),
+    mayCall('POST /parties'),
+    mayCall('POST /api-keys/{keyId}/revoke'),
+    mayCall('POST /api-keys/{keyId}/rotate'),
+  ]);
+  if (!canList) return h('div', {}, h('h1', {}, 'Parties and keys'), h('p', { class: 'notice' }, `Keys are managed by ops; a ${session.role ?? 'party'} key cannot list them.`));
+  const { apiKeys } = await api('GET', '/api-keys', { query: { limit: 100 } });
+  const keyForms = async (k) => {
+    const path = `/api-keys/${encodeURIComponent(k.id)}`;
+    const forms = [];
+    if (canRevoke) forms.push(await apiActionForm({ action: 'revoke', path: `${path}/revoke` }, { name: 'revoke-key', inline: true, done: ctx.done, confirmation: `Key ${k.name} revoked.` }));
+    if (canRotate) forms.push(await apiActionForm({ action: 'rotate', path: `${path}/rotate` }, { name: 'rotate-key', inline: true, done: ctx.done, confirmation: (r) => `Key ${k.name} rotated; the new key, shown once: ${r?.apiKey?.key ?? ''}` }));
+    return forms;
+  };
+  const rows = await Promise.all(apiKeys.map(async (k) => ({ k, forms: await keyForms(k) })));
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Parties and keys'),
+    h(
+      'div',
+      { class: 'columns act' },
+      canParty ? await apiActionForm({ action: 'register', path: '/parties' }, { name: 'register-party', done: ctx.done, confirmation: (r) => `Party ${r?.party?.id ?? ''} registered.` }) : null,
+      canCreateKey ? await apiActionForm({ action: 'create-key', path: '/api-keys' }, { name: 'create-key', done: ctx.done, confirmation: (r) => `Key created, shown once: ${r?.apiKey?.key ?? ''}` }) : null,
+    ),
+    section(
+      'API keys',
+      table(
+        rows,
+        [
+          ['Name', ({ k }) => [h('strong', {}, k.name), h('div', { class: 'small muted' }, h('code', {}, k.keyPrefix))]],
+          ['Role', ({ k }) => `${k.role}${k.partyId ? ` ${k.partyId}` : ''}`],
+          ['Status', ({ k }) => [badge(k.status), k.expiresAt ? h('div', { class: 'small' }, 'until ', when(k.expiresAt)) : null]],
+          ['Created', ({ k }) => when(k.createdAt)],
+          ['Act', ({ forms }) => h('div', { class: 'actions' }, forms)],
+        ],
+        { empty: 'No keys.' },
+      ),
+    ),
+  );
+}
+
+// ---- purchase order requests --------------------------------------------------------------------
+
+export async function poRequests(ctx) {
+  if (!(await offers('GET /po-requests'))) return h('div', {}, h('h1', {}, 'Purchase order requests'), notAvailable('The list of requests', 'GET /po-requests'));
+  const status = ctx.query.get('status');
+  const { requests } = await api('GET', '/po-requests', { query: { status, limit: 100 } });
+  const submit = (await mayCall('POST /po-requests'))
+    ? await apiActionForm({ action: 'submit', path: '/po-requests' }, {
+        name: 'submit-request',
+        prefill: { items: [{ sku: 'SKU-1', description: 'what you need', quantity: 1 }] },
+        done: ctx.done,
+        confirmation: (r) => `Request ${r?.requestId ?? ''} sent to the supplier.`,
+      })
+    : null;
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Purchase order requests'),
+    submit ? h('details', { class: 'start' }, h('summary', {}, 'Request a purchase order'), submit) : null,
+    filterForm('/po-requests', ctx.query, [['status', 'Status', select('status', ['OPEN', 'DRAFTED', 'EXPIRED', 'WITHDRAWN', 'DECLINED'], status)]]),
+    h('p', { class: 'muted small' }, "Listed from Temporal's visibility: a request sent a moment ago may take a moment to appear."),
+    table(
+      requests,
+      [
+        ['Request', (r) => h('a', { href: `#/po-requests/${encodeURIComponent(r.requestId)}` }, r.requestId)],
+        ['Status', (r) => badge(r.status)],
+        ['Buyer · supplier', (r) => `${r.buyerId} · ${r.supplierId}`],
+        ['Submitted', (r) => when(r.submittedAt)],
+        ['Next deadline', (r) => when(r.nextDeadlineAt)],
+      ],
+      { empty: 'No requests match.' },
+    ),
+  );
+}
+
+export async function poRequest(ctx) {
+  const id = ctx.params.id;
+  const [{ request: r }, answer] = await Promise.all([
+    api('GET', `/po-requests/${encodeURIComponent(id)}`),
+    (await offers('GET /po-requests/{requestId}/actions')) ? actionsOf(`/po-requests/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Request ${r.requestId} `, badge(r.status)),
+    nextStep(r.nextStep),
+    section(
+      'Request',
+      facts([
+        ['Buyer', r.buyerId],
+        ['Supplier', r.supplierId],
+        ['Products', (r.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.description}${i.sku ? ` (${i.sku})` : ''}`))],
+        ['Desired shipping date', day(r.desiredShippingDate)],
+        ['Quality requirements', r.qualityRequirements],
+        ['Message', r.message],
+        ['Purchase order', r.orderId ? h('a', { href: resourceHref('order', r.orderId) }, r.orderId) : undefined],
+        ['Closed', r.closedReason],
+      ]),
+    ),
+    await actSection('Act', answer, {
+      prefill: {
+        requestId: r.requestId,
+        buyerId: r.buyerId,
+        supplierId: session.role === 'ops' ? r.supplierId : undefined,
+        currency: 'USD',
+        shippingDate: r.desiredShippingDate,
+        items: (r.items ?? []).map((i) => ({ sku: i.sku ?? 'SKU', description: i.description, quantity: i.quantity, unitPrice: 0 })),
+      },
+      names: { orders: 'draft-order' },
+      done: ctx.done,
+      id,
+    }),
+    section('Open deadlines', deadlineTable(r.deadlines ?? [], 'No open deadlines.')),
+    section('Timeline', timeline(r.events ?? [])),
   );
 }
