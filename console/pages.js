@@ -888,8 +888,10 @@ export async function admin(ctx) {
   const keyForms = async (k) => {
     const path = `/api-keys/${encodeURIComponent(k.id)}`;
     const forms = [];
-    if (canRevoke) forms.push(await apiActionForm({ action: 'revoke', path: `${path}/revoke` }, { name: 'revoke-key', inline: true, done: ctx.done, confirmation: `Key ${k.name} revoked.` }));
-    if (canRotate) forms.push(await apiActionForm({ action: 'rotate', path: `${path}/rotate` }, { name: 'rotate-key', inline: true, done: ctx.done, confirmation: (r) => `Key ${k.name} rotated; the new key, shown once: ${r?.apiKey?.key ?? ''}` }));
+    // The actions the API lists for this key now (an API without them: the role's).
+    const may = (action, role) => (Array.isArray(k.actions) ? k.actions.includes(action) : role);
+    if (may('revoke', canRevoke)) forms.push(await apiActionForm({ action: 'revoke', path: `${path}/revoke` }, { name: 'revoke-key', inline: true, done: ctx.done, confirmation: `Key ${k.name} revoked.` }));
+    if (may('rotate', canRotate)) forms.push(await apiActionForm({ action: 'rotate', path: `${path}/rotate` }, { name: 'rotate-key', inline: true, done: ctx.done, confirmation: (r) => `Key ${k.name} rotated; the new key, shown once: ${r?.apiKey?.key ?? ''}` }));
     return forms;
   };
   const rows = await Promise.all(apiKeys.map(async (k) => ({ k, forms: await keyForms(k) })));
