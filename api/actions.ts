@@ -12,6 +12,8 @@ import type { AnyRouteSpec } from './routes';
 export interface ActionLink {
   update: string;
   path: string;
+  /** The named form of the Update the route sends (see AvailableAction.variant). */
+  variant?: string;
 }
 
 export interface CallerAction {
@@ -85,7 +87,7 @@ export function callerActions(
   for (const link of links) {
     const accepted = routeRoles(operations, link.path);
     const action = link.path.split('/').at(-1) as string;
-    for (const entry of available.filter((a) => a.update === link.update)) {
+    for (const entry of available.filter((a) => a.update === link.update && a.variant === link.variant)) {
       const path = fill(link.path, { ...params, ...(entry.claimId ? { claimId: entry.claimId } : {}) });
       const claim = entry.claimId ? { claimId: entry.claimId } : {};
       const roles = entry.allowed.filter((r): r is Role => (accepted as readonly string[]).includes(r));

@@ -357,7 +357,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
 
   const actionLinks: ActionLink[] = [
     { update: payMonitoringUpdate.name, path: '/monitoring/:monitoringId/pay' },
-    ...actions.map((route) => ({ update: route.update.name, path: `/monitoring/:monitoringId/${route.path}` })),
+    ...actions.map((route) => ({ update: route.update.name, path: `/monitoring/:monitoringId/${route.path}`, ...(route.extra?.deselect ? { variant: 'deselect' } : {}) })),
     { update: addProductInfoUpdate.name, path: '/monitoring/:monitoringId/product-pictures' },
     { update: recordProgressUpdate.name, path: '/monitoring/:monitoringId/progress-photos' },
     { update: uploadReportUpdate.name, path: '/monitoring/:monitoringId/report' },

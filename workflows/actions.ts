@@ -13,6 +13,8 @@ export interface AvailableAction {
   update: string;
   /** The claim the action is on, for an order's claim actions (one entry per open claim). */
   claimId?: string;
+  /** A named form of the Update whose rule differs (a monitoring task's deselect is its cancel, before the check). */
+  variant?: string;
   /** Roles that may take the action now. */
   allowed: ActorRole[];
   /** Why each other role may not, in the validator's own words. */
@@ -31,6 +33,8 @@ export interface Validation<A extends { actor: Actor }> {
   check?: (a: A) => void;
   /** The claims an action is taken on, each asked about separately. */
   claims?: () => string[];
+  /** Named forms of the request that `when` reads, each asked about beside the plain action. */
+  variants?: { name: string; input: Partial<A> }[];
 }
 
 export interface ActionBook {
@@ -58,11 +62,12 @@ export function createActionBook(): ActionBook {
       const answer: AvailableAction[] = [];
       for (const { update, v } of rules) {
         const targets: (string | undefined)[] = v.claims ? v.claims() : [undefined];
-        for (const claimId of targets) {
-          const entry: AvailableAction = { update, ...(claimId !== undefined ? { claimId } : {}), allowed: [], refused: {} };
+        const forms: { name?: string; input: Partial<{ actor: Actor; claimId?: string }> }[] = [{ input: {} }, ...(v.variants ?? [])];
+        for (const claimId of targets) for (const form of forms) {
+          const entry: AvailableAction = { update, ...(claimId !== undefined ? { claimId } : {}), ...(form.name ? { variant: form.name } : {}), allowed: [], refused: {} };
           for (const actor of actors) {
             try {
-              v.when(actor, claimId !== undefined ? { claimId } : {});
+              v.when(actor, { ...form.input, ...(claimId !== undefined ? { claimId } : {}) });
               entry.allowed.push(actor.role);
             } catch (err) {
               entry.refused[actor.role] = reason(err);

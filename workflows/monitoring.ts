@@ -871,7 +871,8 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: actionBook.validator(cancelMonitoringUpdate, {
+      validator: actionBook.validator<CancelMonitoringInput>(cancelMonitoringUpdate, {
+        variants: [{ name: 'deselect', input: { deselect: true } }],
         when: (actor, { deselect }: Partial<CancelMonitoringInput>) => {
           requireActor(actor, ['buyer'], input, 'cancel the monitoring service');
           if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);

@@ -252,6 +252,10 @@ describeWithBrowser('the ops console in a browser', () => {
     // the reason is the workflow's own, listed beside the forms.
     expect(await page.locator('form[data-action="assign-inspector"]').count()).toBe(0);
     expect(await page.textContent('details.refused-actions')).toMatch(/assign-inspector: cannot assign an inspector: an inspector is assigned once per inspection/);
+    // Cancelling and deselecting are one Update; only cancelling is possible after the check.
+    expect(await page.locator('form[data-action="cancel"]').count()).toBe(1);
+    expect(await page.locator('form[data-action="deselect"]').count()).toBe(0);
+    expect(await page.textContent('details.refused-actions')).toMatch(/deselect: cannot deselect the service: it can be deselected only before the on-site check/);
     await page.setInputFiles('form[data-action="upload-report"] input[type=file]', { name: 'report.pdf', mimeType: 'application/pdf', buffer: PDF });
     await page.click('form[data-action="upload-report"] button');
     await confirmed(page, 'Report uploaded');
