@@ -8,7 +8,8 @@
 import type { Db } from '../infra/db';
 import { badRequest, conflict, notFound } from './errors';
 import { principal } from './http';
-import { apiKeyView, createApiKey, KEY_CACHE_TTL_MS, KeyProblem, revokeApiKey, rotateApiKey } from './keys';
+import { apiKeyView, createApiKey, KEY_CACHE_TTL_MS, KeyProblem, revokeApiKey, rotateApiKey, rotationRefusal } from './keys';
+import { recordActions } from './actions';
 import type { RouteRegistry } from './routes';
 import {
   apiKeyParamsSchema,
@@ -53,10 +54,21 @@ export function registerApiKeyRoutes(routes: RouteRegistry, deps: ApiKeyRouteDep
   });
 
   routes.add({
+    method: 'get', path: '/api-keys/current', tag, summary: 'Read the key this request is made with', roles: ['ops', 'support', 'buyer', 'supplier', 'inspector'],
+    description: 'Who the caller is: its role and party (a client such as the console shows what that role may do). Never a secret or a hash.',
+    responses: { 200: keyView },
+  }, async (req, res) => {
+    const row = await db.apiKey.findUnique({ where: { id: principal(req).keyId } });
+    if (!row) throw notFound('no API key current');
+    res.json({ apiKey: apiKeyView(row) });
+  });
+
+  routes.add({
     method: 'get', path: '/api-keys', tag, summary: 'List API keys', roles: ['ops', 'support'],
     description: 'Newest first, with their status: active, expiring (works until expiresAt, e.g. the old key of a rotation), expired or revoked. Never a secret or a hash.',
-    query: listApiKeysSchema, responses: { 200: '{ apiKeys: [{ id, name, role, partyId?, keyPrefix, status, createdAt, expiresAt?, revokedAt?, revokedBy?, rotatedFromId? }] }' },
-  }, async (_req, res, { query: q }) => {
+    query: listApiKeysSchema,
+    responses: { 200: "{ apiKeys: [{ id, name, role, partyId?, keyPrefix, status, createdAt, expiresAt?, revokedAt?, revokedBy?, rotatedFromId?, actions }] }; actions (revoke, rotate) are those the caller's key may take on that key now" },
+  }, async (req, res, { query: q }) => {
     const now = new Date();
     const status =
       q.status === 'revoked' ? { revokedAt: { not: null } }
@@ -69,7 +81,10 @@ export function registerApiKeyRoutes(routes: RouteRegistry, deps: ApiKeyRouteDep
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
       take: q.limit ?? 200,
     });
-    res.json({ apiKeys: rows.map((r) => apiKeyView(r, now.getTime())) });
+    const p = principal(req);
+    const paths = { revoke: '/api-keys/:keyId/revoke', rotate: '/api-keys/:keyId/rotate' };
+    const refusal = (action: string, row: (typeof rows)[number]) => (action === 'rotate' ? rotationRefusal(row, now) : undefined);
+    res.json({ apiKeys: rows.map((r) => ({ ...apiKeyView(r, now.getTime()), actions: recordActions(routes.operations(), p, r, paths, refusal) })) });
   });
 
   routes.add({

@@ -25,11 +25,15 @@ import {
   openClaimUpdate,
   orderWorkflowId,
   payUpdate,
+  requestChangesUpdate,
   requestEvidenceUpdate,
   respondToClaimUpdate,
+  reviseDraftUpdate,
   shipUpdate,
   withdrawClaimUpdate,
 } from '../workflows/order.messages';
+import { availableActionsQuery } from '../workflows/actions';
+import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workflows/order.policy';
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
@@ -435,6 +439,27 @@ export function createApp(deps: ApiDeps): express.Express {
       res.status(created ? 201 : 200).json({ order });
     });
   }
+
+  // The order's actions: its routes above, the draft changes and the evidence upload.
+  const orderActionLinks: ActionLink[] = [
+    ...actions.map((route) => ({ update: route.update.name, path: `/orders/:orderId/${route.path}` })),
+    { update: requestChangesUpdate.name, path: '/orders/:orderId/request-changes' },
+    { update: reviseDraftUpdate.name, path: '/orders/:orderId/revise' },
+    { update: addEvidenceUpdate.name, path: '/orders/:orderId/claims/:claimId/evidence' },
+  ];
+  routes.add({
+    method: 'get', path: '/orders/:orderId/actions', tag: 'orders', summary: 'List the actions the caller may take on an order now', roles: allRoles, ownership: ownOrders,
+    description:
+      "From the order workflow's availableActions query: each Update's rule of who may act in which state, the same rule its validator applies first, " +
+      'asked of ops, the buyer, the supplier and support; claim actions are asked per open claim.',
+    params: orderParamsSchema, responses: { 200: ACTIONS_RESPONSE },
+    errors: { 503: 'unavailable: the workflow service did not answer' },
+  }, async (req, res, { params: { orderId } }) => {
+    const p = principal(req);
+    await assertReachesOrder(p, orderId);
+    const available = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(availableActionsQuery));
+    res.json({ orderId, ...callerActions(routes.operations(), p, available, orderActionLinks, { orderId }) });
+  });
 
   // Evidence: an unknown order or another party's order is refused before anything is stored, the
   // caller checked against the order's row (api/uploads.ts says why not by a Query); the file is

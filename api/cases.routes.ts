@@ -25,6 +25,8 @@ import {
   resolveCaseUpdate,
 } from '../workflows/case.messages';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import { availableActionsQuery } from '../workflows/actions';
+import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import {
   caseFileParamsSchema,
   caseParamsSchema,
@@ -249,6 +251,19 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       res.json({ case: await caseAfterAction(params.caseId) });
     });
   }
+
+  const actionLinks: ActionLink[] = [
+    ...actions.map((route) => ({ update: route.update.name, path: `/cases/:caseId/${route.path}` })),
+    { update: addCaseEvidenceUpdate.name, path: '/cases/:caseId/evidence' },
+  ];
+  routes.add({
+    ...read('/actions', 'List the actions the caller may take on a case now', ACTIONS_RESPONSE),
+    description: "From the case workflow's availableActions query: each Update's rule of who may act in which state, the same rule its validator applies first, asked of ops, the order's buyer and supplier, and support.",
+  }, async (req, res, { params }) => {
+    await readOwn(req, params.caseId);
+    const available = await call(params.caseId, () => handle(params.caseId).query(availableActionsQuery));
+    res.json({ caseId: params.caseId, ...callerActions(routes.operations(), principal(req), available, actionLinks, { caseId: params.caseId }) });
+  });
 
   // ---- evidence files ---------------------------------------------------------------------------
   // A case on another party's order, or an unknown case, is refused before anything is stored, the

@@ -95,6 +95,13 @@ export async function revokeApiKey(db: Db, keyId: string, by: string, now: Date 
  * working until `now + overlapMs` (or its own earlier expiry). Refused (`KeyProblem` on `keyId`) for
  * a key that is revoked or expired: there is nothing to carry over.
  */
+/** Why a key cannot be rotated now (revoked, expired), or undefined when it can. */
+export function rotationRefusal(row: { id: string; revokedAt: Date | null; expiresAt: Date | null }, now: Date = new Date()): string | undefined {
+  if (row.revokedAt) return `key ${row.id} was revoked at ${row.revokedAt.toISOString()}; create a new key instead`;
+  if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) return `key ${row.id} expired at ${row.expiresAt.toISOString()}; create a new key instead`;
+  return undefined;
+}
+
 export async function rotateApiKey(
   db: Db,
   keyId: string,
@@ -103,8 +110,8 @@ export async function rotateApiKey(
   const now = opts.now ?? new Date();
   const old = await db.apiKey.findUnique({ where: { id: keyId } });
   if (!old) return undefined;
-  if (old.revokedAt) throw new KeyProblem('keyId', `key ${keyId} was revoked at ${old.revokedAt.toISOString()}; create a new key instead`);
-  if (old.expiresAt && old.expiresAt.getTime() <= now.getTime()) throw new KeyProblem('keyId', `key ${keyId} expired at ${old.expiresAt.toISOString()}; create a new key instead`);
+  const refusal = rotationRefusal(old, now);
+  if (refusal) throw new KeyProblem('keyId', refusal);
   const created = await createApiKey(db, {
     name: old.name, role: old.role as Role, partyId: old.partyId ?? undefined, expiresAt: opts.expiresAt, rotatedFromId: old.id,
   });

@@ -10,6 +10,21 @@ import { badRequest, conflict, notFound } from './errors';
 import { assertOwnsOrder, principal } from './http';
 import { isDerivedRecordId, newRecordId } from './idempotency';
 import type { RouteRegistry } from './routes';
+import { recordActions } from './actions';
+
+/** The status each action on a manual order waits for. */
+const WAITS_FOR: Record<string, { status: string; refusal: string }> = {
+  ship: { status: 'PAID', refusal: 'cannot ship' },
+  deliver: { status: 'SHIPPED', refusal: 'cannot record delivery' },
+};
+
+/** Why a manual order does not allow the action now, or undefined when it does. */
+function manualOrderRefusal(action: string, row: { id: string; status: string }): string | undefined {
+  const rule = WAITS_FOR[action];
+  return rule && row.status !== rule.status ? `${rule.refusal}: manual order ${row.id} is ${row.status.toLowerCase()}` : undefined;
+}
+
+const ACTION_PATHS = { ship: '/manual-orders/:manualOrderId/ship', deliver: '/manual-orders/:manualOrderId/deliver' };
 
 type ManualOrderRow = NonNullable<Awaited<ReturnType<Db['manualOrder']['findUnique']>>>;
 
@@ -98,12 +113,13 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
 
   routes.add({
     method: 'get', path: '/manual-orders/:manualOrderId', tag, summary: 'Read a manual order', roles: ['ops', 'support', 'buyer'], ownership: 'buyers: their own only',
-    params: manualOrderParamsSchema, responses: { 200: '{ manualOrder }' },
+    params: manualOrderParamsSchema,
+    responses: { 200: "{ manualOrder, actions }: actions names what the caller's key may do now (ship, deliver), by the rule the action's route applies" },
   }, async (req, res, { params }) => {
     const p = principal(req);
     const row = await find(params.manualOrderId);
     assertOwnsOrder(p, { buyerId: row.buyerId, supplierId: null }, `manual order ${row.id}`);
-    res.json({ manualOrder: view(row) });
+    res.json({ manualOrder: view(row), actions: recordActions(routes.operations(), p, row, ACTION_PATHS, manualOrderRefusal) });
   });
 
   routes.add({
@@ -112,7 +128,8 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
     errors: { 409: 'action_refused: the order is not waiting for shipment' },
   }, async (_req, res, { params, body }) => {
     const row = await find(params.manualOrderId);
-    if (row.status !== 'PAID') throw conflict(`cannot ship: manual order ${row.id} is ${row.status.toLowerCase()}`, 'action_refused');
+    const refusal = manualOrderRefusal('ship', row);
+    if (refusal) throw conflict(refusal, 'action_refused');
     const now = new Date();
     await db.$transaction([
       db.manualOrder.update({ where: { id: row.id }, data: { status: 'SHIPPED', shippedAt: now, updatedAt: now } }),
@@ -130,7 +147,8 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
     errors: { 409: 'action_refused: the order has not shipped, or is already delivered' },
   }, async (_req, res, { params }) => {
     const row = await find(params.manualOrderId);
-    if (row.status !== 'SHIPPED') throw conflict(`cannot record delivery: manual order ${row.id} is ${row.status.toLowerCase()}`, 'action_refused');
+    const refusal = manualOrderRefusal('deliver', row);
+    if (refusal) throw conflict(refusal, 'action_refused');
     const now = new Date();
     await db.$transaction([
       db.manualOrder.update({ where: { id: row.id }, data: { status: 'DELIVERED', deliveredAt: now, updatedAt: now } }),

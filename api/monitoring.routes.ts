@@ -31,6 +31,8 @@ import {
 } from '../workflows/monitoring.messages';
 import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import { availableActionsQuery } from '../workflows/actions';
+import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
 import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, temporalCallFor, timelineEventView } from './http';
@@ -352,6 +354,23 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
       res.json({ monitoring: monitoringViewFor(principal(req).role, await runAction(req, params.monitoringId, route.update, { ...body, ...route.extra })) });
     });
   }
+
+  const actionLinks: ActionLink[] = [
+    { update: payMonitoringUpdate.name, path: '/monitoring/:monitoringId/pay' },
+    ...actions.map((route) => ({ update: route.update.name, path: `/monitoring/:monitoringId/${route.path}`, ...(route.extra?.deselect ? { variant: 'deselect' } : {}) })),
+    { update: addProductInfoUpdate.name, path: '/monitoring/:monitoringId/product-pictures' },
+    { update: recordProgressUpdate.name, path: '/monitoring/:monitoringId/progress-photos' },
+    { update: uploadReportUpdate.name, path: '/monitoring/:monitoringId/report' },
+  ];
+  routes.add({
+    ...read('/actions', 'List the actions the caller may take on a monitoring task now', ACTIONS_RESPONSE),
+    description: "From the task workflow's availableActions query: each Update's rule of who may act in which state, the same rule its validator applies first, asked of ops, the buyer, the supplier, the assigned inspector and support.",
+  }, async (req, res, { params }) => {
+    const id = params.monitoringId;
+    await readOwn(req, id);
+    const available = await call(id, () => handle(id).query(availableActionsQuery));
+    res.json({ monitoringId: id, ...callerActions(routes.operations(), principal(req), available, actionLinks, { monitoringId: id }) });
+  });
 
   // ---- files ------------------------------------------------------------------------------------
   // An unknown task or another party's task is refused before anything is stored, its reach read

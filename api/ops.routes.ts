@@ -27,6 +27,7 @@ import {
   searchSchema,
 } from './ops.schemas';
 import type { RouteRegistry } from './routes';
+import { recordActions } from './actions';
 import { monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema, instant, orderParamsSchema } from './schemas';
 
@@ -167,15 +168,21 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
       'case is answered, or the resource closes), with resolution "resolved by itself: …". A lapsed booking is resolved by ops. ' +
       'EFFECT_FAILED (any resource; ops must act): an effect a workflow gave up on because retrying could not fix it (the database refused ' +
       'its data), with the effect, the error and its key in the summary; one task per key, and it stays until ops resolve it.',
-    query: listLateTasksSchema, responses: { 200: taskList },
-  }, async (_req, res, { query: q }) => {
+    query: listLateTasksSchema, responses: { 200: `${taskList}; each task's actions (acknowledge, assign, resolve) are those the caller's key may take on it now` },
+  }, async (req, res, { query: q }) => {
     const rows = await db.lateTask.findMany({
       where: { ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.assignee ? { assignee: q.assignee } : {}) },
       orderBy: [{ since: 'asc' }, { id: 'asc' }],
       take: q.limit ?? 200,
     });
-    res.json({ tasks: rows.map(lateTaskView) });
+    const p = principal(req);
+    res.json({ tasks: rows.map((t) => ({ ...lateTaskView(t), actions: recordActions(routes.operations(), p, t, taskActionPaths, taskRefusal) })) });
   });
+
+  /** The statuses each action on a late task is taken from: the routes apply it, the list tells each task's actions by it. */
+  const TAKEN_FROM: Record<string, string[]> = { acknowledge: ['open'], assign: ['open', 'acknowledged'], resolve: ['open', 'acknowledged'] };
+  const taskActionPaths = { acknowledge: '/late-tasks/:taskId/acknowledge', assign: '/late-tasks/:taskId/assign', resolve: '/late-tasks/:taskId/resolve' };
+  const taskRefusal = (action: string, task: { status: string }) => (TAKEN_FROM[action]?.includes(task.status) ? undefined : `the task is ${task.status}`);
 
   const refused = { 409: 'action_refused: the task\'s status does not allow this (e.g. it is already resolved); the message says why' };
 
@@ -201,7 +208,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     description: 'An open or acknowledged task gets (or changes) its assignee.',
     params: lateTaskParamsSchema, body: assignLateTaskSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (_req, res, { params, body }) => {
-    res.json(await workTask(params.taskId, ['open', 'acknowledged'], { assignee: body.assignee }, 'assign'));
+    res.json(await workTask(params.taskId, TAKEN_FROM.assign, { assignee: body.assignee }, 'assign'));
   });
 
   routes.add({
@@ -209,7 +216,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     description: 'Says someone is on it: an open task becomes acknowledged.',
     params: lateTaskParamsSchema, body: emptyActionSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (_req, res, { params }) => {
-    res.json(await workTask(params.taskId, ['open'], { status: 'acknowledged', acknowledgedAt: new Date() }, 'acknowledge'));
+    res.json(await workTask(params.taskId, TAKEN_FROM.acknowledge, { status: 'acknowledged', acknowledgedAt: new Date() }, 'acknowledge'));
   });
 
   routes.add({
@@ -218,7 +225,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     params: lateTaskParamsSchema, body: resolveLateTaskSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (req, res, { params, body }) => {
     const p = principal(req);
-    res.json(await workTask(params.taskId, ['open', 'acknowledged'], { status: 'resolved', resolvedAt: new Date(), resolution: body.note, resolvedBy: p.keyId }, 'resolve'));
+    res.json(await workTask(params.taskId, TAKEN_FROM.resolve, { status: 'resolved', resolvedAt: new Date(), resolution: body.note, resolvedBy: p.keyId }, 'resolve'));
   });
 
   // ---- search -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import {
   PurchaseOrderRequestInput,
   PurchaseRequestState,
   declineRequestUpdate,
+  draftOrderFromRequestUpdate,
   getPurchaseRequestQuery,
   poRequestWorkflowId,
   withdrawRequestUpdate,
@@ -25,6 +26,8 @@ import { actorOf, isUnavailable, noSuch, principal, temporalCallFor } from './ht
 import type { Principal, Role } from './keys';
 import { declinePoRequestSchema, listPoRequestsSchema, poRequestParamsSchema, submitPoRequestSchema, withdrawPoRequestSchema } from './po-requests.schemas';
 import type { RouteRegistry } from './routes';
+import { availableActionsQuery } from '../workflows/actions';
+import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 
 export interface PoRequestRouteDeps {
   client: Client;
@@ -167,6 +170,22 @@ export function registerPoRequestRoutes(routes: RouteRegistry, deps: PoRequestRo
     params: poRequestParamsSchema, responses: { 200: 'the live state: { request } with status, products, deadlines, events and, once drafted, orderId' },
   }, async (req, res, { params: { requestId } }) => {
     res.json({ request: await readOwn(req, requestId) });
+  });
+
+  const actionLinks: ActionLink[] = [
+    { update: draftOrderFromRequestUpdate.name, path: '/orders' },
+    { update: withdrawRequestUpdate.name, path: '/po-requests/:requestId/withdraw' },
+    { update: declineRequestUpdate.name, path: '/po-requests/:requestId/decline' },
+  ];
+  routes.add({
+    method: 'get', path: '/po-requests/:requestId/actions', tag, summary: 'List the actions the caller may take on a purchase order request now', roles: allRoles, ownership,
+    description: "From the request workflow's availableActions query: each Update's rule of who may act in which state, the same rule its validator applies first. Drafting the order from the request is POST /orders with its requestId.",
+    params: poRequestParamsSchema, responses: { 200: ACTIONS_RESPONSE },
+  }, async (req, res, { params: { requestId } }) => {
+    await readOwn(req, requestId);
+    const handle = client.workflow.getHandle(poRequestWorkflowId(requestId));
+    const available = await temporalCallFor(client, handle.workflowId, `purchase order request ${requestId}`, () => handle.query(availableActionsQuery));
+    res.json({ requestId, ...callerActions(routes.operations(), principal(req), available, actionLinks, { requestId }) });
   });
 
   routes.add({

@@ -26,7 +26,7 @@ export function registerReportRoutes(routes: RouteRegistry, deps: ReportRouteDep
   const tag = 'after-service reports';
   routes.add({
     method: 'get', path: '/reports/after-service', tag, summary: 'List weekly after-service reports', roles: ['ops', 'support'],
-    query: listReportsSchema, responses: { 200: 'newest week first: { reports: [{ weekStart, shipments, cases, afterServiceRate, defectRate, … }] }' },
+    query: listReportsSchema, responses: { 200: 'newest week first: { reports: [{ weekStart, shipments, cases, afterServiceRate, rateByCategory: { tracking, quality, warehouse }, defectRate (with its target), … }] }' },
   }, async (_req, res, { query: q }) => {
     const rows = await db.afterServiceReport.findMany({ orderBy: { weekStart: 'desc' }, take: q.limit ?? 12 });
     res.json({
@@ -39,6 +39,7 @@ export function registerReportRoutes(routes: RouteRegistry, deps: ReportRouteDep
           shipments: f.shipments,
           cases: f.cases.total,
           afterServiceRate: f.afterServiceRate,
+          rateByCategory: f.rateByCategory,
           defectRate: f.defectRate,
         };
       }),

@@ -62,12 +62,14 @@ export function amountField(formData, name, currency) {
   return minor;
 }
 
-/** The late-task actions: acknowledge, assign, resolve. */
+/** The late-task actions the API lists for the signed-in key on this task now: acknowledge, assign, resolve. */
 export function lateTaskActions(task, done) {
   if (task.status === 'resolved') return [h('span', { class: 'muted small' }, task.resolution ?? 'resolved')];
   const path = `/late-tasks/${encodeURIComponent(task.id)}`;
+  // An API without per-task actions: every form, and its refusals are the answer.
+  const may = (action) => !Array.isArray(task.actions) || task.actions.includes(action);
   return [
-    task.status === 'open'
+    task.status === 'open' && may('acknowledge')
       ? actionForm({
           name: 'acknowledge',
           inline: true,
@@ -76,7 +78,7 @@ export function lateTaskActions(task, done) {
           done: () => done(`Late task acknowledged: ${task.summary}`),
         })
       : null,
-    actionForm({
+    may('assign') && actionForm({
       name: 'assign',
       inline: true,
       fields: [h('input', { name: 'assignee', value: task.assignee ?? '', placeholder: 'Assign to…', 'aria-label': 'Assignee', size: 12 })],
@@ -84,7 +86,7 @@ export function lateTaskActions(task, done) {
       run: (fd) => api('POST', `${path}/assign`, { body: { assignee: text(fd, 'assignee') } }),
       done: (r) => done(`Late task assigned to ${r?.task?.assignee ?? 'the assignee'}`),
     }),
-    actionForm({
+    may('resolve') && actionForm({
       name: 'resolve',
       inline: true,
       fields: [h('input', { name: 'note', placeholder: 'What was done', 'aria-label': 'Resolution note', size: 18 })],

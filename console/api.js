@@ -5,16 +5,30 @@
 import { h } from './dom.js';
 
 const KEY_ITEM = 'tradeguard.console.apiKey';
+const WHO_ITEM = 'tradeguard.console.who';
 
 export const session = {
   get key() {
     return sessionStorage.getItem(KEY_ITEM);
   },
-  signIn(key) {
+  /** The key's role and party, as GET /api-keys/current said at sign-in: { role, partyId?, name }. */
+  get who() {
+    try {
+      return JSON.parse(sessionStorage.getItem(WHO_ITEM) ?? 'null') ?? {};
+    } catch {
+      return {};
+    }
+  },
+  get role() {
+    return this.who.role;
+  },
+  signIn(key, who) {
     sessionStorage.setItem(KEY_ITEM, key);
+    sessionStorage.setItem(WHO_ITEM, JSON.stringify({ role: who?.role, partyId: who?.partyId, name: who?.name }));
   },
   signOut() {
     sessionStorage.removeItem(KEY_ITEM);
+    sessionStorage.removeItem(WHO_ITEM);
   },
 };
 
@@ -106,22 +120,38 @@ export async function download(path, fallbackName) {
 let operations;
 
 /**
- * The operations this API offers ("GET /late-tasks/{id}"), from its OpenAPI document: a page
+ * The operations this API offers, from its OpenAPI document: "GET /late-tasks" → the operation
+ * (its summary, the roles whose keys it takes in x-roles, its parameters and body schema). A page
  * whose endpoint is missing says so instead of linking to something that cannot work.
  */
-export function availableOperations() {
+export function operationsById() {
   operations ??= fetch('/openapi.json')
     .then((res) => (res.ok ? res.json() : { paths: {} }))
-    .then((doc) => new Set(Object.entries(doc.paths ?? {}).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`))))
+    .then((doc) => new Map(Object.entries(doc.paths ?? {}).flatMap(([path, methods]) => Object.entries(methods).map(([m, op]) => [`${m.toUpperCase()} ${path}`, op]))))
     .catch(() => {
       operations = undefined;
-      return new Set();
+      return new Map();
     });
   return operations;
 }
 
+export async function availableOperations() {
+  return new Set((await operationsById()).keys());
+}
+
 export async function offers(operation) {
-  return (await availableOperations()).has(operation);
+  return (await operationsById()).has(operation);
+}
+
+/** The operation ("POST /orders/{orderId}/pay"), or undefined when this API lacks it. */
+export async function operation(id) {
+  return (await operationsById()).get(id);
+}
+
+/** Whether this API offers the operation and takes the signed-in key's role for it (its x-roles). */
+export async function mayCall(id) {
+  const op = await operation(id);
+  return Boolean(op) && (op['x-roles'] ?? []).includes(session.role);
 }
 
 const TITLES = {

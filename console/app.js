@@ -2,7 +2,7 @@
  * The console's shell: sign-in, navigation and a hash router (#/orders/PO-1), so every page is a
  * link that can be bookmarked and reloaded, and the server serves one page.
  */
-import { ApiError, api, availableOperations, errorBox, session } from './api.js';
+import { ApiError, api, errorBox, operationsById, session } from './api.js';
 import { h } from './dom.js';
 import * as pages from './pages.js';
 
@@ -17,6 +17,7 @@ const ROUTES = [
   ['/late-tasks', 'late-tasks', pages.lateTasks],
   ['/deadlines', 'deadlines', pages.deadlines],
   ['/orders', 'orders', pages.orders],
+  ['/orders/new', 'new-order', pages.newOrder],
   ['/orders/:id', 'order', pages.order],
   ['/monitoring', 'monitoring-list', pages.monitoringList],
   ['/monitoring/:id', 'monitoring', pages.monitoring],
@@ -26,6 +27,11 @@ const ROUTES = [
   ['/manual-orders/new', 'new-manual-order', pages.manualOrder],
   ['/manual-orders/:id', 'manual-order', pages.manualOrderDetail],
   ['/search', 'search', pages.search],
+  ['/reports', 'reports', pages.reports],
+  ['/suppliers/:id', 'supplier', pages.supplier],
+  ['/admin', 'admin', pages.admin],
+  ['/po-requests', 'po-requests', pages.poRequests],
+  ['/po-requests/:id', 'po-request', pages.poRequest],
 ];
 
 function match(path) {
@@ -58,19 +64,26 @@ async function renderNav() {
     who.replaceChildren();
     return;
   }
-  const ops = await availableOperations();
+  const ops = await operationsById();
+  const role = session.role;
+  // A page whose endpoint the key's role may not call is left out; one this API lacks is named, greyed.
   const item = (label, href, operation) =>
-    !operation || ops.has(operation)
+    !operation || (ops.has(operation) && (ops.get(operation)['x-roles'] ?? []).includes(role))
       ? h('a', { href }, label)
-      : h('span', { class: 'unavailable', title: `not available in this version of the API (${operation})` }, label);
+      : ops.has(operation)
+        ? null
+        : h('span', { class: 'unavailable', title: `not available in this version of the API (${operation})` }, label);
   nav.replaceChildren(
-    item('Queue', '#/'),
+    item(ops.has('GET /late-tasks') && (ops.get('GET /late-tasks')['x-roles'] ?? []).includes(role) ? 'Queue' : 'Home', '#/'),
     item('Late tasks', '#/late-tasks', 'GET /late-tasks'),
     item('Deadlines', '#/deadlines', 'GET /deadlines'),
+    item('Requests', '#/po-requests', 'GET /po-requests'),
     item('Orders', '#/orders', 'GET /orders'),
     item('Monitoring', '#/monitoring', 'GET /monitoring'),
     item('Cases', '#/cases', 'GET /cases'),
     item('Manual orders', '#/manual-orders', 'GET /manual-orders'),
+    item('Weekly report', '#/reports', 'GET /reports/after-service'),
+    item('Keys', '#/admin', 'GET /api-keys'),
     ops.has('GET /search')
       ? h(
           'form',
@@ -89,7 +102,7 @@ async function renderNav() {
     h('a', { href: '/docs', target: '_blank', rel: 'noopener' }, 'API docs'),
   );
   who.replaceChildren(
-    h('span', { class: 'muted small' }, 'key ', h('code', {}, `${session.key.slice(0, 7)}…`)),
+    h('span', { class: 'muted small', dataset: { role: role ?? '' } }, `${role ?? 'key'}${session.who.partyId ? ` ${session.who.partyId}` : ''} · key `, h('code', {}, `${session.key.slice(0, 7)}…`)),
     h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'),
   );
 }
@@ -112,24 +125,20 @@ function signInPage(query) {
         outcome.replaceChildren();
         button.disabled = true;
         try {
-          // Ops and support may read the after-service reports; buyers and suppliers may not.
-          await api('GET', '/reports/after-service', { query: { limit: 1 }, key });
-          session.signIn(key);
+          // Who the key is: the console shows each role what it may do.
+          const { apiKey } = await api('GET', '/api-keys/current', { key });
+          session.signIn(key, apiKey);
           const next = query.get('next');
           location.hash = next && next.startsWith('/') && !next.startsWith('/sign-in') ? `#${next}` : '#/';
         } catch (err) {
-          if (err instanceof ApiError && err.status === 403) {
-            outcome.replaceChildren(errorBox(new ApiError(403, { code: 'forbidden', message: `this console is for ops and support keys; the API said: ${err.message}`, requestId: err.requestId })));
-          } else {
-            outcome.replaceChildren(errorBox(err));
-          }
+          outcome.replaceChildren(errorBox(err));
         } finally {
           button.disabled = false;
         }
       },
     },
     h('h1', {}, 'Sign in'),
-    h('p', {}, 'Paste an ops or support API key. It is kept for this browser tab only and sent to the API with each request.'),
+    h('p', {}, 'Paste your API key (ops, support, buyer, supplier or inspector). It is kept for this browser tab only and sent to the API with each request; the console shows what that key may do.'),
     h('label', { class: 'field' }, h('span', {}, 'API key'), h('input', { name: 'apiKey', type: 'password', autocomplete: 'off', required: true, placeholder: 'tg_…', size: 40 })),
     button,
     outcome,

@@ -2,9 +2,11 @@
  * The console's pages. Each loads what it shows from the API and returns one element; the router
  * (app.js) puts it on screen. A page whose endpoint this API does not offer says so in words.
  */
-import { api, download, errorBox, offers } from './api.js';
+import { api, download, errorBox, mayCall, offers, session } from './api.js';
 import { actionForm, amountField, field, invalid, lateTaskActions, text } from './actions.js';
+import { ageBar, categoryRateChart, deadlineTimeline, defectRateChart, CATEGORIES } from './charts.js';
 import { badge, day, facts, h, money, section, table, when } from './dom.js';
+import { actionForms, actionsOf, apiActionForm, refusedList } from './forms.js';
 
 // ---- links and shared pieces ------------------------------------------------------------------
 
@@ -73,7 +75,7 @@ function lateTaskTable(tasks, done, empty) {
   return table(
     tasks,
     [
-      ['Since', (t) => when(t.since)],
+      ['Since', (t) => [when(t.since), h('div', {}, ageBar(t.since))]],
       ['Late task', (t) => [h('strong', {}, String(t.kind).replace(/[-_]/g, ' ')), h('div', {}, t.summary), mustAct(t.mustAct)]],
       ['On', (t) => resourceLink(t.resource, t.resourceId)],
       ['Status', (t) => [badge(t.status), t.assignee ? h('div', { class: 'small' }, 'Assigned to ', h('strong', {}, t.assignee)) : null, t.resolvedAt ? h('div', { class: 'small' }, 'Resolved ', when(t.resolvedAt)) : null]],
@@ -140,6 +142,7 @@ async function openLateTasks() {
 }
 
 export async function home(ctx) {
+  if (!(await mayCall('GET /late-tasks'))) return partyHome();
   const [hasTasks, hasDeadlines] = await Promise.all([offers('GET /late-tasks'), offers('GET /deadlines')]);
   const [tasks, deadlines] = await Promise.all([
     hasTasks ? openLateTasks() : api('GET', '/monitoring', { query: { late: 'true' } }).then((r) => r.tasks),
@@ -166,6 +169,19 @@ export async function home(ctx) {
         ? [deadlineTable(deadlines, 'No open deadlines.'), h('p', {}, h('a', { href: '#/deadlines' }, 'All deadlines, with filters'))]
         : [notAvailable('The list of deadlines across orders', 'GET /deadlines'), h('p', {}, h('a', { href: '#/orders' }, 'Orders'), ' show their next deadline.')],
     ),
+  );
+}
+
+/** The home page of a key without the late-task queue (a buyer, a supplier, an inspector): its open deadlines. */
+async function partyHome() {
+  const { deadlines: list } = await api('GET', '/deadlines', { query: { limit: 25 } });
+  const who = session.who;
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Your open deadlines'),
+    h('p', { class: 'muted' }, `Signed in as ${who.role ?? 'a party'}${who.partyId ? ` ${who.partyId}` : ''}. Each record's page shows the actions you may take on it now.`),
+    section('Open deadlines', deadlineTable(list, 'No open deadlines.'), h('p', {}, h('a', { href: '#/orders' }, 'Your orders'))),
   );
 }
 
@@ -222,6 +238,7 @@ export async function orders(ctx) {
     'div',
     {},
     h('h1', {}, 'Orders'),
+    (await mayCall('POST /orders')) ? h('p', {}, h('a', { href: '#/orders/new' }, 'Draft a purchase order')) : null,
     filterForm('/orders', q, [
       ['status', 'Status', select('status', ORDER_STATUSES, filters.status)],
       ['buyerId', 'Buyer'],
@@ -325,7 +342,7 @@ export async function manualOrders(ctx) {
     'div',
     {},
     h('h1', {}, 'Manual orders'),
-    (await offers('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
+    (await mayCall('POST /manual-orders')) ? h('p', {}, h('a', { href: '#/manual-orders/new' }, 'Enter a manual order')) : null,
     filterForm('/manual-orders', ctx.query, [['status', 'Status', select('status', ['PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'], status)]]),
     table(
       list,
@@ -342,8 +359,11 @@ export async function manualOrders(ctx) {
 }
 
 export async function manualOrderDetail(ctx) {
-  const { manualOrder: m } = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const answer = await api('GET', `/manual-orders/${encodeURIComponent(ctx.params.id)}`);
+  const m = answer.manualOrder;
   const a = m.address ?? {};
+  const path = `/manual-orders/${encodeURIComponent(m.manualOrderId)}`;
+  const forms = await actionForms((answer.actions ?? []).map((action) => ({ action, path: `${path}/${action}` })), () => ({ done: ctx.done }));
   return h(
     'div',
     {},
@@ -374,6 +394,10 @@ export async function manualOrderDetail(ctx) {
         ]),
       ),
     ),
+    forms.length > 0 ? section('Act', h('div', { class: 'columns act' }, forms)) : null,
+    await startSection('Start from this order', [
+      { op: 'POST /cases', path: '/cases', name: 'open-case', prefill: { orderId: m.manualOrderId, orderSource: 'manual' }, confirmation: (r) => `Case ${r?.caseId ?? ''} opened.` },
+    ], ctx.done),
     (await offers('GET /cases')) ? h('p', {}, h('a', { href: `#/cases?orderId=${encodeURIComponent(m.manualOrderId)}` }, 'Cases on this order')) : null,
   );
 }
@@ -436,16 +460,84 @@ function amountsTable(a) {
   return h('table', { class: 'amounts' }, h('tbody', {}, rows.map(([label, v]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'num' }, money(v, c))))));
 }
 
+/** What an order's forms start with: the payment due, the current terms and dates. */
+function orderPrefill(o) {
+  const a = o.amounts;
+  const terms = o.terms ?? {};
+  const due = o.status === 'DEPOSIT_PAID' ? 'balance' : 'deposit';
+  return {
+    kind: due,
+    amount: due === 'balance' ? a.balance : a.deposit,
+    shippingDate: o.shippingDate ?? terms.shippingDate,
+    currency: terms.currency ?? a.currency,
+    items: terms.items,
+    depositAmount: terms.depositAmount,
+    qualityRequirements: terms.qualityRequirements,
+    shippingMarks: terms.shippingMarks,
+    packaging: terms.packaging,
+  };
+}
+
+const CONFIRMATIONS = {
+  'mark-delivered': () => 'Delivery recorded: the buyer is asked to confirm receipt.',
+  resolve: (a) => `Case ${a.id} resolved.`,
+  decide: (a) => `Claim ${a.claimId} decided.`,
+  report: () => 'Report uploaded: the buyer is emailed that it is ready.',
+};
+
+/**
+ * Forms that start something new from a record (book monitoring, open a case…): creating is not an
+ * action of the record's workflow, so each is shown when the key's role may call its route at all,
+ * and the API's answer says whether it may now.
+ */
+async function startSection(title, starts, done) {
+  const forms = [];
+  for (const st of starts.filter(Boolean)) {
+    if (!(await mayCall(st.op))) continue;
+    forms.push(await apiActionForm({ action: st.name, path: st.path, method: st.method }, { name: st.name, prefill: st.prefill, done, confirmation: st.confirmation }));
+  }
+  return forms.filter(Boolean).length > 0 ? section(title, h('details', { class: 'start' }, h('summary', {}, `${forms.length} form${forms.length === 1 ? '' : 's'}`), h('div', { class: 'columns act' }, forms))) : null;
+}
+
+/** The forms of the actions the API lists for the signed-in key, and the reasons for the others. */
+async function actSection(title, answer, { currency, prefill, names = {}, done, id }) {
+  const forms = await actionForms(answer.actions, (a) => ({
+    name: names[a.action] ?? a.action,
+    currency,
+    prefill,
+    done,
+    confirmation: (CONFIRMATIONS[a.action] ?? (() => undefined))({ ...a, id }),
+  }));
+  if (forms.length === 0 && (answer.refused ?? []).length === 0) return null;
+  return section(
+    title,
+    forms.length > 0 ? h('div', { class: 'columns act' }, forms) : h('p', { class: 'muted', dataset: { noActions: 'true' } }, 'Nothing for you to do here now.'),
+    refusedList(answer.refused),
+  );
+}
+
 export async function order(ctx) {
   const id = ctx.params.id;
-  const { state: o, timeline: events, deadlines: open } = await overview('orders', id, 'order');
+  const [{ state: o, timeline: events, deadlines: open }, answer] = await Promise.all([
+    overview('orders', id, 'order'),
+    (await offers('GET /orders/{orderId}/actions')) ? actionsOf(`/orders/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
   const currency = o.amounts.currency;
   const claims = o.claims ?? [];
+  const orderActions = { actions: answer.actions.filter((a) => !a.claimId), refused: answer.refused.filter((a) => !a.claimId) };
+  const options = { currency, prefill: orderPrefill(o), names: { decide: 'decide-claim' }, done: ctx.done, id };
+  const claimSections = await Promise.all(
+    claims
+      .filter((c) => c.status !== 'CLOSED')
+      .map((c) => actSection(`Claim ${c.id}: act`, { actions: answer.actions.filter((a) => a.claimId === c.id), refused: answer.refused.filter((a) => a.claimId === c.id) }, { ...options, prefill: { refund: c.refundAsked } })),
+  );
+  const supplierLink = (await mayCall('GET /suppliers/{supplierId}/assurance')) ? h('a', { href: `#/suppliers/${encodeURIComponent(o.supplierId)}` }, o.supplierId) : o.supplierId;
   return h(
     'div',
     {},
     h('h1', {}, `Order ${o.orderId} `, badge(o.status), o.late ? [' ', badge('LATE')] : null),
     nextStep(o.nextStep),
+    section('Deadlines on a time line', deadlineTimeline(Array.isArray(events) ? events : (events?.events ?? []), open)),
     h(
       'div',
       { class: 'columns' },
@@ -453,7 +545,7 @@ export async function order(ctx) {
         'Order',
         facts([
           ['Buyer', o.buyerId],
-          ['Supplier', o.supplierId],
+          ['Supplier', supplierLink],
           ['Items', (o.terms?.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.description} (${i.sku}) at ${money(i.unitPrice, currency)}`))],
           ['Shipping date', day(o.shippingDate ?? o.terms?.shippingDate)],
           ['Shipment', o.shipment ? `${o.shipment.carrier} ${o.shipment.trackingNumber}` : undefined],
@@ -465,6 +557,7 @@ export async function order(ctx) {
       ),
       section('Amounts', amountsTable(o.amounts)),
     ),
+    await actSection('Act on the order', orderActions, options),
     section(
       'Claims',
       table(
@@ -474,39 +567,31 @@ export async function order(ctx) {
           ['Status', (c) => [badge(c.status), c.outcome ? h('div', { class: 'small' }, c.outcome) : null]],
           ['Refund asked', (c) => money(c.refundAsked, currency)],
           ['Supplier', (c) => (c.supplierResponse ? `${c.supplierResponse.kind}${c.supplierResponse.counterAmount !== undefined ? ` ${money(c.supplierResponse.counterAmount, currency)}` : ''}: ${c.supplierResponse.message}` : '—')],
-          ['Decision', (c) => (c.decision ? `${money(c.decision.refund, currency)}: ${c.decision.reason}` : c.status === 'ESCALATED' ? decideForm(o, c, ctx.done) : '—')],
+          ['Decision', (c) => (c.decision ? `${money(c.decision.refund, currency)}: ${c.decision.reason}` : '—')],
         ],
-        { empty: 'No claims.' },
+        { empty: 'No claims.', rowAttrs: (c) => ({ dataset: { claimId: c.id } }) },
       ),
     ),
+    claimSections,
+    await startSection('Start from this order', [
+      { op: 'POST /monitoring', path: '/monitoring', name: 'book-monitoring', prefill: { orderId: o.orderId }, confirmation: (r) => `Monitoring task ${r?.monitoringId ?? ''} booked.` },
+      { op: 'POST /cases', path: '/cases', name: 'open-case', prefill: { orderId: o.orderId, orderSource: 'order' }, confirmation: (r) => `Case ${r?.caseId ?? ''} opened.` },
+      o.shipment
+        ? { op: 'PUT /carrier/simulated/{carrier}/{trackingNumber}', path: `/carrier/simulated/${encodeURIComponent(o.shipment.carrier)}/${encodeURIComponent(o.shipment.trackingNumber)}`, method: 'PUT', name: 'drive-parcel', confirmation: 'The simulated carrier now says so.' }
+        : undefined,
+    ], ctx.done),
     section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
 
-function decideForm(o, claim, done) {
-  const currency = o.amounts.currency;
-  return actionForm({
-    name: 'decide-claim',
-    title: 'Decide the claim',
-    fields: [
-      field(`Refund (${currency})`, h('input', { name: 'refund', inputmode: 'decimal', placeholder: '0.00', size: 10 }), `asked ${money(claim.refundAsked, currency)}`),
-      field('Reason', h('input', { name: 'reason', size: 30 })),
-    ],
-    button: 'Decide',
-    run: (fd) =>
-      api('POST', `/orders/${encodeURIComponent(o.orderId)}/claims/${encodeURIComponent(claim.id)}/decide`, {
-        body: { refund: amountField(fd, 'refund', currency), reason: text(fd, 'reason') },
-      }),
-    done: () => done(`Claim ${claim.id} decided.`),
-  });
-}
-
 export async function monitoring(ctx) {
   const id = ctx.params.id;
-  const { state: m, timeline: events, deadlines: open } = await overview('monitoring', id, 'monitoring');
+  const [{ state: m, timeline: events, deadlines: open }, answer] = await Promise.all([
+    overview('monitoring', id, 'monitoring'),
+    (await offers('GET /monitoring/{monitoringId}/actions')) ? actionsOf(`/monitoring/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
   const path = `/monitoring/${encodeURIComponent(m.monitoringId)}`;
-  const closed = ['COMPLETED', 'LAPSED', 'CANCELLED'].includes(m.status);
   const latestCheck = m.checks?.at(-1);
   const downloadError = h('div', { class: 'outcome' });
   return h(
@@ -566,44 +651,17 @@ export async function monitoring(ctx) {
       ),
       downloadError,
     ),
-    closed
-      ? null
-      : section(
-          'Act',
-          h(
-            'div',
-            { class: 'columns' },
-            actionForm({
-              name: 'assign-inspector',
-              title: 'Assign an inspector',
-              fields: [
-                field('Inspector', h('input', { name: 'inspector', value: m.inspector?.name ?? '', size: 20 })),
-                field('Check date', h('input', { name: 'checkDate', type: 'date', value: m.inspector?.checkDate ?? '' })),
-              ],
-              button: 'Assign',
-              run: (fd) => api('POST', `${path}/assign-inspector`, { body: { inspector: text(fd, 'inspector'), checkDate: text(fd, 'checkDate') } }),
-              done: (r) => ctx.done(`Inspector ${r.monitoring.inspector?.name ?? ''} assigned.`),
-            }),
-            actionForm({
-              name: 'upload-report',
-              title: 'Upload the inspection report',
-              fields: [field('Report (PDF or image)', h('input', { name: 'report', type: 'file', accept: 'application/pdf,image/png,image/jpeg' }))],
-              button: 'Upload',
-              run: (fd) => {
-                const file = fd.get('report');
-                if (!(file instanceof File) || file.size === 0) throw invalid('report', 'choose the report file');
-                return api('POST', `${path}/report`, { query: { name: file.name.replace(/[^\p{L}\p{N} ._()-]/gu, '_').slice(0, 120) }, file });
-              },
-              done: () => ctx.done('Report uploaded: the buyer is emailed that it is ready.'),
-            }),
-          ),
-        ),
+    await actSection('Act', answer, {
+      currency: m.fee.currency,
+      prefill: { inspector: m.inspector?.name, checkDate: m.inspector?.checkDate, shipmentDate: m.shipmentDate },
+      names: { report: 'upload-report' },
+      done: ctx.done,
+      id,
+    }),
     section('Open deadlines', deadlineTable(open, 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
-
-const RESOLUTIONS = ['RESEND', 'REFUND', 'PARTIAL_REFUND', 'RETURN_AND_REFUND', 'REJECTED'];
 
 export async function caseDetail(ctx) {
   const id = ctx.params.id;
@@ -615,8 +673,7 @@ export async function caseDetail(ctx) {
     ? (await api('GET', `/cases/${encodeURIComponent(id)}/timeline`).catch(() => ({ events: [] }))).events
     : (answer.timeline ?? []);
   const currency = c.order?.currency;
-  const closed = Boolean(c.resolution) || ['RESOLVED', 'CLOSED'].includes(c.status);
-  const canResolve = await offers('POST /cases/{caseId}/resolve');
+  const acts = (await offers('GET /cases/{caseId}/actions')) ? await actionsOf(`/cases/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] };
   return h(
     'div',
     {},
@@ -651,40 +708,20 @@ export async function caseDetail(ctx) {
       ),
     ),
     section('Messages', table(c.messages ?? [], [['At', (m) => when(m.at, { showRelative: false })], ['By', (m) => m.by?.role ?? ''], ['Message', (m) => m.text]], { empty: 'No messages.' })),
-    closed || !canResolve ? null : section('Act', resolveCaseForm(c, currency, ctx.done)),
+    await actSection('Act', acts, {
+      currency,
+      names: { resolve: 'resolve-case' },
+      done: ctx.done,
+      id: c.caseId ?? id,
+    }),
     section('Open deadlines', deadlineTable(c.deadlines ?? answer.deadlines ?? [], 'No open deadlines.')),
     section('Timeline', timeline(events)),
   );
 }
 
-function resolveCaseForm(c, currency, done) {
-  return actionForm({
-    name: 'resolve-case',
-    title: 'Resolve the case',
-    fields: [
-      field('Resolution', select('kind', RESOLUTIONS, undefined, 'choose…')),
-      field('Reason', h('input', { name: 'reason', size: 30 })),
-      field(`Amount${currency ? ` (${currency})` : ''}`, h('input', { name: 'amount', inputmode: 'decimal', size: 10 }), 'partial refunds; empty: everything still refundable'),
-      field('Resend carrier', h('input', { name: 'carrier', size: 12 })),
-      field('Resend tracking number', h('input', { name: 'trackingNumber', size: 16 })),
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'causedByBuyer' }), ' resend caused by the buyer'),
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'productFine' }), ' product is fine (no-reason return)'),
-    ],
-    button: 'Resolve',
-    run: (fd) => {
-      const body = { kind: text(fd, 'kind'), reason: text(fd, 'reason') };
-      if (text(fd, 'amount')) body.amount = currency ? amountField(fd, 'amount', currency) : Number(text(fd, 'amount'));
-      if (text(fd, 'carrier') || text(fd, 'trackingNumber')) body.resend = { carrier: text(fd, 'carrier'), trackingNumber: text(fd, 'trackingNumber') };
-      if (fd.get('causedByBuyer')) body.causedByBuyer = true;
-      if (fd.get('productFine')) body.productFine = true;
-      return api('POST', `/cases/${encodeURIComponent(c.caseId)}/resolve`, { body });
-    },
-    done: () => done(`Case ${c.caseId} resolved.`),
-  });
-}
-
 export async function manualOrder(ctx) {
   if (!(await offers('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), notAvailable('Entering a manual order', 'POST /manual-orders'));
+  if (!(await mayCall('POST /manual-orders'))) return h('div', {}, h('h1', {}, 'New manual order'), h('p', { class: 'notice' }, `Manual orders are entered by ops; a ${session.role} key cannot.`));
   const nowLocal = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   return h(
     'div',
@@ -730,5 +767,234 @@ export async function manualOrder(ctx) {
       },
       done: (r) => ctx.go(resourceHref('manual-order', r.manualOrder.manualOrderId), `Manual order ${r.manualOrder.manualOrderId} entered.`),
     }),
+  );
+}
+
+// ---- the weekly after-service report ----------------------------------------------------------
+
+export async function reports(ctx) {
+  if (!(await mayCall('GET /reports/after-service'))) {
+    return h('div', {}, h('h1', {}, 'Weekly after-service report'), h('p', { class: 'notice' }, `The weekly report is for ops and support; a ${session.role ?? 'party'} key cannot read it.`));
+  }
+  const weeks = Math.min(104, Math.max(2, Number(ctx.query.get('weeks')) || 12));
+  const { reports: newestFirst } = await api('GET', '/reports/after-service', { query: { limit: weeks } });
+  const list = [...newestFirst].reverse();
+  const latest = newestFirst[0];
+  const canRun = await mayCall('POST /self-check/run');
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Weekly after-service report'),
+    latest
+      ? h(
+          'p',
+          { class: 'summary' },
+          `Week of ${latest.weekStart}: ${latest.shipments} shipment${latest.shipments === 1 ? '' : 's'}, ${latest.cases} case${latest.cases === 1 ? '' : 's'}; after-service rate ${latest.afterServiceRate?.percent ?? '—'}, defect rate ${latest.defectRate?.percent ?? '—'} `,
+          latest.defectRate?.withinTarget === false ? badge('OVER TARGET') : latest.defectRate?.withinTarget === true ? badge('WITHIN TARGET') : null,
+        )
+      : h('p', { class: 'empty' }, 'No weekly report yet: the self-check writes one every Monday.'),
+    list.length > 0
+      ? [
+          section(`After-service rate per category, last ${list.length} week${list.length === 1 ? '' : 's'}`, categoryRateChart(list)),
+          section('Defect rate against its target', defectRateChart(list)),
+          section(
+            'Figures',
+            table(
+              newestFirst,
+              [
+                ['Week of', (r) => r.weekStart],
+                ['Shipments', (r) => String(r.shipments)],
+                ['Cases', (r) => String(r.cases)],
+                ['After-service rate', (r) => r.afterServiceRate?.percent ?? '—'],
+                ...CATEGORIES.map((c) => [c.charAt(0).toUpperCase() + c.slice(1), (r) => r.rateByCategory?.[c]?.percent ?? '—']),
+                ['Defect rate', (r) => [r.defectRate?.percent ?? '—', r.defectRate?.withinTarget === false ? [' ', badge('OVER')] : null]],
+              ],
+              { empty: 'No reports.' },
+            ),
+          ),
+        ]
+      : null,
+    canRun
+      ? section(
+          'Run the self-check now',
+          await apiActionForm({ action: 'run', path: '/self-check/run' }, { name: 'run-self-check', done: ctx.done, confirmation: 'The self-check is running; its report appears here when it ends.' }),
+        )
+      : null,
+  );
+}
+
+// ---- a supplier's Trade Assurance ---------------------------------------------------------------
+
+export async function supplier(ctx) {
+  const id = ctx.params.id;
+  const path = `/suppliers/${encodeURIComponent(id)}/assurance`;
+  const assurance = await api('GET', path).catch((err) => {
+    if (err?.status === 404) return undefined;
+    throw err;
+  });
+  const a = assurance?.assurance ?? assurance;
+  const form = (await mayCall('PUT /suppliers/{supplierId}/assurance'))
+    ? await apiActionForm({ action: 'set-assurance', path, method: 'PUT' }, { name: 'set-assurance', prefill: { qualification: a?.qualification, currency: a?.currency, calendar: a?.calendar }, done: ctx.done, confirmation: `Supplier ${id}'s Trade Assurance profile saved.` })
+    : null;
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Supplier ${id}`),
+    section(
+      'Trade Assurance',
+      a
+        ? facts([
+            ['Qualification', a.qualification],
+            ['Calendar', a.calendar],
+            ['Granted', a.granted !== undefined ? money(a.granted, a.currency) : undefined],
+            ['Reserved by open orders', a.reserved !== undefined ? money(a.reserved, a.currency) : undefined],
+            ['Available', a.available !== undefined ? money(a.available, a.currency) : undefined],
+          ])
+        : h('p', { class: 'empty' }, 'No Trade Assurance profile yet.'),
+    ),
+    form ? section('Set the profile', form) : null,
+  );
+}
+
+// ---- drafting an order (ops, suppliers) -----------------------------------------------------------
+
+export async function newOrder(ctx) {
+  if (!(await mayCall('POST /orders'))) return h('div', {}, h('h1', {}, 'Draft a purchase order'), h('p', { class: 'notice' }, `Purchase orders are drafted by suppliers and ops; a ${session.role ?? 'party'} key cannot.`));
+  const supplierId = session.role === 'supplier' ? session.who.partyId : undefined;
+  const form = await apiActionForm(
+    { action: 'draft', path: '/orders' },
+    {
+      name: 'draft-order',
+      prefill: { ...(supplierId ? { supplierId } : {}), currency: 'USD', items: [{ sku: 'SKU-1', description: 'what is sold', quantity: 1, unitPrice: 100 }] },
+      done: ctx.done,
+      confirmation: (r) => `Purchase order ${r?.orderId ?? ''} drafted: the buyer is asked to confirm it.`,
+    },
+  );
+  return h('div', {}, h('h1', {}, 'Draft a purchase order'), h('p', { class: 'muted' }, 'Amounts in minor units (cents); a supplier drafts from the buyer\'s request (requestId).'), form);
+}
+
+// ---- parties and API keys (ops; support reads the keys) ----------------------------------------
+
+export async function admin(ctx) {
+  const [canList, canCreateKey, canParty, canRevoke, canRotate] = await Promise.all([
+    mayCall('GET /api-keys'),
+    mayCall('POST /api-keys'),
+    mayCall('POST /parties'),
+    mayCall('POST /api-keys/{keyId}/revoke'),
+    mayCall('POST /api-keys/{keyId}/rotate'),
+  ]);
+  if (!canList) return h('div', {}, h('h1', {}, 'Parties and keys'), h('p', { class: 'notice' }, `Keys are managed by ops; a ${session.role ?? 'party'} key cannot list them.`));
+  const { apiKeys } = await api('GET', '/api-keys', { query: { limit: 100 } });
+  const keyForms = async (k) => {
+    const path = `/api-keys/${encodeURIComponent(k.id)}`;
+    const forms = [];
+    // The actions the API lists for this key now (an API without them: the role's).
+    const may = (action, role) => (Array.isArray(k.actions) ? k.actions.includes(action) : role);
+    if (may('revoke', canRevoke)) forms.push(await apiActionForm({ action: 'revoke', path: `${path}/revoke` }, { name: 'revoke-key', inline: true, done: ctx.done, confirmation: `Key ${k.name} revoked.` }));
+    if (may('rotate', canRotate)) forms.push(await apiActionForm({ action: 'rotate', path: `${path}/rotate` }, { name: 'rotate-key', inline: true, done: ctx.done, confirmation: (r) => `Key ${k.name} rotated; the new key, shown once: ${r?.apiKey?.key ?? ''}` }));
+    return forms;
+  };
+  const rows = await Promise.all(apiKeys.map(async (k) => ({ k, forms: await keyForms(k) })));
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Parties and keys'),
+    h(
+      'div',
+      { class: 'columns act' },
+      canParty ? await apiActionForm({ action: 'register', path: '/parties' }, { name: 'register-party', done: ctx.done, confirmation: (r) => `Party ${r?.party?.id ?? ''} registered.` }) : null,
+      canCreateKey ? await apiActionForm({ action: 'create-key', path: '/api-keys' }, { name: 'create-key', done: ctx.done, confirmation: (r) => `Key created, shown once: ${r?.apiKey?.key ?? ''}` }) : null,
+    ),
+    section(
+      'API keys',
+      table(
+        rows,
+        [
+          ['Name', ({ k }) => [h('strong', {}, k.name), h('div', { class: 'small muted' }, h('code', {}, k.keyPrefix))]],
+          ['Role', ({ k }) => `${k.role}${k.partyId ? ` ${k.partyId}` : ''}`],
+          ['Status', ({ k }) => [badge(k.status), k.expiresAt ? h('div', { class: 'small' }, 'until ', when(k.expiresAt)) : null]],
+          ['Created', ({ k }) => when(k.createdAt)],
+          ['Act', ({ forms }) => h('div', { class: 'actions' }, forms)],
+        ],
+        { empty: 'No keys.' },
+      ),
+    ),
+  );
+}
+
+// ---- purchase order requests --------------------------------------------------------------------
+
+export async function poRequests(ctx) {
+  if (!(await offers('GET /po-requests'))) return h('div', {}, h('h1', {}, 'Purchase order requests'), notAvailable('The list of requests', 'GET /po-requests'));
+  const status = ctx.query.get('status');
+  const { requests } = await api('GET', '/po-requests', { query: { status, limit: 100 } });
+  const submit = (await mayCall('POST /po-requests'))
+    ? await apiActionForm({ action: 'submit', path: '/po-requests' }, {
+        name: 'submit-request',
+        prefill: { items: [{ sku: 'SKU-1', description: 'what you need', quantity: 1 }] },
+        done: ctx.done,
+        confirmation: (r) => `Request ${r?.requestId ?? ''} sent to the supplier.`,
+      })
+    : null;
+  return h(
+    'div',
+    {},
+    h('h1', {}, 'Purchase order requests'),
+    submit ? h('details', { class: 'start' }, h('summary', {}, 'Request a purchase order'), submit) : null,
+    filterForm('/po-requests', ctx.query, [['status', 'Status', select('status', ['OPEN', 'DRAFTED', 'EXPIRED', 'WITHDRAWN', 'DECLINED'], status)]]),
+    h('p', { class: 'muted small' }, "Listed from Temporal's visibility: a request sent a moment ago may take a moment to appear."),
+    table(
+      requests,
+      [
+        ['Request', (r) => h('a', { href: `#/po-requests/${encodeURIComponent(r.requestId)}` }, r.requestId)],
+        ['Status', (r) => badge(r.status)],
+        ['Buyer · supplier', (r) => `${r.buyerId} · ${r.supplierId}`],
+        ['Submitted', (r) => when(r.submittedAt)],
+        ['Next deadline', (r) => when(r.nextDeadlineAt)],
+      ],
+      { empty: 'No requests match.' },
+    ),
+  );
+}
+
+export async function poRequest(ctx) {
+  const id = ctx.params.id;
+  const [{ request: r }, answer] = await Promise.all([
+    api('GET', `/po-requests/${encodeURIComponent(id)}`),
+    (await offers('GET /po-requests/{requestId}/actions')) ? actionsOf(`/po-requests/${encodeURIComponent(id)}/actions`) : { actions: [], refused: [] },
+  ]);
+  return h(
+    'div',
+    {},
+    h('h1', {}, `Request ${r.requestId} `, badge(r.status)),
+    nextStep(r.nextStep),
+    section(
+      'Request',
+      facts([
+        ['Buyer', r.buyerId],
+        ['Supplier', r.supplierId],
+        ['Products', (r.items ?? []).map((i) => h('div', {}, `${i.quantity} × ${i.description}${i.sku ? ` (${i.sku})` : ''}`))],
+        ['Desired shipping date', day(r.desiredShippingDate)],
+        ['Quality requirements', r.qualityRequirements],
+        ['Message', r.message],
+        ['Purchase order', r.orderId ? h('a', { href: resourceHref('order', r.orderId) }, r.orderId) : undefined],
+        ['Closed', r.closedReason],
+      ]),
+    ),
+    await actSection('Act', answer, {
+      prefill: {
+        requestId: r.requestId,
+        buyerId: r.buyerId,
+        supplierId: session.role === 'ops' ? r.supplierId : undefined,
+        currency: 'USD',
+        shippingDate: r.desiredShippingDate,
+        items: (r.items ?? []).map((i) => ({ sku: i.sku ?? 'SKU', description: i.description, quantity: i.quantity, unitPrice: 0 })),
+      },
+      names: { orders: 'draft-order' },
+      done: ctx.done,
+      id,
+    }),
+    section('Open deadlines', deadlineTable(r.deadlines ?? [], 'No open deadlines.')),
+    section('Timeline', timeline(r.events ?? [])),
   );
 }

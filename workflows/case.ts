@@ -40,6 +40,7 @@ import {
   CaseAck,
 } from './case.messages';
 import { formatMoney } from './money';
+import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { CaseEventType } from './read-model';
 import { ChangeHeader, createProcessCore, iso, nowMs, refuse, runDeadlines } from './process-kit';
 
@@ -104,6 +105,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
   }
   const money = (amount: number) => formatMoney(amount, order.currency);
   const openedAt = iso(openedAtMs);
+  const actionBook = createActionBook();
   const state: CaseState = {
     caseId,
     type: input.type,
@@ -322,6 +324,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
 
   // ---- handlers ---------------------------------------------------------------------------------
   setHandler(getCaseQuery, () => state);
+  setHandler(availableActionsQuery, () => actionBook.available(processActors(input.order)));
 
   setHandler(
     replyToCaseUpdate,
@@ -341,14 +344,16 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     },
     {
-      validator: ({ actor }: ReplyInput) => {
-        requireActor(actor, ['buyer', 'supplier'], input, 'write on the case');
-        if (state.status === 'CLOSED') refuse('cannot reply: the case is closed');
-        if (actor.role === 'buyer' && !state.firstRepliedAt) refuse('the first reply is the after-service team\'s; add evidence instead, or wait for the reply (due ' + state.firstReplyDueAt + ')');
-        if (state.messages.length >= policy.limits.maxMessages) {
-          refuse(`cannot write on the case: it holds ${state.messages.length} messages, the most allowed (limit maxMessages = ${policy.limits.maxMessages}); resolve or close it`);
-        }
-      },
+      validator: actionBook.validator(replyToCaseUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer', 'supplier'], input, 'write on the case');
+          if (state.status === 'CLOSED') refuse('cannot reply: the case is closed');
+          if (actor.role === 'buyer' && !state.firstRepliedAt) refuse('the first reply is the after-service team\'s; add evidence instead, or wait for the reply (due ' + state.firstReplyDueAt + ')');
+          if (state.messages.length >= policy.limits.maxMessages) {
+            refuse(`cannot write on the case: it holds ${state.messages.length} messages, the most allowed (limit maxMessages = ${policy.limits.maxMessages}); resolve or close it`);
+          }
+        },
+      }),
     },
   );
 
@@ -365,20 +370,24 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     },
     {
-      validator: ({ actor, file }: CaseEvidenceInput) => {
-        requireActor(actor, ['buyer'], input, 'add evidence to the case');
-        if (state.status === 'CLOSED') refuse('cannot add evidence: the case is closed');
-        if (state.evidence.some((e) => e.fileId === file.fileId)) refuse(`${file.name} is already attached to the case`);
-        const { maxEvidenceFilesPerParty, maxEvidenceBytesPerParty } = policy.limits;
-        const own = state.evidence.filter((e) => e.addedBy === actor.role);
-        if (own.length >= maxEvidenceFilesPerParty) {
-          refuse(`cannot add evidence: the ${actor.role} has added ${own.length} files to the case, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
-        }
-        const bytes = own.reduce((sum, e) => sum + e.size, 0);
-        if (bytes + file.size > maxEvidenceBytesPerParty) {
-          refuse(`cannot add evidence: the ${actor.role}'s files on the case would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`);
-        }
-      },
+      validator: actionBook.validator(addCaseEvidenceUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'add evidence to the case');
+          if (state.status === 'CLOSED') refuse('cannot add evidence: the case is closed');
+        },
+        check: ({ actor, file }: CaseEvidenceInput) => {
+          if (state.evidence.some((e) => e.fileId === file.fileId)) refuse(`${file.name} is already attached to the case`);
+          const { maxEvidenceFilesPerParty, maxEvidenceBytesPerParty } = policy.limits;
+          const own = state.evidence.filter((e) => e.addedBy === actor.role);
+          if (own.length >= maxEvidenceFilesPerParty) {
+            refuse(`cannot add evidence: the ${actor.role} has added ${own.length} files to the case, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
+          }
+          const bytes = own.reduce((sum, e) => sum + e.size, 0);
+          if (bytes + file.size > maxEvidenceBytesPerParty) {
+            refuse(`cannot add evidence: the ${actor.role}'s files on the case would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`);
+          }
+        },
+      }),
     },
   );
 
@@ -435,23 +444,27 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     }),
     {
-      validator: ({ actor, kind, amount, resend, reason }: ResolveInput) => {
-        notWhileActing();
-        requireActor(actor, [], input, 'resolve a case');
-        requireStatus(state.status, OPEN_STATUSES, 'resolve');
-        if (!reason?.trim()) refuse('a resolution needs a reason the customer can read');
-        if (state.type === 'CHANGE_CANCEL' && kind !== 'REJECTED') refuse('a change/cancel request is settled by a recall attempt (POST …/recall) or rejected with a reason');
-        if (kind === 'RESEND' && !resend) refuse('a resend needs the new parcel: resend.carrier and resend.trackingNumber');
-        if (kind === 'RESEND' && state.type === 'RETURN') refuse('a no-reason return is refunded after the goods come back, not resent');
-        if (kind === 'PARTIAL_REFUND' && amount === undefined) refuse('a partial refund needs an amount');
-        if (kind === 'REFUND' || kind === 'PARTIAL_REFUND' || kind === 'RETURN_AND_REFUND') {
-          const value = amount ?? refundable();
-          if (refundable() <= 0) refuse(`nothing is left to refund: ${money(order.paidAmount)} paid, ${money(state.refunded)} refunded`);
-          if (!Number.isSafeInteger(value) || value <= 0) refuse('the refund amount must be a positive whole number of minor units');
-          if (value > refundable()) refuse(`cannot refund ${money(value)}: at most ${money(refundable())} is refundable (${money(order.paidAmount)} paid)`);
-          if (kind === 'PARTIAL_REFUND' && value === refundable()) refuse(`${money(value)} is everything refundable: resolve as REFUND instead`);
-        }
-      },
+      validator: actionBook.validator(resolveCaseUpdate, {
+        when: (actor) => {
+          notWhileActing();
+          requireActor(actor, [], input, 'resolve a case');
+          requireStatus(state.status, OPEN_STATUSES, 'resolve');
+        },
+        check: ({ kind, amount, resend, reason }: ResolveInput) => {
+          if (!reason?.trim()) refuse('a resolution needs a reason the customer can read');
+          if (state.type === 'CHANGE_CANCEL' && kind !== 'REJECTED') refuse('a change/cancel request is settled by a recall attempt (POST …/recall) or rejected with a reason');
+          if (kind === 'RESEND' && !resend) refuse('a resend needs the new parcel: resend.carrier and resend.trackingNumber');
+          if (kind === 'RESEND' && state.type === 'RETURN') refuse('a no-reason return is refunded after the goods come back, not resent');
+          if (kind === 'PARTIAL_REFUND' && amount === undefined) refuse('a partial refund needs an amount');
+          if (kind === 'REFUND' || kind === 'PARTIAL_REFUND' || kind === 'RETURN_AND_REFUND') {
+            const value = amount ?? refundable();
+            if (refundable() <= 0) refuse(`nothing is left to refund: ${money(order.paidAmount)} paid, ${money(state.refunded)} refunded`);
+            if (!Number.isSafeInteger(value) || value <= 0) refuse('the refund amount must be a positive whole number of minor units');
+            if (value > refundable()) refuse(`cannot refund ${money(value)}: at most ${money(refundable())} is refundable (${money(order.paidAmount)} paid)`);
+            if (kind === 'PARTIAL_REFUND' && value === refundable()) refuse(`${money(value)} is everything refundable: resolve as REFUND instead`);
+          }
+        },
+      }),
     },
   );
 
@@ -472,11 +485,13 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     }),
     {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, [], input, 'record a returned parcel');
-        notWhileActing();
-        requireStatus(state.status, ['AWAITING_RETURN'], 'record the return');
-      },
+      validator: actionBook.validator(receiveReturnUpdate, {
+        when: (actor) => {
+          requireActor(actor, [], input, 'record a returned parcel');
+          notWhileActing();
+          requireStatus(state.status, ['AWAITING_RETURN'], 'record the return');
+        },
+      }),
     },
   );
 
@@ -513,13 +528,17 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     }),
     {
-      validator: ({ actor, succeeded }: RecallInput) => {
-        notWhileActing();
-        requireActor(actor, [], input, 'attempt a recall');
-        if (state.type !== 'CHANGE_CANCEL') refuse('only a change/cancel request is settled by a recall');
-        requireStatus(state.status, OPEN_STATUSES, 'attempt a recall');
-        if (state.request === 'CHANGE' && succeeded === undefined) refuse('say whether the change could still be applied: succeeded true or false');
-      },
+      validator: actionBook.validator(attemptRecallUpdate, {
+        when: (actor) => {
+          notWhileActing();
+          requireActor(actor, [], input, 'attempt a recall');
+          if (state.type !== 'CHANGE_CANCEL') refuse('only a change/cancel request is settled by a recall');
+          requireStatus(state.status, OPEN_STATUSES, 'attempt a recall');
+        },
+        check: ({ succeeded }: RecallInput) => {
+          if (state.request === 'CHANGE' && succeeded === undefined) refuse('say whether the change could still be applied: succeeded true or false');
+        },
+      }),
     },
   );
 
@@ -537,10 +556,12 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
       return ack();
     },
     {
-      validator: ({ actor }: ConfirmInput) => {
-        requireActor(actor, ['buyer'], input, 'confirm the resolution');
-        requireStatus(state.status, ['AWAITING_CONFIRMATION'], 'confirm');
-      },
+      validator: actionBook.validator(confirmCaseUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'confirm the resolution');
+          requireStatus(state.status, ['AWAITING_CONFIRMATION'], 'confirm');
+        },
+      }),
     },
   );
 

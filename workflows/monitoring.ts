@@ -78,6 +78,7 @@ import {
   monitoringPolicy,
 } from './monitoring.policy';
 import { formatMoney } from './money';
+import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { MonitoringEventType } from './read-model';
 
 /**
@@ -265,6 +266,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   }
 
   const system: Actor = { role: 'system' };
+  const actionBook = createActionBook();
   const ack = (): MonitoringAck => ({ monitoringId, status: state.status, revision: state.revision });
   const repeated = (what: 'productInfo' | 'edits' | 'shipmentDateChanges') => state.repeated?.[what] ?? 0;
   const count = (what: 'productInfo' | 'edits' | 'shipmentDateChanges') => {
@@ -439,6 +441,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   });
 
   setHandler(getMonitoringQuery, () => state);
+  setHandler(availableActionsQuery, () =>
+    actionBook.available(processActors(input, [{ role: 'inspector', partyId: state.inspector?.inspectorId }])),
+  );
 
   setHandler(
     payMonitoringUpdate,
@@ -467,20 +472,25 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, payment }: PayMonitoringInput) => {
-        requireActor(actor, ['buyer'], input, 'pay for the monitoring service');
-        if (state.payment?.paymentId === payment.paymentId) return;
-        requireStatus(state.status, ['AWAITING_PAYMENT'], 'pay', state.payment ? 'the fee is already paid' : 'the booking is closed');
-        if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
-          refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
-        }
-        if (!isAcceptedBrand(policy, payment.brand)) {
-          refuse(`cannot pay with ${cardBrandName(payment.brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
-        }
-        if (payment.amount !== state.fee.amount || payment.currency !== currency) {
-          refuse(`the fee is ${money(state.fee.amount)}, not ${formatMoney(payment.amount, payment.currency)}`);
-        }
-      },
+      validator: actionBook.validator(payMonitoringUpdate, {
+        when: (actor, { payment }) => {
+          requireActor(actor, ['buyer'], input, 'pay for the monitoring service');
+          if (payment && state.payment?.paymentId === payment.paymentId) return;
+          requireStatus(state.status, ['AWAITING_PAYMENT'], 'pay', state.payment ? 'the fee is already paid' : 'the booking is closed');
+          if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
+            refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
+          }
+        },
+        check: ({ payment }: PayMonitoringInput) => {
+          if (state.payment?.paymentId === payment.paymentId) return;
+          if (!isAcceptedBrand(policy, payment.brand)) {
+            refuse(`cannot pay with ${cardBrandName(payment.brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
+          }
+          if (payment.amount !== state.fee.amount || payment.currency !== currency) {
+            refuse(`the fee is ${money(state.fee.amount)}, not ${formatMoney(payment.amount, payment.currency)}`);
+          }
+        },
+      }),
     },
   );
 
@@ -532,21 +542,25 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, shipmentDate }: ShipmentDateInput) => {
-        requireActor(actor, ['buyer', 'supplier'], input, "change the order's shipment date");
-        if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot change the shipment date: the service is ${state.status.toLowerCase()}`);
-        if (!isValidDate(shipmentDate)) refuse(`${shipmentDate} is not a date as YYYY-MM-DD`);
-        if (shipmentDate === state.shipmentDate) refuse(`the shipment date is already ${shipmentDate}`);
-        requireUnder(repeated('shipmentDateChanges'), policy.limits.maxShipmentDateChanges, 'maxShipmentDateChanges', 'change the shipment date again');
-        try {
-          bookingCutoff(policy, cal, shipmentDate);
-        } catch (err) {
-          refuse(`cannot use ${shipmentDate}: ${err instanceof Error ? err.message : 'outside the calendar'}`);
-        }
-        if (state.inspector && shipmentDate < state.inspector.checkDate) {
-          refuse(`cannot move the shipment date to ${shipmentDate}: the on-site check is confirmed for ${state.inspector.checkDate}; edit the check date first`);
-        }
-      },
+      validator: actionBook.validator(changeShipmentDateUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer', 'supplier'], input, "change the order's shipment date");
+          if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot change the shipment date: the service is ${state.status.toLowerCase()}`);
+        },
+        check: ({ shipmentDate }: ShipmentDateInput) => {
+          if (!isValidDate(shipmentDate)) refuse(`${shipmentDate} is not a date as YYYY-MM-DD`);
+          if (shipmentDate === state.shipmentDate) refuse(`the shipment date is already ${shipmentDate}`);
+          requireUnder(repeated('shipmentDateChanges'), policy.limits.maxShipmentDateChanges, 'maxShipmentDateChanges', 'change the shipment date again');
+          try {
+            bookingCutoff(policy, cal, shipmentDate);
+          } catch (err) {
+            refuse(`cannot use ${shipmentDate}: ${err instanceof Error ? err.message : 'outside the calendar'}`);
+          }
+          if (state.inspector && shipmentDate < state.inspector.checkDate) {
+            refuse(`cannot move the shipment date to ${shipmentDate}: the on-site check is confirmed for ${state.inspector.checkDate}; edit the check date first`);
+          }
+        },
+      }),
     },
   );
 
@@ -571,15 +585,19 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, description, picture }: ProductInfoInput) => {
-        requireActor(actor, ['buyer'], input, 'provide product information');
-        requireStatus(state.status, BEFORE_CHECK, 'add product information', 'it is provided before the on-site check');
-        if (!description && !picture) refuse('nothing to add: give a description or a picture');
-        requireUnder(repeated('productInfo'), policy.limits.maxProductInfoUpdates, 'maxProductInfoUpdates', 'update the product information again');
-        if (picture && state.productInfo.pictures.length >= policy.uploads.maxPictures) {
-          refuse(`cannot add more than ${policy.uploads.maxPictures} sample pictures`);
-        }
-      },
+      validator: actionBook.validator(addProductInfoUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'provide product information');
+          requireStatus(state.status, BEFORE_CHECK, 'add product information', 'it is provided before the on-site check');
+        },
+        check: ({ description, picture }: ProductInfoInput) => {
+          if (!description && !picture) refuse('nothing to add: give a description or a picture');
+          requireUnder(repeated('productInfo'), policy.limits.maxProductInfoUpdates, 'maxProductInfoUpdates', 'update the product information again');
+          if (picture && state.productInfo.pictures.length >= policy.uploads.maxPictures) {
+            refuse(`cannot add more than ${policy.uploads.maxPictures} sample pictures`);
+          }
+        },
+      }),
     },
   );
 
@@ -600,11 +618,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, checkDate }: AssignInspectorInput) => {
-        requireActor(actor, [], input, 'assign an inspector');
-        requireStatus(state.status, ['AWAITING_INSPECTOR'], 'assign an inspector', state.status === 'AWAITING_PAYMENT' ? 'the fee is not paid yet' : 'an inspector is assigned once per inspection');
-        checkDateAllowed(checkDate);
-      },
+      validator: actionBook.validator(assignInspectorUpdate, {
+        when: (actor) => {
+          requireActor(actor, [], input, 'assign an inspector');
+          requireStatus(state.status, ['AWAITING_INSPECTOR'], 'assign an inspector', state.status === 'AWAITING_PAYMENT' ? 'the fee is not paid yet' : 'an inspector is assigned once per inspection');
+        },
+        check: ({ checkDate }: AssignInspectorInput) => {
+          checkDateAllowed(checkDate);
+        },
+      }),
     },
   );
 
@@ -635,14 +657,18 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, percentComplete, expectedCompletionDate, photos }: ProgressInput) => {
-        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record production progress');
-        requireStatus(state.status, ['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'], 'record progress', 'progress is followed between payment and the on-site check');
-        if (!Number.isInteger(percentComplete) || percentComplete < 0 || percentComplete > 100) refuse('percentComplete must be a whole number from 0 to 100');
-        requireUnder(state.progress.length, policy.limits.maxProgressReports, 'maxProgressReports', 'record another progress report');
-        if ((photos?.length ?? 0) > policy.limits.maxPhotosPerProgressReport) refuse(`a progress report takes at most ${policy.limits.maxPhotosPerProgressReport} photos (limit maxPhotosPerProgressReport)`);
-        if (expectedCompletionDate !== undefined && !isValidDate(expectedCompletionDate)) refuse(`${expectedCompletionDate} is not a date as YYYY-MM-DD`);
-      },
+      validator: actionBook.validator(recordProgressUpdate, {
+        when: (actor) => {
+          requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record production progress');
+          requireStatus(state.status, ['AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'], 'record progress', 'progress is followed between payment and the on-site check');
+        },
+        check: ({ percentComplete, expectedCompletionDate, photos }: ProgressInput) => {
+          if (!Number.isInteger(percentComplete) || percentComplete < 0 || percentComplete > 100) refuse('percentComplete must be a whole number from 0 to 100');
+          requireUnder(state.progress.length, policy.limits.maxProgressReports, 'maxProgressReports', 'record another progress report');
+          if ((photos?.length ?? 0) > policy.limits.maxPhotosPerProgressReport) refuse(`a progress report takes at most ${policy.limits.maxPhotosPerProgressReport} photos (limit maxPhotosPerProgressReport)`);
+          if (expectedCompletionDate !== undefined && !isValidDate(expectedCompletionDate)) refuse(`${expectedCompletionDate} is not a date as YYYY-MM-DD`);
+        },
+      }),
     },
   );
 
@@ -716,17 +742,21 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, lotSize, sampleInspected, defects }: RecordCheckInput) => {
-        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record the on-site check');
-        requireStatus(state.status, ['INSPECTION_SCHEDULED'], 'record the on-site check', state.status === 'AWAITING_INSPECTOR' || state.status === 'AWAITING_PAYMENT' ? 'no inspector is assigned yet' : 'the check is already recorded');
-        const today = localDate(cal, nowMs());
-        if (state.inspector && today < state.inspector.checkDate) refuse(`cannot record the check before its confirmed date ${state.inspector.checkDate} (today is ${today} in ${cal.timeZone})`);
-        if (!Number.isSafeInteger(lotSize) || lotSize < 2) refuse('lotSize must be a whole number of at least 2 units');
-        if (!Number.isSafeInteger(sampleInspected) || sampleInspected < 1 || sampleInspected > lotSize) refuse('sampleInspected must be from 1 to the lot size');
-        for (const k of ['critical', 'major', 'minor'] as const) {
-          if (!Number.isSafeInteger(defects[k]) || defects[k] < 0 || defects[k] > sampleInspected) refuse(`defects.${k} must be from 0 to the units inspected`);
-        }
-      },
+      validator: actionBook.validator(recordCheckUpdate, {
+        when: (actor) => {
+          requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'record the on-site check');
+          requireStatus(state.status, ['INSPECTION_SCHEDULED'], 'record the on-site check', state.status === 'AWAITING_INSPECTOR' || state.status === 'AWAITING_PAYMENT' ? 'no inspector is assigned yet' : 'the check is already recorded');
+          const today = localDate(cal, nowMs());
+          if (state.inspector && today < state.inspector.checkDate) refuse(`cannot record the check before its confirmed date ${state.inspector.checkDate} (today is ${today} in ${cal.timeZone})`);
+        },
+        check: ({ lotSize, sampleInspected, defects }: RecordCheckInput) => {
+          if (!Number.isSafeInteger(lotSize) || lotSize < 2) refuse('lotSize must be a whole number of at least 2 units');
+          if (!Number.isSafeInteger(sampleInspected) || sampleInspected < 1 || sampleInspected > lotSize) refuse('sampleInspected must be from 1 to the lot size');
+          for (const k of ['critical', 'major', 'minor'] as const) {
+            if (!Number.isSafeInteger(defects[k]) || defects[k] < 0 || defects[k] > sampleInspected) refuse(`defects.${k} must be from 0 to the units inspected`);
+          }
+        },
+      }),
     },
   );
 
@@ -762,10 +792,12 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor }: UploadReportInput) => {
-        requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'upload the inspection report');
-        requireStatus(state.status, ['AWAITING_REPORT'], 'upload the report', state.status === 'REPORT_READY' ? 'the report of this inspection is already uploaded' : 'the on-site check is not recorded yet');
-      },
+      validator: actionBook.validator(uploadReportUpdate, {
+        when: (actor) => {
+          requireOpsOrInspector(actor, state.inspector?.inspectorId, input, 'upload the inspection report');
+          requireStatus(state.status, ['AWAITING_REPORT'], 'upload the report', state.status === 'REPORT_READY' ? 'the report of this inspection is already uploaded' : 'the on-site check is not recorded yet');
+        },
+      }),
     },
   );
 
@@ -787,16 +819,20 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, checkDate, details }: EditMonitoringInput) => {
-        requireActor(actor, ['buyer'], input, 'edit the monitoring service');
-        requireStatus(state.status, BEFORE_CHECK, 'edit the service', 'it can be edited only before the on-site check');
-        if (checkDate === undefined && details === undefined) refuse('nothing to edit: give checkDate or details');
-        requireUnder(repeated('edits'), policy.limits.maxEdits, 'maxEdits', 'edit the service again');
-        if (checkDate !== undefined) {
-          if (!state.inspector) refuse('cannot set a check date before an inspector is assigned; ops confirms the first date');
-          checkDateAllowed(checkDate);
-        }
-      },
+      validator: actionBook.validator(editMonitoringUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'edit the monitoring service');
+          requireStatus(state.status, BEFORE_CHECK, 'edit the service', 'it can be edited only before the on-site check');
+        },
+        check: ({ checkDate, details }: EditMonitoringInput) => {
+          if (checkDate === undefined && details === undefined) refuse('nothing to edit: give checkDate or details');
+          requireUnder(repeated('edits'), policy.limits.maxEdits, 'maxEdits', 'edit the service again');
+          if (checkDate !== undefined) {
+            if (!state.inspector) refuse('cannot set a check date before an inspector is assigned; ops confirms the first date');
+            checkDateAllowed(checkDate);
+          }
+        },
+      }),
     },
   );
 
@@ -823,12 +859,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, deselect }: CancelMonitoringInput) => {
-        requireActor(actor, ['buyer'], input, 'cancel the monitoring service');
-        if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);
-        if (deselect) requireStatus(state.status, BEFORE_CHECK, 'deselect the service', 'it can be deselected only before the on-site check; cancel it instead');
-        if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
-      },
+      validator: actionBook.validator<CancelMonitoringInput>(cancelMonitoringUpdate, {
+        variants: [{ name: 'deselect', input: { deselect: true } }],
+        when: (actor, { deselect }: Partial<CancelMonitoringInput>) => {
+          requireActor(actor, ['buyer'], input, 'cancel the monitoring service');
+          if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);
+          if (deselect) requireStatus(state.status, BEFORE_CHECK, 'deselect the service', 'it can be deselected only before the on-site check; cancel it instead');
+          if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
+        },
+      }),
     },
   );
 
@@ -849,12 +888,16 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor, rating }: ReviewInput) => {
-        requireActor(actor, ['buyer'], input, 'review the service');
-        if (actor.role !== 'buyer') refuse('the review is the buyer\'s own');
-        requireStatus(state.status, ['REPORT_READY'], 'review', 'the service is reviewed after the report is uploaded');
-        if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
-      },
+      validator: actionBook.validator(reviewMonitoringUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'review the service');
+          if (actor.role !== 'buyer') refuse('the review is the buyer\'s own');
+          requireStatus(state.status, ['REPORT_READY'], 'review', 'the service is reviewed after the report is uploaded');
+        },
+        check: ({ rating }: ReviewInput) => {
+          if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+        },
+      }),
     },
   );
 
@@ -881,13 +924,15 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       return ack();
     },
     {
-      validator: ({ actor }: ActionInput) => {
-        requireActor(actor, ['buyer'], input, 'request a re-inspection');
-        requireStatus(state.status, ['REPORT_READY'], 'request a re-inspection', 'a re-inspection follows a delivered report');
-        requireUnder(state.round, policy.limits.maxRounds, 'maxRounds', 'request another re-inspection', 'open a quality claim on the order instead');
-        if (lastCheck()?.result !== 'FAIL') refuse(`cannot request a re-inspection: the goods did not fail inspection (result ${lastCheck()?.result ?? 'none'})`);
-        if (state.shipmentDate < localDate(cal, nowMs())) refuse(`cannot request a re-inspection: the shipment date ${state.shipmentDate} has passed; open a claim on the order instead`);
-      },
+      validator: actionBook.validator(requestReinspectionUpdate, {
+        when: (actor) => {
+          requireActor(actor, ['buyer'], input, 'request a re-inspection');
+          requireStatus(state.status, ['REPORT_READY'], 'request a re-inspection', 'a re-inspection follows a delivered report');
+          requireUnder(state.round, policy.limits.maxRounds, 'maxRounds', 'request another re-inspection', 'open a quality claim on the order instead');
+          if (lastCheck()?.result !== 'FAIL') refuse(`cannot request a re-inspection: the goods did not fail inspection (result ${lastCheck()?.result ?? 'none'})`);
+          if (state.shipmentDate < localDate(cal, nowMs())) refuse(`cannot request a re-inspection: the shipment date ${state.shipmentDate} has passed; open a claim on the order instead`);
+        },
+      }),
     },
   );
 

@@ -40,6 +40,7 @@ import {
   respondToClaimUpdate,
   withdrawClaimUpdate,
 } from './order.messages';
+import type { Validation } from './actions';
 import { OrderPolicy, claimDayStart } from './order.policy';
 import type { OrderEventType } from './read-model';
 import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
@@ -78,7 +79,7 @@ export interface OrderProcess {
   /** Registers an Update: the validator refuses early, and (from ORDER_ESCROW_PATCH on) runs again under the order's lock. */
   onUpdate<A extends { actor: Actor }>(
     def: UpdateDefinition<A>,
-    validate: (a: A) => void,
+    validation: ((a: A) => void) | Validation<A>,
     run: (a: A) => Promise<Partial<OrderAck> | void>,
   ): void;
   requireV2(action: string): void;
@@ -104,6 +105,7 @@ export function createClaims(p: OrderProcess) {
   // The ops calendar at the version the order's policy pins: a later calendar release moves no deadline of this order.
   const opsCalendar = () => getCalendar(policy.opsCalendar, policy.opsCalendarVersion);
   const requireActor = (actor: Actor, allowed: Party[], action: string) => requireParty(actor, allowed, input, action);
+  const openClaimIds = () => openClaims().map((c) => c.id);
 
   function findClaim(claimId: string): Claim {
     const claim = claims().find((c) => c.id === claimId);
@@ -348,26 +350,30 @@ export function createClaims(p: OrderProcess) {
   // ---- handlers ---------------------------------------------------------------------------------
   p.onUpdate(
     openClaimUpdate as UpdateDefinition<OpenClaimInput>,
-    ({ actor, cause, refundAsked }: OpenClaimInput) => {
-      p.requireV2('open a claim');
-      requireActor(actor, ['buyer'], 'open a claim');
-      const now = nowMs();
-      const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
-      if (state.status === 'COMPLETED' && state.receiptConfirmedAt) {
-        const closes = Date.parse(state.receiptConfirmedAt) + policy.postReceiptClaimDays * DAY_MS;
-        if (now >= closes) refuse(`cannot open a claim: claims closed ${iso(closes)}, ${policy.postReceiptClaimDays} days after receipt was confirmed`);
-      } else if (!receivingOrBefore.includes(state.status)) {
-        refuse(`cannot open a claim: claims are opened after payment, before shipment, while receiving, or within ${policy.postReceiptClaimDays} days after receipt (order is ${state.status})`);
-      }
-      if (state.settlementPending) refuse(`cannot open a claim: claim ${state.settlementPending} was refunded and the order settles once the open claims close`);
-      if (cause === 'LATE_SHIPMENT' && !state.late) refuse(`cannot open a late-shipment claim: the order is not late (shipping date ${state.shippingDate})`);
-      if (cause === 'NOT_RECEIVED' && !state.shipment) refuse('cannot open a not-received claim: the order has not shipped');
-      const same = openClaims().find((c) => c.cause === cause);
-      if (same) refuse(`cannot open a second ${cause} claim: claim ${same.id} for that cause is still open`);
-      if (claims().length >= policy.limits.maxClaims) {
-        refuse(`cannot open a claim: an order takes at most ${policy.limits.maxClaims} claims (limit maxClaims); ask ops to reopen the matter`);
-      }
-      requireRefundable(refundAsked, 'refund asked', '');
+    {
+      when: (actor) => {
+        p.requireV2('open a claim');
+        requireActor(actor, ['buyer'], 'open a claim');
+        const now = nowMs();
+        const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
+        if (state.status === 'COMPLETED' && state.receiptConfirmedAt) {
+          const closes = Date.parse(state.receiptConfirmedAt) + policy.postReceiptClaimDays * DAY_MS;
+          if (now >= closes) refuse(`cannot open a claim: claims closed ${iso(closes)}, ${policy.postReceiptClaimDays} days after receipt was confirmed`);
+        } else if (!receivingOrBefore.includes(state.status)) {
+          refuse(`cannot open a claim: claims are opened after payment, before shipment, while receiving, or within ${policy.postReceiptClaimDays} days after receipt (order is ${state.status})`);
+        }
+        if (state.settlementPending) refuse(`cannot open a claim: claim ${state.settlementPending} was refunded and the order settles once the open claims close`);
+      },
+      check: ({ cause, refundAsked }: OpenClaimInput) => {
+        if (cause === 'LATE_SHIPMENT' && !state.late) refuse(`cannot open a late-shipment claim: the order is not late (shipping date ${state.shippingDate})`);
+        if (cause === 'NOT_RECEIVED' && !state.shipment) refuse('cannot open a not-received claim: the order has not shipped');
+        const same = openClaims().find((c) => c.cause === cause);
+        if (same) refuse(`cannot open a second ${cause} claim: claim ${same.id} for that cause is still open`);
+        if (claims().length >= policy.limits.maxClaims) {
+          refuse(`cannot open a claim: an order takes at most ${policy.limits.maxClaims} claims (limit maxClaims); ask ops to reopen the matter`);
+        }
+        requireRefundable(refundAsked, 'refund asked', '');
+      },
     },
     async ({ actor, cause, refundAsked, description }: OpenClaimInput) => {
       const now = nowMs();
@@ -413,16 +419,22 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     respondToClaimUpdate as UpdateDefinition<SupplierResponseInput>,
-    ({ actor, claimId, kind, counterAmount }: SupplierResponseInput) => {
-      p.requireV2('answer a claim');
-      requireActor(actor, ['supplier'], 'answer a claim');
-      const claim = findClaim(claimId);
-      if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
-      if (kind === 'counter' && (counterAmount === undefined || counterAmount <= 0 || counterAmount >= claim.refundAsked)) {
-        refuse(`a counter-offer must be more than 0 and less than the refund asked (${money(claim.refundAsked)})`);
-      }
-      if (kind === 'accept') requireRefundable(claim.refundAsked, `cannot accept claim ${claimId} in full: its refund`, 'counter-offer at most what is left, or reject it');
-      if (kind === 'counter') requireRefundable(counterAmount ?? 0, 'the counter-offer', 'offer at most what is left');
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('answer a claim');
+        requireActor(actor, ['supplier'], 'answer a claim');
+        const claim = findClaim(claimId);
+        if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
+      },
+      check: ({ claimId, kind, counterAmount }: SupplierResponseInput) => {
+        const claim = findClaim(claimId);
+        if (kind === 'counter' && (counterAmount === undefined || counterAmount <= 0 || counterAmount >= claim.refundAsked)) {
+          refuse(`a counter-offer must be more than 0 and less than the refund asked (${money(claim.refundAsked)})`);
+        }
+        if (kind === 'accept') requireRefundable(claim.refundAsked, `cannot accept claim ${claimId} in full: its refund`, 'counter-offer at most what is left, or reject it');
+        if (kind === 'counter') requireRefundable(counterAmount ?? 0, 'the counter-offer', 'offer at most what is left');
+      },
     },
     async ({ actor, claimId, kind, counterAmount, message }: SupplierResponseInput) => {
       const claim = findClaim(claimId);
@@ -451,14 +463,17 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     acceptCounterOfferUpdate as UpdateDefinition<ClaimActionInput>,
-    ({ actor, claimId }: ClaimActionInput) => {
-      p.requireV2('accept a counter-offer');
-      requireActor(actor, ['buyer'], 'accept a counter-offer');
-      const claim = findClaim(claimId);
-      if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
-        refuse(`cannot accept: claim ${claimId} has no counter-offer awaiting the buyer`);
-      }
-      requireRefundable(claim.supplierResponse.counterAmount ?? 0, 'cannot accept the counter-offer: its refund', 'escalate the claim to the platform instead');
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('accept a counter-offer');
+        requireActor(actor, ['buyer'], 'accept a counter-offer');
+        const claim = findClaim(claimId);
+        if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
+          refuse(`cannot accept: claim ${claimId} has no counter-offer awaiting the buyer`);
+        }
+        requireRefundable(claim.supplierResponse.counterAmount ?? 0, 'cannot accept the counter-offer: its refund', 'escalate the claim to the platform instead');
+      },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
       const claim = findClaim(claimId);
@@ -469,13 +484,16 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     escalateClaimUpdate as UpdateDefinition<ClaimActionInput>,
-    ({ actor, claimId }: ClaimActionInput) => {
-      p.requireV2('escalate a claim');
-      requireActor(actor, ['buyer'], 'escalate a claim');
-      const claim = findClaim(claimId);
-      if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
-      const from = claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay);
-      if (nowMs() < from) refuse(`cannot escalate claim ${claimId} yet: the buyer may escalate from day ${policy.buyerEscalationFromDay} (${iso(from)})`);
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('escalate a claim');
+        requireActor(actor, ['buyer'], 'escalate a claim');
+        const claim = findClaim(claimId);
+        if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
+        const from = claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay);
+        if (nowMs() < from) refuse(`cannot escalate claim ${claimId} yet: the buyer may escalate from day ${policy.buyerEscalationFromDay} (${iso(from)})`);
+      },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
       await escalate(findClaim(claimId), 'buyer', actor);
@@ -485,10 +503,13 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     withdrawClaimUpdate as UpdateDefinition<ClaimActionInput>,
-    ({ actor, claimId }: ClaimActionInput) => {
-      p.requireV2('withdraw a claim');
-      requireActor(actor, ['buyer'], 'withdraw a claim');
-      if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('withdraw a claim');
+        requireActor(actor, ['buyer'], 'withdraw a claim');
+        if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
+      },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
       const claim = findClaim(claimId);
@@ -511,14 +532,20 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     decideClaimUpdate as UpdateDefinition<DecideClaimInput>,
-    ({ actor, claimId, refund }: DecideClaimInput) => {
-      p.requireV2('decide a claim');
-      requireActor(actor, [], 'decide a claim');
-      const claim = findClaim(claimId);
-      if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
-      if (!Number.isSafeInteger(refund) || refund < 0) refuse('the refund must be a whole number of minor units, zero or more');
-      if (refund > claim.refundAsked) refuse(`refund ${money(refund)} exceeds the refund asked ${money(claim.refundAsked)}`);
-      requireRefundable(refund, 'refund', '');
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('decide a claim');
+        requireActor(actor, [], 'decide a claim');
+        const claim = findClaim(claimId);
+        if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
+      },
+      check: ({ claimId, refund }: DecideClaimInput) => {
+        const claim = findClaim(claimId);
+        if (!Number.isSafeInteger(refund) || refund < 0) refuse('the refund must be a whole number of minor units, zero or more');
+        if (refund > claim.refundAsked) refuse(`refund ${money(refund)} exceeds the refund asked ${money(claim.refundAsked)}`);
+        requireRefundable(refund, 'refund', '');
+      },
     },
     async ({ actor, claimId, refund, reason }: DecideClaimInput) => {
       await decide(findClaim(claimId), refund, 'ops', reason, actor);
@@ -530,23 +557,31 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     addEvidenceUpdate as UpdateDefinition<AddEvidenceInput>,
-    ({ actor, claimId, file }: AddEvidenceInput) => {
-      p.requireV2('add evidence');
-      requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
-      const claim = findClaim(claimId);
-      if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
-      const party = partyOf(actor);
-      const own = claim.evidence.filter((e) => e.uploadedBy === party);
-      const { maxEvidenceFilesPerParty, maxEvidenceBytesPerParty } = policy.limits;
-      if (own.length >= maxEvidenceFilesPerParty) {
-        refuse(`cannot add evidence: the ${party} has added ${own.length} files to claim ${claimId}, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
-      }
-      const bytes = own.reduce((sum, e) => sum + e.size, 0);
-      if (bytes + file.size > maxEvidenceBytesPerParty) {
-        refuse(
-          `cannot add evidence: the ${party}'s files on claim ${claimId} would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`,
-        );
-      }
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('add evidence');
+        requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
+        const claim = findClaim(claimId);
+        if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
+        const party = partyOf(actor);
+        const own = claim.evidence.filter((e) => e.uploadedBy === party);
+        const { maxEvidenceFilesPerParty } = policy.limits;
+        if (own.length >= maxEvidenceFilesPerParty) {
+          refuse(`cannot add evidence: the ${party} has added ${own.length} files to claim ${claimId}, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
+        }
+      },
+      check: ({ actor, claimId, file }: AddEvidenceInput) => {
+        const party = partyOf(actor);
+        const own = findClaim(claimId).evidence.filter((e) => e.uploadedBy === party);
+        const { maxEvidenceBytesPerParty } = policy.limits;
+        const bytes = own.reduce((sum, e) => sum + e.size, 0);
+        if (bytes + file.size > maxEvidenceBytesPerParty) {
+          refuse(
+            `cannot add evidence: the ${party}'s files on claim ${claimId} would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`,
+          );
+        }
+      },
     },
     async ({ actor, claimId, file }: AddEvidenceInput) => {
       const claim = findClaim(claimId);
@@ -573,20 +608,25 @@ export function createClaims(p: OrderProcess) {
 
   p.onUpdate(
     requestEvidenceUpdate as UpdateDefinition<RequestEvidenceInput>,
-    ({ actor, claimId, dueAt }: RequestEvidenceInput) => {
-      p.requireV2('request evidence');
-      requireActor(actor, [], 'request evidence');
-      const claim = findClaim(claimId);
-      if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);
-      if (claim.evidenceRequests.length >= policy.limits.maxEvidenceRequests) {
-        refuse(`cannot request evidence: claim ${claimId} has had ${claim.evidenceRequests.length} evidence requests, the most allowed (limit maxEvidenceRequests); decide the claim`);
-      }
-      const due = Date.parse(dueAt);
-      const now = nowMs();
-      if (!Number.isFinite(due)) refuse('dueAt is not a date');
-      if (due < now + policy.evidenceMinDueHours * HOUR_MS || due > now + policy.evidenceMaxDueDays * DAY_MS) {
-        refuse(`an evidence request is due between ${policy.evidenceMinDueHours} hours and ${policy.evidenceMaxDueDays} days from now`);
-      }
+    {
+      claims: openClaimIds,
+      when: (actor, { claimId = '' }) => {
+        p.requireV2('request evidence');
+        requireActor(actor, [], 'request evidence');
+        const claim = findClaim(claimId);
+        if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);
+        if (claim.evidenceRequests.length >= policy.limits.maxEvidenceRequests) {
+          refuse(`cannot request evidence: claim ${claimId} has had ${claim.evidenceRequests.length} evidence requests, the most allowed (limit maxEvidenceRequests); decide the claim`);
+        }
+      },
+      check: ({ dueAt }: RequestEvidenceInput) => {
+        const due = Date.parse(dueAt);
+        const now = nowMs();
+        if (!Number.isFinite(due)) refuse('dueAt is not a date');
+        if (due < now + policy.evidenceMinDueHours * HOUR_MS || due > now + policy.evidenceMaxDueDays * DAY_MS) {
+          refuse(`an evidence request is due between ${policy.evidenceMinDueHours} hours and ${policy.evidenceMaxDueDays} days from now`);
+        }
+      },
     },
     async ({ actor, claimId, party, description, dueAt }: RequestEvidenceInput) => {
       const claim = findClaim(claimId);

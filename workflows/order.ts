@@ -28,6 +28,7 @@ import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
 import { EscrowAccount, EscrowStage, afterServiceRefundable, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
+import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
 import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
   ActionInput,
@@ -281,6 +282,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     });
   }
 
+  const actionBook = createActionBook();
   const ack = (extra?: Partial<OrderAck> | void): OrderAck => ({ orderId, status: state.status, revision: state.revision, ...(extra ?? {}) });
 
   /**
@@ -290,9 +292,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
    */
   const onUpdate: OrderProcess['onUpdate'] = <A extends { actor: Actor }>(
     def: UpdateDefinition<OrderAck, [A]>,
-    validate: (a: A) => void,
+    validation: ((a: A) => void) | Validation<A>,
     run: (a: A) => Promise<Partial<OrderAck> | void>,
   ) => {
+    const validate = typeof validation === 'function' ? validation : actionBook.validator(def, validation);
     setHandler(
       def,
       async (a: A) => {
@@ -767,13 +770,16 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   // ---- handlers ---------------------------------------------------------------------------------
   setHandler(getOrderQuery, () => state);
+  setHandler(availableActionsQuery, () => actionBook.available(processActors(input)));
 
   onUpdate(
     confirmByBuyerUpdate,
-    ({ actor }: ActionInput) => {
-      requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
-      requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
-      requireNoChangesPending('confirm as buyer');
+    {
+      when: (actor) => {
+        requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
+        requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
+        requireNoChangesPending('confirm as buyer');
+      },
     },
     async ({ actor }: ActionInput) => {
       await change('BUYER_CONFIRMED', {
@@ -792,11 +798,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     confirmBySupplierUpdate,
-    ({ actor }: ActionInput) => {
-      requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
-      if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
-      if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot confirm as supplier: the order is ${state.status.toLowerCase()}`);
-      requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
+    {
+      when: (actor) => {
+        requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
+        if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
+        if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot confirm as supplier: the order is ${state.status.toLowerCase()}`);
+        requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
+      },
     },
     async ({ actor }: ActionInput) => {
       if (!rulesV2) {
@@ -855,15 +863,17 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     requestChangesUpdate,
-    ({ actor }: RequestChangesInput) => {
-      requireV2('request changes');
-      requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
-      requireNotConfirming('request changes');
-      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
-      const asked = state.changeRequests?.length ?? 0;
-      if (asked >= policy.limits.maxChangeRequests) {
-        refuse(`cannot request changes: this draft has had ${asked} requests for changes, the most allowed (limit maxChangeRequests = ${policy.limits.maxChangeRequests}); cancel the order and draft a new one`);
-      }
+    {
+      when: (actor) => {
+        requireV2('request changes');
+        requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
+        requireNotConfirming('request changes');
+        requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
+        const asked = state.changeRequests?.length ?? 0;
+        if (asked >= policy.limits.maxChangeRequests) {
+          refuse(`cannot request changes: this draft has had ${asked} requests for changes, the most allowed (limit maxChangeRequests = ${policy.limits.maxChangeRequests}); cancel the order and draft a new one`);
+        }
+      },
     },
     async ({ actor, message }: RequestChangesInput) => {
       const by = partyOf(actor);
@@ -887,18 +897,22 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     reviseDraftUpdate,
-    ({ actor, terms: revised }: ReviseDraftInput) => {
-      requireV2('revise the draft');
-      requireActor(actor, ['supplier'], input, 'revise the purchase order');
-      requireNotConfirming('revise the draft');
-      requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
-      const revision = state.draftRevision ?? 1;
-      if (revision >= policy.limits.maxDraftRevisions) {
-        refuse(`cannot revise the draft: it is at revision ${revision}, the most allowed (limit maxDraftRevisions = ${policy.limits.maxDraftRevisions}); cancel the order and draft a new one`);
-      }
-      if (revised.currency !== currency) refuse(`cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`);
-      const problems = checkDraft(revised, policy, iso(nowMs()).slice(0, 10));
-      if (problems.length > 0) refuse(`cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`);
+    {
+      when: (actor) => {
+        requireV2('revise the draft');
+        requireActor(actor, ['supplier'], input, 'revise the purchase order');
+        requireNotConfirming('revise the draft');
+        requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
+        const revision = state.draftRevision ?? 1;
+        if (revision >= policy.limits.maxDraftRevisions) {
+          refuse(`cannot revise the draft: it is at revision ${revision}, the most allowed (limit maxDraftRevisions = ${policy.limits.maxDraftRevisions}); cancel the order and draft a new one`);
+        }
+      },
+      check: ({ terms: revised }: ReviseDraftInput) => {
+        if (revised.currency !== currency) refuse(`cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`);
+        const problems = checkDraft(revised, policy, iso(nowMs()).slice(0, 10));
+        if (problems.length > 0) refuse(`cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`);
+      },
     },
     async ({ actor, terms: revised, message }: ReviseDraftInput) => {
       const revision = (state.draftRevision ?? 1) + 1;
@@ -954,24 +968,29 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     payUpdate,
-    ({ actor, kind, amount }: PaymentInput) => {
-      requireActor(actor, ['buyer'], input, 'pay for the order');
-      requireNotConfirming('pay');
-      if (state.settlementPending) refuse(`cannot pay: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
-      if (kind === 'deposit') {
-        if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
-          refuse('cannot pay the deposit: the purchase order is not confirmed by both parties yet');
+    {
+      // Asked without a kind (the query), the payment due now is meant: the balance once the deposit is paid.
+      when: (actor, { kind = state.status === 'DEPOSIT_PAID' ? 'balance' : 'deposit' }) => {
+        requireActor(actor, ['buyer'], input, 'pay for the order');
+        requireNotConfirming('pay');
+        if (state.settlementPending) refuse(`cannot pay: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+        if (kind === 'deposit') {
+          if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
+            refuse('cannot pay the deposit: the purchase order is not confirmed by both parties yet');
+          }
+          requireStatus(state.status, ['CONFIRMED'], 'pay the deposit', 'the deposit is already paid');
+        } else {
+          if (state.amounts.balance === 0) refuse('cannot pay a balance: this order has no balance; its deposit is the full amount');
+          if (state.status === 'CONFIRMED') refuse('cannot pay the balance: the deposit is due first');
+          requireStatus(state.status, ['DEPOSIT_PAID'], 'pay the balance', 'the balance is not due now');
         }
-        requireStatus(state.status, ['CONFIRMED'], 'pay the deposit', 'the deposit is already paid');
-        if (amount !== state.amounts.deposit) {
+      },
+      check: ({ kind, amount }: PaymentInput) => {
+        if (kind === 'deposit' && amount !== state.amounts.deposit) {
           refuse(`deposit must be ${money(state.amounts.deposit)} as agreed on the purchase order, not ${money(amount)}`);
         }
-      } else {
-        if (state.amounts.balance === 0) refuse('cannot pay a balance: this order has no balance; its deposit is the full amount');
-        if (state.status === 'CONFIRMED') refuse('cannot pay the balance: the deposit is due first');
-        requireStatus(state.status, ['DEPOSIT_PAID'], 'pay the balance', 'the balance is not due now');
-        if (amount !== state.amounts.balance) refuse(`balance must be ${money(state.amounts.balance)}, not ${money(amount)}`);
-      }
+        if (kind === 'balance' && amount !== state.amounts.balance) refuse(`balance must be ${money(state.amounts.balance)}, not ${money(amount)}`);
+      },
     },
     async ({ actor, kind, amount, reference }: PaymentInput) => {
       const now = nowMs();
@@ -1001,14 +1020,16 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     shipUpdate,
-    ({ actor }: ShipInput) => {
-      requireActor(actor, ['supplier'], input, 'ship the order');
-      if (['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED'].includes(state.status)) {
-        refuse('cannot ship: the order is unpaid; the buyer pays the deposit and balance before shipment');
-      }
-      if (state.status === 'DEPOSIT_PAID') refuse(`cannot ship: the balance of ${money(state.amounts.balance)} is due before shipment`);
-      requireStatus(state.status, ['PAID'], 'ship', 'the order has already shipped');
-      if (state.settlementPending) refuse(`cannot ship: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+    {
+      when: (actor) => {
+        requireActor(actor, ['supplier'], input, 'ship the order');
+        if (['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED'].includes(state.status)) {
+          refuse('cannot ship: the order is unpaid; the buyer pays the deposit and balance before shipment');
+        }
+        if (state.status === 'DEPOSIT_PAID') refuse(`cannot ship: the balance of ${money(state.amounts.balance)} is due before shipment`);
+        requireStatus(state.status, ['PAID'], 'ship', 'the order has already shipped');
+        if (state.settlementPending) refuse(`cannot ship: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+      },
     },
     async ({ actor, carrier, trackingNumber }: ShipInput) => {
       const now = nowMs();
@@ -1037,9 +1058,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     markDeliveredUpdate,
-    ({ actor }: ActionInput) => {
-      requireActor(actor, [], input, 'record a delivery');
-      requireStatus(state.status, ['SHIPPED'], 'mark as delivered', 'only a shipped order can be delivered');
+    {
+      when: (actor) => {
+        requireActor(actor, [], input, 'record a delivery');
+        requireStatus(state.status, ['SHIPPED'], 'mark as delivered', 'only a shipped order can be delivered');
+      },
     },
     async ({ actor }: ActionInput) => {
       state.deliveredAt = iso(nowMs());
@@ -1062,12 +1085,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     confirmReceiptUpdate,
-    ({ actor }: ActionInput) => {
-      requireActor(actor, ['buyer'], input, 'confirm receipt');
-      requireStatus(state.status, ['DELIVERED'], 'confirm receipt', 'the order is not delivered yet');
-      if (openClaims().length > 0) {
-        refuse(`cannot confirm receipt while claim ${openClaims()[0].id} is open: funds stay held until it is closed`);
-      }
+    {
+      when: (actor) => {
+        requireActor(actor, ['buyer'], input, 'confirm receipt');
+        requireStatus(state.status, ['DELIVERED'], 'confirm receipt', 'the order is not delivered yet');
+        if (openClaims().length > 0) {
+          refuse(`cannot confirm receipt while claim ${openClaims()[0].id} is open: funds stay held until it is closed`);
+        }
+      },
     },
     async ({ actor }: ActionInput) => {
       await completeReceipt(actor, false);
@@ -1076,24 +1101,26 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     cancelOrderUpdate,
-    ({ actor }: CancelInput) => {
-      requireV2('cancel');
-      requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
-      requireNotConfirming('cancel');
-      if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
-      if (!['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'].includes(state.status)) {
-        refuse('cannot cancel: the order has shipped; open a claim instead');
-      }
-      if (openClaims().length > 0) refuse(`cannot cancel while claim ${openClaims()[0].id} is open`);
-      if (state.settlementPending) refuse(`cannot cancel: claim ${state.settlementPending} was refunded and the order is settling`);
-      if (state.amounts.paid === 0 || actor.role === 'ops') return;
-      if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
-      if (!withinChangeWindow()) {
-        const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt ?? createdAt));
-        refuse(
-          `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.afterServicePolicyVersion).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
-        );
-      }
+    {
+      when: (actor) => {
+        requireV2('cancel');
+        requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
+        requireNotConfirming('cancel');
+        if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
+        if (!['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'].includes(state.status)) {
+          refuse('cannot cancel: the order has shipped; open a claim instead');
+        }
+        if (openClaims().length > 0) refuse(`cannot cancel while claim ${openClaims()[0].id} is open`);
+        if (state.settlementPending) refuse(`cannot cancel: claim ${state.settlementPending} was refunded and the order is settling`);
+        if (state.amounts.paid === 0 || actor.role === 'ops') return;
+        if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
+        if (!withinChangeWindow()) {
+          const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt ?? createdAt));
+          refuse(
+            `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.afterServicePolicyVersion).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
+          );
+        }
+      },
     },
     async ({ actor, reason }: CancelInput) => {
       const paid = state.amounts.paid > 0;
@@ -1129,20 +1156,24 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     extendShippingUpdate,
-    ({ actor, shippingDate }: ExtendShippingInput) => {
-      requireV2('extend the shipping date');
-      requireActor(actor, ['buyer'], input, 'grant a shipping extension');
-      requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
-      const current = state.shippingDate ?? terms.shippingDate;
-      if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
-      const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
-      const latest = latestShippingDate(policy, confirmedAt);
-      if (shippingDate > latest) {
-        refuse(
-          `cannot extend to ${shippingDate}: the shipping period would be ${shippingPeriodDays(confirmedAt, shippingDate)} days from the confirmation day ${iso(confirmedAt).slice(0, 10)}; ` +
-            `the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days, so ${latest} is the latest shipping date`,
-        );
-      }
+    {
+      when: (actor) => {
+        requireV2('extend the shipping date');
+        requireActor(actor, ['buyer'], input, 'grant a shipping extension');
+        requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
+      },
+      check: ({ shippingDate }: ExtendShippingInput) => {
+        const current = state.shippingDate ?? terms.shippingDate;
+        if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
+        const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
+        const latest = latestShippingDate(policy, confirmedAt);
+        if (shippingDate > latest) {
+          refuse(
+            `cannot extend to ${shippingDate}: the shipping period would be ${shippingPeriodDays(confirmedAt, shippingDate)} days from the confirmation day ${iso(confirmedAt).slice(0, 10)}; ` +
+              `the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days, so ${latest} is the latest shipping date`,
+          );
+        }
+      },
     },
     async ({ actor, shippingDate }: ExtendShippingInput) => {
       const previous = state.shippingDate;
@@ -1164,21 +1195,26 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     extendReceivingUpdate,
-    ({ actor, days }: ExtendReceivingInput) => {
-      requireV2('extend the receiving window');
-      requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
-      if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
-      requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
-      const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-      const ext = state.receivingExtensions ?? {};
-      if (ext[party] !== undefined) refuse(`cannot extend: the ${party} already extended the receiving window once (by ${ext[party]} days)`);
-      if (!Number.isInteger(days) || days < 1 || days > policy.receivingExtensionMaxDays) {
-        refuse(`cannot extend by ${days} days: an extension is 1 to ${policy.receivingExtensionMaxDays} days`);
-      }
-      const used = (ext.buyer ?? 0) + (ext.supplier ?? 0);
-      if (used + days > policy.receivingExtensionsTotalMaxDays) {
-        refuse(`cannot extend by ${days} days: extensions may total at most ${policy.receivingExtensionsTotalMaxDays} days (${used} used)`);
-      }
+    {
+      when: (actor) => {
+        requireV2('extend the receiving window');
+        requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
+        if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
+        requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
+        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
+        const ext = state.receivingExtensions ?? {};
+        if (ext[party] !== undefined) refuse(`cannot extend: the ${party} already extended the receiving window once (by ${ext[party]} days)`);
+      },
+      check: ({ days }: ExtendReceivingInput) => {
+        const ext = state.receivingExtensions ?? {};
+        if (!Number.isInteger(days) || days < 1 || days > policy.receivingExtensionMaxDays) {
+          refuse(`cannot extend by ${days} days: an extension is 1 to ${policy.receivingExtensionMaxDays} days`);
+        }
+        const used = (ext.buyer ?? 0) + (ext.supplier ?? 0);
+        if (used + days > policy.receivingExtensionsTotalMaxDays) {
+          refuse(`cannot extend by ${days} days: extensions may total at most ${policy.receivingExtensionsTotalMaxDays} days (${used} used)`);
+        }
+      },
     },
     async ({ actor, days }: ExtendReceivingInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
@@ -1198,15 +1234,19 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   onUpdate(
     leaveFeedbackUpdate,
-    ({ actor, rating }: FeedbackInput) => {
-      requireV2('leave feedback');
-      requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
-      if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
-      requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
-      if (!deadlines().some((d) => d.kind === 'feedback-window')) refuse('cannot leave feedback: the feedback window has closed');
-      const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-      if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
-      if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+    {
+      when: (actor) => {
+        requireV2('leave feedback');
+        requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
+        if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
+        requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
+        if (!deadlines().some((d) => d.kind === 'feedback-window')) refuse('cannot leave feedback: the feedback window has closed');
+        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
+        if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
+      },
+      check: ({ rating }: FeedbackInput) => {
+        if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
+      },
     },
     async ({ actor, rating, comment }: FeedbackInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';

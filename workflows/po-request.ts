@@ -25,6 +25,7 @@ import { UpdateDefinition, WorkflowExecutionAlreadyStartedError } from '@tempora
 import type { Activities } from '../activities';
 import { ACTION_REFUSED, Actor, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import { formatMoney } from './money';
+import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
 import { ORDER_WORKFLOW_TYPE, TradeOrderInput, orderWorkflowId } from './order.messages';
 import { checkDraft, orderPolicy, orderTotal } from './order.policy';
 import {
@@ -118,12 +119,15 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
     }
   };
 
+  const actionBook = createActionBook();
+
   /** Registers an Update whose validator refuses early and whose handler checks again under the lock. */
   function onUpdate<A extends { actor: Actor }>(
     def: UpdateDefinition<PurchaseRequestAck, [A]>,
-    validate: (a: A) => void,
+    validation: Validation<A>,
     run: (a: A) => Promise<void>,
   ): void {
+    const validate = actionBook.validator(def, validation);
     setHandler(
       def,
       async (a: A) => {
@@ -163,19 +167,24 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
   });
 
   setHandler(getPurchaseRequestQuery, () => state);
+  setHandler(availableActionsQuery, () => actionBook.available(processActors(input)));
 
   /** The supplier's draft is starting the order: other actions wait for its answer. */
   let drafting = false;
 
   onUpdate<DraftFromRequestInput>(
     draftOrderFromRequestUpdate,
-    ({ actor, buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion }) => {
-      requireParty(actor, ['supplier'], input, 'draft a purchase order from this request');
-      requireOpen('draft a purchase order');
-      if (forBuyer !== buyerId) refuse(`cannot draft for buyer ${forBuyer}: request ${requestId} is from buyer ${buyerId}`);
-      if (bySupplier !== undefined && bySupplier !== supplierId) refuse(`cannot draft as supplier ${bySupplier}: request ${requestId} was sent to supplier ${supplierId}`);
-      const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
-      if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+    {
+      when: (actor) => {
+        requireParty(actor, ['supplier'], input, 'draft a purchase order from this request');
+        requireOpen('draft a purchase order');
+      },
+      check: ({ buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion }) => {
+        if (forBuyer !== buyerId) refuse(`cannot draft for buyer ${forBuyer}: request ${requestId} is from buyer ${buyerId}`);
+        if (bySupplier !== undefined && bySupplier !== supplierId) refuse(`cannot draft as supplier ${bySupplier}: request ${requestId} was sent to supplier ${supplierId}`);
+        const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
+        if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+      },
     },
     async ({ actor, orderId, terms, orderPolicyVersion, orderCodeRevision }) => {
       drafting = true;
@@ -213,9 +222,11 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
 
   onUpdate<WithdrawRequestInput>(
     withdrawRequestUpdate,
-    ({ actor }) => {
-      requireParty(actor, ['buyer'], input, 'withdraw the request');
-      requireOpen('withdraw the request');
+    {
+      when: (actor) => {
+        requireParty(actor, ['buyer'], input, 'withdraw the request');
+        requireOpen('withdraw the request');
+      },
     },
     async ({ actor, reason }) => {
       state.closedReason = `withdrawn by the buyer${reason ? `: ${reason}` : ''}`;
@@ -233,9 +244,11 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
 
   onUpdate<DeclineRequestInput>(
     declineRequestUpdate,
-    ({ actor }) => {
-      requireParty(actor, ['supplier'], input, 'decline the request');
-      requireOpen('decline the request');
+    {
+      when: (actor) => {
+        requireParty(actor, ['supplier'], input, 'decline the request');
+        requireOpen('decline the request');
+      },
     },
     async ({ actor, reason }) => {
       state.closedReason = `declined by the supplier: ${reason}`;

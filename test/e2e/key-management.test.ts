@@ -69,11 +69,12 @@ describe('listing keys', () => {
   it('shows ops and support every key with its status and prefix, never a secret or a hash; others may not list', async () => {
     const b = await buyerWithKey();
     const supportKey = (await one(opsKey, 'POST', '/api-keys', { name: 'support desk', role: 'support' })).body.apiKey.key as string;
-    for (const key of [opsKey, supportKey]) {
+    // Each key comes with what the caller may do to it now: ops revoke and rotate an active key; support reads.
+    for (const [key, actions] of [[opsKey, ['revoke', 'rotate']], [supportKey, []]] as const) {
       const listed = await one(key, 'GET', `/api-keys?partyId=${b.buyerId}`);
       expect(listed.status).toBe(200);
       expect(listed.body.apiKeys).toEqual([
-        { id: b.id, name: `${b.buyerId} integration`, role: 'buyer', partyId: b.buyerId, keyPrefix: b.key.slice(0, 7), status: 'active', createdAt: expect.any(String) },
+        { id: b.id, name: `${b.buyerId} integration`, role: 'buyer', partyId: b.buyerId, keyPrefix: b.key.slice(0, 7), status: 'active', createdAt: expect.any(String), actions },
       ]);
     }
     const all = await one(opsKey, 'GET', '/api-keys?limit=500');
@@ -82,6 +83,10 @@ describe('listing keys', () => {
     expect(text).not.toContain(opsKey);
     expect(text).not.toMatch(/keyHash|"key"/);
     expectError(await one(b.key, 'GET', '/api-keys'), 403, 'forbidden');
+    // A revoked key can no longer be rotated: the list says so by the rule the rotation applies.
+    expect((await one(opsKey, 'POST', `/api-keys/${b.id}/revoke`, {})).status).toBe(200);
+    expect((await one(opsKey, 'GET', `/api-keys?partyId=${b.buyerId}`)).body.apiKeys[0].actions).toEqual(['revoke']);
+    expect((await one(opsKey, 'POST', `/api-keys/${b.id}/rotate`, {})).status).toBe(409);
   });
 });
 

@@ -346,7 +346,11 @@ describe('late-task queue', () => {
         since: expect.any(String),
         status: 'open',
         link: `/monitoring/${late}`,
+        // Support acts on no task; ops may take every action an open task allows.
+        actions: [],
       });
+      const opsView = (await call(stack.opsKey, 'GET', '/late-tasks?status=open&kind=REPORT_LATE')).body.tasks.find((t: { id: string }) => t.id === lateTask.id);
+      expect(opsView.actions).toEqual(['acknowledge', 'assign', 'resolve']);
       const since = queue.body.tasks.map((t: { since: string }) => t.since);
       expect([...since].sort()).toEqual(since);
       const caseTask = (await call(stack.opsKey, 'GET', '/late-tasks?kind=FIRST_REPLY_MISSED')).body.tasks.find((t: { resourceId: string }) => t.resourceId === caseId);
@@ -369,6 +373,9 @@ describe('late-task queue', () => {
       const again = await call(stack.opsKey, 'POST', `${url}/acknowledge`, {});
       expectError(again, 409, 'action_refused');
       expect(again.body.error.message).toMatch(/already acknowledged/);
+      // The list offers what the routes allow now: an acknowledged task is assigned or resolved, not acknowledged again.
+      const afterAcknowledge = (await call(stack.opsKey, 'GET', '/late-tasks?status=acknowledged')).body.tasks.find((t: { id: string }) => t.id === lateTask.id);
+      expect(afterAcknowledge.actions).toEqual(['assign', 'resolve']);
       const assigned = await call(stack.opsKey, 'POST', `${url}/assign`, { assignee: 'Mei (ops)' });
       expect(assigned.body.task).toMatchObject({ status: 'acknowledged', assignee: 'Mei (ops)' });
       expect((await call(stack.opsKey, 'GET', '/late-tasks?assignee=Mei%20(ops)&status=acknowledged')).body.tasks.map((t: { id: string }) => t.id)).toContain(lateTask.id);

@@ -13,10 +13,12 @@ import {
   confirmReceiptUpdate,
   getOrderQuery,
   markDeliveredUpdate,
+  openClaimUpdate,
   orderWorkflowId,
   payUpdate,
   shipUpdate,
 } from '../../workflows/order.messages';
+import { availableActionsQuery } from '../../workflows/actions';
 import { createMockActivities } from '../support/mock-activities';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 import { uniqueId } from '../support/env';
@@ -206,6 +208,34 @@ describe('tradeOrderWorkflow', () => {
       expect(support.type).toBe(ACTOR_NOT_ALLOWED);
       const state = await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: ops }] });
       expect(state.status).toBe('BUYER_CONFIRMED');
+      await handle.terminate('test done');
+    });
+  });
+
+  it('answers which actions each role may take now, refusing the others in the words its Updates use', async () => {
+    await withWorker(async ({ taskQueue }) => {
+      const handle = await start(taskQueue, await orderInput());
+      await handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      await handle.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+      await handle.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: 210_000, reference: 'W1' }] });
+      await handle.executeUpdate(openClaimUpdate, { args: [{ actor: buyer, cause: 'QUALITY_MISMATCH', refundAsked: 50_000, description: 'wrong colour' }] });
+      const actions = await handle.query(availableActionsQuery);
+      const find = (update: string, claimId?: string) => actions.find((a) => a.update === update && a.claimId === claimId);
+      // The balance is due: the buyer (and ops) may pay it; nobody may ship yet, for the reason shipping is refused.
+      expect(find('pay')?.allowed).toEqual(['ops', 'buyer']);
+      expect(find('ship')?.allowed).toEqual([]);
+      const shipRefusal = await refusal(handle.executeUpdate(shipUpdate, { args: [{ actor: supplier, carrier: 'DHL', trackingNumber: 'X1234' }] }));
+      expect(find('ship')?.refused.supplier).toBe(shipRefusal.message);
+      expect(find('markDelivered')?.allowed).toEqual([]);
+      expect(find('cancelOrder')?.refused.buyer).toMatch(/claim C1 is open/);
+      // Claim actions are asked per open claim: the supplier answers C1; only ops decide, and not before it escalates.
+      expect(find('respondToClaim', 'C1')?.allowed).toEqual(['ops', 'supplier']);
+      expect(find('decideClaim', 'C1')?.allowed).toEqual([]);
+      expect(find('decideClaim', 'C1')?.refused.ops).toMatch(/only an escalated claim/);
+      expect(find('requestEvidence', 'C1')?.allowed).toEqual(['ops']);
+      // Support reads; it acts on nothing.
+      expect(actions.filter((a) => a.allowed.includes('support'))).toEqual([]);
+      expect(find('pay')?.refused.support).toMatch(/only the order's buyer or ops may/);
       await handle.terminate('test done');
     });
   });
