@@ -9,6 +9,7 @@ import type { CarrierTracking, TrackingStatus } from '../adapters/carrier';
 import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
 import { CASE_WORKFLOW_TYPE, CaseInput, TrackingProblem, caseWorkflowId, proactiveCaseId } from '../workflows/case.messages';
+import { caseStartMetadata } from '../workflows/ui-metadata';
 import { describeProblem, trackingProblem } from '../workflows/self-check.policy';
 import { DAY_MS } from '../workflows/common';
 
@@ -167,6 +168,7 @@ export function createSelfCheckActivities({ db, carrier, temporal }: { db: Db; c
                 taskQueue: temporal.taskQueue,
                 workflowId: caseWorkflowId(caseId),
                 args: [input],
+                ...caseStartMetadata(input),
                 workflowIdReusePolicy: 'REJECT_DUPLICATE',
                 workflowIdConflictPolicy: 'FAIL',
               });

@@ -89,6 +89,7 @@ import { supplierAssurance } from '../activities/coverage';
 import { HealthReport } from './health';
 import { ApiMetrics, requestContext } from './observability';
 import { createLogger, type Logger, silentLogger } from '../infra/logger';
+import { orderStartMetadata } from '../workflows/ui-metadata';
 
 export interface ApiDeps {
   client: Client;
@@ -284,6 +285,7 @@ export function createApp(deps: ApiDeps): express.Express {
         taskQueue,
         workflowId: orderWorkflowId(orderId),
         args: [input],
+        ...orderStartMetadata(input),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
       });

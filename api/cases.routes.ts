@@ -47,6 +47,7 @@ import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
 import { uploadQuerySchema } from './monitoring.schemas';
 import { attachUpload } from './uploads';
 import { isDerivedRecordId, newRecordId, updateIdOf } from './idempotency';
+import { caseStartMetadata } from '../workflows/ui-metadata';
 
 export interface CaseRouteDeps {
   client: Client;
@@ -143,6 +144,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
         taskQueue,
         workflowId: caseWorkflowId(caseId),
         args: [input],
+        ...caseStartMetadata(input),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
       });

@@ -59,6 +59,7 @@ import {
   shipmentDateSchema,
   uploadQuerySchema,
 } from './monitoring.schemas';
+import { monitoringStartMetadata } from '../workflows/ui-metadata';
 
 export interface MonitoringRouteDeps {
   client: Client;
@@ -141,6 +142,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         taskQueue,
         workflowId: monitoringWorkflowId(monitoringId),
         args: [input],
+        ...monitoringStartMetadata(input),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
       });

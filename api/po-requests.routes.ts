@@ -28,6 +28,7 @@ import { declinePoRequestSchema, listPoRequestsSchema, poRequestParamsSchema, su
 import type { RouteRegistry } from './routes';
 import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
+import { purchaseRequestStartMetadata } from '../workflows/ui-metadata';
 
 export interface PoRequestRouteDeps {
   client: Client;
@@ -114,6 +115,7 @@ export function registerPoRequestRoutes(routes: RouteRegistry, deps: PoRequestRo
         taskQueue,
         workflowId: poRequestWorkflowId(requestId),
         args: [input],
+        ...purchaseRequestStartMetadata(input),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
       });

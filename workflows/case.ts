@@ -42,7 +42,7 @@ import {
 import { formatMoney } from './money';
 import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { CaseEventType } from './read-model';
-import { ChangeHeader, createProcessCore, iso, nowMs, refuse, runDeadlines } from './process-kit';
+import { ChangeHeader, createProcessCore, inputKey, iso, nowMs, refuse, runDeadlines, withSummaries } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
@@ -56,7 +56,7 @@ export const CASE_NOTICES_PATCH = 'case-notices-with-change';
  */
 export const CASE_EFFECTS_PATCH = 'case-effects-to-ops';
 
-const acts = proxyActivities<Activities>({
+const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -97,6 +97,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
   const policy = afterServicePolicy(input.policyVersion);
   const { caseId, order } = input;
   const workflowId = workflowInfo().workflowId;
+  const acts = withSummaries(activities, (activity, i) => `${activity} · case ${caseId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const openedAtMs = nowMs();
   // The window is checked again here, in workflow time: the API's check is a courtesy, this one decides.
   const window = caseWindow(policy, input.type, factsOf(input), openedAtMs);
@@ -158,6 +159,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     policyVersion: policy.version,
     nextSteps: NEXT_STEPS,
     parties: { buyerId: order.buyerId, supplierId: order.supplierId },
+    title: () => `After-service case ${caseId} (${state.type}) on order ${order.orderId}`,
     searchAttributes: 'every-change',
     effectFailures: {
       resource: 'case',
@@ -210,7 +212,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     const { event, key } = core.advance(status, c);
     if (status === 'CLOSED') {
       state.closedAt = state.updatedAt;
-      state.deadlines = [];
+      core.clearDeadlines(() => true);
     }
     const row = readModel();
     core.publishSearchAttributes();

@@ -30,6 +30,8 @@ import {
   requireParty,
   runDeadlines,
   workingDeadline,
+  inputKey,
+  withSummaries,
 } from './process-kit';
 import {
   ActionInput,
@@ -99,7 +101,7 @@ export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
  */
 export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 
-const acts = proxyActivities<Activities>({
+const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -145,6 +147,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const policy = monitoringPolicy(input.policyVersion);
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
+  const acts = withSummaries(activities, (activity, i) => `${activity} · monitoring ${monitoringId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const linkedToOrder = patched(MONITORING_LINK_PATCH);
   const noticesWithChange = patched(MONITORING_NOTICES_PATCH);
   const startedAt = nowMs();
@@ -200,6 +203,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     policyVersion: policy.version,
     nextSteps: NEXT_STEPS,
     parties: { buyerId, supplierId },
+    title: () => `Production monitoring ${monitoringId} of order ${orderId}: buyer ${buyerId}, supplier ${supplierId}, fee ${money(state.fee.amount)}`,
     // Tasks started before MONITORING_LINK_PATCH kept no search attributes.
     searchAttributes: linkedToOrder ? 'every-change' : 'none',
     effectFailures: {

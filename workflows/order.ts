@@ -82,6 +82,8 @@ import {
   runDeadlinesSerially,
   runDeadlines,
   workingDeadline,
+  inputKey,
+  withSummaries,
 } from './process-kit';
 import { getCalendar } from './calendar';
 import { checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
@@ -112,7 +114,7 @@ export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
 export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
-const acts = proxyActivities<Activities>({
+const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -156,6 +158,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   const { orderId, buyerId, supplierId, terms } = input;
   const workflowId = workflowInfo().workflowId;
+  const acts = withSummaries(activities, (activity, i) => `${activity} · order ${orderId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const currency = terms.currency;
   const total = orderTotal(terms.items);
   const createdAt = iso(nowMs());
@@ -210,6 +213,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     policyVersion: policy.version,
     nextSteps: ORDER_NEXT_STEPS,
     parties: { buyerId, supplierId },
+    title: () => `Order ${orderId}: buyer ${buyerId}, supplier ${supplierId}, ${money(state.amounts.total)}`,
     // Orders of the first version keep no search attributes; from ORDER_ESCROW_PATCH on, a change
     // upserts only those that moved.
     searchAttributes: !rulesV2 ? 'none' : escrowV5 ? 'when-changed' : 'every-change',

@@ -26,6 +26,7 @@ import type { Activities } from '../activities';
 import { ACTION_REFUSED, Actor, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import { formatMoney } from './money';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
+import { orderStartMetadata } from './ui-metadata';
 import { ORDER_WORKFLOW_TYPE, TradeOrderInput, orderWorkflowId } from './order.messages';
 import { checkDraft, orderPolicy, orderTotal } from './order.policy';
 import {
@@ -194,6 +195,7 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
         await startChild(ORDER_WORKFLOW_TYPE, {
           workflowId: orderWorkflowId(orderId),
           args: [order],
+          ...orderStartMetadata(order),
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });

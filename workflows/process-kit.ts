@@ -2,7 +2,7 @@
  * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
-import { ActivityFailure, ApplicationFailure, condition, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import type { TimelineEntry, TimelineEventType } from './read-model';
 import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
@@ -92,6 +92,37 @@ export function workingDeadline(calendar: WorkingCalendar, from: number, n: numb
 }
 
 
+/** What a deadline's timer says in the Temporal UI: which deadline, when it falls due, and what then. */
+function deadlineSummary(d: { id: string; dueAt: string; kind?: string; onExpiry?: string }): string {
+  return `deadline ${d.kind ?? d.id} (${d.id}) due ${d.dueAt}${d.onExpiry ? `: ${d.onExpiry}` : ''}`;
+}
+
+/**
+ * Activities whose every call carries a summary for the Temporal UI (`describe` names the business
+ * step: which resource, which change or movement). Metadata only: the commands stay the same.
+ */
+export function withSummaries<A extends object>(activities: A, describe: (activity: string, input: unknown) => string): A {
+  return new Proxy(activities, {
+    get(target, name) {
+      const fn = (target as Record<string | symbol, unknown>)[name] as
+        | ({ executeWithOptions?: (options: { summary: string }, args: unknown[]) => Promise<unknown> } & ((...args: unknown[]) => Promise<unknown>))
+        | undefined;
+      if (typeof name !== 'string' || typeof fn !== 'function' || !fn.executeWithOptions) return fn;
+      const run = fn.executeWithOptions.bind(fn);
+      return (...args: unknown[]) => run({ summary: describe(name, args[0]) }, args);
+    },
+  });
+}
+
+/** The business key of an activity's input, for its summary: a movement's id, an outbox key, a change's revision. */
+export function inputKey(input: unknown): string | undefined {
+  if (!input || typeof input !== 'object') return undefined;
+  const i = input as { id?: unknown; key?: unknown; idempotencyKey?: unknown; event?: { seq?: unknown; type?: unknown } };
+  if (i.event && typeof i.event.type === 'string') return `revision ${String(i.event.seq)} ${i.event.type}`;
+  for (const k of [i.idempotencyKey, i.id, i.key]) if (typeof k === 'string') return k;
+  return undefined;
+}
+
 /**
  * A process's deadline loop: sleeps until the earliest deadline falls due or the state changes (its
  * wake count moves), then fires each deadline that is due, earliest first, once. Returns when the
@@ -111,7 +142,7 @@ export async function runDeadlines<D extends { id: string; dueAt: string }>(p: {
     const seen = p.wake();
     if (next) {
       const wait = Date.parse(next.dueAt) - nowMs();
-      if (wait > 0) await condition(() => p.wake() !== seen, wait);
+      if (wait > 0) await condition(() => p.wake() !== seen, wait, { summary: deadlineSummary(next) });
     } else {
       await condition(() => p.wake() !== seen);
     }
@@ -163,7 +194,7 @@ export async function runDeadlinesSerially<D extends { id: string; dueAt: string
     const moved = () => earliest() !== seen || (!p.list()[0] && p.finished());
     if (next) {
       const wait = Date.parse(next.dueAt) - nowMs();
-      if (wait > 0) await condition(moved, wait);
+      if (wait > 0) await condition(moved, wait, { summary: deadlineSummary(next) });
     } else {
       await condition(moved);
     }
@@ -233,13 +264,15 @@ export type SearchAttributeUpkeep = 'every-change' | 'when-changed' | 'none';
  * the queue its side effects run in. The workflow keeps its own state, read model, next-step table
  * and what happens when a deadline fires; this keeps the rest in one place.
  */
-export function createProcessCore<Status extends string, Step, D extends DeadlineLike & { kind: string }>(
+export function createProcessCore<Status extends string, Step extends { by: string; description: string }, D extends DeadlineLike & { kind: string; onExpiry?: string }>(
   record: ProcessRecord<Status, Step, D>,
   spec: {
     workflowId: string;
     policyVersion: string;
     nextSteps: Record<Status, Step>;
     parties: { buyerId?: string; supplierId?: string };
+    /** A line naming the process in its current details in the Temporal UI (its id, parties, amount). */
+    title?: () => string;
     searchAttributes: SearchAttributeUpkeep;
     /** Where an effect that failed for good goes, once `raiseToOps()` says the process's version may. */
     effectFailures: Omit<FailedEffect, 'key' | 'effect' | 'error' | 'occurredAt'> & {
@@ -253,6 +286,18 @@ export function createProcessCore<Status extends string, Step, D extends Deadlin
   const { enqueue, drained } = createEffectQueue();
   const deadlines = (): D[] => record.deadlines ?? [];
   const upserted: { status?: string; nextDeadline?: string | null } = {};
+
+  /** The business state an operator sees in the Temporal UI: status, next step and next deadline. Not a command. */
+  function refreshDetails(): void {
+    const next = deadlines()[0];
+    setCurrentDetails(
+      [
+        ...(spec.title ? [spec.title()] : []),
+        `**${record.status}** (revision ${record.revision}): next, ${record.nextStep.description} (${record.nextStep.by})`,
+        next ? `next deadline: ${next.kind} at ${next.dueAt}${next.onExpiry ? `, then ${next.onExpiry}` : ''}` : 'no open deadline',
+      ].join('\n'),
+    );
+  }
 
   function publishSearchAttributes(): void {
     if (spec.searchAttributes === 'none') return;
@@ -284,14 +329,17 @@ export function createProcessCore<Status extends string, Step, D extends Deadlin
     setDeadline(d: Omit<D, 'dueAt' | 'policyVersion'> & { dueAt: number }): void {
       record.deadlines = withDeadline(deadlines(), d, spec.policyVersion);
       wake += 1;
+      refreshDetails();
     },
     clearDeadlines(match: (d: D) => boolean): void {
       record.deadlines = deadlines().filter((d) => !match(d));
       wake += 1;
+      refreshDetails();
     },
     clearKinds(...kinds: D['kind'][]): void {
       record.deadlines = deadlines().filter((d) => !kinds.includes(d.kind));
       wake += 1;
+      refreshDetails();
     },
     /**
      * Moves the process to a new revision now: its status, next step and time. Returns the timeline
@@ -303,6 +351,7 @@ export function createProcessCore<Status extends string, Step, D extends Deadlin
       record.revision += 1;
       record.updatedAt = iso(nowMs());
       wake += 1;
+      refreshDetails();
       const event: TimelineEntry = {
         seq: record.revision,
         type: c.type,

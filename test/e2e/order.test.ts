@@ -151,6 +151,23 @@ describe('order lifecycle through the API', () => {
     expect(upserted[0]).toEqual(['TradeGuardBuyer', 'TradeGuardNextDeadline', 'TradeGuardStatus', 'TradeGuardSupplier']);
     expect(upserted.slice(1).every((keys) => keys.length > 0 && !keys.includes('TradeGuardBuyer'))).toBe(true);
 
+    // The Temporal UI tells the story: the order's summary, its current details, and a summary on
+    // every timer (the deadline it waits for) and every activity (the business step).
+    const handle = stack.client.workflow.getHandle(`order:${orderId}`);
+    const described = await handle.describe();
+    expect(await described.staticSummary()).toBe(`Order ${orderId}: buyer ${p.buyerId}, supplier ${p.supplierId}, 7,000.00 USD`);
+    expect(await described.staticDetails()).toContain('shipping by');
+    const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain('**COMPLETED**');
+    const summaries = await Promise.all(
+      history
+        .filter((e) => e.eventType === E.EVENT_TYPE_TIMER_STARTED || e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        .map(async (e) => (e.userMetadata?.summary ? String(await stack.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata.summary)) : '')),
+    );
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(summaries.filter((x) => !/^(deadline |[a-zA-Z]+ · order )/.test(x))).toEqual([]);
+    expect(summaries).toContain(`recordOrderChange · order ${orderId} · revision 1 DRAFTED`);
+
     // A finished order takes no more receipts; coverage went back to the supplier.
     expectError(await act(p.buyerKey, 'confirm-receipt'), 409, 'action_refused');
     const reservation = await stack.db.coverageReservation.findUniqueOrThrow({ where: { orderId } });
