@@ -12,6 +12,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure as Failure } from '@temporalio/common';
 import type { Db } from '../infra/db';
+import { moveManualOrder } from './manual-orders';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
 import type { CaseOrderRef } from '../workflows/case.messages';
@@ -234,10 +235,10 @@ export function createCaseActivities({ db, opsAddresses, temporal }: { db: Db; o
     async cancelOrderForCase(c: { key: string; caseId: string; order: CaseOrderRef; actor: Actor; reason: string }): Promise<Outcome> {
       const { order } = c;
       if (order.source === 'manual') {
-        const updated = await db.manualOrder.updateMany({ where: { id: order.orderId, status: 'PAID' }, data: { status: 'CANCELLED', updatedAt: new Date() } });
-        if (updated.count === 0) {
-          const row = await db.manualOrder.findUnique({ where: { id: order.orderId } });
-          if (row?.status !== 'CANCELLED') return { ok: false, reason: `the manual order is ${row ? row.status.toLowerCase() : 'missing'} and can no longer be recalled` };
+        const move = await moveManualOrder(db, order.orderId, 'cancel', new Date());
+        // A retry finds the order it cancelled already: the refund below is idempotent by its key.
+        if (!move.moved && move.row?.status !== 'CANCELLED') {
+          return { ok: false, reason: `the manual order is ${move.row ? move.row.status.toLowerCase() : 'missing'} and can no longer be recalled` };
         }
         // Only what earlier cases left: their refunds already went back to the customer.
         return refundManualOrder(`${c.key}:refund`, order, 'rest');

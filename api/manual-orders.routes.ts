@@ -11,18 +11,8 @@ import { assertOwnsOrder, principal } from './http';
 import { isDerivedRecordId, newRecordId } from './idempotency';
 import type { RouteRegistry } from './routes';
 import { recordActions } from './actions';
-
-/** The status each action on a manual order waits for. */
-const WAITS_FOR: Record<string, { status: string; refusal: string }> = {
-  ship: { status: 'PAID', refusal: 'cannot ship' },
-  deliver: { status: 'SHIPPED', refusal: 'cannot record delivery' },
-};
-
-/** Why a manual order does not allow the action now, or undefined when it does. */
-function manualOrderRefusal(action: string, row: { id: string; status: string }): string | undefined {
-  const rule = WAITS_FOR[action];
-  return rule && row.status !== rule.status ? `${rule.refusal}: manual order ${row.id} is ${row.status.toLowerCase()}` : undefined;
-}
+import { moveManualOrder } from '../activities/manual-orders';
+import { manualOrderRefusal } from '../workflows/manual-order.policy';
 
 const ACTION_PATHS = { ship: '/manual-orders/:manualOrderId/ship', deliver: '/manual-orders/:manualOrderId/deliver' };
 
@@ -127,18 +117,11 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
     params: manualOrderParamsSchema, body: shipManualOrderSchema, responses: { 200: '{ manualOrder }' },
     errors: { 409: 'action_refused: the order is not waiting for shipment' },
   }, async (_req, res, { params, body }) => {
-    const row = await find(params.manualOrderId);
-    const refusal = manualOrderRefusal('ship', row);
-    if (refusal) throw conflict(refusal, 'action_refused');
-    const now = new Date();
-    await db.$transaction([
-      db.manualOrder.update({ where: { id: row.id }, data: { status: 'SHIPPED', shippedAt: now, updatedAt: now } }),
-      db.shipment.createMany({
-        data: [{ id: `manual:${row.id}`, source: 'manual', orderId: row.id, buyerId: row.buyerId, carrier: body.carrier, trackingNumber: body.trackingNumber, shippedAt: now, inFlight: true, updatedAt: now }],
-        skipDuplicates: true,
-      }),
-    ]);
-    res.json({ manualOrder: view(await find(row.id)) });
+    const move = await moveManualOrder(db, params.manualOrderId, 'ship', new Date(), body);
+    if (!move.row) throw notFound(`no manual order ${params.manualOrderId}`);
+    if (!move.moved) throw conflict(move.refusal, 'action_refused');
+    const row = move.row;
+    res.json({ manualOrder: view(row) });
   });
 
   routes.add({
@@ -146,14 +129,10 @@ export function registerManualOrderRoutes(routes: RouteRegistry, deps: { db: Db 
     params: manualOrderParamsSchema, body: emptySchema, responses: { 200: '{ manualOrder }' },
     errors: { 409: 'action_refused: the order has not shipped, or is already delivered' },
   }, async (_req, res, { params }) => {
-    const row = await find(params.manualOrderId);
-    const refusal = manualOrderRefusal('deliver', row);
-    if (refusal) throw conflict(refusal, 'action_refused');
-    const now = new Date();
-    await db.$transaction([
-      db.manualOrder.update({ where: { id: row.id }, data: { status: 'DELIVERED', deliveredAt: now, updatedAt: now } }),
-      db.shipment.updateMany({ where: { id: `manual:${row.id}` }, data: { deliveredAt: now, inFlight: false, updatedAt: now } }),
-    ]);
-    res.json({ manualOrder: view(await find(row.id)) });
+    const move = await moveManualOrder(db, params.manualOrderId, 'deliver', new Date());
+    if (!move.row) throw notFound(`no manual order ${params.manualOrderId}`);
+    if (!move.moved) throw conflict(move.refusal, 'action_refused');
+    const row = move.row;
+    res.json({ manualOrder: view(row) });
   });
 }
