@@ -95,3 +95,23 @@ export function movedOn(kind: string, claimId: string | undefined, after: Resour
 }
 
 export const lateTaskId = (resource: ResourceKind, resourceId: string, seq: number) => `LT-${resource}-${resourceId}-${seq}`;
+
+/** A late task's life as ops work it: each action and the statuses it is taken from. */
+export type LateTaskAction = 'acknowledge' | 'assign' | 'resolve';
+export const LATE_TASK_TAKEN_FROM: Record<LateTaskAction, readonly string[]> = {
+  acknowledge: ['open'],
+  assign: ['open', 'acknowledged'],
+  resolve: ['open', 'acknowledged'],
+};
+
+/** Why the late task's status does not allow the action, in words ops can act on; undefined when it does. */
+export function lateTaskRefusal(
+  action: LateTaskAction,
+  task: { id: string; status: string; resolvedAt?: Date | null; resolution?: string | null; acknowledgedAt?: Date | null; assignee?: string | null },
+): string | undefined {
+  if (LATE_TASK_TAKEN_FROM[action].includes(task.status)) return undefined;
+  if (task.status === 'resolved') {
+    return `cannot ${action} late task ${task.id}: it was resolved at ${task.resolvedAt?.toISOString()} (${task.resolution ?? 'no note'}); nothing is left to do`;
+  }
+  return `cannot ${action} late task ${task.id}: it was already acknowledged at ${task.acknowledgedAt?.toISOString()}${task.assignee ? ` and is assigned to ${task.assignee}` : ''}; assign or resolve it instead`;
+}

@@ -8,6 +8,8 @@ import { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../infra/db';
+import { workLateTask } from '../activities/late-tasks';
+import { LateTaskAction, lateTaskRefusal } from '../activities/ops-surface';
 import { caseWorkflowId, getCaseQuery } from '../workflows/case.messages';
 import { getMonitoringQuery, monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
@@ -179,28 +181,16 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     res.json({ tasks: rows.map((t) => ({ ...lateTaskView(t), actions: recordActions(routes.operations(), p, t, taskActionPaths, taskRefusal) })) });
   });
 
-  /** The statuses each action on a late task is taken from: the routes apply it, the list tells each task's actions by it. */
-  const TAKEN_FROM: Record<string, string[]> = { acknowledge: ['open'], assign: ['open', 'acknowledged'], resolve: ['open', 'acknowledged'] };
   const taskActionPaths = { acknowledge: '/late-tasks/:taskId/acknowledge', assign: '/late-tasks/:taskId/assign', resolve: '/late-tasks/:taskId/resolve' };
-  const taskRefusal = (action: string, task: { status: string }) => (TAKEN_FROM[action]?.includes(task.status) ? undefined : `the task is ${task.status}`);
+  const taskRefusal = (action: string, task: { id: string; status: string }) => lateTaskRefusal(action as LateTaskAction, task);
 
   const refused = { 409: 'action_refused: the task\'s status does not allow this (e.g. it is already resolved); the message says why' };
 
   /** Applies a change the task's current status allows, or says why not. */
-  async function workTask(taskId: string, allowed: string[], data: Prisma.LateTaskUpdateManyMutationInput, action: string) {
-    const done = await db.lateTask.updateMany({ where: { id: taskId, status: { in: allowed } }, data: { ...data, updatedAt: new Date() } });
-    const task = await db.lateTask.findUnique({ where: { id: taskId } });
-    if (!task) throw notFound(`no late task ${taskId}`);
-    if (done.count === 0) {
-      if (task.status === 'resolved') {
-        throw conflict(`cannot ${action} late task ${taskId}: it was resolved at ${task.resolvedAt?.toISOString()} (${task.resolution ?? 'no note'}); nothing is left to do`, 'action_refused');
-      }
-      throw conflict(
-        `cannot ${action} late task ${taskId}: it was already acknowledged at ${task.acknowledgedAt?.toISOString()}${task.assignee ? ` and is assigned to ${task.assignee}` : ''}; assign or resolve it instead`,
-        'action_refused',
-      );
-    }
-    return { task: lateTaskView(task) };
+  async function workTask(taskId: string, action: LateTaskAction, data: Prisma.LateTaskUpdateManyMutationInput) {
+    const work = await workLateTask(db, taskId, action, data, new Date());
+    if (!work.done) throw work.task ? conflict(work.refusal, 'action_refused') : notFound(work.refusal);
+    return { task: lateTaskView(work.task) };
   }
 
   routes.add({
@@ -208,7 +198,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     description: 'An open or acknowledged task gets (or changes) its assignee.',
     params: lateTaskParamsSchema, body: assignLateTaskSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (_req, res, { params, body }) => {
-    res.json(await workTask(params.taskId, TAKEN_FROM.assign, { assignee: body.assignee }, 'assign'));
+    res.json(await workTask(params.taskId, 'assign', { assignee: body.assignee }));
   });
 
   routes.add({
@@ -216,7 +206,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     description: 'Says someone is on it: an open task becomes acknowledged.',
     params: lateTaskParamsSchema, body: emptyActionSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (_req, res, { params }) => {
-    res.json(await workTask(params.taskId, TAKEN_FROM.acknowledge, { status: 'acknowledged', acknowledgedAt: new Date() }, 'acknowledge'));
+    res.json(await workTask(params.taskId, 'acknowledge', { status: 'acknowledged', acknowledgedAt: new Date() }));
   });
 
   routes.add({
@@ -225,7 +215,7 @@ export function registerOpsRoutes(routes: RouteRegistry, deps: OpsRouteDeps): vo
     params: lateTaskParamsSchema, body: resolveLateTaskSchema, responses: { 200: 'the task: { task }' }, errors: refused,
   }, async (req, res, { params, body }) => {
     const p = principal(req);
-    res.json(await workTask(params.taskId, TAKEN_FROM.resolve, { status: 'resolved', resolvedAt: new Date(), resolution: body.note, resolvedBy: p.keyId }, 'resolve'));
+    res.json(await workTask(params.taskId, 'resolve', { status: 'resolved', resolvedAt: new Date(), resolution: body.note, resolvedBy: p.keyId }));
   });
 
   // ---- search -----------------------------------------------------------------------------------
