@@ -61,7 +61,7 @@ async function main(): Promise<void> {
           durationSeconds: Math.round((Date.now() - started) / 100) / 10,
           scale,
           machine: host,
-          stack: { temporal: stack.temporalKind, database: stack.databaseKind, worker: 'separate process', api: 'separate process' },
+          stack: { temporal: stack.temporalKind, database: stack.databaseKind, worker: `${stack.workerPids.length} separate process(es)`, api: 'separate process' },
           ...result,
         });
         log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${file}`);
