@@ -5,6 +5,7 @@
  * newer PostgreSQL) in two databases: `temporal` (histories, timers, task queues) and
  * `temporal_visibility` (lists and counts of workflows, search attributes).
  */
+import path from 'node:path';
 import { stringify } from 'yaml';
 
 export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
@@ -89,15 +90,8 @@ export function clusterConfigYaml(o: ClusterConfigOptions): string {
   return stringify(clusterConfig(o));
 }
 
-/**
- * Dynamic config: search attributes added by a worker at start are seen by every service at once
- * (as on the dev server), instead of after each service's cache refresh.
- */
-export function dynamicConfigYaml(): string {
-  return stringify({
-    'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
-  });
-}
+/** The dynamic config file the cluster's services watch (also mounted by docker-compose.yml). */
+export const DYNAMIC_CONFIG_FILE = path.join(__dirname, 'dynamicconfig.yaml');
 
 /** The temporal-sql-tool steps that create both databases and bring their schemas to the server's version. */
 export function schemaSteps(o: Pick<ClusterConfigOptions, 'postgres'>): string[][] {

@@ -14,7 +14,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { startEmbeddedDatabase } from '../infra/embedded-db';
 import { registerSearchAttributes } from '../infra/temporal-connection';
 import { freePort, portOpen } from '../infra/temporal-dev-server';
-import { ClusterConfigOptions, TEMPORAL_SERVICES, TemporalService, clusterConfigYaml, dynamicConfigYaml, schemaSteps } from './config';
+import { ClusterConfigOptions, DYNAMIC_CONFIG_FILE, TEMPORAL_SERVICES, TemporalService, clusterConfigYaml, schemaSteps } from './config';
 import type { ClusterBinaries } from './provision';
 
 const run = promisify(execFile);
@@ -61,11 +61,10 @@ export async function startTemporalCluster(opts: { dir: string; binaries: Cluste
       postgres,
       ports: { frontend: await port(), history: await port(), matching: await port(), worker: await port(), frontendHttp: await freePort() },
       numHistoryShards: NUM_HISTORY_SHARDS,
-      dynamicConfigFile: path.join(dir, 'dynamicconfig.yaml'),
+      dynamicConfigFile: DYNAMIC_CONFIG_FILE,
     };
     const configFile = path.join(dir, 'temporal-server.yaml');
     fs.writeFileSync(configFile, clusterConfigYaml(config));
-    fs.writeFileSync(config.dynamicConfigFile, dynamicConfigYaml());
 
     const children: Partial<Record<TemporalService, ChildProcess>> = {};
     const startService = async (service: TemporalService) => {

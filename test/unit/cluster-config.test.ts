@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import { parse } from 'yaml';
 import { componentOf } from '../../bench/cpu';
-import { TEMPORAL_SERVICES, clusterConfig, clusterConfigYaml, dynamicConfigYaml, schemaSteps } from '../../cluster/config';
+import { DYNAMIC_CONFIG_FILE, TEMPORAL_SERVICES, clusterConfig, clusterConfigYaml, schemaSteps } from '../../cluster/config';
 
 const options = {
   postgres: { host: '127.0.0.1', port: 55432, user: 'tradeguard', password: 'secret' },
@@ -60,7 +61,7 @@ describe('Temporal cluster configuration', () => {
   });
 
   test('search attributes are seen at once by every service', () => {
-    expect(parse(dynamicConfigYaml())).toEqual({ 'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }] });
+    expect(parse(fs.readFileSync(DYNAMIC_CONFIG_FILE, 'utf8'))).toEqual({ 'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }] });
   });
 
   test('schemas: each database created, versioned from 0.0 and updated to the embedded postgres v12 schema', () => {
