@@ -439,35 +439,40 @@ async function historyRestart(): Promise<void> {
     return;
   }
   const deadlines = scaled(60, 20);
-  const lifecycles = scaled(40, 10);
+  const lifecycles = scaled(40, 20);
   const pairs = await createPairs('history', 8);
   const run = Date.now().toString(36);
   const firstDue = Date.now() + 25_000;
   const ids = Array.from({ length: deadlines }, (_, i) => `deadline:history:${run}:${i}`);
   const due = (i: number) => firstDue + Math.floor((i * 20_000) / deadlines);
-  log(`(f) ${deadlines} deadlines due between 25 and 45 s from now, ${lifecycles} lifecycles (1 in 4 with monitoring); the history service is stopped, then killed, mid-run`);
+  log(`(f) ${deadlines} deadlines due between 25 and 45 s from now, ${lifecycles} lifecycles in two waves (1 in 4 with monitoring); the history service is stopped during the first, killed during the second`);
   for (const [i, workflowId] of ids.entries()) {
     await stack.client.workflow.start('deadlineWorkflow', { taskQueue: DEADLINE_TASK_QUEUE, workflowId, args: [{ id: workflowId, dueAt: due(i) }] });
   }
   const orderIds = Array.from({ length: lifecycles }, (_, i) => `HISTORY-${i}`);
+  let started = 0;
   let completed = 0;
-  const inFlight = pool(orderIds.map((id, i) => ({ id, i })), 10, async ({ id, i }) => {
-    await lifecycle(pairs[i % pairs.length], id, i % 4 === 1);
-    completed++;
-  });
-  const restarts: { signal: string; afterMs: number; downSeconds: number; lifecyclesCompletedBefore: number }[] = [];
+  const waves: Promise<string[]>[] = [];
+  const restarts: { signal: string; afterMs: number; downSeconds: number; lifecyclesInFlight: number }[] = [];
   const t0 = Date.now();
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    await sleep(between(4_000, 8_000));
-    const before = completed;
+  // Two waves of lifecycles; each restart comes while its wave is under way.
+  for (const [wave, signal] of (['SIGTERM', 'SIGKILL'] as const).entries()) {
+    const ids = orderIds.map((id, i) => ({ id, i })).filter(({ i }) => i % 2 === wave);
+    waves.push(pool(ids, 10, async ({ id, i }) => {
+      started++;
+      await lifecycle(pairs[i % pairs.length], id, i % 4 === 1);
+      completed++;
+    }));
+    await sleep(between(1_000, 2_500));
+    const inFlight = started - completed;
     const at = Date.now();
     await stack.restartTemporalServices(['history'], 2_000, signal);
-    restarts.push({ signal, afterMs: at - t0, downSeconds: (Date.now() - at) / 1000, lifecyclesCompletedBefore: before });
-    log(`(f) history service ${signal === 'SIGTERM' ? 'stopped' : 'killed'} and started again (down ${((Date.now() - at) / 1000).toFixed(1)} s; ${before}/${lifecycles} lifecycles had completed)`);
+    restarts.push({ signal, afterMs: at - t0, downSeconds: (Date.now() - at) / 1000, lifecyclesInFlight: inFlight });
+    log(`(f) history service ${signal === 'SIGTERM' ? 'stopped' : 'killed'} and started again (down ${((Date.now() - at) / 1000).toFixed(1)} s; ${inFlight} lifecycles in flight)`);
   }
   const opened = Date.now() < firstDue;
   const { records, lost } = await deadlineRecords(ids);
-  const failures = await inFlight;
+  const failures = (await Promise.all(waves)).flat();
   const late = records.map((r) => r.escalatedAt - r.dueAt);
   const early = late.filter((l) => l < 0).length;
   const monitoringIds = orderIds.filter((_, i) => i % 4 === 1).map((id) => `M-${id}`);
@@ -475,7 +480,7 @@ async function historyRestart(): Promise<void> {
   const a = await audit(orderIds, monitoringIds);
   figures.historyRestart = { deadlines, restarts, restartedBeforeFirstDue: opened, fired: records.length, lost, latenessMs: { max: Math.max(...late), min: Math.min(...late) }, lifecycles, failures, audit: a };
   for (const f of [...failures, ...lost].slice(0, 5)) log(`  ${f}`);
-  check('(f) history restart', 'history stopped and killed while lifecycles were in flight and every deadline open', `${restarts.map((r) => `${r.signal} with ${r.lifecyclesCompletedBefore}/${lifecycles} done, down ${r.downSeconds.toFixed(1)} s`).join('; ')}; deadlines open: ${opened ? 'yes' : 'no'}`, restarts.length === 2 && restarts.every((r) => r.lifecyclesCompletedBefore < lifecycles) && opened);
+  check('(f) history restart', 'history stopped and killed while lifecycles were in flight and every deadline open', `${restarts.map((r) => `${r.signal} with ${r.lifecyclesInFlight} lifecycles in flight, down ${r.downSeconds.toFixed(1)} s`).join('; ')}; deadlines open: ${opened ? 'yes' : 'no'}`, restarts.length === 2 && restarts.every((r) => r.lifecyclesInFlight > 0) && opened);
   check('(f) history restart', 'every timer fired, none early', `${records.length}/${deadlines} fired, ${early} early, lateness max ${Math.max(0, ...late)} ms`, records.length === deadlines && early === 0);
   check('(f) history restart', 'every lifecycle driven to its end through the API', `${lifecycles - failures.length}/${lifecycles}`, failures.length === 0);
   reportAudit('(f) history restart', a);

@@ -7,6 +7,7 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -56,10 +57,11 @@ export async function startTemporalCluster(opts: { dir: string; binaries: Cluste
       });
     }
 
-    const port = async () => ({ grpc: await freePort(), membership: await freePort() });
+    const taken = new Set<number>();
+    const port = async () => ({ grpc: await freeLowPort(taken), membership: await freeLowPort(taken) });
     const config: ClusterConfigOptions = {
       postgres,
-      ports: { frontend: await port(), history: await port(), matching: await port(), worker: await port(), frontendHttp: await freePort() },
+      ports: { frontend: await port(), history: await port(), matching: await port(), worker: await port(), frontendHttp: await freeLowPort(taken) },
       numHistoryShards: NUM_HISTORY_SHARDS,
       dynamicConfigFile: DYNAMIC_CONFIG_FILE,
     };
@@ -121,7 +123,7 @@ export async function startTemporalCluster(opts: { dir: string; binaries: Cluste
       description: `temporal-server ${binaries.version}: frontend, history, matching and worker as separate processes; PostgreSQL 18 persistence (postgres12 plugin, default and visibility stores), ${NUM_HISTORY_SHARDS} history shards`,
       pids: () => Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, children[s]?.pid])) as Record<TemporalService, number | undefined>,
       async restart(services, downMs, signal = 'SIGTERM') {
-        for (const service of services) await stopService(service, signal);
+        await Promise.all(services.map((service) => stopService(service, signal)));
         await sleep(downMs);
         for (const service of ['history', 'matching', 'frontend', 'worker'] as const) if (services.includes(service)) await startService(service);
       },
@@ -176,6 +178,28 @@ async function registerNamespace(connection: Connection, log: Log): Promise<void
       await sleep(1_000);
     }
   }
+}
+
+/**
+ * A free TCP port below 32768: the cluster_membership table keeps each service's membership port
+ * in a smallint, so the OS's ephemeral ports (above 32767 on Linux) cannot be used.
+ */
+async function freeLowPort(taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(candidate) || !(await canListen(candidate))) continue;
+    taken.add(candidate);
+    return candidate;
+  }
+  throw new Error('no free TCP port between 20000 and 32000');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function tail(file: string): string {
