@@ -105,8 +105,9 @@ export async function startTemporalCluster(opts: { dir: string; binaries: Cluste
     });
 
     log(`starting Temporal ${TEMPORAL_SERVICES.join(', ')} (${binaries.version}), one process each`);
-    await Promise.all((['history', 'matching', 'frontend'] as const).map(startService));
-    await startService('worker');
+    // One after the other: the first start of a cluster writes its metadata row, and services
+    // starting together on fresh databases race to write it (the loser exits).
+    for (const service of ['history', 'matching', 'frontend', 'worker'] as const) await startService(service);
     const address = `127.0.0.1:${config.ports.frontend.grpc}`;
 
     const connection = await connectWhenServing(address);
