@@ -4,6 +4,7 @@
  * PostgreSQL; BENCH_CPU_ROOT_PID), grouped by what it is. Linux only; elsewhere the figures are empty.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -53,6 +54,8 @@ export function componentOf(cmdline: string): string | undefined {
 
 export interface CpuSnapshot {
   at: number;
+  /** The machine's 1-minute load average: what else ran beside the stack (a shared machine). */
+  loadAverage: number;
   /** Ticks per process, with its component. */
   processes: Map<number, { component: string; ticks: number }>;
 }
@@ -86,7 +89,7 @@ export function cpuSnapshot(rootPid: number): CpuSnapshot {
     const p = all.get(pid);
     if (p) processes.set(pid, { component: label(pid), ticks: p.ticks });
   }
-  return { at: Date.now(), processes };
+  return { at: Date.now(), loadAverage: os.loadavg()[0], processes };
 }
 
 export interface CpuUse {
@@ -94,6 +97,8 @@ export interface CpuUse {
   totalSeconds: number;
   bySeconds: Record<string, number>;
   wallSeconds: number;
+  /** 1-minute load average at the start and at the end. */
+  loadAverage: [number, number];
 }
 
 /** CPU seconds spent between two snapshots, per component (processes started in between count from 0). */
@@ -107,7 +112,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
     total += ticks / TICKS_PER_SECOND;
   }
   for (const k of Object.keys(bySeconds)) bySeconds[k] = Math.round(bySeconds[k] * 100) / 100;
-  return { totalSeconds: Math.round(total * 100) / 100, bySeconds, wallSeconds: (after.at - before.at) / 1000 };
+  return { totalSeconds: Math.round(total * 100) / 100, bySeconds, wallSeconds: (after.at - before.at) / 1000, loadAverage: [before.loadAverage, after.loadAverage] };
 }
 
 export function cpuRootPid(): number {

@@ -242,10 +242,10 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   const components = [...new Set([...Object.keys(realCpu.bySeconds), ...Object.keys(baselineCpu.bySeconds)])].sort();
   printTable(
     'CPU of the whole stack during each phase (every process under the run; seconds)',
-    ['phase', 'total', 'per completed lifecycle', ...components],
+    ['phase', 'total', 'per completed lifecycle', 'load avg (start, end)', ...components],
     [
-      ['baseline', baselineCpu.totalSeconds.toFixed(1), `${(perLifecycle(baselineCpu, baseline) * 1000).toFixed(0)} ms`, ...components.map((c) => (baselineCpu.bySeconds[c] ?? 0).toFixed(1))],
-      ['TradeGuard', realCpu.totalSeconds.toFixed(1), `${(perLifecycle(realCpu, real) * 1000).toFixed(0)} ms`, ...components.map((c) => (realCpu.bySeconds[c] ?? 0).toFixed(1))],
+      ['baseline', baselineCpu.totalSeconds.toFixed(1), `${(perLifecycle(baselineCpu, baseline) * 1000).toFixed(0)} ms`, baselineCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (baselineCpu.bySeconds[c] ?? 0).toFixed(1))],
+      ['TradeGuard', realCpu.totalSeconds.toFixed(1), `${(perLifecycle(realCpu, real) * 1000).toFixed(0)} ms`, realCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (realCpu.bySeconds[c] ?? 0).toFixed(1))],
     ],
   );
   for (const f of real.failureSamples) console.log(`  failure ${f}`);
