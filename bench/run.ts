@@ -46,6 +46,13 @@ async function main(): Promise<void> {
   if (scale >= 1) console.log('A full run (BENCH_SCALE=1) took about 12.5 minutes on a shared 2-CPU machine (see README, Benchmarks).');
 
   const stack = await startBenchStack(log);
+  // Interrupted (Ctrl-C, or npm run cluster stopping): stop what the stack started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   log(`stack up: ${stack.temporalKind} on ${stack.temporalAddress}, API ${stack.apiUrl}, ${stack.databaseKind}`);
   const ctx: BenchContext = { stack, call: apiClient(stack.apiUrl), scale, log };
   let failed = false;

@@ -660,6 +660,13 @@ async function main(): Promise<void> {
   console.log(`TradeGuard chaos run, ${new Date(began).toISOString()}; CHAOS_SCALE=${SCALE}, CHAOS_SEED=${SEED}`);
   console.log(`machine: ${host.nproc} CPU(s), ${host.memoryGiB} GiB, ${host.cpuModel}; Node ${host.node}`);
   stack = await startChaosStack(log);
+  // Interrupted (Ctrl-C, or npm run cluster stopping): stop what the stack started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     const only = (process.env.CHAOS_ONLY ?? (stack.temporalServicesSeparate ? 'a,b,c,d,e,f' : 'a,b,c,d,e')).split(',').map((s) => s.trim());
     for (const [name, experiment] of [['a', workerKills], ['b', temporalRestart], ['c', databaseOutage], ['d', duplicates], ['e', relayKills], ['f', historyRestart]] as const) {
