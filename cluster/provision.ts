@@ -59,7 +59,7 @@ export function ensureClusterBinaries(log: Log): ClusterBinaries {
   const go = goBinary();
   const cache = path.join(clusterToolsDir(), 'go');
   log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} from go.temporal.io/server with ${GO_TOOLCHAIN} into ${bin}`);
-  log('the first build downloads about 1.5 GB of modules and compiles for a long while (see README, A Temporal cluster); later runs reuse it');
+  log('the first build downloads about 1.7 GB of modules and compiles for a long while (see README, A Temporal cluster); later runs reuse it');
   const started = Date.now();
   fs.mkdirSync(bin, { recursive: true });
   execFileSync(go, ['install', `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`, `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`], {
