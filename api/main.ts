@@ -20,7 +20,7 @@ import { keyCacheTtlFromEnv } from './keys';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.temporalAddress || !config.databaseUrl) {
-    throw new Error('set TEMPORAL_ADDRESS and DATABASE_URL (or use npm start for the embedded stack)');
+    throw new Error('set TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE) and DATABASE_URL (or use npm start for the embedded stack)');
   }
   const logger = createLogger({ level: config.logLevel, base: { service: 'tradeguard-api' } });
   const tracing = tracingFromEnv(process.env, 'tradeguard-api');

@@ -16,6 +16,7 @@ import { orderWorkflowId } from '../workflows/order.messages';
 import { monitoringWorkflowId } from '../workflows/monitoring.messages';
 import { baselineStepUpdate } from './baseline.workflows';
 import { BenchContext, scaled, sleep } from './context';
+import { cpuBetween, cpuRootPid, cpuSnapshot, CpuUse } from './cpu';
 import { activityPlan, countEvents, EventCounts, historyOf } from './history-events';
 import { BALANCE, Call, DEPOSIT, PartyPair, createParties, draftTerms, ok } from './http';
 import { printTable, ratio, summarize, verdict } from './report';
@@ -162,15 +163,20 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   ctx.log(`lifecycle: plans ${JSON.stringify(plans)}`);
 
   ctx.log(`lifecycle: baseline, ${arrivals} lifecycles at ${rate}/s`);
+  const cpuRoot = cpuRootPid();
+  const baselineCpuFrom = cpuSnapshot(cpuRoot);
   const baseline = await openModel(rate, arrivals, (i) => baselineLifecycle(ctx, plans, `${run}-${i}`, kindOf(i)));
+  const baselineCpu = cpuBetween(baselineCpuFrom, cpuSnapshot(cpuRoot));
   await sleep(2000);
   ctx.log(`lifecycle: TradeGuard through the API, ${arrivals} lifecycles at ${rate}/s`);
   const expected: Record<Kind, string> = { happy: 'COMPLETED', claim: 'SETTLED', monitoring: 'COMPLETED' };
+  const realCpuFrom = cpuSnapshot(cpuRoot);
   const real = await openModel(rate, arrivals, async (i) => {
     const kind = kindOf(i);
     const { status } = await realLifecycle(call, stack.opsKey, parties[i % parties.length], `LC-${run}-${i}`, kind);
     if (status !== expected[kind]) throw new Error(`${kind} lifecycle ended ${status}, expected ${expected[kind]}`);
   });
+  const realCpu = cpuBetween(realCpuFrom, cpuSnapshot(cpuRoot));
 
   // Same work per lifecycle? Compare one history of each kind, real and baseline.
   const compare: { kind: Kind; real: EventCounts; baseline: EventCounts }[] = [];
@@ -232,8 +238,23 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
       `${c.real.workflowTasks}/${c.baseline.workflowTasks}`,
     ]),
   );
+  const perLifecycle = (use: CpuUse, r: RunResult) => (r.completed > 0 ? use.totalSeconds / r.completed : NaN);
+  const components = [...new Set([...Object.keys(realCpu.bySeconds), ...Object.keys(baselineCpu.bySeconds)])].sort();
+  printTable(
+    'CPU of the whole stack during each phase (every process under the run; seconds)',
+    ['phase', 'total', 'per completed lifecycle', 'load avg (start, end)', ...components],
+    [
+      ['baseline', baselineCpu.totalSeconds.toFixed(1), `${(perLifecycle(baselineCpu, baseline) * 1000).toFixed(0)} ms`, baselineCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (baselineCpu.bySeconds[c] ?? 0).toFixed(1))],
+      ['TradeGuard', realCpu.totalSeconds.toFixed(1), `${(perLifecycle(realCpu, real) * 1000).toFixed(0)} ms`, realCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (realCpu.bySeconds[c] ?? 0).toFixed(1))],
+    ],
+  );
   for (const f of real.failureSamples) console.log(`  failure ${f}`);
   return {
+    workerProcesses: stack.workerPids.length,
+    cpu: {
+      baseline: { ...baselineCpu, perLifecycleSeconds: perLifecycle(baselineCpu, baseline) },
+      tradeguard: { ...realCpu, perLifecycleSeconds: perLifecycle(realCpu, real) },
+    },
     rate,
     durationSeconds,
     kinds,

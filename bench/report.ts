@@ -81,7 +81,8 @@ export const resultsDir = path.join(__dirname, 'results');
 
 export function writeResult(name: string, body: Record<string, unknown>): string {
   fs.mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${name}.json`);
+  // BENCH_RESULTS_SUFFIX keeps runs on another stack (e.g. `-cluster`) beside the committed ones.
+  const file = path.join(resultsDir, `${name}${process.env.BENCH_RESULTS_SUFFIX ?? ''}.json`);
   fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }

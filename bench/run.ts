@@ -46,6 +46,13 @@ async function main(): Promise<void> {
   if (scale >= 1) console.log('A full run (BENCH_SCALE=1) took about 12.5 minutes on a shared 2-CPU machine (see README, Benchmarks).');
 
   const stack = await startBenchStack(log);
+  // Interrupted (Ctrl-C, or npm run cluster stopping): stop what the stack started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   log(`stack up: ${stack.temporalKind} on ${stack.temporalAddress}, API ${stack.apiUrl}, ${stack.databaseKind}`);
   const ctx: BenchContext = { stack, call: apiClient(stack.apiUrl), scale, log };
   let failed = false;
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
           durationSeconds: Math.round((Date.now() - started) / 100) / 10,
           scale,
           machine: host,
-          stack: { temporal: stack.temporalKind, database: stack.databaseKind, worker: 'separate process', api: 'separate process' },
+          stack: { temporal: stack.temporalKind, database: stack.databaseKind, worker: `${stack.workerPids.length} separate process(es)`, api: 'separate process' },
           ...result,
         });
         log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${file}`);

@@ -1,8 +1,10 @@
 /**
  * The stack a benchmark run measures, started fresh for the run: a Temporal dev server (SQLite file in
- * a temporary folder), PostgreSQL (embedded in the same folder, or a new database on DATABASE_URL's
- * server), and the worker and the API as separate processes, as they run in production. The driver
- * (this process) talks to the API over HTTP and to Temporal through its own client.
+ * a temporary folder) or an existing Temporal server (BENCH_TEMPORAL_ADDRESS, e.g. the multi-service
+ * cluster of `npm run cluster`), PostgreSQL (embedded in the same folder, or a new database on
+ * DATABASE_URL's server), and the worker (BENCH_WORKERS processes, default 1) and the API as separate
+ * processes, as they run in production. The driver (this process) talks to the API over HTTP and to
+ * Temporal through its own client.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,9 +38,9 @@ export interface BenchStack {
   client: TemporalClient;
   db: Db;
   opsKey: string;
-  workerPid: number;
+  workerPids: number[];
   apiPid: number;
-  /** Worker process: RSS and each worker's status (cached workflows, in-flight tasks). */
+  /** The first worker process: RSS and each worker's status (cached workflows, in-flight tasks). */
   workerReport(): Promise<WorkerReport>;
   stop(): Promise<void>;
 }
@@ -78,19 +80,29 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
     }
     await applyMigrations(databaseUrl);
 
-    // In-memory SQLite by default, as the test suite runs it: the run measures TradeGuard rather than
-    // the dev server's fsyncs. BENCH_TEMPORAL_DB=file keeps history in a SQLite file, as `npm start` does.
-    const inMemory = process.env.BENCH_TEMPORAL_DB !== 'file';
-    log(`starting Temporal dev server (${inMemory ? 'in-memory SQLite' : 'SQLite file'})`);
-    const server = await startTemporalDevServer({
-      cliPath: ensureTemporalCli(log),
-      dbFile: inMemory ? undefined : path.join(dir, 'temporal.db'),
-      port: await freePort(),
-      headless: true,
-      searchAttributes: SEARCH_ATTRIBUTES,
-    });
-    stops.push(server.stop);
-    const temporalAddress = server.address;
+    let temporalAddress: string;
+    let temporalKind: string;
+    const existingTemporal = process.env.BENCH_TEMPORAL_ADDRESS;
+    if (existingTemporal) {
+      temporalAddress = existingTemporal;
+      temporalKind = process.env.BENCH_TEMPORAL_KIND || `existing Temporal server at ${existingTemporal}`;
+      log(`using ${temporalKind}`);
+    } else {
+      // In-memory SQLite by default, as the test suite runs it: the run measures TradeGuard rather than
+      // the dev server's fsyncs. BENCH_TEMPORAL_DB=file keeps history in a SQLite file, as `npm start` does.
+      const inMemory = process.env.BENCH_TEMPORAL_DB !== 'file';
+      log(`starting Temporal dev server (${inMemory ? 'in-memory SQLite' : 'SQLite file'})`);
+      const server = await startTemporalDevServer({
+        cliPath: ensureTemporalCli(log),
+        dbFile: inMemory ? undefined : path.join(dir, 'temporal.db'),
+        port: await freePort(),
+        headless: true,
+        searchAttributes: SEARCH_ATTRIBUTES,
+      });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      temporalKind = `temporal server start-dev (${inMemory ? 'in-memory SQLite' : 'SQLite file'})`;
+    }
 
     const db = createDb(databaseUrl);
     stops.push(() => db.$disconnect());
@@ -106,10 +118,17 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
       SMTP_URL: '',
     };
 
-    log('starting the worker process');
-    const worker = spawnTs(path.join(projectRoot, 'bench', 'worker-process.ts'), env, path.join(dir, 'worker.log'));
-    stops.push(() => stopChild(worker));
-    await waitForMessage(worker, 'ready', 120_000, path.join(dir, 'worker.log'));
+    const workerCount = Number(process.env.BENCH_WORKERS ?? '1');
+    if (!Number.isInteger(workerCount) || workerCount < 1) throw new Error(`BENCH_WORKERS=${process.env.BENCH_WORKERS} is not a positive whole number`);
+    log(`starting ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`);
+    const workers = Array.from({ length: workerCount }, (_, i) => {
+      const logFile = path.join(dir, `worker-${i + 1}.log`);
+      const child = spawnTs(path.join(projectRoot, 'bench', 'worker-process.ts'), env, logFile);
+      stops.push(() => stopChild(child));
+      return { child, logFile };
+    });
+    await Promise.all(workers.map((w) => waitForMessage(w.child, 'ready', 180_000, w.logFile)));
+    const worker = workers[0].child;
 
     log('starting the API process');
     const apiPort = await freePort();
@@ -145,11 +164,11 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
       temporalAddress,
       databaseUrl,
       databaseKind,
-      temporalKind: `temporal server start-dev (${inMemory ? 'in-memory SQLite' : 'SQLite file'})`,
+      temporalKind,
       client,
       db,
       opsKey,
-      workerPid: worker.pid ?? 0,
+      workerPids: workers.map((w) => w.child.pid ?? 0),
       apiPid: api.pid ?? 0,
       workerReport,
       stop,

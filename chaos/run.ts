@@ -12,7 +12,9 @@
  *      the same draft twice): one effect each;
  *  (e) the mail relay (a child process) killed with SIGKILL at random moments while emails are
  *      written: every email delivered, a resend only for a claim the killed relay held, with the
- *      same Message-ID.
+ *      same Message-ID;
+ *  (f) on a multi-service Temporal server (`npm run cluster`) only: the history service restarted
+ *      twice (stopped, then killed) while lifecycles and deadlines are in flight: nothing lost.
  *
  *   CHAOS_SCALE=0.1 npm run chaos     # a reduced run (CI)
  *   CHAOS_SEED=7 CHAOS_DB_DOWN_SECONDS=30 npm run chaos
@@ -340,7 +342,8 @@ async function workerKills(): Promise<void> {
       await sleep(between(4_000, 12_000));
       if (!running) break;
       const downMs = between(100, 2_500);
-      await stack.killWorker();
+      // One worker of several dies at a time; the others keep taking tasks.
+      await stack.killWorker(stack.workerCount > 1 ? between(0, stack.workerCount) : 0);
       kills.push({ afterMs: Date.now() - t0, downMs });
       await sleep(downMs);
       await stack.startWorker();
@@ -370,7 +373,7 @@ async function temporalRestart(): Promise<void> {
   const firstDue = Date.now() + 20_000;
   const ids = Array.from({ length: deadlines }, (_, i) => `deadline:${run}:${i}`);
   const due = (i: number) => firstDue + Math.floor((i * 20_000) / deadlines);
-  log(`(b) ${deadlines} deadlines due between 20 and 40 s from now, ${lifecycles} lifecycles in flight; the Temporal dev server restarts in between`);
+  log(`(b) ${deadlines} deadlines due between 20 and 40 s from now, ${lifecycles} lifecycles in flight; ${stack.temporalServicesSeparate ? 'every Temporal service restarts' : 'the Temporal dev server restarts'} in between`);
   for (const [i, workflowId] of ids.entries()) {
     await stack.client.workflow.start('deadlineWorkflow', { taskQueue: DEADLINE_TASK_QUEUE, workflowId, args: [{ id: workflowId, dueAt: due(i) }] });
   }
@@ -379,7 +382,7 @@ async function temporalRestart(): Promise<void> {
   await sleep(5_000);
   const restartedAt = Date.now();
   await stack.restartTemporal(3_000);
-  log(`(b) Temporal dev server restarted on the same file (down ${((Date.now() - restartedAt) / 1000).toFixed(1)} s)`);
+  log(`(b) ${stack.temporalServicesSeparate ? 'Temporal services restarted on the same databases' : 'Temporal dev server restarted on the same file'} (down ${((Date.now() - restartedAt) / 1000).toFixed(1)} s)`);
   const opened = Date.now() < firstDue;
   const records: DeadlineRecord[] = [];
   const lost: string[] = [];
@@ -407,6 +410,80 @@ async function temporalRestart(): Promise<void> {
   check('(b) Temporal restart', 'every timer fired after the restart, none early', `${records.length}/${deadlines} fired, ${early} early, lateness max ${Math.max(0, ...late)} ms`, records.length === deadlines && early === 0);
   check('(b) Temporal restart', 'lifecycles in flight across the restart complete', `${lifecycles - failures.length}/${lifecycles}`, failures.length === 0);
   reportAudit('(b) Temporal restart', a);
+}
+
+/** Waits for the result of every deadline workflow (retrying while Temporal is unavailable). */
+async function deadlineRecords(ids: string[]): Promise<{ records: DeadlineRecord[]; lost: string[] }> {
+  const records: DeadlineRecord[] = [];
+  const lost: string[] = [];
+  for (const workflowId of ids) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        records.push((await stack.client.workflow.getHandle(workflowId).result()) as DeadlineRecord);
+        break;
+      } catch (err) {
+        if (attempt >= 60) {
+          lost.push(`${workflowId}: ${(err as Error).message}`);
+          break;
+        }
+        await sleep(1_000);
+      }
+    }
+  }
+  return { records, lost };
+}
+
+async function historyRestart(): Promise<void> {
+  if (!stack.temporalServicesSeparate) {
+    log('(f) skipped: the dev server has no history service of its own (run it with npm run cluster)');
+    return;
+  }
+  const deadlines = scaled(60, 20);
+  const lifecycles = scaled(40, 20);
+  const pairs = await createPairs('history', 8);
+  const run = Date.now().toString(36);
+  const firstDue = Date.now() + 25_000;
+  const ids = Array.from({ length: deadlines }, (_, i) => `deadline:history:${run}:${i}`);
+  const due = (i: number) => firstDue + Math.floor((i * 20_000) / deadlines);
+  log(`(f) ${deadlines} deadlines due between 25 and 45 s from now, ${lifecycles} lifecycles in two waves (1 in 4 with monitoring); the history service is stopped during the first, killed during the second`);
+  for (const [i, workflowId] of ids.entries()) {
+    await stack.client.workflow.start('deadlineWorkflow', { taskQueue: DEADLINE_TASK_QUEUE, workflowId, args: [{ id: workflowId, dueAt: due(i) }] });
+  }
+  const orderIds = Array.from({ length: lifecycles }, (_, i) => `HISTORY-${i}`);
+  let started = 0;
+  let completed = 0;
+  const waves: Promise<string[]>[] = [];
+  const restarts: { signal: string; afterMs: number; downSeconds: number; lifecyclesInFlight: number }[] = [];
+  const t0 = Date.now();
+  // Two waves of lifecycles; each restart comes while its wave is under way.
+  for (const [wave, signal] of (['SIGTERM', 'SIGKILL'] as const).entries()) {
+    const ids = orderIds.map((id, i) => ({ id, i })).filter(({ i }) => i % 2 === wave);
+    waves.push(pool(ids, 10, async ({ id, i }) => {
+      started++;
+      await lifecycle(pairs[i % pairs.length], id, i % 4 === 1);
+      completed++;
+    }));
+    await sleep(between(1_000, 2_500));
+    const inFlight = started - completed;
+    const at = Date.now();
+    await stack.restartTemporalServices(['history'], 2_000, signal);
+    restarts.push({ signal, afterMs: at - t0, downSeconds: (Date.now() - at) / 1000, lifecyclesInFlight: inFlight });
+    log(`(f) history service ${signal === 'SIGTERM' ? 'stopped' : 'killed'} and started again (down ${((Date.now() - at) / 1000).toFixed(1)} s; ${inFlight} lifecycles in flight)`);
+  }
+  const opened = Date.now() < firstDue;
+  const { records, lost } = await deadlineRecords(ids);
+  const failures = (await Promise.all(waves)).flat();
+  const late = records.map((r) => r.escalatedAt - r.dueAt);
+  const early = late.filter((l) => l < 0).length;
+  const monitoringIds = orderIds.filter((_, i) => i % 4 === 1).map((id) => `M-${id}`);
+  await settled([...orderIds.map(orderWorkflowId), ...monitoringIds.map(monitoringWorkflowId)]);
+  const a = await audit(orderIds, monitoringIds);
+  figures.historyRestart = { deadlines, restarts, restartedBeforeFirstDue: opened, fired: records.length, lost, latenessMs: { max: Math.max(...late), min: Math.min(...late) }, lifecycles, failures, audit: a };
+  for (const f of [...failures, ...lost].slice(0, 5)) log(`  ${f}`);
+  check('(f) history restart', 'history stopped and killed while lifecycles were in flight and every deadline open', `${restarts.map((r) => `${r.signal} with ${r.lifecyclesInFlight} lifecycles in flight, down ${r.downSeconds.toFixed(1)} s`).join('; ')}; deadlines open: ${opened ? 'yes' : 'no'}`, restarts.length === 2 && restarts.every((r) => r.lifecyclesInFlight > 0) && opened);
+  check('(f) history restart', 'every timer fired, none early', `${records.length}/${deadlines} fired, ${early} early, lateness max ${Math.max(0, ...late)} ms`, records.length === deadlines && early === 0);
+  check('(f) history restart', 'every lifecycle driven to its end through the API', `${lifecycles - failures.length}/${lifecycles}`, failures.length === 0);
+  reportAudit('(f) history restart', a);
 }
 
 async function databaseOutage(): Promise<void> {
@@ -583,9 +660,16 @@ async function main(): Promise<void> {
   console.log(`TradeGuard chaos run, ${new Date(began).toISOString()}; CHAOS_SCALE=${SCALE}, CHAOS_SEED=${SEED}`);
   console.log(`machine: ${host.nproc} CPU(s), ${host.memoryGiB} GiB, ${host.cpuModel}; Node ${host.node}`);
   stack = await startChaosStack(log);
+  // Interrupted (Ctrl-C, or npm run cluster stopping): stop what the stack started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   try {
-    const only = (process.env.CHAOS_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim());
-    for (const [name, experiment] of [['a', workerKills], ['b', temporalRestart], ['c', databaseOutage], ['d', duplicates], ['e', relayKills]] as const) {
+    const only = (process.env.CHAOS_ONLY ?? (stack.temporalServicesSeparate ? 'a,b,c,d,e,f' : 'a,b,c,d,e')).split(',').map((s) => s.trim());
+    for (const [name, experiment] of [['a', workerKills], ['b', temporalRestart], ['c', databaseOutage], ['d', duplicates], ['e', relayKills], ['f', historyRestart]] as const) {
       if (!only.includes(name)) continue;
       try {
         await experiment();
@@ -605,8 +689,9 @@ async function main(): Promise<void> {
   console.log(`\n${checks.length - failed} passed, ${failed} failed, in ${seconds} s`);
   const dir = path.join(projectRoot, 'chaos', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, SCALE >= 1 ? 'chaos.json' : 'chaos-reduced.json');
-  fs.writeFileSync(file, `${JSON.stringify({ ranAt: new Date(began).toISOString(), seconds, scale: SCALE, seed: SEED, only: process.env.CHAOS_ONLY ?? 'a,b,c,d,e', machine: host, workerStarts: stack.workerStarts(), checks, figures }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
+  // The cluster's run (npm run cluster, reduced by default) is kept whatever its scale; the dev server's only at full size.
+  const file = path.join(dir, stack.temporalServicesSeparate ? 'chaos-cluster.json' : SCALE >= 1 ? 'chaos.json' : 'chaos-reduced.json');
+  fs.writeFileSync(file, `${JSON.stringify({ ranAt: new Date(began).toISOString(), seconds, scale: SCALE, seed: SEED, only: process.env.CHAOS_ONLY ?? (stack.temporalServicesSeparate ? 'a,b,c,d,e,f' : 'a,b,c,d,e'), temporal: stack.temporalServicesSeparate ? process.env.CHAOS_TEMPORAL_KIND ?? 'multi-service Temporal server' : 'temporal server start-dev (SQLite file)', workerProcesses: stack.workerCount, machine: host, workerStarts: stack.workerStarts(), checks, figures }, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
   console.log(`results in ${path.relative(projectRoot, file)}`);
   if (failed > 0) process.exitCode = 1;
 }

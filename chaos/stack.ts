@@ -1,8 +1,10 @@
 /**
  * The stack a chaos run breaks, started fresh for the run in a temporary folder: embedded PostgreSQL
  * (stopped and started again on the same data folder and port), a Temporal dev server with its
- * history in a SQLite file (restarted on the same file and port), a real SMTP server on 127.0.0.1,
- * the worker as a child process (killed with SIGKILL and started again), and in this process the
+ * history in a SQLite file (restarted on the same file and port) or, with CHAOS_TEMPORAL_ADDRESS, an
+ * existing multi-service Temporal server whose services the parent process (`npm run cluster`)
+ * restarts when asked over IPC, a real SMTP server on 127.0.0.1, the worker (CHAOS_WORKERS child
+ * processes, default 1; killed with SIGKILL and started again), and in this process the
  * mail relay and the API over HTTP, with the embedded sandbox card gateway whose charges the checks
  * count; and, for experiment (e), mail relays as child processes (`npm run mail-relay`) to kill.
  */
@@ -67,18 +69,36 @@ export async function startChaosStack(log: Log) {
     stops.push(async () => pg?.stop());
     await applyMigrations(databaseUrl);
 
-    const temporalPort = await freePort();
-    const temporalOptions = {
-      cliPath: ensureTemporalCli(log),
-      dbFile: path.join(dir, 'temporal.db'),
-      port: temporalPort,
-      headless: true,
-      searchAttributes: SEARCH_ATTRIBUTES,
-    };
-    log(`starting Temporal dev server on 127.0.0.1:${temporalPort} (history in ${temporalOptions.dbFile})`);
-    let temporal: DevServer | undefined = await startTemporalDevServer(temporalOptions);
-    stops.push(async () => temporal?.stop());
-    const temporalAddress = temporal.address;
+    const existingTemporal = process.env.CHAOS_TEMPORAL_ADDRESS;
+    let temporal: DevServer | undefined;
+    let temporalAddress: string;
+    let restartTemporalServices: (services: string[], downMs: number, signal?: 'SIGTERM' | 'SIGKILL') => Promise<void>;
+    if (existingTemporal) {
+      if (!process.send) throw new Error('CHAOS_TEMPORAL_ADDRESS needs a parent process that restarts the Temporal services (npm run cluster)');
+      temporalAddress = existingTemporal;
+      log(`using the Temporal server at ${temporalAddress}`);
+      restartTemporalServices = (services, downMs, signal = 'SIGTERM') => askParentToRestart(services, downMs, signal);
+    } else {
+      const temporalPort = await freePort();
+      const temporalOptions = {
+        cliPath: ensureTemporalCli(log),
+        dbFile: path.join(dir, 'temporal.db'),
+        port: temporalPort,
+        headless: true,
+        searchAttributes: SEARCH_ATTRIBUTES,
+      };
+      log(`starting Temporal dev server on 127.0.0.1:${temporalPort} (history in ${temporalOptions.dbFile})`);
+      temporal = await startTemporalDevServer(temporalOptions);
+      stops.push(async () => temporal?.stop());
+      temporalAddress = temporal.address;
+      // The dev server is one process: any service restarts with all the others.
+      restartTemporalServices = async (_services, downMs) => {
+        await temporal?.stop();
+        temporal = undefined;
+        await sleep(downMs);
+        temporal = await startTemporalDevServer(temporalOptions);
+      };
+    }
 
     log('bundling the workflows once for every worker start');
     const bundle = path.join(dir, 'workflows.bundle.js');
@@ -101,46 +121,54 @@ export async function startChaosStack(log: Log) {
       CHAOS_DEADLINE_BUNDLE: deadlineBundle,
     };
     const workerLog = path.join(dir, 'worker.log');
-    let worker: ChildProcess | undefined;
+    const workerCount = Number(process.env.CHAOS_WORKERS ?? '1');
+    if (!Number.isInteger(workerCount) || workerCount < 1) throw new Error(`CHAOS_WORKERS=${process.env.CHAOS_WORKERS} is not a positive whole number`);
+    const workers: (ChildProcess | undefined)[] = new Array(workerCount).fill(undefined);
     let workerStarts = 0;
+    const running = (child: ChildProcess | undefined): child is ChildProcess => Boolean(child) && child!.exitCode === null && child!.signalCode === null;
+    /** Starts the worker in every slot where none runs (after a kill, the one that was killed). */
     const startWorker = async () => {
-      const out = fs.openSync(workerLog, 'a');
-      const child = fork(path.join(projectRoot, 'chaos', 'worker-process.ts'), [], { env: workerEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', out, out, 'ipc'], cwd: projectRoot });
-      fs.closeSync(out);
-      worker = child;
-      workerStarts++;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the worker did not start within 120 s:\n${tail(workerLog)}`)), 120_000);
-        child.on('message', (m: { type?: string }) => {
-          if (m?.type === 'ready') {
+      await Promise.all(workers.map(async (current, slot) => {
+        if (running(current)) return;
+        const out = fs.openSync(workerLog, 'a');
+        const child = fork(path.join(projectRoot, 'chaos', 'worker-process.ts'), [], { env: workerEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', out, out, 'ipc'], cwd: projectRoot });
+        fs.closeSync(out);
+        workers[slot] = child;
+        workerStarts++;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`the worker did not start within 120 s:\n${tail(workerLog)}`)), 120_000);
+          child.on('message', (m: { type?: string }) => {
+            if (m?.type === 'ready') {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          child.once('exit', (code, signal) => {
             clearTimeout(timer);
-            resolve();
-          }
+            reject(new Error(`the worker exited (${code ?? signal}) while starting:\n${tail(workerLog)}`));
+          });
         });
-        child.once('exit', (code, signal) => {
-          clearTimeout(timer);
-          reject(new Error(`the worker exited (${code ?? signal}) while starting:\n${tail(workerLog)}`));
-        });
-      });
+      }));
     };
-    /** SIGKILL: no shutdown, no finished activities, no goodbye to the server. */
-    const killWorker = async () => {
-      const child = worker;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    /** SIGKILL of one worker process (of several, the one in `slot`): no shutdown, no finished activities, no goodbye to the server. */
+    const killWorker = async (slot = 0) => {
+      const child = workers[slot % workerCount];
+      if (!running(child)) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGKILL');
       await exited;
     };
     stops.push(async () => {
-      const child = worker;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+      await Promise.all(workers.map(async (child) => {
+        if (!running(child)) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }));
     });
-    log('starting the worker process');
+    log(`starting ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`);
     await startWorker();
 
     // The mail relay runs here, beside the API, and sends what the worker's activities put in the
@@ -211,13 +239,18 @@ export async function startChaosStack(log: Log) {
       workerStarts: () => workerStarts,
       startWorker,
       killWorker,
-      /** Stops the dev server and starts it again on the same SQLite file and port. */
+      workerCount,
+      /** Whether Temporal's services are separate processes (a cluster) rather than one dev server. */
+      temporalServicesSeparate: Boolean(existingTemporal),
+      /** Stops every Temporal service (the dev server, or each service of the cluster) and starts it again. */
       async restartTemporal(downMs: number) {
-        await temporal?.stop();
-        temporal = undefined;
-        await sleep(downMs);
-        temporal = await startTemporalDevServer(temporalOptions);
+        await restartTemporalServices(['frontend', 'history', 'matching', 'worker'], downMs);
       },
+      /**
+       * Stops the given Temporal services (SIGTERM: a graceful stop; SIGKILL: a crash) and starts them
+       * again after `downMs` (the dev server: all of it).
+       */
+      restartTemporalServices,
       /** Stops PostgreSQL for `downMs` and starts it again on the same data folder and port. */
       async stopDatabaseFor(downMs: number, onStopped?: () => void) {
         await pg?.stop();
@@ -235,6 +268,28 @@ export async function startChaosStack(log: Log) {
 }
 
 export type ChaosStack = Awaited<ReturnType<typeof startChaosStack>>;
+
+let restartRequests = 0;
+
+/** Asks the parent (`npm run cluster`), which runs the Temporal services, to restart some of them; resolves when they serve again. */
+function askParentToRestart(services: string[], downMs: number, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const id = ++restartRequests;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error(`the Temporal services ${services.join(', ')} were not restarted within 180 s`));
+    }, 180_000);
+    const onMessage = (m: { type?: string; id?: number; error?: string }) => {
+      if (m?.type !== 'temporal-restarted' || m.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (m.error) reject(new Error(m.error));
+      else resolve();
+    };
+    process.on('message', onMessage);
+    process.send!({ type: 'restart-temporal', id, services, downMs, signal });
+  });
+}
 
 const quietBundler = {
   trace: () => undefined,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { LogLevelName, logLevelFromEnv } from './logger';
 import { dataDir } from './paths';
+import { temporalAddressFromEnv } from './temporal-profile';
 
 /** Settings of the main job, from the environment, with embedded defaults for a fresh machine. */
 export interface TradeGuardConfig {
@@ -8,7 +9,10 @@ export interface TradeGuardConfig {
   apiHost: string;
   apiPort: number;
   taskQueue: string;
-  /** An existing Temporal cluster; when unset, a dev server is started with its file under dataDir. */
+  /**
+   * An existing Temporal cluster (TEMPORAL_ADDRESS, else the address of the TEMPORAL_CONFIG_FILE /
+   * TEMPORAL_PROFILE profile); when unset, a dev server is started with its file under dataDir.
+   */
   temporalAddress?: string;
   temporalPort: number;
   temporalUiPort: number;
@@ -61,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TradeGuardConf
     apiHost: env.API_HOST || '127.0.0.1',
     apiPort: port(env, 'PORT', 3000),
     taskQueue: env.TRADEGUARD_TASK_QUEUE || 'tradeguard',
-    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    temporalAddress: temporalAddressFromEnv(env),
     temporalPort: port(env, 'TEMPORAL_DEV_PORT', 7233),
     temporalUiPort: port(env, 'TEMPORAL_UI_PORT', 8233),
     databaseUrl: env.DATABASE_URL || undefined,

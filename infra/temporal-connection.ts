@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import { Connection, ConnectionOptions } from '@temporalio/client';
+import { loadConfigData } from '@temporalio/envconfig';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/common';
+import { temporalProfileFromFile } from './temporal-profile';
 
 /**
- * Connection settings from the standard Temporal environment variables:
+ * Connection settings from a profile of a Temporal client config file (`temporal.toml`, read with
+ * `@temporalio/envconfig`: TEMPORAL_CONFIG_FILE names the file, TEMPORAL_PROFILE the profile) and the
+ * standard Temporal environment variables, which win over the file field by field:
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS (true/false),
  * TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH / TEMPORAL_TLS_SERVER_CA_CERT_PATH,
  * TEMPORAL_TLS_SERVER_NAME.
@@ -19,33 +23,53 @@ export interface TemporalSettings {
     serverRootCACertificate?: Buffer;
     clientCertPair?: { crt: Buffer; key: Buffer };
   } | boolean;
+  /** gRPC metadata sent with every call (the profile's `grpc_meta`). */
+  metadata?: Record<string, string>;
 }
 
+/** The settings to reach `address` (the one given by temporalAddressFromEnv, or a dev server's). */
 export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv, address: string): TemporalSettings {
-  const namespace = env.TEMPORAL_NAMESPACE || 'default';
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  const file = temporalProfileFromFile(env) ?? {};
+  const fileTls = file.tls && !file.tls.disabled ? file.tls : undefined;
+  const namespace = env.TEMPORAL_NAMESPACE || file.namespace || 'default';
+  const apiKey = env.TEMPORAL_API_KEY || file.apiKey || undefined;
   const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
   const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
   const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
-  const wantTls = env.TEMPORAL_TLS === 'true' || Boolean(certPath || caPath) || (Boolean(apiKey) && env.TEMPORAL_TLS !== 'false');
+  // TEMPORAL_TLS=true or certificates named in the environment turn TLS on, TEMPORAL_TLS=false off;
+  // otherwise the profile's tls table decides, and without one an API key implies TLS.
+  let wantTls: boolean;
+  if (env.TEMPORAL_TLS === 'true' || certPath || caPath) wantTls = true;
+  else if (env.TEMPORAL_TLS === 'false') wantTls = false;
+  else if (file.tls) wantTls = !file.tls.disabled;
+  else wantTls = Boolean(apiKey);
   let tls: TemporalSettings['tls'];
   if (wantTls) {
+    const fileCert = loadConfigData(fileTls?.clientCert);
+    const fileKey = loadConfigData(fileTls?.clientKey);
+    const fileCa = loadConfigData(fileTls?.serverCACert);
     tls = {
-      serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,
-      serverRootCACertificate: caPath ? fs.readFileSync(caPath) : undefined,
-      clientCertPair: certPath && keyPath ? { crt: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) } : undefined,
+      serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || fileTls?.serverName || undefined,
+      serverRootCACertificate: caPath ? fs.readFileSync(caPath) : fileCa ? Buffer.from(fileCa) : undefined,
+      clientCertPair:
+        certPath && keyPath
+          ? { crt: fs.readFileSync(certPath), key: fs.readFileSync(keyPath) }
+          : fileCert && fileKey
+            ? { crt: Buffer.from(fileCert), key: Buffer.from(fileKey) }
+            : undefined,
     };
   }
-  return { address, namespace, apiKey, tls };
+  const metadata = file.grpcMeta && Object.keys(file.grpcMeta).length > 0 ? file.grpcMeta : undefined;
+  return { address, namespace, apiKey, tls, metadata };
 }
 
 export async function connectClient(s: TemporalSettings): Promise<Connection> {
-  const options: ConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey };
+  const options: ConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey, metadata: s.metadata };
   return Connection.connect(options);
 }
 
 export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
-  const options: NativeConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey };
+  const options: NativeConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey, metadata: s.metadata };
   return NativeConnection.connect(options);
 }
 

@@ -19,7 +19,7 @@ import { createTradeGuardWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.temporalAddress || !config.databaseUrl) {
-    throw new Error('set TEMPORAL_ADDRESS and DATABASE_URL (or use npm start for the embedded stack)');
+    throw new Error('set TEMPORAL_ADDRESS (or TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE) and DATABASE_URL (or use npm start for the embedded stack)');
   }
   const logger = createLogger({ level: config.logLevel, base: { service: 'tradeguard-worker' } });
   installTemporalRuntime({ logger, metricsAddress: config.temporalMetricsAddress });

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadClientConfigProfile } from '@temporalio/envconfig';
 import { parse } from 'yaml';
+import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 
 const root = path.join(__dirname, '../..');
 
@@ -12,14 +14,17 @@ interface ComposeService {
   volumes?: unknown[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Array<string | number | { target?: number; published?: number | string }>;
-  depends_on?: string[] | Record<string, unknown>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  restart?: string;
 }
 
 interface ComposeFile {
   services: Record<string, ComposeService>;
 }
 
-const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as ComposeFile;
+const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+// Compose resolves YAML merge keys (`<<: *temporal-server`), as here.
+const compose = parse(composeText, { merge: true }) as ComposeFile;
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 const services = compose.services ?? {};
 
@@ -73,21 +78,96 @@ function hostPort(address: string): { host: string; port: string } {
   return { host: address.slice(0, i), port: address.slice(i + 1) };
 }
 
+/** The condition a service waits for on another (`service_started` for the list form). */
+function condition(name: string, on: string): string | undefined {
+  const d = service(name).depends_on;
+  if (!d) return undefined;
+  if (Array.isArray(d)) return d.includes(on) ? 'service_started' : undefined;
+  return on in d ? (d[on].condition ?? 'service_started') : undefined;
+}
+
+/** The shell script of a one-shot job (`entrypoint: [/bin/sh, -c]`, script as command). */
+function script(name: string): string {
+  return commandWords(name).join(' ');
+}
+
+const TEMPORAL_SERVER_SERVICES = { temporal: 'frontend', 'temporal-history': 'history', 'temporal-matching': 'matching', 'temporal-worker': 'worker' };
+
 describe('docker-compose.yml', () => {
   test('defines the stack services', () => {
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'mailpit', 's3', 'api', 'worker', 'mail-relay', 'migrate']) {
+    for (const name of ['postgresql', 'temporal-schema', 'temporal', 'temporal-history', 'temporal-matching', 'temporal-worker', 'temporal-namespace', 'temporal-ui', 'mailpit', 's3', 'api', 'worker', 'mail-relay', 'migrate']) {
       expect(Object.keys(services)).toContain(name);
     }
+  });
+
+  test('no deprecated auto-setup image: Temporal runs from temporalio/server and temporalio/admin-tools', () => {
+    expect(composeText).not.toMatch(/auto-setup/);
+    const images = Object.values(services).map((s) => s.image ?? '');
+    expect(images.filter((i) => i.startsWith('temporalio/server:'))).toHaveLength(4);
+    expect(images.filter((i) => i.startsWith('temporalio/admin-tools:'))).toHaveLength(2);
+  });
+
+  test('frontend, history, matching and worker: one container each, from the same image, on the same persistence', () => {
+    const image = service('temporal').image;
+    const persistence = ['DB', 'DB_PORT', 'POSTGRES_SEEDS', 'POSTGRES_USER', 'POSTGRES_PWD', 'DBNAME', 'VISIBILITY_DBNAME', 'NUM_HISTORY_SHARDS', 'DYNAMIC_CONFIG_FILE_PATH'];
+    const shared = Object.fromEntries(persistence.map((k) => [k, env('temporal')[k]]));
+    for (const [name, temporalService] of Object.entries(TEMPORAL_SERVER_SERVICES)) {
+      expect(service(name).image).toBe(image);
+      expect(env(name).TEMPORAL_SERVICES).toBe(temporalService);
+      expect(Object.fromEntries(persistence.map((k) => [k, env(name)[k]]))).toEqual(shared);
+      // Schemas exist before any service starts.
+      expect(condition(name, 'temporal-schema')).toBe('service_completed_successfully');
+    }
+    expect(shared.DB).toBe('postgres12');
+    expect(services[shared.POSTGRES_SEEDS]).toBeDefined();
+    expect([shared.POSTGRES_USER, shared.POSTGRES_PWD]).toEqual([env('postgresql').POSTGRES_USER, env('postgresql').POSTGRES_PASSWORD]);
+    expect(shared.DBNAME).not.toBe(shared.VISIBILITY_DBNAME);
+    // The dynamic config file the services read is the one mounted from the repository.
+    const mount = (service('temporal').volumes ?? []).map(String).find((v) => v.includes(shared.DYNAMIC_CONFIG_FILE_PATH));
+    expect(mount).toBeDefined();
+    expect(fs.existsSync(path.join(root, mount!.split(':')[0]))).toBe(true);
+    // Temporal's worker service reaches the cluster through the frontend.
+    expect(env('temporal-worker').PUBLIC_FRONTEND_ADDRESS).toBe('temporal:7233');
+    expect(ports('temporal')).toContainEqual(['7233', '7233']);
+  });
+
+  test('the schema job creates both databases with temporal-sql-tool once PostgreSQL is healthy', () => {
+    expect(condition('temporal-schema', 'postgresql')).toBe('service_healthy');
+    const e = env('temporal-schema');
+    expect(e.SQL_PLUGIN).toBe('postgres12');
+    expect(e.SQL_HOST).toBe('postgresql');
+    const text = script('temporal-schema');
+    for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema --schema-name']) expect(text).toContain(`temporal-sql-tool --db "$$db" ${step}`);
+    expect(text).toContain(`for db in ${env('temporal').DBNAME} ${env('temporal').VISIBILITY_DBNAME}`);
+    expect(service('temporal-schema').restart).toBe('no');
+  });
+
+  test('the namespace job creates the namespace and every TradeGuard search attribute once all four services run', () => {
+    for (const name of Object.keys(TEMPORAL_SERVER_SERVICES)) expect(condition('temporal-namespace', name)).toBeDefined();
+    expect(env('temporal-namespace').TEMPORAL_ADDRESS).toBe('temporal:7233');
+    const text = script('temporal-namespace');
+    expect(text).toContain('temporal operator namespace create --namespace default');
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) expect(text).toContain(`${name}:${type}`);
+    expect(text).toContain('temporal operator search-attribute create --namespace default');
+  });
+
+  test.each(['api', 'worker', 'temporal-ui'])('%s starts once the namespace and its search attributes exist', (name) => {
+    expect(condition(name, 'temporal-namespace')).toBe('service_completed_successfully');
   });
 
   test.each(['api', 'worker'])('%s talks to the compose Temporal and PostgreSQL services', (name) => {
     const e = env(name);
 
-    expect(e.TEMPORAL_ADDRESS).toBeDefined();
-    const temporal = hostPort(e.TEMPORAL_ADDRESS);
+    // The temporal.toml profile (the file is in the image: COPY . . into /app).
+    expect(e.TEMPORAL_CONFIG_FILE).toBe('/app/temporal.toml');
+    expect(fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n')).not.toContain('temporal.toml');
+    const profile = loadClientConfigProfile({ profile: e.TEMPORAL_PROFILE, configSource: { path: path.join(root, 'temporal.toml') }, disableEnv: true });
+    expect(profile.address).toBeDefined();
+    const temporal = hostPort(profile.address!);
     expect(temporal.host).toBe('temporal');
     expect(temporal.port).toBe('7233');
-    expect(ports('temporal').map(([, target]) => target)).toContain(temporal.port);
+    expect(env('temporal').TEMPORAL_SERVICES).toBe('frontend');
+    expect(profile.namespace).toBe('default');
 
     expect(e.DATABASE_URL).toBeDefined();
     const db = new URL(e.DATABASE_URL);
