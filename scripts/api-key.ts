@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ROLES, Role, createApiKey } from '../api/keys';
 import { loadConfig } from '../infra/config';
 import { createDb } from '../infra/db';
-import { openDatabase } from '../infra/stack';
+import { openDatabase } from '../infra/database';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -1,6 +1,6 @@
 /** `npm run migrate`: applies prisma/migrations to DATABASE_URL, or to the embedded database. */
 import { loadConfig } from '../infra/config';
-import { openDatabase } from '../infra/stack';
+import { openDatabase } from '../infra/database';
 
 async function main(): Promise<void> {
   const db = await openDatabase(loadConfig(), console.log);

@@ -2,7 +2,7 @@
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { SetupProblem } from '../infra/setup-problem';
-import { type RunningStack, startStack } from '../infra/stack';
+import { type RunningStack, startStack } from './stack';
 
 async function main(): Promise<void> {
   const config = loadConfig();

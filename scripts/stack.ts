@@ -1,3 +1,8 @@
+/**
+ * The main job's composition root (`npm start`): database, Temporal, worker, mail relay and API wired
+ * together, each embedded unless configured. It sits beside its entry point, not in infra/: the
+ * migration and API-key scripts need only the database (infra/database.ts), not the whole app.
+ */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,68 +21,19 @@ import { createHealthCheck } from '../api/health';
 import { ApiMetrics } from '../api/observability';
 import { createApiKey, keyCacheTtlFromEnv } from '../api/keys';
 import { createTradeGuardWorker } from '../worker/worker';
-import type { TradeGuardConfig } from './config';
-import { Db, createDb } from './db';
-import { type Logger, lineLogger } from './logger';
-import { keptOutsideDataDir, startEmbeddedDatabase } from './embedded-db';
-import { applyMigrations } from './migrate';
-import { ensureTemporalCli } from './temporal-binaries';
-import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from './temporal-connection';
-import { portOpen, startTemporalDevServer } from './temporal-dev-server';
-import { installTemporalRuntime } from './temporal-runtime';
-import { tracingFromEnv } from './tracing';
-import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from './schedules';
+import type { TradeGuardConfig } from '../infra/config';
+import { Db, createDb } from '../infra/db';
+import { openDatabase } from '../infra/database';
+import { type Logger, lineLogger } from '../infra/logger';
+import { ensureTemporalCli } from '../infra/temporal-binaries';
+import { connectClient, connectWorker, ensureSearchAttributes, temporalSettingsFromEnv } from '../infra/temporal-connection';
+import { startTemporalDevServer } from '../infra/temporal-dev-server';
+import { installTemporalRuntime } from '../infra/temporal-runtime';
+import { tracingFromEnv } from '../infra/tracing';
+import { ensureSelfCheckSchedule, selfCheckTimeFromEnv } from '../infra/schedules';
 import { SEARCH_ATTRIBUTES } from '../workflows/common';
 
 type Log = (line: string) => void;
-
-export interface OpenedDatabase {
-  url: string;
-  embedded: boolean;
-  /** Embedded: where its data files are. */
-  dataDir?: string;
-  stop(): Promise<void>;
-}
-
-export interface OpenDatabaseOptions {
-  /** The embedded server in a process group of its own: the caller handles Ctrl-C and stops it last. */
-  ownProcessGroup?: boolean;
-}
-
-export function embeddedDatabaseUrl(config: TradeGuardConfig): string {
-  return `postgresql://tradeguard:tradeguard@127.0.0.1:${config.embeddedDbPort}/tradeguard`;
-}
-
-/** DATABASE_URL, else the embedded server (joined if already running, started if not), migrated. */
-export async function openDatabase(config: TradeGuardConfig, log: Log, opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
-  let opened: OpenedDatabase;
-  const dataDir = path.join(config.dataDir, 'postgres');
-  if (config.databaseUrl) {
-    opened = { url: config.databaseUrl, embedded: false, stop: async () => undefined };
-  } else if (await portOpen(config.embeddedDbPort)) {
-    const outside = keptOutsideDataDir(dataDir);
-    const joined = fs.existsSync(path.join(outside, 'PG_VERSION')) ? outside : dataDir;
-    opened = { url: embeddedDatabaseUrl(config), embedded: true, dataDir: joined, stop: async () => undefined };
-  } else {
-    const db = await startEmbeddedDatabase({
-      dataDir,
-      port: config.embeddedDbPort,
-      database: 'tradeguard',
-      ownProcessGroup: opts.ownProcessGroup,
-      log: (line) => {
-        if (/ERROR|FATAL|PANIC/.test(line)) log(`postgres: ${line}`);
-      },
-      onPlaced: (placement) => {
-        if (placement.keptOutside) log(placement.keptOutside);
-        log(`starting embedded PostgreSQL on 127.0.0.1:${config.embeddedDbPort} (data in ${placement.dataDir})`);
-      },
-    });
-    opened = { url: db.url, embedded: true, dataDir: db.dataDir, stop: db.stop };
-  }
-  const applied = await applyMigrations(opened.url);
-  if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
-  return opened;
-}
 
 export interface RunningStack {
   apiUrl: string;
