@@ -109,6 +109,16 @@ export function isDatabaseUnreachable(err: unknown): boolean {
  * consistent-query buffer stays full while Updates keep it running) even after the client's own
  * retries. The client wraps the gRPC error in a ServiceError; its code is on the cause.
  */
+/**
+ * Temporal refused an Update because the workflow already has as many in flight as it takes
+ * (`history.maxInFlightUpdates`): the caller's many actions on one record at once, not an outage.
+ */
+export function isTooManyUpdatesInFlight(err: unknown): boolean {
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  const { code, details, message } = (grpc ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
+  return code === 8 && /in-flight update/i.test(`${String(details ?? '')} ${String(message ?? '')}`);
+}
+
 export function isTemporalUnavailable(err: unknown): boolean {
   const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
   const code = (grpc as { code?: unknown })?.code;
@@ -140,7 +150,7 @@ export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandl
       e = new ApiError(500, 'internal', 'internal error; the request may be retried');
     }
     res.locals.errorCode = e.code;
-    if (e.status === 503 && !res.get('Retry-After')) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if ((e.status === 503 || e.status === 429) && !res.get('Retry-After')) res.set('Retry-After', String(e.status === 429 ? 1 : RETRY_AFTER_SECONDS));
     const body: ErrorBody = {
       error: { status: e.status, code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}), requestId },
     };

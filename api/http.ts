@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
-import { conflict, forbidden, isTemporalUnavailable, notFound, unauthenticated, unavailable } from './errors';
+import { conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
 
@@ -122,6 +122,7 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw unavailable(`${label} did not answer in time; the action may still complete: check it before retrying`);
     }
+    if (isTooManyUpdatesInFlight(err)) throw rateLimited(`${label} has as many actions in progress as it takes at once; retry in a moment`);
     if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
     throw err;
   }

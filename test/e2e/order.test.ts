@@ -174,6 +174,31 @@ describe('order lifecycle through the API', () => {
     expect({ amount: reservation.amount, status: reservation.status }).toEqual({ amount: 700_000n, status: 'released' });
   });
 
+  it('answers many actions on one order at once each with 200, 409 or 429 (never a 5xx), and records exactly the accepted ones', async () => {
+    const p = await registerParties();
+    const orderId = await draft(p);
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => fetch(`${stack.apiUrl}/orders/${orderId}/request-changes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${p.buyerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message: `change ${i}` }),
+      }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error: { message: string } } }))),
+    );
+    expect(replies.filter((r) => ![200, 409, 429].includes(r.status)).map((r) => [r.status, r.body])).toEqual([]);
+    for (const busy of replies.filter((r) => r.status === 429)) {
+      expect(busy.retryAfter).toBe('1');
+      expect(busy.body.error.message).toMatch(/retry in a moment/);
+    }
+    const accepted = replies.filter((r) => r.status === 200).length;
+    expect(accepted).toBeGreaterThan(0);
+    const timeline = await eventually(
+      () => call(p.buyerKey, 'GET', `/orders/${orderId}/timeline`),
+      (t) => t.body.events.filter((e: { type: string }) => e.type === 'CHANGES_REQUESTED').length === accepted,
+      'one CHANGES_REQUESTED per accepted request',
+    );
+    expect(timeline.body.events.filter((e: { type: string }) => e.type === 'CHANGES_REQUESTED')).toHaveLength(accepted);
+  });
+
   it('answers 409 with the reason when the order does not allow the action now', async () => {
     const p = await registerParties();
     const orderId = await draft(p);
