@@ -29,7 +29,7 @@ import {
   reviewMonitoringUpdate,
   uploadReportUpdate,
 } from '../workflows/monitoring.messages';
-import { CURRENT_MONITORING_POLICY_VERSION, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
+import { CURRENT_MONITORING_POLICY_VERSION, bookingChannelRefusal, bookingTermsOf, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
 import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
 import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
@@ -98,24 +98,14 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed, or the order has shipped or is closed)', 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { body }) => {
     const p = principal(req);
-    const bySupplier = body.addedVia === 'SUPPLIER_DRAFT';
-    if (p.role === 'supplier' && !bySupplier) throw forbidden(`a supplier adds the service only while drafting (addedVia SUPPLIER_DRAFT), not ${body.addedVia}`);
-    if (p.role === 'buyer' && bySupplier) throw forbidden('a buyer adds the service from order management or the order details, not as a supplier draft');
+    const channelRefusal = bookingChannelRefusal(p.role, body.addedVia);
+    if (channelRefusal) throw forbidden(channelRefusal);
     const order = await temporalCallFor(client, orderWorkflowId(body.orderId), `order ${body.orderId}`, () =>
       client.workflow.getHandle(orderWorkflowId(body.orderId)).query(getOrderQuery),
     );
     assertOwnsOrder(p, order, `order ${body.orderId}`);
-    const shipmentDate = order.shippingDate ?? order.terms.shippingDate;
-    // The facts the booking is checked against come from the order and the supplier's profile, never the caller.
     const profile = await db.supplierProfile.findUnique({ where: { supplierId: order.supplierId }, select: { calendar: true } });
-    const terms = {
-      addedVia: body.addedVia,
-      orderInitialPaymentMade: order.amounts.paid > 0,
-      supplierAgreed: body.supplierAgreed,
-      shipmentDate,
-      supplierCalendar: profile?.calendar ?? 'CN',
-      orderStatus: order.status,
-    };
+    const terms = bookingTermsOf(order, body, profile?.calendar);
     const preview = checkBooking(policy, terms, Date.now());
     if (preview.problems.length > 0) throw badRequest(preview.problems);
     if (preview.refusal) throw conflict(preview.refusal, 'action_refused');

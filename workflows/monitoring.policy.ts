@@ -29,7 +29,7 @@ import {
   workingDaysBefore,
 } from './calendar';
 import { isMinorUnits } from './money';
-import type { OrderStatus } from './order.messages';
+import type { OrderState, OrderStatus } from './order.messages';
 
 export type MonitoringAddedVia = 'SUPPLIER_DRAFT' | 'BUYER_ORDER_MANAGEMENT' | 'ORDER_DETAILS_SEPARATE';
 export const ADDED_VIA: readonly MonitoringAddedVia[] = ['SUPPLIER_DRAFT', 'BUYER_ORDER_MANAGEMENT', 'ORDER_DETAILS_SEPARATE'];
@@ -214,6 +214,37 @@ export interface BookingCheck {
 }
 
 /** Whether a booking may be made at `now`. The API asks it for a preview; the workflow re-checks at start. */
+/**
+ * Who books through which channel: a supplier only while drafting (SUPPLIER_DRAFT); a buyer from
+ * order management or the order details, never as a supplier's draft; ops through any. The reason
+ * a role may not use the channel, or undefined.
+ */
+export function bookingChannelRefusal(role: string, addedVia: MonitoringAddedVia): string | undefined {
+  const bySupplier = addedVia === 'SUPPLIER_DRAFT';
+  if (role === 'supplier' && !bySupplier) return `a supplier adds the service only while drafting (addedVia SUPPLIER_DRAFT), not ${addedVia}`;
+  if (role === 'buyer' && bySupplier) return 'a buyer adds the service from order management or the order details, not as a supplier draft';
+  return undefined;
+}
+
+/**
+ * The facts a booking is checked against, from the order's live state and the supplier's profile,
+ * never from the caller: its shipment date, whether its initial payment was made, its status.
+ */
+export function bookingTermsOf(
+  order: Pick<OrderState, 'shippingDate' | 'terms' | 'amounts' | 'status'>,
+  request: { addedVia: MonitoringAddedVia; supplierAgreed?: boolean },
+  supplierCalendar: string | undefined,
+): BookingTerms {
+  return {
+    addedVia: request.addedVia,
+    orderInitialPaymentMade: order.amounts.paid > 0,
+    supplierAgreed: request.supplierAgreed,
+    shipmentDate: order.shippingDate ?? order.terms.shippingDate,
+    supplierCalendar: supplierCalendar ?? 'CN',
+    orderStatus: order.status,
+  };
+}
+
 export function checkBooking(policy: MonitoringPolicy, terms: BookingTerms, now: number): BookingCheck {
   const problems: FieldProblem[] = [];
   if (!ADDED_VIA.includes(terms.addedVia)) problems.push({ field: 'addedVia', reason: `must be one of ${ADDED_VIA.join(', ')}` });

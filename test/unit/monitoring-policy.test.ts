@@ -6,6 +6,8 @@ import { getCalendar } from '../../workflows/calendar';
 import {
   BookingTerms,
   CURRENT_MONITORING_POLICY_VERSION,
+  bookingChannelRefusal,
+  bookingTermsOf,
   bookingCutoff,
   cancellationRefund,
   cardExpired,
@@ -217,5 +219,26 @@ describe('refund policy', () => {
   it('pins the version: an unknown policy version is an error, not a default', () => {
     expect(() => monitoringPolicy('1999-01')).toThrow(/unknown monitoring policy version/);
     expect(policy.fee).toEqual({ amount: 29_900, currency: 'USD' });
+  });
+});
+
+describe('who books through which channel, and the facts a booking is checked against', () => {
+  it('lets a supplier book only while drafting and a buyer never as a supplier draft; ops through any', () => {
+    expect(bookingChannelRefusal('supplier', 'SUPPLIER_DRAFT')).toBeUndefined();
+    expect(bookingChannelRefusal('supplier', 'BUYER_ORDER_MANAGEMENT')).toBe('a supplier adds the service only while drafting (addedVia SUPPLIER_DRAFT), not BUYER_ORDER_MANAGEMENT');
+    expect(bookingChannelRefusal('buyer', 'SUPPLIER_DRAFT')).toBe('a buyer adds the service from order management or the order details, not as a supplier draft');
+    expect(bookingChannelRefusal('buyer', 'ORDER_DETAILS_SEPARATE')).toBeUndefined();
+    for (const via of ['SUPPLIER_DRAFT', 'BUYER_ORDER_MANAGEMENT', 'ORDER_DETAILS_SEPARATE'] as const) expect(bookingChannelRefusal('ops', via)).toBeUndefined();
+  });
+
+  it('takes the shipment date, the initial payment and the status from the order, and the calendar from the profile (CN without one)', () => {
+    const order = { shippingDate: '2027-03-01', terms: { shippingDate: '2027-02-01' }, amounts: { paid: 0 }, status: 'CONFIRMED' } as Parameters<typeof bookingTermsOf>[0];
+    expect(bookingTermsOf(order, { addedVia: 'ORDER_DETAILS_SEPARATE' }, undefined)).toEqual({
+      addedVia: 'ORDER_DETAILS_SEPARATE', orderInitialPaymentMade: false, supplierAgreed: undefined, shipmentDate: '2027-03-01', supplierCalendar: 'CN', orderStatus: 'CONFIRMED',
+    });
+    const paid = { ...order, shippingDate: undefined, amounts: { paid: 1 }, status: 'DEPOSIT_PAID' } as Parameters<typeof bookingTermsOf>[0];
+    expect(bookingTermsOf(paid, { addedVia: 'BUYER_ORDER_MANAGEMENT', supplierAgreed: true }, 'VN')).toMatchObject({
+      orderInitialPaymentMade: true, supplierAgreed: true, shipmentDate: '2027-02-01', supplierCalendar: 'VN', orderStatus: 'DEPOSIT_PAID',
+    });
   });
 });
