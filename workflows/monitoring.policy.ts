@@ -28,7 +28,9 @@ import {
   startOfLocalDay,
   workingDaysBefore,
 } from './calendar';
+import { DefectCounts, inspectionPlan, judge } from './aql';
 import { isMinorUnits } from './money';
+import type { CheckResult, OnSiteCheck, ProductDetails } from './monitoring.messages';
 import type { OrderState, OrderStatus } from './order.messages';
 
 export type MonitoringAddedVia = 'SUPPLIER_DRAFT' | 'BUYER_ORDER_MANAGEMENT' | 'ORDER_DETAILS_SEPARATE';
@@ -394,4 +396,47 @@ export function cancellationRefund(policy: MonitoringPolicy, stage: RefundStage,
   const percent = policy.refundPercent[stage];
   const amount = Math.floor((paid * percent) / 100);
   return { stage, percent, amount, rule: `cancelled ${STAGE_WORDS[stage]}: ${percent}% of the fee is refunded` };
+}
+
+/** The proforma invoice's fields an on-site check compares with what the inspector saw. */
+export const DETAIL_FIELDS: (keyof ProductDetails)[] = ['productName', 'quantity', 'shippingMarks', 'packaging', 'innerCartonMarkings'];
+
+function norm(value: unknown): string {
+  return String(value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * The verdict of an on-site check: FAIL when the AQL sample fails (ISO 2859-1, the lot's plan);
+ * otherwise PENDING while anything is left to settle (a detail that differs from the proforma
+ * invoice, fewer units inspected than the plan draws, a reason the inspector gives), else PASS.
+ */
+export function judgeCheck(p: {
+  proforma: ProductDetails;
+  observed: Partial<ProductDetails>;
+  lotSize: number;
+  sampleInspected: number;
+  defects: DefectCounts;
+  pendingReasons?: string[];
+}): Pick<OnSiteCheck, 'aql' | 'mismatches' | 'result' | 'reasons'> {
+  const plan = inspectionPlan(p.lotSize);
+  const aql = judge(plan, p.defects);
+  const mismatches: OnSiteCheck['mismatches'] = [];
+  for (const field of DETAIL_FIELDS) {
+    const expected = p.proforma[field];
+    if (expected === undefined) continue;
+    if (norm(expected) !== norm(p.observed[field])) mismatches.push({ field, expected: String(expected), observed: String(p.observed[field] ?? '(not recorded)') });
+  }
+  const reasons: string[] = [];
+  let result: CheckResult;
+  if (aql.result === 'FAIL') {
+    result = 'FAIL';
+    reasons.push(...aql.reasons);
+  } else {
+    reasons.push(...mismatches.map((m) => `${m.field} differs from the proforma invoice: expected "${m.expected}", found "${m.observed}"`));
+    if (p.sampleInspected < plan.unitsToDraw) reasons.push(`only ${p.sampleInspected} units inspected; the plan draws ${plan.unitsToDraw} (code letter ${plan.codeLetter})`);
+    reasons.push(...(p.pendingReasons ?? []));
+    result = reasons.length > 0 ? 'PENDING' : 'PASS';
+    if (result === 'PASS') reasons.push(...aql.reasons);
+  }
+  return { aql: { ...aql, codeLetter: plan.codeLetter, unitsToDraw: plan.unitsToDraw }, mismatches, result, reasons };
 }

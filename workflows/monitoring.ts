@@ -17,7 +17,6 @@ import {
 import type { Activities } from '../activities';
 import type { MonitoringReadModel } from '../activities/monitoring';
 import { Actor, ACTOR_NOT_ALLOWED, DAY_MS } from './common';
-import { inspectionPlan, judge } from './aql';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
 import {
   Party,
@@ -38,7 +37,6 @@ import {
   AssignInspectorInput,
   BOOKING_REFUSED,
   CancelMonitoringInput,
-  CheckResult,
   EditMonitoringInput,
   MONITORING_TERMINAL,
   MonitoringDeadline,
@@ -47,7 +45,6 @@ import {
   MonitoringStatus,
   OnSiteCheck,
   PayMonitoringInput,
-  ProductDetails,
   ProductInfoInput,
   ProgressInput,
   RecordCheckInput,
@@ -77,6 +74,7 @@ import {
   cardBrandName,
   checkBooking,
   isAcceptedBrand,
+  judgeCheck,
   monitoringPolicy,
 } from './monitoring.policy';
 import { formatMoney } from './money';
@@ -136,12 +134,8 @@ const NEXT_STEPS: Record<MonitoringStatus, MonitoringState['nextStep']> = {
 
 const BEFORE_CHECK: MonitoringStatus[] = ['AWAITING_PAYMENT', 'AWAITING_INSPECTOR', 'INSPECTION_SCHEDULED'];
 
-const DETAIL_FIELDS: (keyof ProductDetails)[] = ['productName', 'quantity', 'shippingMarks', 'packaging', 'innerCartonMarkings'];
 
 /** Details compared loosely: case, surrounding and repeated spaces do not make a mismatch. */
-function norm(value: unknown): string {
-  return String(value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
-}
 
 export async function productionMonitoringWorkflow(input: MonitoringInput): Promise<MonitoringState> {
   const policy = monitoringPolicy(input.policyVersion);
@@ -680,26 +674,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     recordCheckUpdate,
     async ({ actor, observed, lotSize, sampleInspected, defects, pendingReasons, notes }: RecordCheckInput) => {
       const now = nowMs();
-      const plan = inspectionPlan(lotSize);
-      const aql = judge(plan, defects);
-      const mismatches: OnSiteCheck['mismatches'] = [];
-      for (const field of DETAIL_FIELDS) {
-        const expected = state.proforma[field];
-        if (expected === undefined) continue;
-        if (norm(expected) !== norm(observed[field])) mismatches.push({ field, expected: String(expected), observed: String(observed[field] ?? '(not recorded)') });
-      }
-      const reasons: string[] = [];
-      let result: CheckResult;
-      if (aql.result === 'FAIL') {
-        result = 'FAIL';
-        reasons.push(...aql.reasons);
-      } else {
-        reasons.push(...mismatches.map((m) => `${m.field} differs from the proforma invoice: expected "${m.expected}", found "${m.observed}"`));
-        if (sampleInspected < plan.unitsToDraw) reasons.push(`only ${sampleInspected} units inspected; the plan draws ${plan.unitsToDraw} (code letter ${plan.codeLetter})`);
-        reasons.push(...(pendingReasons ?? []));
-        result = reasons.length > 0 ? 'PENDING' : 'PASS';
-        if (result === 'PASS') reasons.push(...aql.reasons);
-      }
+      const { aql, mismatches, result, reasons } = judgeCheck({ proforma: state.proforma, observed, lotSize, sampleInspected, defects, pendingReasons });
       const check: OnSiteCheck = {
         round: state.round,
         inspector: state.inspector?.name ?? 'unknown',
@@ -708,7 +683,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         lotSize,
         sampleInspected,
         defects,
-        aql: { ...aql, codeLetter: plan.codeLetter, unitsToDraw: plan.unitsToDraw },
+        aql,
         mismatches,
         result,
         reasons,
@@ -738,7 +713,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         type: 'CHECK_RECORDED',
         actor,
         summary: `On-site check recorded (round ${state.round}): ${result}${reasons.length > 0 && result !== 'PASS' ? ` (${reasons.join('; ')})` : ''}`,
-        data: { round: state.round, result, reasons, lotSize, sampleInspected, defects, codeLetter: plan.codeLetter },
+        data: { round: state.round, result, reasons, lotSize, sampleInspected, defects, codeLetter: aql.codeLetter },
         notify: [],
         subject: '',
         text: '',

@@ -12,6 +12,7 @@ import {
   cancellationRefund,
   cardExpired,
   checkBooking,
+  judgeCheck,
   checkCard,
   detectCardBrand,
   luhnValid,
@@ -240,5 +241,41 @@ describe('who books through which channel, and the facts a booking is checked ag
     expect(bookingTermsOf(paid, { addedVia: 'BUYER_ORDER_MANAGEMENT', supplierAgreed: true }, 'VN')).toMatchObject({
       orderInitialPaymentMade: true, supplierAgreed: true, shipmentDate: '2027-02-01', supplierCalendar: 'VN', orderStatus: 'DEPOSIT_PAID',
     });
+  });
+});
+
+describe('the verdict of an on-site check', () => {
+  const proforma = { productName: 'Bluetooth speaker', quantity: 1000, shippingMarks: 'TG/2026', packaging: 'carton of 20' };
+  const clean = { critical: 0, major: 0, minor: 0 };
+  const seen = { productName: '  bluetooth   SPEAKER ', quantity: 1000, shippingMarks: 'TG/2026', packaging: 'Carton of 20' };
+
+  it('passes a clean sample of the plan size whose details match the proforma (case and spacing aside)', () => {
+    const v = judgeCheck({ proforma, observed: seen, lotSize: 1000, sampleInspected: 80, defects: clean });
+    expect(v.result).toBe('PASS');
+    expect(v.mismatches).toEqual([]);
+    expect(v.aql).toMatchObject({ result: 'PASS', codeLetter: 'J', unitsToDraw: 80 });
+    expect(v.reasons).toHaveLength(3);
+  });
+
+  it('fails on the AQL sample whatever else is pending: one critical defect', () => {
+    const v = judgeCheck({ proforma, observed: { ...seen, packaging: 'bags' }, lotSize: 1000, sampleInspected: 10, defects: { ...clean, critical: 1 }, pendingReasons: ['labels missing'] });
+    expect(v.result).toBe('FAIL');
+    expect(v.reasons.join('; ')).toMatch(/critical defects 1/);
+    expect(v.reasons.join('; ')).not.toMatch(/labels missing|packaging/);
+  });
+
+  it('is pending on a differing detail, too small a sample, or a reason the inspector gives, naming each', () => {
+    const v = judgeCheck({ proforma, observed: { ...seen, packaging: 'bags of 20', shippingMarks: undefined }, lotSize: 1000, sampleInspected: 50, defects: clean, pendingReasons: ['lab test awaited'] });
+    expect(v.result).toBe('PENDING');
+    expect(v.mismatches).toEqual([
+      { field: 'shippingMarks', expected: 'TG/2026', observed: '(not recorded)' },
+      { field: 'packaging', expected: 'carton of 20', observed: 'bags of 20' },
+    ]);
+    expect(v.reasons).toEqual([
+      'shippingMarks differs from the proforma invoice: expected "TG/2026", found "(not recorded)"',
+      'packaging differs from the proforma invoice: expected "carton of 20", found "bags of 20"',
+      'only 50 units inspected; the plan draws 80 (code letter J)',
+      'lab test awaited',
+    ]);
   });
 });
