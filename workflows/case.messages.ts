@@ -7,6 +7,7 @@ import type { Actor } from './common';
 import type { CaseCategory, CaseType, WindowBasis } from './after-service.policy';
 import type { StoredFileRef } from './monitoring.messages';
 import type { ActionInput } from './order.messages';
+import type { OpenDeadlineInput } from './read-model';
 
 export type { ActionInput } from './order.messages';
 export type { CaseCategory, CaseType } from './after-service.policy';
@@ -93,13 +94,9 @@ export interface Resolution {
 
 export type CaseDeadlineKind = 'first-reply-reminder' | 'first-reply' | 'auto-close';
 
-export interface CaseDeadline {
-  id: string;
+/** One of its open deadlines, in the shape every process hands its read model. */
+export interface CaseDeadline extends OpenDeadlineInput {
   kind: CaseDeadlineKind;
-  dueAt: string;
-  rule: string;
-  policyVersion: string;
-  onExpiry: string;
 }
 
 export interface CaseMessage {

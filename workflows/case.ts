@@ -42,7 +42,7 @@ import {
 import { formatMoney } from './money';
 import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { CaseEventType } from './read-model';
-import { ChangeHeader, createProcessCore, inputKey, iso, nowMs, refuse, runDeadlines, withSummaries } from './process-kit';
+import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, createProcessCore, inputKey, iso, nowMs, refuse, runDeadlines, toOpsQueue, withSummaries } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
@@ -56,10 +56,7 @@ export const CASE_NOTICES_PATCH = 'case-notices-with-change';
  */
 export const CASE_EFFECTS_PATCH = 'case-effects-to-ops';
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
 
 const OPEN_STATUSES: CaseStatus[] = ['AWAITING_REPLY', 'IN_PROGRESS'];
@@ -161,12 +158,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     parties: { buyerId: order.buyerId, supplierId: order.supplierId },
     title: () => `After-service case ${caseId} (${state.type}) on order ${order.orderId}`,
     searchAttributes: 'every-change',
-    effectFailures: {
-      resource: 'case',
-      resourceId: caseId,
-      raiseToOps: () => patched(CASE_EFFECTS_PATCH),
-      raise: (failure) => acts.raiseEffectFailure(failure),
-    },
+    effectFailures: toOpsQueue('case', caseId, () => patched(CASE_EFFECTS_PATCH), acts),
   });
   const { setDeadline, clearKinds, enqueue, drained } = core;
 

@@ -7,6 +7,7 @@ import type { Actor } from './common';
 import type { Judgement } from './aql';
 import type { AcceptedCardBrand, MonitoringAddedVia } from './monitoring.policy';
 import type { ActionInput, OrderStatus } from './order.messages';
+import type { OpenDeadlineInput } from './read-model';
 
 export type { ActionInput } from './order.messages';
 
@@ -77,15 +78,9 @@ export type MonitoringDeadlineKind =
   | 'report-late'
   | 'review-window';
 
-export interface MonitoringDeadline {
-  id: string;
+/** One of its open deadlines, in the shape every process hands its read model. */
+export interface MonitoringDeadline extends OpenDeadlineInput {
   kind: MonitoringDeadlineKind;
-  dueAt: string;
-  rule: string;
-  policyVersion: string;
-  onExpiry: string;
-  /** Counted on provisional calendar data (official schedule not yet published): the rule says so too. */
-  provisional?: boolean;
 }
 
 export interface StoredFileRef {

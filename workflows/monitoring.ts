@@ -30,7 +30,9 @@ import {
   runDeadlines,
   workingDeadline,
   inputKey,
+  toOpsQueue,
   withSummaries,
+  PROCESS_ACTIVITY_OPTIONS,
 } from './process-kit';
 import {
   ActionInput,
@@ -99,10 +101,7 @@ export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
  */
 export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
   requireParty(actor, allowed, input, action);
@@ -200,12 +199,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     title: () => `Production monitoring ${monitoringId} of order ${orderId}: buyer ${buyerId}, supplier ${supplierId}, fee ${money(state.fee.amount)}`,
     // Tasks started before MONITORING_LINK_PATCH kept no search attributes.
     searchAttributes: linkedToOrder ? 'every-change' : 'none',
-    effectFailures: {
-      resource: 'monitoring',
-      resourceId: monitoringId,
-      raiseToOps: () => patched(MONITORING_EFFECTS_PATCH),
-      raise: (failure) => acts.raiseEffectFailure(failure),
-    },
+    effectFailures: toOpsQueue('monitoring', monitoringId, () => patched(MONITORING_EFFECTS_PATCH), acts),
   });
   const { setDeadline, clearKinds, enqueue, drained } = core;
 

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from './common';
 import type { DraftItem } from './order.policy';
+import type { OpenDeadlineInput } from './read-model';
 
 export const ORDER_WORKFLOW_TYPE = 'tradeOrderWorkflow';
 
@@ -93,20 +94,9 @@ export type DeadlineKind =
   /** A refund decided on a claim is paid to the buyer by then. */
   | 'refund-payment';
 
-/** An open deadline: when it falls due, the rule that set it, and what happens then. */
-export interface Deadline {
-  id: string;
+/** An open deadline: when it falls due, the rule that set it, what happens then, and whether it rests on provisional calendar data. */
+export interface Deadline extends OpenDeadlineInput {
   kind: DeadlineKind;
-  dueAt: string;
-  rule: string;
-  policyVersion: string;
-  onExpiry: string;
-  claimId?: string;
-  /**
-   * Counted in working days on provisional calendar data (a year whose official holiday schedule is
-   * not yet published): the rule says so, and the due time may differ from the official one.
-   */
-  provisional?: boolean;
 }
 
 export type ClaimCause = 'QUALITY_MISMATCH' | 'LATE_SHIPMENT' | 'NOT_RECEIVED' | 'NOT_AS_DESCRIBED';

@@ -83,7 +83,9 @@ import {
   runDeadlines,
   workingDeadline,
   inputKey,
+  toOpsQueue,
   withSummaries,
+  PROCESS_ACTIVITY_OPTIONS,
 } from './process-kit';
 import { getCalendar } from './calendar';
 import { checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
@@ -114,10 +116,7 @@ export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
 export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
 // A refund payout is asked again, with the same key, until the payment adapter completes it (days, for
 // a bank transfer) or refuses it; retries add nothing to the history.
@@ -220,15 +219,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     // From ORDER_ESCROW_PATCH on, an effect that failed for good (its activity refused the data;
     // outages retry until the dependency is back) goes to the ops late-task queue and the order goes
     // on, instead of every later effect waiting behind it.
-    effectFailures: {
-      resource: 'order',
-      resourceId: orderId,
-      raiseToOps: () => escrowV5,
-      raise: (failure) => acts.raiseEffectFailure(failure),
-      onRaised: () => {
-        state.failedEffects = (state.failedEffects ?? 0) + 1;
-      },
-    },
+    effectFailures: toOpsQueue('order', orderId, () => escrowV5, acts, () => {
+      state.failedEffects = (state.failedEffects ?? 0) + 1;
+    }),
   });
   const { deadlines, setDeadline, clearDeadlines, clearKinds, enqueue, drained } = core;
   // Handlers and firing deadlines take turns (orders from ORDER_ESCROW_PATCH on): each starts from a

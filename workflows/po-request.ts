@@ -45,12 +45,9 @@ import {
   withdrawRequestUpdate,
 } from './po-request.messages';
 import { checkRequest, purchaseRequestPolicy } from './po-request.policy';
-import { Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
+import { PROCESS_ACTIVITY_OPTIONS, Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const acts = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
 const NEXT_STEPS: Record<PurchaseRequestStatus, PurchaseRequestState['nextStep']> = {
   OPEN: { action: 'draft', by: 'supplier', description: 'the supplier drafts the purchase order from the request (POST /orders with requestId)' },

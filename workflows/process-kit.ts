@@ -235,6 +235,32 @@ export async function runEffect(
   }
 }
 
+/**
+ * How a process runs its database, ledger and mail activities: they retry until the dependency is
+ * back (nothing is dropped); a failure retrying cannot fix is non-retryable and goes to ops.
+ */
+export const PROCESS_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+} as const;
+
+/** What a process's effects failed for good go to: the ops late-task queue, once `raiseToOps()` says its version may. */
+export type EffectFailureRoute = Omit<FailedEffect, 'key' | 'effect' | 'error' | 'occurredAt'> & {
+  raiseToOps: () => boolean;
+  raise: (failure: FailedEffect) => Promise<unknown>;
+  onRaised?: () => void;
+};
+
+export function toOpsQueue(
+  resource: FailedEffect['resource'],
+  resourceId: string,
+  raiseToOps: () => boolean,
+  acts: { raiseEffectFailure(failure: FailedEffect): Promise<unknown> },
+  onRaised?: () => void,
+): EffectFailureRoute {
+  return { resource, resourceId, raiseToOps, raise: (failure) => acts.raiseEffectFailure(failure), ...(onRaised ? { onRaised } : {}) };
+}
+
 /** The part of every process's state the skeleton keeps: where it is, what comes next, and its deadlines. */
 export interface ProcessRecord<Status extends string, Step, D extends DeadlineLike> {
   status: Status;
@@ -274,12 +300,8 @@ export function createProcessCore<Status extends string, Step extends { by: stri
     /** A line naming the process in its current details in the Temporal UI (its id, parties, amount). */
     title?: () => string;
     searchAttributes: SearchAttributeUpkeep;
-    /** Where an effect that failed for good goes, once `raiseToOps()` says the process's version may. */
-    effectFailures: Omit<FailedEffect, 'key' | 'effect' | 'error' | 'occurredAt'> & {
-      raiseToOps: () => boolean;
-      raise: (failure: FailedEffect) => Promise<unknown>;
-      onRaised?: () => void;
-    };
+    /** Where an effect that failed for good goes (`toOpsQueue`). */
+    effectFailures: EffectFailureRoute;
   },
 ) {
   let wake = 0;
