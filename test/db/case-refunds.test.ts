@@ -14,6 +14,7 @@ import { createLedgerActivities } from '../../activities/ledger';
 import { Db, createDb } from '../../infra/db';
 import type { CaseOrderRef } from '../../workflows/case.messages';
 import { testDatabaseUrl, testTemporalAddress, uniqueId } from '../support/env';
+import { createPaidManualOrder } from '../support/manual-order-fixtures';
 
 const OPS = { ops: 'ops@tradeguard.test', opsLeads: 'ops-leads@tradeguard.test' };
 
@@ -61,26 +62,7 @@ async function closedOrder(): Promise<CaseOrderRef> {
 const MANUAL_PAID = 5_000;
 
 async function manualOrder(): Promise<CaseOrderRef> {
-  const id = uniqueId('MO');
-  const now = new Date();
-  await db.manualOrder.create({
-    data: {
-      id,
-      status: 'PAID',
-      customerName: 'Ana Souza',
-      customerEmail: `${id.toLowerCase()}@customer.example`,
-      address: { line1: 'Rua Augusta 100', city: 'São Paulo', postalCode: '01304-000', country: 'BR' },
-      items: [{ sku: 'BT-SPK-200', quantity: 2 }],
-      currency: 'USD',
-      totalAmount: BigInt(MANUAL_PAID),
-      reason: 'ordered by phone',
-      policyVersion: '2026-11',
-      paidAt: now,
-      createdBy: 'ops-key',
-      createdAt: now,
-      updatedAt: now,
-    },
-  });
+  const id = await createPaidManualOrder(db, MANUAL_PAID);
   return { source: 'manual', orderId: id, customerEmail: `${id.toLowerCase()}@customer.example`, currency: 'USD', paidAmount: MANUAL_PAID };
 }
 

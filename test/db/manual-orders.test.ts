@@ -5,7 +5,8 @@
  */
 import { moveManualOrder } from '../../activities/manual-orders';
 import { Db, createDb } from '../../infra/db';
-import { testDatabaseUrl, uniqueId } from '../support/env';
+import { testDatabaseUrl } from '../support/env';
+import { createPaidManualOrder } from '../support/manual-order-fixtures';
 
 let db: Db;
 
@@ -17,29 +18,7 @@ afterAll(async () => {
   await db?.$disconnect();
 });
 
-async function paidManualOrder(): Promise<string> {
-  const id = uniqueId('MO');
-  const now = new Date();
-  await db.manualOrder.create({
-    data: {
-      id,
-      status: 'PAID',
-      customerName: 'Ana Souza',
-      customerEmail: `${id.toLowerCase()}@customer.example`,
-      address: { line1: 'Rua Augusta 100', city: 'São Paulo', postalCode: '01304-000', country: 'BR' },
-      items: [{ sku: 'BT-SPK-200', quantity: 2 }],
-      currency: 'USD',
-      totalAmount: 5_000n,
-      reason: 'ordered by phone',
-      policyVersion: '2026-11',
-      paidAt: now,
-      createdBy: 'ops-key',
-      createdAt: now,
-      updatedAt: now,
-    },
-  });
-  return id;
-}
+const paidManualOrder = () => createPaidManualOrder(db, 5_000);
 
 describe('manual order transitions', () => {
   it('ship and cancel at once: exactly one wins, the other is refused with the status that won', async () => {
