@@ -467,16 +467,9 @@ export function createApp(deps: ApiDeps): express.Express {
   // caller checked against the order's row (api/uploads.ts says why not by a Query); the file is
   // staged and kept only if the claim takes it.
   //
-  // The claim records each file it is given, so a piece of evidence is one Update per claim, party
-  // and content (its Update ID): the same file sent twice, even at once, is recorded once and both
-  // requests get the order that holds it. Each evidence request to the party is part of the ID too,
-  // so the same file sent again to answer a request made since is recorded again and fulfils it.
-  async function evidenceRequestsTo(orderId: string, claimId: string, party: string): Promise<number> {
-    if (party !== 'buyer' && party !== 'supplier') return 0;
-    const requests = await db.orderEvent.findMany({ where: { orderId, type: 'CLAIM_EVIDENCE_REQUESTED' }, select: { data: true } });
-    return requests.filter(({ data }) => (data as { claimId?: string; party?: string }).claimId === claimId && (data as { party?: string }).party === party).length;
-  }
-
+  // The claim knows the files it holds: the same bytes from the same party again (a retry, or two
+  // copies sent at once) answer as the first and add nothing, unless an evidence request to that
+  // party is open, which the file then answers.
   routes.add({
     method: 'post', path: '/orders/:orderId/claims/:claimId/evidence', tag: 'claims', summary: 'Add an evidence file to a claim',
     description: 'The same file (the same bytes) sent again by the same party, even at the same time, is recorded once and the repeat answers as the first did; sent after ops requested evidence from that party, it is recorded again and answers the request.',
@@ -486,12 +479,11 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId, claimId }, query, file }) => {
     const p = principal(req);
     await assertReachesOrder(p, orderId);
-    const requests = await evidenceRequestsTo(orderId, claimId, p.role);
     const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
         client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
           args: [{ claimId, file: staged, actor: actorOf(p) }],
-          updateId: `claim-evidence:${claimId}:${p.role}:${requests}:${staged.sha256}`,
+          updateId: updateIdOf(req),
         }),
       ),
     );

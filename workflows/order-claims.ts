@@ -45,6 +45,16 @@ import { OrderPolicy, claimDayStart } from './order.policy';
 import type { OrderEventType } from './read-model';
 import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
 
+/**
+ * A party's evidence file the claim already holds (the same bytes) while no evidence request to that
+ * party is open: sent again, it adds nothing. Sent again to answer a request made since, it counts.
+ */
+function isRepeat(claim: Claim, party: 'buyer' | 'supplier' | 'ops', sha256: string): boolean {
+  if (party === 'ops') return false;
+  const asked = claim.evidenceRequests.some((r) => r.party === party && r.status === 'OPEN');
+  return !asked && claim.evidence.some((e) => e.uploadedBy === party && e.sha256 === sha256);
+}
+
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
 export interface OrderChange {
   type: OrderEventType;
@@ -94,6 +104,8 @@ export interface OrderProcess {
    * on) and returns what starts the payout once the refund is recorded, with the due time.
    */
   refundDecided(claimId: string, amount: number): { dueAt: string; start: () => void } | undefined;
+  /** Whether a repeated evidence file answers as the first and records nothing (asked only on a repeat). */
+  recordsRepeatedEvidenceOnce(): boolean;
 }
 
 export function createClaims(p: OrderProcess) {
@@ -559,7 +571,7 @@ export function createClaims(p: OrderProcess) {
     addEvidenceUpdate as UpdateDefinition<AddEvidenceInput>,
     {
       claims: openClaimIds,
-      when: (actor, { claimId = '' }) => {
+      when: (actor, { claimId = '', file }) => {
         p.requireV2('add evidence');
         requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
         const claim = findClaim(claimId);
@@ -567,12 +579,14 @@ export function createClaims(p: OrderProcess) {
         const party = partyOf(actor);
         const own = claim.evidence.filter((e) => e.uploadedBy === party);
         const { maxEvidenceFilesPerParty } = policy.limits;
-        if (own.length >= maxEvidenceFilesPerParty) {
+        // A file the claim already holds from this party answers as the first did, even at the cap.
+        if (own.length >= maxEvidenceFilesPerParty && !(file && isRepeat(claim, party, file.sha256))) {
           refuse(`cannot add evidence: the ${party} has added ${own.length} files to claim ${claimId}, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
         }
       },
       check: ({ actor, claimId, file }: AddEvidenceInput) => {
         const party = partyOf(actor);
+        if (isRepeat(findClaim(claimId), party, file.sha256)) return;
         const own = findClaim(claimId).evidence.filter((e) => e.uploadedBy === party);
         const { maxEvidenceBytesPerParty } = policy.limits;
         const bytes = own.reduce((sum, e) => sum + e.size, 0);
@@ -586,6 +600,8 @@ export function createClaims(p: OrderProcess) {
     async ({ actor, claimId, file }: AddEvidenceInput) => {
       const claim = findClaim(claimId);
       const party = partyOf(actor);
+      // The same file again (a retry, or both copies of a double send): the claim already holds it.
+      if (isRepeat(claim, party, file.sha256) && p.recordsRepeatedEvidenceOnce()) return { claimId };
       claim.evidence.push({ ...file, uploadedBy: party, uploadedAt: iso(nowMs()) });
       for (const request of claim.evidenceRequests) {
         if (request.party === party && request.status === 'OPEN') {

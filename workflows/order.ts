@@ -115,6 +115,13 @@ export const ORDER_ESCROW_PATCH = 'order-escrow-invariants';
  */
 export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
 
+/**
+ * Orders that meet a party's evidence file again on a claim (the same bytes, no evidence request to
+ * that party open) from this version on answer as for the first and record nothing: the claim, not
+ * the API, knows what it already holds. Asked only when such a repeat arrives.
+ */
+export const ORDER_EVIDENCE_ONCE_PATCH = 'order-evidence-once';
+
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
@@ -615,6 +622,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     afterClaimsClosed,
     settleLegacy,
     refundDecided,
+    recordsRepeatedEvidenceOnce: () => current || patched(ORDER_EVIDENCE_ONCE_PATCH),
   };
   // The draft is revision 1 before any handler exists: an update delivered with the start is
   // dispatched as soon as its handler is registered, and must find the draft in place.
