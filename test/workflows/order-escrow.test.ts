@@ -255,6 +255,11 @@ describe('bounded histories', () => {
       for (let n = 1; n <= 20; n++) await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(n) }] });
       const refused = await refusal(h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(21) }] }));
       expect(refused.message).toBe('cannot add evidence: the buyer has added 20 files to claim C1, the most allowed (limit maxEvidenceFilesPerParty = 20)');
+      // A file the claim already holds from the buyer, sent again (a retry), answers as the first and records nothing.
+      const revision = (await state(h)).revision;
+      const repeat = await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(7) }] });
+      expect(repeat).toMatchObject({ claimId: 'C1', revision });
+      expect((await state(h)).claims?.[0].evidence.filter((e) => e.uploadedBy === 'buyer')).toHaveLength(20);
       // The supplier's own allowance is untouched by the buyer's uploads, and has a byte limit too.
       await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: supplier, claimId: 'C1', file: file(100, 30 * 1024 * 1024) }] });
       const big = await refusal(h.executeUpdate(addEvidenceUpdate, { args: [{ actor: supplier, claimId: 'C1', file: file(101, 30 * 1024 * 1024) }] }));
