@@ -384,22 +384,7 @@ async function temporalRestart(): Promise<void> {
   await stack.restartTemporal(3_000);
   log(`(b) ${stack.temporalServicesSeparate ? 'Temporal services restarted on the same databases' : 'Temporal dev server restarted on the same file'} (down ${((Date.now() - restartedAt) / 1000).toFixed(1)} s)`);
   const opened = Date.now() < firstDue;
-  const records: DeadlineRecord[] = [];
-  const lost: string[] = [];
-  for (const workflowId of ids) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        records.push((await stack.client.workflow.getHandle(workflowId).result()) as DeadlineRecord);
-        break;
-      } catch (err) {
-        if (attempt >= 60) {
-          lost.push(`${workflowId}: ${(err as Error).message}`);
-          break;
-        }
-        await sleep(1_000);
-      }
-    }
-  }
+  const { records, lost } = await deadlineRecords(ids);
   const failures = await inFlight;
   const late = records.map((r) => r.escalatedAt - r.dueAt);
   const early = late.filter((l) => l < 0).length;
