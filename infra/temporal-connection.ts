@@ -63,8 +63,15 @@ export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv, address: string)
   return { address, namespace, apiKey, tls, metadata };
 }
 
+/**
+ * How long a client waits for the server before giving up: longer than the SDK's 10 s, since a
+ * server started a moment ago on a loaded machine (the dev server beside a worker and PostgreSQL on
+ * two cores) may take that long to answer its first call.
+ */
+export const CONNECT_TIMEOUT_MS = 60_000;
+
 export async function connectClient(s: TemporalSettings): Promise<Connection> {
-  const options: ConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey, metadata: s.metadata };
+  const options: ConnectionOptions = { address: s.address, tls: s.tls, apiKey: s.apiKey, metadata: s.metadata, connectTimeout: CONNECT_TIMEOUT_MS };
   return Connection.connect(options);
 }
 

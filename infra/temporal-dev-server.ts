@@ -2,6 +2,21 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+/**
+ * The server settings TradeGuard relies on, given to every dev server it starts; `npm run cluster`
+ * and docker-compose.yml read the same from cluster/dynamicconfig.yaml (a unit test keeps the two
+ * alike), and a cluster of one's own should set them too.
+ *
+ * `history.MaxBufferedQueryCount`: how many Queries one workflow holds while a workflow task of its
+ * runs; past it a Query is refused (RESOURCE_EXHAUSTED). Temporal's default is 1. The API reads a
+ * process's live state by Query (every read of an order, and the answer to every action), so a
+ * burst of actions on one order, each read back after its Update, needs more than one.
+ */
+export const TRADEGUARD_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean | string>> = {
+  'history.MaxBufferedQueryCount': 64,
+};
 
 export interface DevServerOptions {
   cliPath: string;
@@ -27,7 +42,10 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev`, a real single-process Temporal server, and waits until it serves. */
+/**
+ * Starts `temporal server start-dev`, a real single-process Temporal server, and waits until it
+ * answers a call (its port opens before its services do).
+ */
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.dbFile) {
@@ -37,6 +55,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   if (opts.headless) args.push('--headless');
   else if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const [key, value] of Object.entries(TRADEGUARD_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }
@@ -45,12 +64,18 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   // A process that ends without stopping the server (an uncaught error, process.exit) still stops it.
   const stopOnExit = () => child.kill('SIGTERM');
   process.once('exit', stopOnExit);
-  const output: string[] = [];
+  // What a failed start reports: the server's first lines (a panic's message) and its last ones.
+  const head: string[] = [];
+  const tail: string[] = [];
+  const output = { join: (sep: string) => [...head, ...(tail.length === 50 ? ['…'] : []), ...tail].join(sep) };
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
       if (!line.trim()) continue;
-      output.push(line);
-      if (output.length > 50) output.shift();
+      if (head.length < 20) head.push(line);
+      else {
+        tail.push(line);
+        if (tail.length > 50) tail.shift();
+      }
       log(line);
     }
   };
@@ -58,17 +83,17 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) {
       process.removeListener('exit', stopOnExit);
       throw new Error(`temporal server exited with code ${child.exitCode}:\n${output.join('\n')}`);
     }
-    if (await portOpen(opts.port)) break;
+    if ((await portOpen(opts.port)) && (await answers(`127.0.0.1:${opts.port}`))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       process.removeListener('exit', stopOnExit);
-      throw new Error(`temporal server did not listen on port ${opts.port} within 60 s:\n${output.join('\n')}`);
+      throw new Error(`temporal server did not answer on port ${opts.port} within ${START_TIMEOUT_MS / 1000} s:\n${output.join('\n')}`);
     }
     await sleep(100);
   }
@@ -91,6 +116,23 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     process: child,
     stop,
   };
+}
+
+/** How long a dev server may take to answer its first call: its first start creates its SQLite schema. */
+const START_TIMEOUT_MS = 120_000;
+
+/** The server at `address` answers a call (its system info) within a few seconds. */
+async function answers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    await connection.withDeadline(Date.now() + 5_000, () => connection!.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
 }
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
