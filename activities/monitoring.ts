@@ -53,6 +53,19 @@ export interface FeeRefund {
   currency: string;
 }
 
+export interface FeeCharge {
+  /** Derived from the workflow id and the card's token (e.g. monitoring:PM-1:fee:pm_…), never random. */
+  idempotencyKey: string;
+  /** The gateway's token for the card; the card itself never reaches a workflow. */
+  paymentMethod: string;
+  amount: number;
+  currency: string;
+  description: string;
+}
+
+/** A charge the gateway took or refused; a processing error is not an answer (the activity retries it). */
+export type FeeChargeResult = { status: 'succeeded'; paymentId: string } | { status: 'declined'; reason: string };
+
 export function createMonitoringActivities({
   db,
   payments,
@@ -115,6 +128,17 @@ export function createMonitoringActivities({
         mail: outbox.rows(notices),
         queue: outbox.queue,
       });
+    },
+
+    /**
+     * Charges the service fee to a card token. The key makes a retry the same charge at the gateway;
+     * a processing error fails the attempt, so Temporal retries it with the same key.
+     */
+    async chargeMonitoringFee(c: FeeCharge): Promise<FeeChargeResult> {
+      const result = await payments.charge({ idempotencyKey: c.idempotencyKey, paymentMethod: c.paymentMethod, amount: c.amount, currency: c.currency, description: c.description });
+      if (result.status === 'succeeded') return { status: 'succeeded', paymentId: result.paymentId };
+      if (result.status === 'declined') return { status: 'declined', reason: result.reason ?? 'the card was declined' };
+      throw ApplicationFailure.create({ type: 'PaymentProcessorError', message: result.reason ?? 'the card processor had an error' });
     },
 
     /** Refunds (part of) the service fee to the card it was paid with; the key makes a retry a no-op at the gateway. */

@@ -4,9 +4,12 @@
  * adapter behind the same interface. Every charge and refund carries an idempotency key derived from
  * the business ID and step, so a retried call never charges or refunds twice.
  *
- * Card data passes through this adapter only: callers keep the brand and last four digits.
+ * A card is paid with in two steps, as Stripe's PaymentMethod flow does: the API hands the card to
+ * `tokenize` and keeps only the token, the brand and the last four digits; the workflow then charges
+ * the token in an activity. Card data passes through `tokenize` only.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 
 export interface CardDetails {
   number: string;
@@ -15,12 +18,28 @@ export interface CardDetails {
   cvc: string;
 }
 
+/** A card the gateway holds for us: what may be stored and sent around instead of the card. */
+export interface CardToken {
+  /** The gateway's reference to the card (a Stripe PaymentMethod id, `pm_…`). */
+  token: string;
+  /** Lower-case brand as detected by the gateway (visa, mastercard, amex…). */
+  brand: string;
+  last4: string;
+}
+
+export interface TokenizedCard extends CardToken {
+  status: 'succeeded';
+}
+
+export type TokenizeResult = TokenizedCard | { status: 'declined' | 'error'; reason: string };
+
 export interface ChargeRequest {
   idempotencyKey: string;
   /** Minor units. */
   amount: number;
   currency: string;
-  card: CardDetails;
+  /** A token from `tokenize`. */
+  paymentMethod: string;
   description?: string;
 }
 
@@ -28,9 +47,6 @@ export type ChargeStatus = 'succeeded' | 'declined' | 'error';
 
 export interface ChargeResult {
   paymentId: string;
-  /** Lower-case brand as detected by the gateway (visa, mastercard, amex…). */
-  brand: string;
-  last4: string;
   status: ChargeStatus;
   /** Why a charge was declined or failed, in words a buyer can act on. */
   reason?: string;
@@ -70,6 +86,9 @@ export interface PayoutResult {
 export interface PaymentGateway {
   /** Where payments go, for logs: "sandbox" or "stripe". */
   readonly describe: string;
+  /** Hands the card to the gateway; nothing is charged. */
+  tokenize(card: CardDetails): Promise<TokenizeResult>;
+  /** Charges a token; asked again with the same key, it answers for the same charge. */
   charge(req: ChargeRequest): Promise<ChargeResult>;
   refund(req: RefundRequest): Promise<RefundResult>;
   /** Pays a party; asked again with the same key, it answers for the same payout. */
@@ -96,14 +115,22 @@ function brandOf(number: string): string {
  * | 4000000000000119    | Visa       | processing error (retry later)           |
  *
  * Any other number with a valid check digit succeeds. State is in memory: idempotency keys and
- * refunds are remembered for the life of the process. Payment ids are self-describing
- * (`sbx_ch_<hash>_<amount>`), so a worker process can refund a charge the API process made.
+ * refunds are remembered for the life of the process. Tokens and payment ids are self-describing
+ * (`sbx_pm_<outcome>_<brand>_<last4>_<mac>`, `sbx_ch_<hash>_<amount>`), so the worker process can
+ * charge a token the API process made and refund the charge. A token's mac is keyed by a secret of
+ * the gateway's, so the token says nothing of the card number.
+ *
+ * With a journal file (`SANDBOX_PAYMENTS_JOURNAL`), every charge and refund asked for is appended to
+ * it as a line of JSON, so a test can count charges made by several processes.
  */
 export class SandboxCardGateway implements PaymentGateway {
   readonly describe = 'sandbox';
   private readonly charges = new Map<string, ChargeResult>();
   private readonly refunds = new Map<string, RefundResult>();
   private readonly refunded = new Map<string, number>();
+  private readonly secret = randomBytes(32);
+
+  constructor(private readonly journal?: string) {}
 
   static readonly TEST_CARDS = {
     visaSuccess: '4242424242424242',
@@ -112,23 +139,36 @@ export class SandboxCardGateway implements PaymentGateway {
     processingError: '4000000000000119',
   } as const;
 
-  async charge(req: ChargeRequest): Promise<ChargeResult> {
-    const seen = this.charges.get(req.idempotencyKey);
-    if (seen) return seen;
-    const number = req.card.number.replace(/[\s-]/g, '');
+  async tokenize(card: CardDetails): Promise<TokenizeResult> {
+    const number = card.number.replace(/[\s-]/g, '');
+    const outcome = number === SandboxCardGateway.TEST_CARDS.declined ? 'declined' : number === SandboxCardGateway.TEST_CARDS.processingError ? 'error' : 'ok';
     const brand = brandOf(number);
     const last4 = number.slice(-4);
+    const mac = createHmac('sha256', this.secret).update(`${number}|${card.expMonth}|${card.expYear}`).digest('hex').slice(0, 16);
+    return { status: 'succeeded', token: `sbx_pm_${outcome}_${brand}_${last4}_${mac}`, brand, last4 };
+  }
+
+  async charge(req: ChargeRequest): Promise<ChargeResult> {
+    const seen = this.charges.get(req.idempotencyKey);
+    if (seen) return this.note('charge', req.idempotencyKey, seen);
     const digest = createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 16);
     const paymentId = `sbx_ch_${digest}_${req.amount}`;
-    if (number === SandboxCardGateway.TEST_CARDS.processingError) {
+    const outcome = /^sbx_pm_(ok|declined|error)_[a-z]+_\d{4}_[0-9a-f]{16}$/.exec(req.paymentMethod)?.[1];
+    if (outcome === 'error') {
       // Not remembered: a processing error may be retried with the same key, as with a real gateway.
-      return { paymentId, brand, last4, status: 'error', reason: 'the card processor had an error; retry shortly' };
+      const failed: ChargeResult = { paymentId, status: 'error', reason: 'the card processor had an error; retry shortly' };
+      return this.note('charge', req.idempotencyKey, failed);
     }
     const result: ChargeResult =
-      number === SandboxCardGateway.TEST_CARDS.declined
-        ? { paymentId, brand, last4, status: 'declined', reason: 'the card was declined by its issuer; use another card' }
-        : { paymentId, brand, last4, status: 'succeeded' };
+      outcome === 'ok'
+        ? { paymentId, status: 'succeeded' }
+        : { paymentId, status: 'declined', reason: outcome === 'declined' ? 'the card was declined by its issuer; use another card' : 'the card is not known to the gateway; enter it again' };
     this.charges.set(req.idempotencyKey, result);
+    return this.note('charge', req.idempotencyKey, result);
+  }
+
+  private note<T extends { status: string }>(kind: 'charge' | 'refund', idempotencyKey: string, result: T): T {
+    if (this.journal) fs.appendFileSync(this.journal, `${JSON.stringify({ kind, idempotencyKey, status: result.status })}\n`);
     return result;
   }
 
@@ -150,7 +190,7 @@ export class SandboxCardGateway implements PaymentGateway {
 
   async refund(req: RefundRequest): Promise<RefundResult> {
     const seen = this.refunds.get(req.idempotencyKey);
-    if (seen) return seen;
+    if (seen) return this.note('refund', req.idempotencyKey, seen);
     const match = /^sbx_ch_[0-9a-f]{16}_(\d+)$/.exec(req.paymentId);
     const refundId = `sbx_re_${createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 16)}`;
     let result: RefundResult;
@@ -163,15 +203,15 @@ export class SandboxCardGateway implements PaymentGateway {
       result = { refundId, status: 'succeeded' };
     }
     this.refunds.set(req.idempotencyKey, result);
-    return result;
+    return this.note('refund', req.idempotencyKey, result);
   }
 }
 
 /**
  * Production adapter: Stripe's REST API over fetch, with Stripe's `Idempotency-Key` header (no SDK
- * dependency). NOT exercised by the test suite: it needs a Stripe account. In production raw card
- * numbers should not reach this server (PCI scope): a client-side Stripe Elements token would replace
- * `card`, and `payment_method_data` below would become `payment_method: <token>`.
+ * dependency). NOT exercised by the test suite: it needs a Stripe account. `tokenize` creates a
+ * PaymentMethod from the card; a deployment that keeps card numbers off its servers (PCI scope)
+ * creates it in the browser with Stripe Elements instead and sends its id, and `charge` stays the same.
  */
 export class StripeGateway implements PaymentGateway {
   readonly describe = 'stripe';
@@ -194,36 +234,35 @@ export class StripeGateway implements PaymentGateway {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
+  async tokenize(card: CardDetails): Promise<TokenizeResult> {
+    const { status, body } = await this.post('/v1/payment_methods', `pm:${randomBytes(16).toString('hex')}`, {
+      type: 'card',
+      'card[number]': card.number.replace(/[\s-]/g, ''),
+      'card[exp_month]': String(card.expMonth),
+      'card[exp_year]': String(card.expYear),
+      'card[cvc]': card.cvc,
+    });
+    const error = body.error as { code?: string; message?: string } | undefined;
+    if (error) return { status: status === 402 || status === 400 ? 'declined' : 'error', reason: error.message ?? error.code ?? `HTTP ${status}` };
+    const details = (body.card ?? {}) as { brand?: string; last4?: string };
+    return { status: 'succeeded', token: String(body.id), brand: details.brand ?? brandOf(card.number), last4: details.last4 ?? card.number.replace(/\D/g, '').slice(-4) };
+  }
+
   async charge(req: ChargeRequest): Promise<ChargeResult> {
     const { status, body } = await this.post('/v1/payment_intents', req.idempotencyKey, {
       amount: String(req.amount),
       currency: req.currency.toLowerCase(),
       confirm: 'true',
-      'payment_method_data[type]': 'card',
-      'payment_method_data[card][number]': req.card.number,
-      'payment_method_data[card][exp_month]': String(req.card.expMonth),
-      'payment_method_data[card][exp_year]': String(req.card.expYear),
-      'payment_method_data[card][cvc]': req.card.cvc,
+      payment_method: req.paymentMethod,
+      'payment_method_types[]': 'card',
       ...(req.description ? { description: req.description } : {}),
-      'expand[]': 'latest_charge',
     });
-    const last4 = req.card.number.replace(/\D/g, '').slice(-4);
-    const charge = (body.latest_charge ?? {}) as { payment_method_details?: { card?: { brand?: string; last4?: string } } };
-    const card = charge.payment_method_details?.card;
     const error = body.error as { code?: string; message?: string; payment_intent?: { id?: string } } | undefined;
     if (error) {
-      return {
-        paymentId: error.payment_intent?.id ?? '',
-        brand: card?.brand ?? brandOf(req.card.number),
-        last4,
-        status: status === 402 ? 'declined' : 'error',
-        reason: error.message ?? error.code,
-      };
+      return { paymentId: error.payment_intent?.id ?? '', status: status === 402 ? 'declined' : 'error', reason: error.message ?? error.code };
     }
     return {
       paymentId: String(body.id),
-      brand: card?.brand ?? brandOf(req.card.number),
-      last4: card?.last4 ?? last4,
       status: body.status === 'succeeded' ? 'succeeded' : 'error',
       reason: body.status === 'succeeded' ? undefined : `payment is ${String(body.status)}`,
     };
@@ -249,5 +288,5 @@ export class StripeGateway implements PaymentGateway {
 
 /** The production adapter when STRIPE_SECRET_KEY is set, otherwise the sandbox. */
 export function paymentGatewayFromEnv(env: NodeJS.ProcessEnv = process.env): PaymentGateway {
-  return env.STRIPE_SECRET_KEY ? new StripeGateway(env.STRIPE_SECRET_KEY) : new SandboxCardGateway();
+  return env.STRIPE_SECRET_KEY ? new StripeGateway(env.STRIPE_SECRET_KEY) : new SandboxCardGateway(env.SANDBOX_PAYMENTS_JOURNAL || undefined);
 }

@@ -10,9 +10,9 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
-import { conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
+import { ApiError, conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
-import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../workflows/common';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from '../workflows/common';
 
 export function principal(req: Request): Principal {
   if (!req.principal) throw unauthenticated('missing API key');
@@ -106,6 +106,8 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       if (err.cause.type === ACTOR_NOT_ALLOWED) throw forbidden(err.cause.message);
       if (err.cause.type === ACTION_REFUSED) throw conflict(err.cause.message, 'action_refused');
+      if (err.cause.type === PAYMENT_DECLINED) throw new ApiError(402, 'payment_declined', err.cause.message);
+      if (err.cause.type === PAYMENT_UNAVAILABLE) throw unavailable(err.cause.message);
     }
     if (err instanceof WorkflowNotFoundError) {
       // An update to a finished workflow reads as "not found" from Temporal; tell the two apart.

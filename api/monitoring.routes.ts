@@ -228,48 +228,24 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     errors: { 402: 'payment_declined: the card was declined', 409: 'action_refused: the task does not take a payment now', 503: 'unavailable: the card processor or the workflow service failed; nothing was charged' },
   }, async (req, res, { params, body }) => {
     const p = principal(req);
-    const task = await readOwn(req, params.monitoringId);
+    await assertReaches(req, params.monitoringId);
     const card = checkCard(policy, body.card.number);
     if (!card.ok) throw badRequest([card.problem]);
     if (cardExpired(body.card.expMonth, body.card.expYear, Date.now())) {
       throw badRequest([{ field: 'card.expYear', reason: `the card expired at the end of ${body.card.expYear}-${String(body.card.expMonth).padStart(2, '0')}` }]);
     }
-    // Nothing is charged for a task that takes no payment; a retry with the card that paid goes on
-    // and finds its own charge (same idempotency key), so the caller sees the same success.
-    const retryOfPayment = task.payment?.last4 === card.last4 && task.payment.brand === card.brand;
-    if (task.status !== 'AWAITING_PAYMENT' && !retryOfPayment) {
-      throw conflict(
-        task.payment
-          ? `cannot pay: the fee is already paid by ${task.payment.brand} ending ${task.payment.last4} (the service is ${task.status})`
-          : `cannot pay: the booking is closed (the service is ${task.status})`,
-        'action_refused',
-      );
+    // The card stops here: the gateway keeps it and gives a token, which the workflow charges.
+    const token = await payments.tokenize(body.card);
+    if (token.status !== 'succeeded') {
+      throw token.status === 'declined'
+        ? new ApiError(402, 'payment_declined', `payment declined: ${token.reason}`)
+        : unavailable(`payment failed: ${token.reason}; nothing was charged, retry shortly`);
     }
-    // Same card, same task: the same key, so a retried request is the same charge. Card data stops here.
-    const cardDigest = createHash('sha256').update(`${body.card.number.replace(/\D/g, '')}|${body.card.expMonth}|${body.card.expYear}`).digest('hex').slice(0, 16);
-    const wfId = monitoringWorkflowId(task.monitoringId);
-    const charge = await payments.charge({
-      idempotencyKey: `${wfId}:fee:${cardDigest}`,
-      amount: task.fee.amount,
-      currency: task.fee.currency,
-      card: body.card,
-      description: `Production monitoring ${task.monitoringId} for order ${task.orderId}`,
-    });
-    if (charge.status === 'declined') throw new ApiError(402, 'payment_declined', `payment declined: ${charge.reason ?? 'the card was declined'}`);
-    if (charge.status === 'error') throw unavailable(`payment failed: ${charge.reason ?? 'the card processor had an error'}; nothing was charged, retry shortly`);
-    const payment = { paymentId: charge.paymentId, brand: card.brand, last4: card.last4, amount: task.fee.amount, currency: task.fee.currency };
-    try {
-      await call(task.monitoringId, () => handle(task.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), payment }] }));
-      res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(task.monitoringId)) });
-    } catch (err) {
-      // Refused after the charge (e.g. the cutoff passed meanwhile): give the money back, unless the
-      // task already holds this very payment.
-      const now = await handle(task.monitoringId).query(getMonitoringQuery).catch(() => undefined);
-      if (now && now.payment?.paymentId !== charge.paymentId) {
-        await payments.refund({ idempotencyKey: `${wfId}:fee:${cardDigest}:void`, paymentId: charge.paymentId, amount: task.fee.amount });
-      }
-      throw err;
-    }
+    const cardToCharge = { token: token.token, brand: token.brand, last4: token.last4 };
+    await call(params.monitoringId, () =>
+      handle(params.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), card: cardToCharge }], updateId: updateIdOf(req) }),
+    );
+    res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(params.monitoringId)) });
   });
 
   // ---- actions (Updates) ------------------------------------------------------------------------

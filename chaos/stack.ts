@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createMailer } from '../adapters/mailer';
-import { SandboxCardGateway, type ChargeRequest, type ChargeResult } from '../adapters/payments';
+import { SandboxCardGateway } from '../adapters/payments';
 import { LocalFileStorage } from '../adapters/storage';
 import { createApp } from '../api/app';
 import { createHealthCheck } from '../api/health';
@@ -38,14 +38,15 @@ export const DEADLINE_TASK_QUEUE = 'tradeguard-chaos-deadlines';
 
 type Log = (line: string) => void;
 
-/** The embedded sandbox gateway, remembering every charge it was asked for by idempotency key. */
-export class RecordingSandbox extends SandboxCardGateway {
-  readonly chargeCalls: { idempotencyKey: string; status: string }[] = [];
-  override async charge(req: ChargeRequest): Promise<ChargeResult> {
-    const result = await super.charge(req);
-    this.chargeCalls.push({ idempotencyKey: req.idempotencyKey, status: result.status });
-    return result;
-  }
+/** What the sandbox gateways of the chaos run's processes were asked to charge, from their journal. */
+export function chargeCalls(journal: string): { idempotencyKey: string; status: string }[] {
+  if (!fs.existsSync(journal)) return [];
+  return fs
+    .readFileSync(journal, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { kind: string; idempotencyKey: string; status: string })
+    .filter((e) => e.kind === 'charge');
 }
 
 export async function startChaosStack(log: Log) {
@@ -110,6 +111,7 @@ export async function startChaosStack(log: Log) {
     stops.push(() => db.$disconnect());
     const opsKey = (await createApiKey(db, { name: 'chaos ops', role: 'ops' })).key;
 
+    const paymentsJournal = path.join(dir, 'payments.jsonl');
     const workerEnv: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -119,6 +121,8 @@ export async function startChaosStack(log: Log) {
       CHAOS_DEADLINE_TASK_QUEUE: DEADLINE_TASK_QUEUE,
       CHAOS_BUNDLE: bundle,
       CHAOS_DEADLINE_BUNDLE: deadlineBundle,
+      // The workers charge cards: each one's sandbox gateway appends what it was asked to one journal.
+      SANDBOX_PAYMENTS_JOURNAL: paymentsJournal,
     };
     const workerLog = path.join(dir, 'worker.log');
     const workerCount = Number(process.env.CHAOS_WORKERS ?? '1');
@@ -183,7 +187,7 @@ export async function startChaosStack(log: Log) {
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
-    const payments = new RecordingSandbox();
+    const payments = new SandboxCardGateway(paymentsJournal);
     const storageDir = path.join(dir, 'files');
     const health = createHealthCheck({ client, db, address: temporalAddress, namespace: 'default', taskQueue: TASK_QUEUE });
     const app = createApp({
@@ -234,6 +238,7 @@ export async function startChaosStack(log: Log) {
       db,
       opsKey,
       payments,
+      chargeCalls: () => chargeCalls(paymentsJournal),
       mail: smtp.messages,
       workerLog,
       workerStarts: () => workerStarts,

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       carrier: new SimulatedCarrier(),
       opsAddresses: { ops: config.opsEmail, opsLeads: config.opsLeadsEmail },
       // Monitoring fees are charged by the API; the worker's gateway only refunds cancelled services.
-      payments: new SandboxCardGateway(),
+      payments: new SandboxCardGateway(process.env.SANDBOX_PAYMENTS_JOURNAL || undefined),
       temporal: { client, taskQueue: config.taskQueue },
     }),
   });

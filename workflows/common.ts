@@ -21,6 +21,9 @@ export interface Actor {
 /** Failure types the API maps to HTTP statuses: an action the state does not allow (409), a caller who may not take it (403). */
 export const ACTION_REFUSED = 'ActionRefused';
 export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
+/** A card the gateway declined (402), and a card processor that kept failing, so nothing was charged (503). */
+export const PAYMENT_DECLINED = 'PaymentDeclined';
+export const PAYMENT_UNAVAILABLE = 'PaymentUnavailable';
 
 /** Typed search attributes every process keeps up to date, so ops can list them in Temporal. */
 export const SA_STATUS = defineSearchAttributeKey('TradeGuardStatus', 'KEYWORD');

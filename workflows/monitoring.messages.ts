@@ -169,8 +169,18 @@ export interface MonitoringState {
   updatedAt: string;
 }
 
+/** A card the API handed to the gateway: its token, brand and last four digits, never its number. */
+export interface CardToCharge {
+  token: string;
+  brand: string;
+  last4: string;
+}
+
 export interface PayMonitoringInput extends ActionInput {
-  payment: CardPayment;
+  /** The card to charge: the workflow charges the token in an activity. */
+  card?: CardToCharge;
+  /** A payment the API had already charged: how tasks were paid before the workflow charged cards (their histories carry it). */
+  payment?: CardPayment;
 }
 
 export interface ShipmentDateInput extends ActionInput {

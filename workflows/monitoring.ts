@@ -15,8 +15,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { MonitoringReadModel } from '../activities/monitoring';
-import { Actor, ACTOR_NOT_ALLOWED, DAY_MS } from './common';
+import type { FeeChargeResult, MonitoringReadModel } from '../activities/monitoring';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from './common';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
 import {
   Party,
@@ -39,6 +39,8 @@ import {
   AssignInspectorInput,
   BOOKING_REFUSED,
   CancelMonitoringInput,
+  CardPayment,
+  CardToCharge,
   EditMonitoringInput,
   MONITORING_TERMINAL,
   MonitoringDeadline,
@@ -102,6 +104,14 @@ export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
 export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
+/**
+ * A card charge is retried a few times with its key (the same charge at the gateway), then given up
+ * with nothing charged: the buyer is waiting for the answer.
+ */
+const cardActivities = proxyActivities<Pick<Activities, 'chargeMonitoringFee'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
+});
 
 function requireActor(actor: Actor, allowed: Party[], input: MonitoringInput, action: string): void {
   requireParty(actor, allowed, input, action);
@@ -140,7 +150,17 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const policy = monitoringPolicy(input.policyVersion);
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
-  const acts = withSummaries(activities, (activity, i) => `${activity} · monitoring ${monitoringId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
+  const summary = (activity: string, i: unknown) => `${activity} · monitoring ${monitoringId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`;
+  const acts = withSummaries(activities, summary);
+  const cardActs = withSummaries(cardActivities, summary);
+  /**
+   * A card charge is in flight: another payment, a cancel and the booking cutoff wait for its answer.
+   * Whoever finds it false acts before its next await, so two handlers never both pass the wait.
+   */
+  let charging = false;
+  const chargeSettled = async (): Promise<void> => {
+    while (charging) await condition(() => !charging);
+  };
   const linkedToOrder = patched(MONITORING_LINK_PATCH);
   const noticesWithChange = patched(MONITORING_NOTICES_PATCH);
   const startedAt = nowMs();
@@ -328,6 +348,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   async function fire(d: MonitoringDeadline): Promise<void> {
     switch (d.kind) {
       case 'booking-cutoff':
+        // A charge that began before the cutoff is answered first: a card paid in time is not lapsed.
+        // (Only then an await: a cutoff with no charge in flight lapses in the same step as before.)
+        if (charging) await chargeSettled();
         if (state.status !== 'AWAITING_PAYMENT') return;
         state.closedReason = `not paid by the booking cutoff ${state.bookingCutoffAt}`;
         state.deadlines = [];
@@ -437,48 +460,108 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     actionBook.available(processActors(input, [{ role: 'inspector', partyId: state.inspector?.inspectorId }])),
   );
 
+  /** The fee is paid by this card (a retry of the payment that landed answers as it did). */
+  const paidBy = (card: CardToCharge): boolean => state.payment?.brand === card.brand && state.payment.last4 === card.last4;
+
+  /** Refuses a payment the task does not take now. */
+  function payable(): void {
+    requireStatus(
+      state.status,
+      ['AWAITING_PAYMENT'],
+      'pay',
+      state.payment ? `the fee is already paid by ${cardBrandName(state.payment.brand)} ending ${state.payment.last4}` : 'the booking is closed',
+    );
+    if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
+      refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
+    }
+  }
+
+  async function recordPayment(actor: Actor, payment: CardPayment): Promise<void> {
+    const now = nowMs();
+    state.payment = { ...payment, paidAt: iso(now) };
+    state.fee.paid = payment.amount;
+    clearKinds('booking-cutoff');
+    state.status = 'AWAITING_INSPECTOR';
+    scheduleInspectorAssignment(now);
+    scheduleProductInfoReminder(now);
+    await change('AWAITING_INSPECTOR', {
+      type: 'PAID',
+      actor,
+      summary: `Fee of ${money(payment.amount)} paid by ${cardBrandName(payment.brand)} ending ${payment.last4}`,
+      data: { amount: payment.amount, currency: payment.currency, brand: payment.brand, last4: payment.last4, paymentId: payment.paymentId },
+      notify: ['buyer'],
+      subject: 'production monitoring task received',
+      text:
+        `The service team has received your Production Monitoring & Inspection task for order ${orderId} (paid ${money(payment.amount)}, ${cardBrandName(payment.brand)} ending ${payment.last4}). ` +
+        `Please provide the product information and sample pictures; an inspector will be assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days.`,
+      ops: { audience: 'ops', subject: 'new monitoring task: assign an inspector', text: `Monitoring task ${monitoringId} for order ${orderId} is paid; assign an inspector.` },
+    });
+  }
+
+  /**
+   * Charges the fee to the card's token, one charge at a time: a second payment waits for the first
+   * and is then judged on what it left (the same card answers as paid, another is refused). The key
+   * is the task's and the token's, so a retried activity or Update is the same charge.
+   */
+  async function chargeCard(actor: Actor, card: CardToCharge): Promise<void> {
+    // Not `await chargeSettled()`: awaiting even a settled promise would let a second payment
+    // delivered in the same activation pass the wait before this one takes the charge.
+    while (charging) await condition(() => !charging);
+    if (paidBy(card)) return;
+    payable();
+    const idempotencyKey = `${workflowId}:fee:${card.token}`;
+    const amount = state.fee.amount;
+    charging = true;
+    let charged: FeeChargeResult;
+    try {
+      charged = await cardActs.chargeMonitoringFee({ idempotencyKey, paymentMethod: card.token, amount, currency, description: `Production monitoring ${monitoringId} for order ${orderId}` });
+    } catch {
+      throw ApplicationFailure.create({ type: PAYMENT_UNAVAILABLE, message: 'payment failed: the card processor had an error; nothing was charged, retry shortly', nonRetryable: true });
+    } finally {
+      charging = false;
+    }
+    if (charged.status === 'declined') {
+      throw ApplicationFailure.create({ type: PAYMENT_DECLINED, message: `payment declined: ${charged.reason}`, nonRetryable: true });
+    }
+    if (state.payment?.paymentId === charged.paymentId) return;
+    if (state.status !== 'AWAITING_PAYMENT') {
+      // Closed while the card was charged (the order took the task away): the charge goes back.
+      const closedAs = state.status;
+      await acts.refundMonitoringFee({ idempotencyKey: `${idempotencyKey}:void`, paymentId: charged.paymentId, amount, currency });
+      refuse(`cannot pay: the service became ${closedAs.toLowerCase()} while the card was charged; the charge of ${money(amount)} is refunded`);
+    }
+    await recordPayment(actor, { paymentId: charged.paymentId, brand: card.brand as CardPayment['brand'], last4: card.last4, amount, currency });
+  }
+
   setHandler(
     payMonitoringUpdate,
-    async ({ actor, payment }: PayMonitoringInput) => {
+    async ({ actor, payment, card }: PayMonitoringInput) => {
+      if (card) {
+        await chargeCard(actor, card);
+        return ack();
+      }
+      // A payment the API charged itself (tasks paid before the workflow charged cards).
+      if (!payment) refuse('give the card to pay with');
       // The same payment delivered twice (an API retry) is the payment already recorded.
       if (state.payment?.paymentId === payment.paymentId) return ack();
-      const now = nowMs();
-      state.payment = { ...payment, paidAt: iso(now) };
-      state.fee.paid = payment.amount;
-      clearKinds('booking-cutoff');
-      state.status = 'AWAITING_INSPECTOR';
-      scheduleInspectorAssignment(now);
-      scheduleProductInfoReminder(now);
-      await change('AWAITING_INSPECTOR', {
-        type: 'PAID',
-        actor,
-        summary: `Fee of ${money(payment.amount)} paid by ${cardBrandName(payment.brand)} ending ${payment.last4}`,
-        data: { amount: payment.amount, currency: payment.currency, brand: payment.brand, last4: payment.last4, paymentId: payment.paymentId },
-        notify: ['buyer'],
-        subject: 'production monitoring task received',
-        text:
-          `The service team has received your Production Monitoring & Inspection task for order ${orderId} (paid ${money(payment.amount)}, ${cardBrandName(payment.brand)} ending ${payment.last4}). ` +
-          `Please provide the product information and sample pictures; an inspector will be assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days.`,
-        ops: { audience: 'ops', subject: 'new monitoring task: assign an inspector', text: `Monitoring task ${monitoringId} for order ${orderId} is paid; assign an inspector.` },
-      });
+      await recordPayment(actor, payment);
       return ack();
     },
     {
       validator: actionBook.validator(payMonitoringUpdate, {
-        when: (actor, { payment }) => {
+        when: (actor, { payment, card }) => {
           requireActor(actor, ['buyer'], input, 'pay for the monitoring service');
           if (payment && state.payment?.paymentId === payment.paymentId) return;
-          requireStatus(state.status, ['AWAITING_PAYMENT'], 'pay', state.payment ? 'the fee is already paid' : 'the booking is closed');
-          if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
-            refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
-          }
+          if (card && paidBy(card)) return;
+          payable();
         },
-        check: ({ payment }: PayMonitoringInput) => {
-          if (state.payment?.paymentId === payment.paymentId) return;
-          if (!isAcceptedBrand(policy, payment.brand)) {
-            refuse(`cannot pay with ${cardBrandName(payment.brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
+        check: ({ payment, card }: PayMonitoringInput) => {
+          if (card ? paidBy(card) : state.payment?.paymentId === payment?.paymentId) return;
+          const brand = card?.brand ?? payment?.brand ?? '';
+          if (!isAcceptedBrand(policy, brand)) {
+            refuse(`cannot pay with ${cardBrandName(brand)}: the monitoring service accepts ${policy.acceptedCardBrands.map(cardBrandName).join(' or ')} only`);
           }
-          if (payment.amount !== state.fee.amount || payment.currency !== currency) {
+          if (payment && (payment.amount !== state.fee.amount || payment.currency !== currency)) {
             refuse(`the fee is ${money(state.fee.amount)}, not ${formatMoney(payment.amount, payment.currency)}`);
           }
         },
@@ -809,9 +892,20 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     },
   );
 
+  function cancellable(deselect: boolean | undefined): void {
+    if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);
+    if (deselect) requireStatus(state.status, BEFORE_CHECK, 'deselect the service', 'it can be deselected only before the on-site check; cancel it instead');
+    if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
+  }
+
   setHandler(
     cancelMonitoringUpdate,
     async ({ actor, reason, deselect }: CancelMonitoringInput) => {
+      if (charging) {
+        // Judged on what the charge in flight leaves: a paid fee is refunded by policy.
+        await chargeSettled();
+        cancellable(deselect);
+      }
       const decision = cancellationRefund(policy, refundStage(), state.fee.paid - state.fee.refunded);
       const payment = state.payment;
       const refund = payment && decision.amount > 0 ? decision.amount : 0;
@@ -836,9 +930,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         variants: [{ name: 'deselect', input: { deselect: true } }],
         when: (actor, { deselect }: Partial<CancelMonitoringInput>) => {
           requireActor(actor, ['buyer'], input, 'cancel the monitoring service');
-          if (MONITORING_TERMINAL.includes(state.status)) refuse(`cannot cancel: the service is already ${state.status.toLowerCase()}`);
-          if (deselect) requireStatus(state.status, BEFORE_CHECK, 'deselect the service', 'it can be deselected only before the on-site check; cancel it instead');
-          if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
+          cancellable(deselect);
         },
       }),
     },

@@ -9,21 +9,22 @@ import { uniqueId } from '../support/env';
 import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack, draftFromRequest } from '../support/stack';
 
 /**
- * The sandbox gateway, with a gate a test can close on one card number: that card's charge waits
- * until the test opens it, so two payments can be made to race in a chosen order.
+ * The sandbox gateway, with a gate a test can close on the card ending in some digits: that card's
+ * charge (made by the worker's activity, from the card's token) waits until the test opens it.
  */
 class GatedSandbox extends SandboxCardGateway {
-  readonly results: ChargeResult[] = [];
-  gate?: { number: string; reached: () => void; open: Promise<void> };
+  readonly results: (ChargeResult & { last4: string })[] = [];
+  gate?: { last4: string; reached: () => void; open: Promise<void> };
 
   override async charge(req: ChargeRequest): Promise<ChargeResult> {
+    const last4 = /_(\d{4})_[0-9a-f]{16}$/.exec(req.paymentMethod)?.[1] ?? '';
     const gate = this.gate;
-    if (gate && req.card.number.replace(/\D/g, '') === gate.number) {
+    if (gate && last4 === gate.last4) {
       gate.reached();
       await gate.open;
     }
     const result = await super.charge(req);
-    this.results.push(result);
+    this.results.push({ ...result, last4 });
     return result;
   }
 }
@@ -85,7 +86,7 @@ describe('production monitoring through the API', () => {
     expect(timeline.body.events.find((e: { type: string }) => e.type === 'SHIPMENT_DATE_CHANGED')).toMatchObject({ actor: { role: 'system' } });
   });
 
-  it('gives back a charge the task refused (two cards racing) and charges nothing once the fee is paid', async () => {
+  it('charges one card at a time: a second card waits for the first and is refused uncharged; the paying card again charges nothing', async () => {
     const p = await registerParties();
     const orderId = await draftOrder(p, 30);
     const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
@@ -93,39 +94,52 @@ describe('production monitoring through the API', () => {
     const id: string = booked.body.monitoringId;
     const pay = (number: string) => call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card(number));
 
-    // The MasterCard payment reads the task, then waits at the gateway while the Visa payment lands.
+    // The MasterCard charge waits at the gateway while the Visa payment arrives.
     let reached!: () => void;
     let open!: () => void;
     const atGate = new Promise<void>((r) => (reached = r));
-    gateway.gate = { number: '5555555555554444', reached, open: new Promise<void>((r) => (open = r)) };
-    const slow = pay('5555555555554444');
+    gateway.gate = { last4: '4444', reached, open: new Promise<void>((r) => (open = r)) };
+    const first = pay('5555555555554444');
     await atGate;
-    const fast = await pay('4242424242424242');
-    expect(fast.status).toBe(200);
+    const second = pay('4242424242424242');
+    await new Promise((r) => setTimeout(r, 500));
     open();
-    const refused = await slow;
+    const [paid, refused] = await Promise.all([first, second]);
     gateway.gate = undefined;
+    expect(paid.status).toBe(200);
     expectError(refused, 409, 'action_refused');
-    expect(refused.body.error.message).toMatch(/the fee is already paid/);
-    const mastercard = gateway.results.find((r) => r.last4 === '4444' && r.status === 'succeeded');
-    const visa = gateway.results.find((r) => r.last4 === '4242' && r.paymentId === fast.body.monitoring.payment.paymentId);
-    expect(mastercard).toBeDefined();
-    expect(visa).toBeDefined();
-    expect(gateway.refundedAmount(mastercard!.paymentId)).toBe(29_900);
-    expect(gateway.refundedAmount(visa!.paymentId)).toBe(0);
+    expect(refused.body.error.message).toMatch(/the fee is already paid by MasterCard ending 4444/);
+    const mine = () => gateway.results.filter((r) => r.paymentId === paid.body.monitoring.payment.paymentId || r.last4 === '4242');
+    expect(mine().map((r) => [r.last4, r.status])).toEqual([['4444', 'succeeded']]);
+    expect(gateway.refundedAmount(paid.body.monitoring.payment.paymentId)).toBe(0);
     const task = (await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring;
-    expect(task).toMatchObject({ status: 'AWAITING_INSPECTOR', payment: { last4: '4242', paymentId: visa!.paymentId }, fee: { paid: 29_900, refunded: 0 } });
+    expect(task).toMatchObject({ status: 'AWAITING_INSPECTOR', payment: { last4: '4444', paymentId: paid.body.monitoring.payment.paymentId }, fee: { paid: 29_900, refunded: 0 } });
 
     // Paid: another card is refused before the gateway is asked; the paying card's retry is the same payment.
     const charges = gateway.results.length;
     const third = await pay('5105105105105100');
     expectError(third, 409, 'action_refused');
-    expect(third.body.error.message).toMatch(/already paid by visa ending 4242/);
-    expect(gateway.results.length).toBe(charges);
-    const retry = await pay('4242424242424242');
+    expect(third.body.error.message).toMatch(/already paid by MasterCard ending 4444/);
+    const retry = await pay('5555555555554444');
     expect(retry.status).toBe(200);
-    expect(retry.body.monitoring.payment.paymentId).toBe(visa!.paymentId);
-    expect(gateway.refundedAmount(visa!.paymentId)).toBe(0);
+    expect(retry.body.monitoring.payment.paymentId).toBe(paid.body.monitoring.payment.paymentId);
+    expect(gateway.results.length).toBe(charges);
+  });
+
+  it('answers a card processor that keeps failing with 503 after the workflow retried it, and charges nothing', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    const id: string = booked.body.monitoringId;
+    const before = gateway.results.length;
+    const failed = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4000000000000119'));
+    expectError(failed, 503, 'unavailable');
+    expect(failed.body.error.message).toMatch(/nothing was charged, retry shortly/);
+    const attempts = gateway.results.slice(before).filter((r) => r.last4 === '0119');
+    expect(attempts.length).toBe(4);
+    expect(attempts.every((r) => r.status === 'error')).toBe(true);
+    expect((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 } });
+    expect((await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4242424242424242'))).status).toBe(200);
   });
 
   it('books, pays by Visa, takes a sample picture, inspects, delivers the report for download, and emails each step', async () => {

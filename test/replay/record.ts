@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../infra/temporal-binaries';
 import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-server';
@@ -44,6 +44,7 @@ import { getCalendar, localDate } from '../../workflows/calendar';
 import {
   MONITORING_WORKFLOW_TYPE,
   assignInspectorUpdate,
+  cancelMonitoringUpdate,
   getMonitoringQuery,
   monitoringWorkflowId,
   payMonitoringUpdate,
@@ -204,6 +205,15 @@ const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
       await h.executeUpdate(requestReinspectionUpdate, { args: [{ actor: buyer }] });
     },
   },
+  // The workflow charges the card's token (a second card waits for it and is refused), then a cancel refunds by policy.
+  'monitoring-v4-card-charged-cancelled': {
+    async drive(h) {
+      const card = { token: 'pm_fixture_visa', brand: 'visa', last4: '4242' };
+      await h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, card }] });
+      await h.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, card: { token: 'pm_fixture_mc', brand: 'mastercard', last4: '4444' } }] }).catch(() => undefined);
+      await h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'the supplier inspects itself' }] });
+    },
+  },
 };
 
 /**
@@ -308,9 +318,15 @@ function recorderActivities(client: Client) {
   return {
     ...activities,
     // A monitoring task links itself to its order for real: the linked pair is recorded together.
+    // As the real activity does, a task whose order does not exist (a monitoring path recorded alone) is not linked.
     async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
-      await client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
-      return { linked: true };
+      try {
+        await client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+        return { linked: true };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { linked: false };
+        throw err;
+      }
     },
     async checkShipmentsPage({ afterId }: { afterId?: string }) {
       if (!afterId) return { checked: 2, delivered: 0, flagged: [flagged], nextCursor: 'order:PO-2' };

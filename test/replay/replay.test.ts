@@ -31,6 +31,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'monitoring-v1-fail-reinspection.json',
         'monitoring-v2-linked-order.json',
         'monitoring-v3-notices-linked-order.json',
+        'monitoring-v4-card-charged-cancelled.json',
         'order-v1-full-deposit-by-ops.json',
         'order-v1-happy-path.json',
         'order-v2-cancelled-in-window.json',

@@ -5,7 +5,7 @@ import type { LedgerPosting, EscrowMovement } from '../../activities/ledger';
 import type { OrderChange } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
-import type { FeeRefund, MonitoringChange } from '../../activities/monitoring';
+import type { FeeCharge, FeeRefund, MonitoringChange } from '../../activities/monitoring';
 import type { CaseChange, CaseRefund, Outcome } from '../../activities/cases';
 import type { FlaggedShipment, ShipmentPageRequest } from '../../activities/self-check';
 import type { ReportRequest } from '../../activities/report';
@@ -28,6 +28,7 @@ export function createMockActivities() {
     opsNotices: [] as OpsNotice[],
     trackingChecks: [] as string[],
     monitoringChanges: [] as MonitoringChange[],
+    feeCharges: [] as FeeCharge[],
     feeRefunds: [] as FeeRefund[],
     orderLinks: [] as { orderId: string; monitoringId: string; shipmentDate: string }[],
     caseChanges: [] as CaseChange[],
@@ -45,6 +46,11 @@ export function createMockActivities() {
   const orderAnswers: { cancel: Outcome; refund: Outcome } = { cancel: { ok: true }, refund: { ok: true } };
   /** What the payment adapter answers a refund payout: paid at once unless a test holds or refuses it. */
   const payouts: { answer: 'paid' | 'pending' | 'failed' } = { answer: 'paid' };
+  /**
+   * What the card gateway answers a fee charge: taken at once unless a test declines it, makes the
+   * processor fail, or holds the answer until `release` is called.
+   */
+  const cardCharges: { answer: 'succeeded' | 'declined' | 'error'; held?: Promise<void> } = { answer: 'succeeded' };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
   /** What the simulated carrier answers. */
@@ -109,6 +115,13 @@ export function createMockActivities() {
       if (change.notices?.parties) calls.notices.push(change.notices.parties);
       if (change.notices?.ops) calls.opsNotices.push(change.notices.ops);
     },
+    async chargeMonitoringFee(c) {
+      calls.feeCharges.push(c);
+      await cardCharges.held;
+      if (cardCharges.answer === 'error') throw ApplicationFailure.create({ type: 'PaymentProcessorError', message: 'the card processor had an error' });
+      if (cardCharges.answer === 'declined') return { status: 'declined', reason: 'the card was declined by its issuer; use another card' };
+      return { status: 'succeeded', paymentId: `ch-${c.idempotencyKey}` };
+    },
     async refundMonitoringFee(r) {
       calls.feeRefunds.push(r);
       return { refundId: `re-${r.idempotencyKey}` };
@@ -152,5 +165,5 @@ export function createMockActivities() {
       return { taskId: effectFailureTaskId(failure.resource, failure.resourceId, failure.key), raised };
     },
   };
-  return { activities, calls, coverage, carrier, orderAnswers, payouts };
+  return { activities, calls, coverage, carrier, orderAnswers, payouts, cardCharges };
 }

@@ -4,7 +4,7 @@
  * Fail → re-inspection path.
  */
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ACTION_REFUSED } from '../../workflows/common';
+import { ACTION_REFUSED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from '../../workflows/common';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -261,6 +261,117 @@ describe('payment', () => {
       await skip(4 * DAY);
       expect(events(m).filter((e) => e === 'PRODUCT_INFO_REMINDER')).toHaveLength(2);
     });
+  });
+});
+
+describe('a card charged by the workflow', () => {
+  const visaCard = { token: 'pm_visa_4242', brand: 'visa', last4: '4242' };
+  const mastercard = { token: 'pm_mc_4444', brand: 'mastercard', last4: '4444' };
+  const payBy = (h: Handle, card: typeof visaCard, actor = buyer) => h.executeUpdate(payMonitoringUpdate, { args: [{ actor, card }] });
+  /** Holds the gateway's answer to the next charges until the returned function is called. */
+  const hold = (m: Mocks): (() => void) => {
+    let release!: () => void;
+    m.cardCharges.held = new Promise<void>((r) => (release = r));
+    return () => {
+      m.cardCharges.held = undefined;
+      release();
+    };
+  };
+  const until = async (what: () => boolean): Promise<void> => {
+    for (let i = 0; i < 400 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(what()).toBe(true);
+  };
+
+  it("charges the token once, under a key of the task's and the token's, and the same card again charges nothing", async () => {
+    await withTask(async (h, m) => {
+      const paid = await after(h, payBy(h, visaCard));
+      expect(m.calls.feeCharges).toEqual([
+        { idempotencyKey: `${h.workflowId}:fee:pm_visa_4242`, paymentMethod: 'pm_visa_4242', amount: 29_900, currency: 'USD', description: expect.stringContaining('Production monitoring') },
+      ]);
+      expect(paid).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900 }, payment: { paymentId: `ch-${h.workflowId}:fee:pm_visa_4242`, brand: 'visa', last4: '4242' } });
+      const again = await after(h, payBy(h, { ...visaCard, token: 'pm_visa_4242_again' }));
+      expect(again.revision).toBe(paid.revision);
+      expect(m.calls.feeCharges).toHaveLength(1);
+      const other = await refusal(payBy(h, mastercard));
+      expect(other.message).toBe('cannot pay: the fee is already paid by Visa ending 4242 (the service is AWAITING_INSPECTOR)');
+      expect(m.calls.feeCharges).toHaveLength(1);
+    });
+  });
+
+  it('answers a declined card and a failing processor with their own failures and changes nothing', async () => {
+    await withTask(async (h, m) => {
+      m.cardCharges.answer = 'declined';
+      const declined = await refusal(payBy(h, visaCard));
+      expect(declined).toMatchObject({ type: PAYMENT_DECLINED, message: 'payment declined: the card was declined by its issuer; use another card' });
+      m.cardCharges.answer = 'error';
+      const failed = await refusal(payBy(h, mastercard));
+      expect(failed).toMatchObject({ type: PAYMENT_UNAVAILABLE, message: 'payment failed: the card processor had an error; nothing was charged, retry shortly' });
+      // Declined once; the failing processor was asked four times with the same key.
+      expect(m.calls.feeCharges.map((c) => c.paymentMethod)).toEqual(['pm_visa_4242', ...Array(4).fill('pm_mc_4444')]);
+      expect(new Set(m.calls.feeCharges.slice(1).map((c) => c.idempotencyKey)).size).toBe(1);
+      expect(await state(h)).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 } });
+      expect(events(m)).toEqual(['BOOKED']);
+      const wrongBrand = await refusal(payBy(h, { token: 'pm_amex', brand: 'amex', last4: '0005' }));
+      expect(wrongBrand.message).toBe('cannot pay with American Express: the monitoring service accepts Visa or MasterCard only');
+      m.cardCharges.answer = 'succeeded';
+      expect((await after(h, payBy(h, visaCard))).status).toBe('AWAITING_INSPECTOR');
+    });
+  });
+
+  it('charges one card at a time: a second card and a cancel wait for the charge in flight and are judged on what it left', async () => {
+    await withTask(async (h, m) => {
+      const release = hold(m);
+      const first = payBy(h, visaCard);
+      await until(() => m.calls.feeCharges.length === 1);
+      const second = refusal(payBy(h, mastercard));
+      const cancel = h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'changed my mind' }] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(m.calls.feeCharges).toHaveLength(1);
+      release();
+      await first;
+      expect((await second).message).toMatch(/^cannot pay: the fee is already paid by Visa ending 4242/);
+      await cancel;
+      // The cancel came after the payment it waited for: the fee is refunded in full by policy.
+      expect(m.calls.feeCharges).toHaveLength(1);
+      expect(m.calls.feeRefunds).toEqual([{ idempotencyKey: `${h.workflowId}:cancel:refund`, paymentId: `ch-${h.workflowId}:fee:pm_visa_4242`, amount: 29_900, currency: 'USD' }]);
+      expect(events(m)).toEqual(['BOOKED', 'PAID', 'CANCELLED']);
+    });
+  });
+
+  it('takes one charge when five payments arrive at once, three with one card and two with another', async () => {
+    await withTask(async (h, m) => {
+      const answers = await Promise.all([visaCard, visaCard, mastercard, visaCard, mastercard].map((c) => payBy(h, c).then(() => 'ok', (e: WorkflowUpdateFailedError) => (e.cause as ApplicationFailure).message)));
+      const s = await state(h);
+      expect(m.calls.feeCharges).toHaveLength(1);
+      expect(m.calls.feeRefunds).toEqual([]);
+      expect(events(m)).toEqual(['BOOKED', 'PAID']);
+      // The card that was charged answers as paid every time; the other is refused as already paid.
+      const winner = s.payment!.last4 === '4242' ? visaCard : mastercard;
+      const cards = [visaCard, visaCard, mastercard, visaCard, mastercard];
+      cards.forEach((c, i) => expect(answers[i]).toBe(c === winner ? 'ok' : `cannot pay: the fee is already paid by ${s.payment!.last4 === '4242' ? 'Visa ending 4242' : 'MasterCard ending 4444'} (the service is AWAITING_INSPECTOR)`));
+    });
+  });
+
+  it('does not lapse a booking whose card was being charged when the cutoff passed', async () => {
+    await withTask(async (h, m, input) => {
+      const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+      await skip(cutoff.at - (await env.currentTimeMs()) - 5_000);
+      const release = hold(m);
+      const paying = payBy(h, visaCard);
+      await until(() => m.calls.feeCharges.length === 1);
+      // The test server's clock runs at wall speed while an activity is in flight: the cutoff passes
+      // and its timer fires during the charge.
+      await new Promise((r) => setTimeout(r, 7_000));
+      const clock = await env.currentTimeMs();
+      const during = (await state(h)).status;
+      release();
+      await paying;
+      expect(clock).toBeGreaterThan(cutoff.at);
+      expect(during).toBe('AWAITING_PAYMENT');
+      expect(await state(h)).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900 } });
+      expect((await state(h)).deadlines.map((d) => d.kind)).not.toContain('booking-cutoff');
+      expect(events(m)).toEqual(['BOOKED', 'PAID']);
+    }, { shipInDays: 20 });
   });
 });
 
