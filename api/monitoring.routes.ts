@@ -222,7 +222,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   // ---- payment ----------------------------------------------------------------------------------
   routes.add({
     method: 'post', path: '/monitoring/:monitoringId/pay', tag, summary: 'Pay for production monitoring by card', roles: ['ops', 'buyer'],
-    description: 'Visa or MasterCard only (brand from the number, Luhn check). The card goes to the payment gateway only; it is never stored.',
+    description: 'Visa or MasterCard only (brand from the number, Luhn check). The card goes to the payment gateway only, for a token; the task workflow charges the token, one charge at a time (a second payment waits, then answers as paid or is refused). The card is never stored.',
     ownership: ownTasks, params: monitoringParamsSchema, body: payMonitoringSchema,
     responses: { 200: 'the task after payment: { monitoring }' },
     errors: { 402: 'payment_declined: the card was declined', 409: 'action_refused: the task does not take a payment now', 503: 'unavailable: the card processor or the workflow service failed; nothing was charged' },
