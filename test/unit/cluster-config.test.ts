@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { parse } from 'yaml';
 import { componentOf } from '../../bench/cpu';
-import { TRADEGUARD_DYNAMIC_CONFIG } from '../../infra/temporal-dev-server';
 import { DYNAMIC_CONFIG_FILE, TEMPORAL_SERVICES, clusterConfig, clusterConfigYaml, schemaSteps } from '../../cluster/config';
 
 const options = {
@@ -61,12 +60,8 @@ describe('Temporal cluster configuration', () => {
     expect(config.dynamicConfigClient.filepath).toBe('/tmp/cluster/dynamicconfig.yaml');
   });
 
-  test('search attributes are seen at once by every service; the cluster buffers Queries as the dev servers do', () => {
-    expect(parse(fs.readFileSync(DYNAMIC_CONFIG_FILE, 'utf8'))).toEqual({
-      'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
-      ...Object.fromEntries(Object.entries(TRADEGUARD_DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value, constraints: {} }]])),
-    });
-    expect(TRADEGUARD_DYNAMIC_CONFIG['history.MaxBufferedQueryCount']).toBeGreaterThan(1);
+  test('search attributes are seen at once by every service', () => {
+    expect(parse(fs.readFileSync(DYNAMIC_CONFIG_FILE, 'utf8'))).toEqual({ 'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }] });
   });
 
   test('schemas: each database created, versioned from 0.0 and updated to the embedded postgres v12 schema', () => {
