@@ -119,6 +119,12 @@ export function isTooManyUpdatesInFlight(err: unknown): boolean {
   return code === 8 && /in-flight update/i.test(`${String(details ?? '')} ${String(message ?? '')}`);
 }
 
+/** Temporal refused a Query because the workflow's Query buffer was full (RESOURCE_EXHAUSTED, not the Update limit). */
+export function isQueryBufferFull(err: unknown): boolean {
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  return (grpc as { code?: unknown })?.code === 8 && !isTooManyUpdatesInFlight(err);
+}
+
 export function isTemporalUnavailable(err: unknown): boolean {
   const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
   const code = (grpc as { code?: unknown })?.code;

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
+import { ApiError, conflict, forbidden, isQueryBufferFull, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from '../workflows/common';
 
@@ -127,6 +127,22 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
     if (isTooManyUpdatesInFlight(err)) throw rateLimited(`${label} has as many actions in progress as it takes at once; retry in a moment`);
     if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
     throw err;
+  }
+}
+
+/**
+ * The read that answers an accepted action. Temporal buffers one Query per workflow while a
+ * workflow task is running and refuses the next with RESOURCE_EXHAUSTED; the action has already
+ * happened, so the read is asked again (for up to about 1.5 s) before a refusal becomes the answer.
+ */
+export async function readAfterAction<T>(read: () => Promise<T>, tries = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= tries || !isQueryBufferFull(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+    }
   }
 }
 
