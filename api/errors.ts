@@ -34,8 +34,10 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fields?: { field: string; reason: string }[],
+    /** What a dependency said when this is a 5xx answering for it: logged, never sent to the caller. */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -48,7 +50,7 @@ export const unauthenticated = (message: string) => new ApiError(401, 'unauthent
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 export const conflict = (message: string, code = 'conflict') => new ApiError(409, code, message);
-export const unavailable = (message: string) => new ApiError(503, 'unavailable', message);
+export const unavailable = (message: string, cause?: unknown) => new ApiError(503, 'unavailable', message, undefined, cause);
 export const payloadTooLarge = (limit: number) =>
   new ApiError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`, [{ field: '(body)', reason: `must be at most ${limit} bytes` }]);
 export const rateLimited = (message: string) => new ApiError(429, 'rate_limited', message);
@@ -104,30 +106,39 @@ export function isDatabaseUnreachable(err: unknown): boolean {
   return false;
 }
 
-/**
- * Temporal did not answer: unreachable, too slow, or too busy (e.g. a Query to a workflow whose
- * consistent-query buffer stays full while Updates keep it running) even after the client's own
- * retries. The client wraps the gRPC error in a ServiceError; its code is on the cause.
- */
+/** The gRPC status code of a Temporal client error (the client wraps it in a ServiceError). */
+function grpcCodeOf(err: unknown): unknown {
+  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
+  return (grpc as { code?: unknown } | undefined)?.code;
+}
+
 /**
  * Temporal refused an Update because the workflow already has as many in flight as it takes
  * (`history.maxInFlightUpdates`): the caller's many actions on one record at once, not an outage.
  */
 export function isTooManyUpdatesInFlight(err: unknown): boolean {
   const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-  const { code, details, message } = (grpc ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
-  return code === 8 && /in-flight update/i.test(`${String(details ?? '')} ${String(message ?? '')}`);
+  const { details, message } = (grpc ?? {}) as { details?: unknown; message?: unknown };
+  return grpcCodeOf(err) === 8 && /in-flight update/i.test(`${String(details ?? '')} ${String(message ?? '')}`);
 }
 
-/** Temporal refused a Query because the workflow's Query buffer was full (RESOURCE_EXHAUSTED, not the Update limit). */
-export function isQueryBufferFull(err: unknown): boolean {
-  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-  return (grpc as { code?: unknown })?.code === 8 && !isTooManyUpdatesInFlight(err);
+/**
+ * A Query was refused or not answered in time because its workflow is busy: RESOURCE_EXHAUSTED
+ * (Temporal buffers one Query per workflow while a workflow task runs) or DEADLINE_EXCEEDED (the
+ * worker did not take the Query while Updates kept the workflow running), not the Update limit.
+ */
+export function isWorkflowBusy(err: unknown): boolean {
+  const code = grpcCodeOf(err);
+  return (code === 8 && !isTooManyUpdatesInFlight(err)) || code === 4;
 }
 
+/**
+ * Temporal did not answer: unreachable, too slow, or too busy (e.g. a Query to a workflow whose
+ * consistent-query buffer stays full while Updates keep it running) even after the client's own
+ * retries.
+ */
 export function isTemporalUnavailable(err: unknown): boolean {
-  const grpc = err instanceof ServiceError && isGrpcServiceError(err.cause) ? err.cause : err;
-  const code = (grpc as { code?: unknown })?.code;
+  const code = grpcCodeOf(err);
   return code === 14 || code === 4 || code === 8; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
 }
 
@@ -139,7 +150,12 @@ export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandl
   return (err, req, res, _next) => {
     const requestId = requestIdOf(req, res);
     let e: ApiError;
-    if (err instanceof ApiError) e = err;
+    if (err instanceof ApiError) {
+      e = err;
+      if (e.status >= 500 && e.cause !== undefined) {
+        (req.log ?? logger.child({ requestId })).error({ err: describeCause(e.cause), status: e.status }, e.message);
+      }
+    }
     else if (err instanceof ZodError) e = fromZod(err);
     else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'invalid_json', `request body is not valid JSON: ${err.message}`, [{ field: '(body)', reason: 'not valid JSON' }]);
     else if (err?.type === 'entity.too.large') e = payloadTooLarge(Number(err.limit));
@@ -166,12 +182,12 @@ export function errorHandler(logger: Logger = silentLogger()): ErrorRequestHandl
 
 /** What a log line needs of a dependency's failure: its kind and codes, not a page of stack. */
 function describeCause(err: unknown): Record<string, unknown> {
-  const e = err as { name?: string; code?: unknown; message?: string; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: { code?: unknown; details?: unknown } };
+  const e = err as { name?: string; code?: unknown; details?: unknown; message?: string; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: { code?: unknown; details?: unknown } };
   return {
     type: e?.name,
     code: e?.code ?? e?.cause?.code,
     message: String(e?.message ?? err).split('\n').filter(Boolean).at(-1),
     ...(e?.meta?.driverAdapterError?.cause ? { driver: e.meta.driverAdapterError.cause } : {}),
-    ...(e?.cause?.details ? { details: e.cause.details } : {}),
+    ...(e?.details || e?.cause?.details ? { details: e.details || e.cause?.details } : {}),
   };
 }

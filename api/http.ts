@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, conflict, forbidden, isQueryBufferFull, isTemporalUnavailable, isTooManyUpdatesInFlight, rateLimited, notFound, unauthenticated, unavailable } from './errors';
+import { ApiError, conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, isWorkflowBusy, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from '../workflows/common';
 
@@ -107,7 +107,7 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
       if (err.cause.type === ACTOR_NOT_ALLOWED) throw forbidden(err.cause.message);
       if (err.cause.type === ACTION_REFUSED) throw conflict(err.cause.message, 'action_refused');
       if (err.cause.type === PAYMENT_DECLINED) throw new ApiError(402, 'payment_declined', err.cause.message);
-      if (err.cause.type === PAYMENT_UNAVAILABLE) throw unavailable(err.cause.message);
+      if (err.cause.type === PAYMENT_UNAVAILABLE) throw unavailable(err.cause.message, err.cause);
     }
     if (err instanceof WorkflowNotFoundError) {
       // An update to a finished workflow reads as "not found" from Temporal; tell the two apart.
@@ -122,26 +122,30 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
       throw notFound(`no ${label}`);
     }
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw unavailable(`${label} did not answer in time; the action may still complete: check it before retrying`);
+      throw unavailable(`${label} did not answer in time; the action may still complete: check it before retrying`, err);
     }
     if (isTooManyUpdatesInFlight(err)) throw rateLimited(`${label} has as many actions in progress as it takes at once; retry in a moment`);
-    if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
+    if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly', err);
     throw err;
   }
 }
 
 /**
  * The read that answers an accepted action. Temporal buffers one Query per workflow while a
- * workflow task is running and refuses the next with RESOURCE_EXHAUSTED; the action has already
- * happened, so the read is asked again (for up to about 1.5 s) before a refusal becomes the answer.
+ * workflow task is running and refuses the next (RESOURCE_EXHAUSTED), and a Query the worker does
+ * not take in time ends in DEADLINE_EXCEEDED, while a burst of Updates keeps the workflow busy. The
+ * action has already happened, so the read is asked again, with jitter so that the reads of one
+ * burst do not collide again, for up to `budgetMs` before a refusal becomes the answer.
  */
-export async function readAfterAction<T>(read: () => Promise<T>, tries = 6): Promise<T> {
+export async function readAfterAction<T>(read: () => Promise<T>, budgetMs = 10_000): Promise<T> {
+  const until = Date.now() + budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await read();
     } catch (err) {
-      if (attempt >= tries || !isQueryBufferFull(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      const pause = Math.min(1_000, 50 * 2 ** attempt) * (0.5 + Math.random());
+      if (!isWorkflowBusy(err) || Date.now() + pause > until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import { LocalFileStorage } from '../../adapters/storage';
 import { createApp } from '../../api/app';
-import { errorHandler } from '../../api/errors';
+import { conflict, errorHandler, unavailable } from '../../api/errors';
 import { createHealthCheck } from '../../api/health';
 import { createApiKey } from '../../api/keys';
 import { ApiMetrics, requestContext } from '../../api/observability';
@@ -194,6 +194,34 @@ describe('request log lines', () => {
     expect(error).toMatchObject({ requestId: 'boom-1', msg: 'internal error', err: { message: 'ledger invariant broken' } });
     expect(error!.err.stack).toMatch(/Error: ledger invariant broken\n\s+at /);
     expect(await logged(lines, (l) => l.msg === 'request')).toMatchObject({ requestId: 'boom-1', status: 500, route: '/boom' });
+  });
+
+  it("logs what Temporal said behind a 503 (never in the body), and a refusal's cause not at all", async () => {
+    const raw: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void raw.push(line) } });
+    const app = express();
+    app.use(requestContext(logger));
+    const busy = Object.assign(new Error('8 RESOURCE_EXHAUSTED: consistent query buffer is full'), { code: 8, details: 'consistent query buffer is full' });
+    app.get('/busy', () => {
+      throw unavailable('the workflow service is unavailable; retry shortly', busy);
+    });
+    app.get('/refused', () => {
+      throw conflict('order PO-1 is cancelled');
+    });
+    app.use(errorHandler(logger));
+    const url = await serve(app);
+
+    const res = await send(url, '/busy', { requestId: 'busy-1' });
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body).toEqual({ error: { status: 503, code: 'unavailable', message: 'the workflow service is unavailable; retry shortly', requestId: 'busy-1' } });
+    expect(JSON.stringify(body)).not.toContain('RESOURCE_EXHAUSTED');
+    expect((await send(url, '/refused', { requestId: 'refused-1' })).status).toBe(409);
+    const lines = () => raw.map((l) => JSON.parse(l) as LogLine);
+    await logged(lines, (l) => l.msg === 'request' && l.requestId === 'refused-1');
+    expect(lines().filter((l) => l.level === 'error')).toEqual([
+      expect.objectContaining({ requestId: 'busy-1', status: 503, msg: 'the workflow service is unavailable; retry shortly', err: expect.objectContaining({ code: 8, details: 'consistent query buffer is full' }) }),
+    ]);
   });
 });
 

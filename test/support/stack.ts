@@ -64,7 +64,13 @@ export async function startTestStack(
   const workerRun = worker.run();
   const relay = startMailRelay({ db, mailer, queue: taskQueue, pollMs: 50 });
   const health = createHealthCheck({ client, db, address, namespace: 'default', taskQueue });
-  const app = createApp({ client, db, taskQueue, health, storage, payments, carrier, ...opts.app, logger: createLogger({ level: logLevelFromEnv(process.env, 'silent') }) });
+  // The API's error lines are kept (unless LOG_LEVEL asks for them on stdout), so a test that meets a
+  // 5xx can show why the API answered it.
+  const errorLines: string[] = [];
+  const logger = process.env.LOG_LEVEL
+    ? createLogger({ level: logLevelFromEnv(process.env, 'silent') })
+    : createLogger({ level: 'error', destination: { write: (line: string) => void errorLines.push(line) } });
+  const app = createApp({ client, db, taskQueue, health, storage, payments, carrier, ...opts.app, logger });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -83,6 +89,8 @@ export async function startTestStack(
     payments,
     /** Where uploaded files are stored (removed by stop). */
     storageDir,
+    /** The API's error log lines about one request (by its id). */
+    loggedErrors: (requestId: string): unknown[] => errorLines.filter((l) => l.includes(requestId)).map((l) => JSON.parse(l)),
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

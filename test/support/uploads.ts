@@ -26,7 +26,10 @@ export async function upload(stack: TestStack, key: string, route: string, conte
   } catch {
     // not JSON: kept as text, for the failure message
   }
-  return { sha256: sha(bytes), reply: { status: res.status, body } };
+  // A 5xx carries what the API logged about it, so a failure says why.
+  const requestId = res.headers.get('x-request-id');
+  const logged = res.status >= 500 && requestId ? { logged: stack.loggedErrors(requestId) } : {};
+  return { sha256: sha(bytes), reply: { status: res.status, body, ...logged } };
 }
 
 /** Stored files (bytes and metadata) of these SHA-256s; no staged or temporary file is left anywhere. */
