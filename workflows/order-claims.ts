@@ -92,7 +92,6 @@ export interface OrderProcess {
     validation: ((a: A) => void) | Validation<A>,
     run: (a: A) => Promise<Partial<OrderAck> | void>,
   ): void;
-  requireV2(action: string): void;
   /** The escrow stage of the order now, for the settlement rule. */
   stage(): EscrowStage;
   /** The last open claim closed: a pending settlement, or windows that waited for the claims, act now. */
@@ -364,7 +363,6 @@ export function createClaims(p: OrderProcess) {
     openClaimUpdate as UpdateDefinition<OpenClaimInput>,
     {
       when: (actor) => {
-        p.requireV2('open a claim');
         requireActor(actor, ['buyer'], 'open a claim');
         const now = nowMs();
         const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
@@ -434,7 +432,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('answer a claim');
         requireActor(actor, ['supplier'], 'answer a claim');
         const claim = findClaim(claimId);
         if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
@@ -478,7 +475,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('accept a counter-offer');
         requireActor(actor, ['buyer'], 'accept a counter-offer');
         const claim = findClaim(claimId);
         if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
@@ -499,7 +495,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('escalate a claim');
         requireActor(actor, ['buyer'], 'escalate a claim');
         const claim = findClaim(claimId);
         if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
@@ -518,7 +513,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('withdraw a claim');
         requireActor(actor, ['buyer'], 'withdraw a claim');
         if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
       },
@@ -547,7 +541,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('decide a claim');
         requireActor(actor, [], 'decide a claim');
         const claim = findClaim(claimId);
         if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
@@ -572,7 +565,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '', file }) => {
-        p.requireV2('add evidence');
         requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
         const claim = findClaim(claimId);
         if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
@@ -627,7 +619,6 @@ export function createClaims(p: OrderProcess) {
     {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
-        p.requireV2('request evidence');
         requireActor(actor, [], 'request evidence');
         const claim = findClaim(claimId);
         if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);

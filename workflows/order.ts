@@ -5,9 +5,9 @@
  * read model, timeline, ledger, coverage and emails are written by idempotent activities. Money moves
  * only through the order's escrow account (./escrow).
  *
- * Versions: histories recorded before ORDER_RULES_PATCH (the walking skeleton) replay on the
- * `legacy` path, which issues exactly the commands that version did; ORDER_NOTICES_PATCH and
- * ORDER_ESCROW_PATCH mark the later changes to the commands an order issues.
+ * Versions: orders recorded before ORDER_RULES_PATCH (the walking skeleton) run the first version,
+ * frozen in ./order-v1; ORDER_NOTICES_PATCH and ORDER_ESCROW_PATCH mark the later changes to the
+ * commands an order issues.
  */
 import {
   ActivityFailure,
@@ -88,6 +88,7 @@ import {
   PROCESS_ACTIVITY_OPTIONS,
 } from './process-kit';
 import { getCalendar } from './calendar';
+import { runFirstVersionOrder } from './order-v1';
 import { checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
@@ -149,11 +150,11 @@ const FUNDS_OUT: OrderStatus[] = ['RECEIPT_CONFIRMED', 'COMPLETED', 'SETTLED', '
 export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderState> {
   // Orders started on code revision 6 or later need no patch markers: every earlier change applies.
   const current = (input.codeRevision ?? 0) >= 6;
-  const rulesV2 = current || patched(ORDER_RULES_PATCH);
+  if (!current && !patched(ORDER_RULES_PATCH)) return runFirstVersionOrder(input);
   const noticesWithChange = current || patched(ORDER_NOTICES_PATCH);
-  const escrowV5 = current || (rulesV2 && noticesWithChange && patched(ORDER_ESCROW_PATCH));
+  const escrowV5 = current || (noticesWithChange && patched(ORDER_ESCROW_PATCH));
   const policy = orderPolicy(input.policyVersion);
-  const problems = checkDraft(input.terms, policy, rulesV2 ? iso(nowMs()).slice(0, 10) : undefined);
+  const problems = checkDraft(input.terms, policy, iso(nowMs()).slice(0, 10));
   if (problems.length > 0) {
     throw ApplicationFailure.create({
       type: INVALID_DRAFT,
@@ -183,13 +184,21 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       paid: 0,
       held: 0,
       released: 0,
-      ...(rulesV2 ? { covered: 0, refunded: 0, claimRefunded: 0, recovered: 0 } : {}),
+      covered: 0,
+      refunded: 0,
+      claimRefunded: 0,
+      recovered: 0,
     },
     nextStep: ORDER_NEXT_STEPS.DRAFT,
     revision: 0,
     createdAt,
     updatedAt: createdAt,
-    ...(rulesV2 ? { shippingDate: terms.shippingDate, late: false, claims: [], deadlines: [], feedback: {}, receivingExtensions: {} } : {}),
+    shippingDate: terms.shippingDate,
+    late: false,
+    claims: [],
+    deadlines: [],
+    feedback: {},
+    receivingExtensions: {},
   };
   const money = (amount: number) => formatMoney(amount, currency);
   const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
@@ -209,8 +218,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     };
   }
   function setAccount(a: EscrowAccount): void {
-    Object.assign(state.amounts, { paid: a.paid, held: a.held, released: a.released });
-    if (rulesV2) Object.assign(state.amounts, { covered: a.covered, refunded: a.refunded, claimRefunded: a.claimRefunded, recovered: a.recovered });
+    Object.assign(state.amounts, { paid: a.paid, held: a.held, released: a.released, covered: a.covered, refunded: a.refunded, claimRefunded: a.claimRefunded, recovered: a.recovered });
   }
 
   // ---- the process skeleton: revisions, deadlines, search attributes, effects ----------------------
@@ -220,9 +228,8 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     nextSteps: ORDER_NEXT_STEPS,
     parties: { buyerId, supplierId },
     title: () => `Order ${orderId}: buyer ${buyerId}, supplier ${supplierId}, ${money(state.amounts.total)}`,
-    // Orders of the first version keep no search attributes; from ORDER_ESCROW_PATCH on, a change
-    // upserts only those that moved.
-    searchAttributes: !rulesV2 ? 'none' : escrowV5 ? 'when-changed' : 'every-change',
+    // From ORDER_ESCROW_PATCH on, a change upserts only the search attributes that moved.
+    searchAttributes: escrowV5 ? 'when-changed' : 'every-change',
     // From ORDER_ESCROW_PATCH on, an effect that failed for good (its activity refused the data;
     // outages retry until the dependency is back) goes to the ops late-task queue and the order goes
     // on, instead of every later effect waiting behind it.
@@ -255,15 +262,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       paidAt: state.paidAt,
       deliveredAt: state.deliveredAt,
       shipment: state.shipment && { carrier: state.shipment.carrier, trackingNumber: state.shipment.trackingNumber, shippedAt: state.shipment.shippedAt },
-      ...(rulesV2
-        ? {
-            coveredAmount: state.amounts.covered ?? 0,
-            refundedAmount: state.amounts.refunded ?? 0,
-            nextDeadlineAt: deadlines()[0]?.dueAt,
-            completedAt: state.completedAt,
-            deadlines: [...deadlines()],
-          }
-        : {}),
+      coveredAmount: state.amounts.covered ?? 0,
+      refundedAmount: state.amounts.refunded ?? 0,
+      nextDeadlineAt: deadlines()[0]?.dueAt,
+      completedAt: state.completedAt,
+      deadlines: [...deadlines()],
     };
   }
 
@@ -314,9 +317,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   };
 
   const system: Actor = { role: 'system' };
-  const requireV2 = (action: string) => {
-    if (!rulesV2) refuse(`cannot ${action}: this order runs an earlier workflow version without that action`);
-  };
 
   // ---- money movements --------------------------------------------------------------------------
   const movement = (step: string, partyId: string, amount: number) => ({ id: `${workflowId}:${step}`, orderId, partyId, amount, currency });
@@ -485,7 +485,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       subject: automatic ? 'receipt confirmed automatically' : 'buyer confirmed receipt',
       text: `Receipt of order ${orderId} is confirmed${automatic ? ' automatically at the end of the receiving window' : ' by the buyer'}. Held funds of ${money(state.amounts.held)} are being released to the supplier.`,
     });
-    if (!rulesV2) return receipt;
     await receipt;
     await releaseHeldAndComplete();
   }
@@ -495,17 +494,15 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const { account: after, released } = applyRelease(account(), escrowV5 ? openClaims().length : 0);
     setAccount(after);
     state.completedAt = iso(nowMs());
-    if (rulesV2) {
-      const receiptAt = Date.parse(state.receiptConfirmedAt ?? state.completedAt);
-      setDeadline({
-        id: 'post-receipt-claims',
-        kind: 'post-receipt-claims',
-        dueAt: receiptAt + policy.postReceiptClaimDays * DAY_MS,
-        rule: `claims may be opened up to ${policy.postReceiptClaimDays} days after receipt is confirmed`,
-        onExpiry: 'claims can no longer be opened on this order',
-      });
-      setFeedbackWindow();
-    }
+    const receiptAt = Date.parse(state.receiptConfirmedAt ?? state.completedAt);
+    setDeadline({
+      id: 'post-receipt-claims',
+      kind: 'post-receipt-claims',
+      dueAt: receiptAt + policy.postReceiptClaimDays * DAY_MS,
+      rule: `claims may be opened up to ${policy.postReceiptClaimDays} days after receipt is confirmed`,
+      onExpiry: 'claims can no longer be opened on this order',
+    });
+    setFeedbackWindow();
     return change('COMPLETED', {
       type: 'FUNDS_RELEASED',
       actor: system,
@@ -515,10 +512,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       subject: 'order completed: funds released to the supplier',
       text: `Order ${orderId} is complete. ${money(released)} was released from escrow to the supplier.`,
       before: async () => {
-        if (!rulesV2 || released > 0) {
+        if (released > 0) {
           await acts.releaseEscrowToSupplier({ id: `${workflowId}:release`, orderId, partyId: supplierId, amount: released, currency });
         }
-        if (rulesV2) await releaseCoverage();
+        await releaseCoverage();
       },
     });
   }
@@ -617,7 +614,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     setAccount,
     movement,
     onUpdate,
-    requireV2,
     stage,
     afterClaimsClosed,
     settleLegacy,
@@ -626,15 +622,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   };
   // The draft is revision 1 before any handler exists: an update delivered with the start is
   // dispatched as soon as its handler is registered, and must find the draft in place.
-  if (rulesV2) {
-    setDeadline({
-      id: 'draft-expiry',
-      kind: 'draft-expiry',
-      dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
-      rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days expires`,
-      onExpiry: 'the purchase order expires',
-    });
-  }
+  setDeadline({
+    id: 'draft-expiry',
+    kind: 'draft-expiry',
+    dueAt: nowMs() + policy.draftExpiryDays * DAY_MS,
+    rule: `a draft not confirmed by both parties within ${policy.draftExpiryDays} days expires`,
+    onExpiry: 'the purchase order expires',
+  });
   const drafted = change('DRAFT', {
     type: 'DRAFTED',
     actor: input.createdBy,
@@ -812,17 +806,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       },
     },
     async ({ actor }: ActionInput) => {
-      if (!rulesV2) {
-        await change('CONFIRMED', {
-          type: 'SUPPLIER_CONFIRMED',
-          actor,
-          summary: 'Supplier confirmed the purchase order, accepting all terms',
-          notify: ['buyer'],
-          subject: 'purchase order confirmed: deposit due',
-          text: `The supplier confirmed purchase order ${orderId}. Please pay the initial payment of ${money(state.amounts.deposit)}; it is held in escrow until you confirm receipt.`,
-        });
-        return;
-      }
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
       confirming = true;
@@ -870,7 +853,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     requestChangesUpdate,
     {
       when: (actor) => {
-        requireV2('request changes');
         requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
         requireNotConfirming('request changes');
         requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
@@ -904,7 +886,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     reviseDraftUpdate,
     {
       when: (actor) => {
-        requireV2('revise the draft');
         requireActor(actor, ['supplier'], input, 'revise the purchase order');
         requireNotConfirming('revise the draft');
         requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
@@ -1002,12 +983,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       setAccount(applyPayment(account(), amount));
       const fullyPaid = state.amounts.paid === state.amounts.total;
       const status: OrderStatus = fullyPaid ? 'PAID' : 'DEPOSIT_PAID';
-      if (rulesV2) {
-        state.paidAt ??= iso(now);
-        clearKinds('deposit-due', 'balance-due');
-        state.status = status;
-        if (!fullyPaid) scheduleShippingDeadlines();
-      }
+      state.paidAt ??= iso(now);
+      clearKinds('deposit-due', 'balance-due');
+      state.status = status;
+      if (!fullyPaid) scheduleShippingDeadlines();
       await change(status, {
         type: kind === 'deposit' ? 'DEPOSIT_PAID' : 'BALANCE_PAID',
         actor,
@@ -1039,16 +1018,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     async ({ actor, carrier, trackingNumber }: ShipInput) => {
       const now = nowMs();
       state.shipment = { carrier, trackingNumber, shippedAt: iso(now) };
-      if (rulesV2) {
-        clearKinds('shipping-reminder', 'shipping-date', 'balance-due');
-        setDeadline({
-          id: 'carrier-check',
-          kind: 'carrier-check',
-          dueAt: now + policy.carrierNoDataHours * HOUR_MS,
-          rule: `the carrier's data is checked ${policy.carrierNoDataHours} h after the shipping proof`,
-          onExpiry: "the carrier's first scan counts as the shipping time; without carrier data, the proof's upload time counts",
-        });
-      }
+      clearKinds('shipping-reminder', 'shipping-date', 'balance-due');
+      setDeadline({
+        id: 'carrier-check',
+        kind: 'carrier-check',
+        dueAt: now + policy.carrierNoDataHours * HOUR_MS,
+        rule: `the carrier's data is checked ${policy.carrierNoDataHours} h after the shipping proof`,
+        onExpiry: "the carrier's first scan counts as the shipping time; without carrier data, the proof's upload time counts",
+      });
       await change('SHIPPED', {
         type: 'SHIPPED',
         actor,
@@ -1071,19 +1048,15 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     },
     async ({ actor }: ActionInput) => {
       state.deliveredAt = iso(nowMs());
-      if (rulesV2) {
-        state.status = 'DELIVERED';
-        scheduleReceivingWindow();
-      }
+      state.status = 'DELIVERED';
+      scheduleReceivingWindow();
       await change('DELIVERED', {
         type: 'DELIVERED',
         actor,
         summary: 'Goods delivered to the buyer',
         notify: ['buyer', 'supplier'],
         subject: 'delivered: please confirm receipt',
-        text: rulesV2
-          ? `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt by ${state.receivingWindowEndsAt}, or open a claim; after that receipt is confirmed automatically and the supplier is paid from escrow.`
-          : `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt; the supplier is paid from escrow after that.`,
+        text: `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt by ${state.receivingWindowEndsAt}, or open a claim; after that receipt is confirmed automatically and the supplier is paid from escrow.`,
       });
     },
   );
@@ -1108,7 +1081,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     cancelOrderUpdate,
     {
       when: (actor) => {
-        requireV2('cancel');
         requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
         requireNotConfirming('cancel');
         if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
@@ -1163,7 +1135,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     extendShippingUpdate,
     {
       when: (actor) => {
-        requireV2('extend the shipping date');
         requireActor(actor, ['buyer'], input, 'grant a shipping extension');
         requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
       },
@@ -1202,7 +1173,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     extendReceivingUpdate,
     {
       when: (actor) => {
-        requireV2('extend the receiving window');
         requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
         if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
         requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
@@ -1241,7 +1211,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     leaveFeedbackUpdate,
     {
       when: (actor) => {
-        requireV2('leave feedback');
         requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
         if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
         requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
@@ -1274,7 +1243,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   onUpdate(
     afterServiceRefundUpdate,
     ({ actor, amount }: AfterServiceRefundInput) => {
-      requireV2('refund through an after-service case');
       requireActor(actor, [], input, 'refund through an after-service case');
       requireNotConfirming('refund');
       const refundable = afterServiceRefundable(account());
@@ -1304,15 +1272,6 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   );
 
   await drafted;
-
-  if (!rulesV2) {
-    // The walking-skeleton version: receipt, then release.
-    await condition(() => state.status === 'RECEIPT_CONFIRMED');
-    await drained();
-    await releaseHeldAndComplete();
-    await condition(allHandlersFinished);
-    return state;
-  }
 
   if (escrowV5) {
     // The order is closed when it is terminal with no claim open; it ends only once, besides that,
