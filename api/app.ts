@@ -38,7 +38,7 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, readAfterAction, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
@@ -422,7 +422,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }
 
   function orderAfterAction(orderId: string): Promise<OrderState> {
-    return temporalCall(client, orderId, () => readAfterAction(() => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)));
+    return temporalCall(client, orderId, () => readAfterAction(client, orderWorkflowId(orderId), () => queryOnce(client, orderWorkflowId(orderId), getOrderQuery)));
   }
 
   const actionErrors = {

@@ -40,7 +40,7 @@ import {
 } from './cases.schemas';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { conflict, notFound, unavailable } from './errors';
-import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, readAfterAction, temporalCallFor } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
@@ -60,7 +60,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
   const { client, db, taskQueue, storage } = deps;
   const policy = afterServicePolicy(CURRENT_AFTER_SERVICE_POLICY_VERSION);
   const call = <T>(caseId: string, fn: () => Promise<T>) => temporalCallFor(client, caseWorkflowId(caseId), `case ${caseId}`, fn);
-  const caseAfterAction = (caseId: string) => call(caseId, () => readAfterAction(() => handle(caseId).query(getCaseQuery)));
+  const caseAfterAction = (caseId: string) => call(caseId, () => readAfterAction(client, caseWorkflowId(caseId), () => queryOnce(client, caseWorkflowId(caseId), getCaseQuery)));
   const handle = (caseId: string) => client.workflow.getHandle(caseWorkflowId(caseId));
   const tag = 'after-service cases';
   const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];

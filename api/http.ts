@@ -8,7 +8,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError, conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, isWorkflowBusy, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
@@ -131,13 +131,65 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
 }
 
 /**
- * The read that answers an accepted action. Temporal buffers one Query per workflow while a
- * workflow task is running and refuses the next (RESOURCE_EXHAUSTED), and a Query the worker does
- * not take in time ends in DEADLINE_EXCEEDED, while a burst of Updates keeps the workflow busy. The
- * action has already happened, so the read is asked again, with jitter so that the reads of one
- * burst do not collide again, for up to `budgetMs` before a refusal becomes the answer.
+ * The read that answers an accepted action. While a burst of Updates keeps a workflow busy,
+ * Temporal refuses a Query beyond the one it buffers (RESOURCE_EXHAUSTED), and a Query sent to a
+ * workflow task that is lost and waits for its timeout (10 s) ends in DEADLINE_EXCEEDED ("query
+ * timed out before a worker could process it"). So the reads of one record share Queries: one runs
+ * at a time, and every caller that comes while it runs waits for the next one, which starts after
+ * each of their actions was done and so sees it; a burst of N actions costs two Queries at a time
+ * instead of N. A read refused because the workflow is busy is asked again, with jitter, until
+ * `budgetMs` has passed since the first: the action has already happened.
+ *
+ * `scope` is what the reads are shared within (the API's Temporal client), `key` the workflow.
  */
-export async function readAfterAction<T>(read: () => Promise<T>, budgetMs = 10_000): Promise<T> {
+export function readAfterAction<T>(scope: object, key: string, read: () => Promise<T>, budgetMs = READ_AFTER_ACTION_BUDGET_MS): Promise<T> {
+  let slots = sharedReads.get(scope);
+  if (!slots) sharedReads.set(scope, (slots = new Map()));
+  return sharedRead(slots, key, () => readWhileBusy(read, budgetMs));
+}
+
+/** How long the read after an action keeps asking: past a lost workflow task's 10 s timeout and one more try. */
+export const READ_AFTER_ACTION_BUDGET_MS = 30_000;
+
+/** One try of a Query gives up after this long (DEADLINE_EXCEEDED), so a try sent to a lost workflow task is asked again soon after the task is retried. */
+export const QUERY_TRY_MS = 5_000;
+
+/** A Query of one workflow, each try given up after QUERY_TRY_MS. */
+export function queryOnce<T>(client: Client, workflowId: string, query: QueryDefinition<T, []>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + QUERY_TRY_MS, () => client.workflow.getHandle(workflowId).query(query));
+}
+
+interface ReadSlot {
+  running?: Promise<unknown>;
+  queued?: Promise<unknown>;
+}
+const sharedReads = new WeakMap<object, Map<string, ReadSlot>>();
+
+function sharedRead<T>(slots: Map<string, ReadSlot>, key: string, read: () => Promise<T>): Promise<T> {
+  const slot = slots.get(key) ?? {};
+  slots.set(key, slot);
+  const begin = (): Promise<T> => {
+    const run = read();
+    slot.running = run;
+    void run
+      .catch(() => undefined)
+      .then(() => {
+        if (slot.running === run) slot.running = undefined;
+        if (slots.get(key) === slot && !slot.running && !slot.queued) slots.delete(key);
+      });
+    return run;
+  };
+  if (!slot.running) return begin();
+  slot.queued ??= slot.running
+    .catch(() => undefined)
+    .then(() => {
+      slot.queued = undefined;
+      return begin();
+    });
+  return slot.queued as Promise<T>;
+}
+
+async function readWhileBusy<T>(read: () => Promise<T>, budgetMs: number): Promise<T> {
   const until = Date.now() + budgetMs;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -35,7 +35,7 @@ import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, readAfterAction, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
@@ -301,7 +301,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   }
 
   function taskAfterAction(id: string): Promise<MonitoringState> {
-    return call(id, () => readAfterAction(() => handle(id).query(getMonitoringQuery)));
+    return call(id, () => readAfterAction(client, monitoringWorkflowId(id), () => queryOnce(client, monitoringWorkflowId(id), getMonitoringQuery)));
   }
 
   const actionErrors = {
