@@ -96,12 +96,32 @@ export function timelineEventView(e: { seq: number; type: string; occurredAt: Da
 export const isUnavailable = isTemporalUnavailable;
 
 /**
+ * Temporal rejected an Update the worker never saw ("rejected because it wasn't processed by
+ * worker"): the workflow task that carried it was lost (seen on the dev server with 40 Updates at
+ * once on one order). Nothing happened, so the Update may be sent again as it was.
+ */
+export function isUpdateNotProcessed(err: unknown): boolean {
+  return err instanceof WorkflowUpdateFailedError && /wasn't processed by worker/i.test(`${err.message} ${String((err.cause as Error | undefined)?.message ?? '')}`);
+}
+
+/** How often an Update the worker never saw is sent again before its failure becomes the answer. */
+const UPDATE_TRIES = 3;
+
+/**
  * Translates what Temporal said about one workflow (`label`: "order PO-1", "monitoring task PM-1")
- * into the API's statuses; anything unknown stays a 500.
+ * into the API's statuses; anything unknown stays a 500. An Update the worker never saw is sent
+ * again (isUpdateNotProcessed).
  */
 export async function temporalCallFor<T>(client: Client, workflowId: string, label: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= UPDATE_TRIES || !isUpdateNotProcessed(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt * (0.5 + Math.random())));
+      }
+    }
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       if (err.cause.type === ACTOR_NOT_ALLOWED) throw forbidden(err.cause.message);
