@@ -108,15 +108,21 @@ export function isUpdateNotProcessed(err: unknown): boolean {
 const UPDATE_TRIES = 3;
 
 /**
+ * How long one call to Temporal may take before the API answers 503 "did not answer in time": an
+ * Update waits for its workflow to run it, and the client would otherwise wait for ever.
+ */
+export const TEMPORAL_ANSWER_MS = 60_000;
+
+/**
  * Translates what Temporal said about one workflow (`label`: "order PO-1", "monitoring task PM-1")
- * into the API's statuses; anything unknown stays a 500. An Update the worker never saw is sent
- * again (isUpdateNotProcessed).
+ * into the API's statuses; anything unknown stays a 500. Each try has TEMPORAL_ANSWER_MS to
+ * answer; an Update the worker never saw is sent again (isUpdateNotProcessed).
  */
 export async function temporalCallFor<T>(client: Client, workflowId: string, label: string, call: () => Promise<T>): Promise<T> {
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await call();
+        return await client.connection.withDeadline(Date.now() + TEMPORAL_ANSWER_MS, call);
       } catch (err) {
         if (attempt >= UPDATE_TRIES || !isUpdateNotProcessed(err)) throw err;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt * (0.5 + Math.random())));
