@@ -28,6 +28,7 @@ import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
 import { EscrowAccount, EscrowStage, afterServiceRefundable, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
+import { orderNotices } from './order.notices';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
 import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
@@ -201,6 +202,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     receivingExtensions: {},
   };
   const money = (amount: number) => formatMoney(amount, currency);
+  const say = orderNotices(orderId, currency);
   const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
 
   // ---- the escrow account -----------------------------------------------------------------------
@@ -342,8 +344,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       summary: `Order cancelled: ${reason}${refund ? `; ${money(refunded)} refunded to the buyer` : ''}`,
       data: { reason, refunded },
       notify: ['buyer', 'supplier'],
-      subject: 'order cancelled',
-      text: `Order ${orderId} is cancelled: ${reason}.${refund ? ` ${money(refunded)} held in escrow is refunded to the buyer.` : ''}`,
+      ...say.cancelled({ reason, refunded: refund ? refunded : undefined }),
       before: async () => {
         if (refund) await refund();
         await releaseCoverage();
@@ -396,8 +397,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           summary: `Refund of ${money(amount)} on claim ${claimId} paid to the buyer (payout ${outcome.payoutId})${payment.late ? `, after its due time ${payment.dueAt}` : ''}`,
           data: { claimId, amount, payoutId: outcome.payoutId, late: payment.late === true },
           notify: ['buyer'],
-          subject: `refund of ${money(amount)} paid`,
-          text: `The refund of ${money(amount)} decided on claim ${claimId} (order ${orderId}) has been paid to you (payout ${outcome.payoutId}).`,
+          ...say.refundPaid({ claimId, amount, payoutId: outcome.payoutId }),
         });
         return;
       }
@@ -412,8 +412,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         text: '',
         ops: {
           audience: 'ops-leads',
-          subject: `FAILED: refund on claim ${claimId} not paid`,
-          text: `The payment adapter refused to pay the refund of ${money(amount)} on claim ${claimId} (order ${orderId}) to buyer ${buyerId}: ${outcome.failure}. Pay it by hand by ${payment.dueAt}.`,
+          ...say.refundPaymentFailed({ claimId, amount, buyerId, failure: outcome.failure, dueAt: payment.dueAt }),
         },
       });
     });
@@ -482,8 +481,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       actor,
       summary: automatic ? 'Receiving window ended without a claim: receipt confirmed automatically' : 'Buyer confirmed receipt',
       notify: automatic ? ['buyer', 'supplier'] : ['supplier'],
-      subject: automatic ? 'receipt confirmed automatically' : 'buyer confirmed receipt',
-      text: `Receipt of order ${orderId} is confirmed${automatic ? ' automatically at the end of the receiving window' : ' by the buyer'}. Held funds of ${money(state.amounts.held)} are being released to the supplier.`,
+      ...say.receiptConfirmed({ automatic, held: state.amounts.held }),
     });
     await receipt;
     await releaseHeldAndComplete();
@@ -509,8 +507,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       summary: `Funds of ${money(released)} released to the supplier; order completed`,
       data: { amount: released, currency },
       notify: ['buyer', 'supplier'],
-      subject: 'order completed: funds released to the supplier',
-      text: `Order ${orderId} is complete. ${money(released)} was released from escrow to the supplier.`,
+      ...say.completed(released),
       before: async () => {
         if (released > 0) {
           await acts.releaseEscrowToSupplier({ id: `${workflowId}:release`, orderId, partyId: supplierId, amount: released, currency });
@@ -546,8 +543,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       summary: `Order settled after the refund on claim ${claimId}: ${money(released)} released to the supplier`,
       data: { claimId, released },
       notify: ['buyer', 'supplier'],
-      subject: 'order settled',
-      text: `Order ${orderId} is settled after the refund on claim ${claimId}. ${money(released)} held in escrow is released to the supplier.`,
+      ...say.settled({ claimId, released }),
       before: async () => {
         if (released > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claimId}:release`, supplierId, released));
         await releaseCoverage();
@@ -569,8 +565,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       summary: `Claim ${claim.id} decided: ${money(fromEscrow)} refunded to the buyer, ${money(rest)} released to the supplier`,
       data: { claimId: claim.id, refund: fromEscrow, released: rest, reason },
       notify: ['buyer', 'supplier'],
-      subject: `claim ${claim.id} decided: refund of ${money(fromEscrow)}`,
-      text: `Claim ${claim.id} on order ${orderId}: ${money(fromEscrow)} is refunded to the buyer (${reason}); ${money(rest)} is released to the supplier.`,
+      ...say.claimSettledAtOnce({ claimId: claim.id, refund: fromEscrow, released: rest, reason }),
       before: async () => {
         await acts.refundEscrowToBuyer(movement(`claim:${claim.id}:refund`, buyerId, fromEscrow));
         if (rest > 0) await acts.releaseEscrowToSupplier(movement(`claim:${claim.id}:release`, supplierId, rest));
@@ -635,8 +630,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     summary: `Purchase order drafted: ${terms.items.length} item(s), ${money(total)}, deposit ${money(terms.depositAmount)}`,
     data: { total, deposit: terms.depositAmount, currency, shippingDate: terms.shippingDate, ...(input.requestId ? { requestId: input.requestId } : {}) },
     notify: ['buyer'],
-    subject: 'new purchase order to confirm',
-    text: `Supplier ${supplierId} drafted purchase order ${orderId}${input.requestId ? ` from your request ${input.requestId}` : ''} for ${money(total)} (deposit ${money(terms.depositAmount)}, shipping by ${terms.shippingDate}). Please review and confirm it, or ask for changes.`,
+    ...say.drafted({ supplierId, requestId: input.requestId, total, deposit: terms.depositAmount, shippingDate: terms.shippingDate }),
   });
 
   const claimsProcess = createClaims(process);
@@ -655,8 +649,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
             actor: system,
             summary: `Draft expired: not confirmed by both parties within ${policy.draftExpiryDays} days`,
             notify: ['buyer', 'supplier'],
-            subject: 'purchase order expired unconfirmed',
-            text: `Purchase order ${orderId} expired: it was not confirmed by both parties within ${policy.draftExpiryDays} days.`,
+            ...say.draftExpired(policy.draftExpiryDays),
           });
         }
         return;
@@ -679,8 +672,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           actor: system,
           summary: `Supplier reminded: ship by ${state.shippingDate}`,
           notify: ['supplier'],
-          subject: `reminder: ship by ${state.shippingDate}`,
-          text: `Order ${orderId} must ship by ${state.shippingDate}.${state.status === 'DEPOSIT_PAID' ? ' The buyer has not paid the balance yet.' : ''}`,
+          ...say.shippingReminder({ shippingDate: state.shippingDate, balanceUnpaid: state.status === 'DEPOSIT_PAID' }),
         });
         return;
       case 'shipping-date':
@@ -691,8 +683,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           actor: system,
           summary: `Shipping date ${state.shippingDate} passed without shipment: the order is late`,
           notify: ['buyer', 'supplier'],
-          subject: 'shipment is late',
-          text: `Order ${orderId} did not ship by ${state.shippingDate}. The buyer may grant an extension or open a late-shipment claim.`,
+          ...say.shipmentLate(state.shippingDate),
         });
         return;
       case 'carrier-check': {
@@ -711,8 +702,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
             : `No carrier data ${policy.carrierNoDataHours} h after shipping: the proof's upload time counts (${shipment.onTime ? 'on time' : 'late'})`,
           data: { effectiveShippedAt: shipment.effectiveShippedAt, onTime: shipment.onTime },
           notify: shipment.onTime ? [] : ['buyer'],
-          subject: 'shipment was late',
-          text: `Order ${orderId} shipped after the agreed date ${state.shippingDate}; you may open a late-shipment claim.`,
+          ...say.shippedLate(state.shippingDate),
         });
         return;
       }
@@ -742,8 +732,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           text: '',
           ops: {
             audience: 'ops-leads',
-            subject: `LATE: refund on claim ${payment.claimId} not paid`,
-            text: `The refund of ${money(payment.amount)} decided on claim ${payment.claimId} (order ${orderId}) on ${payment.decidedAt} was due to the buyer by ${payment.dueAt}; the payment adapter has not completed it.`,
+            ...say.refundPaymentLate({ claimId: payment.claimId, amount: payment.amount, decidedAt: payment.decidedAt, dueAt: payment.dueAt }),
           },
         });
         return;
@@ -786,8 +775,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         actor,
         summary: 'Buyer confirmed the purchase order',
         notify: ['supplier'],
-        subject: 'buyer confirmed the purchase order',
-        text: `The buyer confirmed purchase order ${orderId} (${money(state.amounts.total)}). Please confirm it to accept all terms.`,
+        ...say.buyerConfirmed(state.amounts.total),
       });
     },
   );
@@ -824,18 +812,13 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         onExpiry: 'the unpaid order is cancelled and its coverage released',
       });
       scheduleShippingDeadlines();
-      const short = state.amounts.deposit > reservation.covered;
       await change('CONFIRMED', {
         type: 'SUPPLIER_CONFIRMED',
         actor,
         summary: `Supplier confirmed the purchase order, accepting all terms; Trade Assurance covers ${money(reservation.covered)}`,
         data: { covered: reservation.covered, granted: reservation.granted },
         notify: ['buyer', 'supplier'],
-        subject: 'purchase order confirmed: deposit due',
-        text:
-          `Purchase order ${orderId} is confirmed. The deposit of ${money(state.amounts.deposit)} is due within ${policy.depositDueDays} days; it is held in escrow until receipt is confirmed. ` +
-          `Trade Assurance covers ${money(reservation.covered)} of this order.` +
-          (short ? ` Note: the deposit exceeds the covered amount by ${money(state.amounts.deposit - reservation.covered)}; only ${money(reservation.covered)} is protected.` : ''),
+        ...say.confirmed({ deposit: state.amounts.deposit, depositDueDays: policy.depositDueDays, covered: reservation.covered }),
       });
     },
   );
@@ -874,10 +857,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `The ${by} asked for changes to draft revision ${revision}: ${message}${voided ? "; the buyer's confirmation is void" : ''}`,
         data: { by, message, revision, voidedConfirmation: voided },
         notify: by === 'buyer' ? ['supplier'] : by === 'supplier' ? ['buyer'] : ['buyer', 'supplier'],
-        subject: `changes requested to purchase order ${orderId}`,
-        text:
-          `The ${by} asked for changes to purchase order ${orderId} (revision ${revision}): ${message}. ` +
-          `The supplier revises the draft; then both parties confirm it again.${voided ? " The buyer's earlier confirmation no longer counts." : ''}`,
+        ...say.changesRequested({ by, revision, message, voided }),
       });
     },
   );
@@ -936,11 +916,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
           voidedConfirmation: voided,
         },
         notify: ['buyer'],
-        subject: `purchase order revised (revision ${revision}): please review and confirm`,
-        text:
-          `Supplier ${supplierId} revised purchase order ${orderId} (revision ${revision}): ${money(revisedTotal)} (was ${money(previous.total)}), ` +
-          `deposit ${money(revised.depositAmount)}, shipping by ${revised.shippingDate}${message ? `. ${message}` : ''}. ` +
-          `Earlier confirmations no longer count: please review and confirm it; the supplier confirms after you.`,
+        ...say.revised({ supplierId, revision, total: revisedTotal, previousTotal: previous.total, deposit: revised.depositAmount, shippingDate: revised.shippingDate, message }),
       });
     },
   );
@@ -993,10 +969,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `${kind === 'deposit' ? 'Deposit' : 'Balance'} of ${money(amount)} paid and held in escrow`,
         data: { kind, amount, currency, reference },
         notify: ['buyer', 'supplier'],
-        subject: `${kind} of ${money(amount)} received and held in escrow`,
-        text: fullyPaid
-          ? `Payment of ${money(amount)} for order ${orderId} is held in escrow. The order is fully paid; the supplier may ship by ${state.shippingDate ?? terms.shippingDate}.`
-          : `The deposit of ${money(amount)} for order ${orderId} is held in escrow. The balance of ${money(state.amounts.balance)} is due before shipment.`,
+        ...say.paid({ kind, amount, fullyPaid, shippingDate: state.shippingDate ?? terms.shippingDate, balance: state.amounts.balance }),
         before: () => acts.holdPaymentInEscrow(movement(`payment:${kind}`, buyerId, amount)),
       });
     },
@@ -1032,8 +1005,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `Shipped with ${carrier}, tracking number ${trackingNumber}`,
         data: { carrier, trackingNumber },
         notify: ['buyer'],
-        subject: 'your order has shipped',
-        text: `Order ${orderId} shipped with ${carrier}; tracking number ${trackingNumber}.`,
+        ...say.shipped({ carrier, trackingNumber }),
       });
     },
   );
@@ -1055,8 +1027,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         actor,
         summary: 'Goods delivered to the buyer',
         notify: ['buyer', 'supplier'],
-        subject: 'delivered: please confirm receipt',
-        text: `Order ${orderId} was delivered. Buyer: please inspect the goods and confirm receipt by ${state.receivingWindowEndsAt}, or open a claim; after that receipt is confirmed automatically and the supplier is paid from escrow.`,
+        ...say.delivered(state.receivingWindowEndsAt),
       });
     },
   );
@@ -1163,8 +1134,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `Shipping date extended from ${previous} to ${shippingDate}`,
         data: { from: previous, to: shippingDate },
         notify: ['buyer', 'supplier'],
-        subject: `shipping date extended to ${shippingDate}`,
-        text: `The shipping date of order ${orderId} is now ${shippingDate} (was ${previous}).`,
+        ...say.shippingExtended({ shippingDate, previous }),
       });
     },
   );
@@ -1201,8 +1171,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `Receiving window extended by ${days} day(s) by the ${party}; it ends ${state.receivingWindowEndsAt}`,
         data: { days, endsAt: state.receivingWindowEndsAt },
         notify: ['buyer', 'supplier'],
-        subject: `receiving window extended to ${state.receivingWindowEndsAt}`,
-        text: `The receiving window of order ${orderId} now ends ${state.receivingWindowEndsAt}.`,
+        ...say.receivingExtended(state.receivingWindowEndsAt),
       });
     },
   );
@@ -1231,8 +1200,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `The ${party} left feedback: ${rating}/5`,
         data: { party, rating, comment },
         notify: [party === 'buyer' ? 'supplier' : 'buyer'],
-        subject: `the ${party} left feedback`,
-        text: `The ${party} rated order ${orderId} ${rating}/5: ${comment}`,
+        ...say.feedback({ party, rating, comment }),
       });
     },
   );
@@ -1261,8 +1229,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         summary: `After-service case ${caseId}: ${money(amount)} refunded to the buyer (${reason})`,
         data: { caseId, amount, fromEscrow, fromSupplier, reason },
         notify: ['supplier'],
-        subject: `after-service refund of ${money(amount)}`,
-        text: `After-service case ${caseId} on order ${orderId} refunded ${money(amount)} to the buyer: ${reason}.${fromSupplier > 0 ? ` ${money(fromSupplier)} is recovered from your payable.` : ''}`,
+        ...say.afterServiceRefund({ caseId, amount, reason, fromSupplier }),
         before: async () => {
           if (fromEscrow > 0) await acts.refundEscrowToBuyer(movement(`${step}:escrow`, buyerId, fromEscrow));
           if (fromSupplier > 0) await acts.refundFromSupplierPayable({ ...movement(`${step}:supplier`, buyerId, fromSupplier), supplierId });
