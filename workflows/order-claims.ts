@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import type { EscrowMovement } from '../activities/ledger';
 import { Actor, DAY_MS, HOUR_MS } from './common';
 import { getCalendar } from './calendar';
+import { orderNotices } from './order.notices';
 import {
   EscrowAccount,
   applyRefund,
@@ -110,6 +111,7 @@ export interface OrderProcess {
 export function createClaims(p: OrderProcess) {
   const { input, state, policy, money } = p;
   const { orderId } = input;
+  const say = orderNotices(orderId, input.terms.currency);
   const claims = () => state.claims ?? [];
   const openClaims = () => claims().filter((c) => c.status !== 'CLOSED');
   const clearClaimDeadlines = (claimId: string) => p.clearDeadlines((d) => d.claimId === claimId);
@@ -164,13 +166,8 @@ export function createClaims(p: OrderProcess) {
       summary: `Claim ${claim.id} escalated to the platform${by === 'system' ? ` automatically on day ${policy.autoEscalationDay}` : ' by the buyer'}`,
       data: { claimId: claim.id, decisionDueAt: iso(dueAt) },
       notify: ['buyer', 'supplier'],
-      subject: `claim ${claim.id} escalated to the platform`,
-      text: `Claim ${claim.id} on order ${orderId} was escalated; the platform decides by ${iso(dueAt)}.`,
-      ops: {
-        audience: 'ops',
-        subject: `claim ${claim.id} escalated: decide by ${iso(dueAt)}`,
-        text: `Claim ${claim.id} (${claim.cause}, refund asked ${money(claim.refundAsked)}) on order ${orderId} needs a decision by ${iso(dueAt)}.`,
-      },
+      ...say.claimEscalated({ claimId: claim.id, decideBy: iso(dueAt) }),
+      ops: { audience: 'ops', ...say.claimToDecide({ claimId: claim.id, cause: claim.cause, refundAsked: claim.refundAsked, decideBy: iso(dueAt) }) },
     });
   }
 
@@ -181,8 +178,7 @@ export function createClaims(p: OrderProcess) {
       summary: `Claim ${claim.id} closed without a refund: ${reason}`,
       data: { claimId: claim.id, refund: 0 },
       notify: ['buyer', 'supplier'],
-      subject: `claim ${claim.id} closed without a refund`,
-      text: `Claim ${claim.id} on order ${orderId} was closed without a refund: ${reason}.`,
+      ...say.claimClosedWithoutRefund({ claimId: claim.id, reason }),
     });
   }
 
@@ -225,11 +221,14 @@ export function createClaims(p: OrderProcess) {
       summary: `Claim ${claim.id} decided: ${money(refund)} refunded to the buyer (${sources})${capped}`,
       data: { claimId: claim.id, refund, fromEscrow: plan.fromEscrow, fromSupplier: plan.fromSupplier, reason },
       notify: ['buyer', 'supplier'],
-      subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
-      text:
-        `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason})${capped}.` +
-        (payment ? ` It is paid to the buyer by ${payment.dueAt} (${policy.refundPaymentWorkingDays} working days).` : '') +
-        (openClaims().length > 0 && state.settlementPending ? ` The rest of the held funds stay in escrow until every open claim is closed.` : ''),
+      ...say.claimRefunded({
+        claimId: claim.id,
+        refund,
+        reason,
+        capped,
+        ...(payment ? { paidBy: payment.dueAt, paymentDays: policy.refundPaymentWorkingDays } : {}),
+        restHeld: openClaims().length > 0 && state.settlementPending !== undefined,
+      }),
       before: async () => {
         if (plan.fromEscrow > 0) await p.acts.refundEscrowToBuyer(p.movement(step, input.buyerId, plan.fromEscrow));
         if (plan.fromSupplier > 0) {
@@ -262,8 +261,7 @@ export function createClaims(p: OrderProcess) {
         summary: `Claim ${claim.id} decided: ${money(refund)} refunded to the buyer from the supplier's payable`,
         data: { claimId: claim.id, refund, reason },
         notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} decided: refund of ${money(refund)}`,
-        text: `Claim ${claim.id} on order ${orderId}: ${money(refund)} is refunded to the buyer (${reason}).`,
+        ...say.claimRefunded({ claimId: claim.id, refund, reason }),
         before: () => p.acts.refundFromSupplierPayable({ ...p.movement(`claim:${claim.id}:refund`, input.buyerId, refund), supplierId: input.supplierId }),
       });
     }
@@ -285,8 +283,7 @@ export function createClaims(p: OrderProcess) {
             summary: `Supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days`,
             data: { claimId: claim.id },
             notify: ['buyer', 'supplier'],
-            subject: `claim ${claim.id}: the supplier has not answered`,
-            text: `The supplier did not answer claim ${claim.id} within ${policy.supplierResponseDays} days. The buyer may escalate it from day ${policy.buyerEscalationFromDay}; it escalates by itself on day ${policy.autoEscalationDay}.`,
+            ...say.claimNotAnswered({ claimId: claim.id, responseDays: policy.supplierResponseDays, escalationFromDay: policy.buyerEscalationFromDay, autoEscalationDay: policy.autoEscalationDay }),
           });
         }
         return true;
@@ -300,7 +297,7 @@ export function createClaims(p: OrderProcess) {
             notify: [],
             subject: '',
             text: '',
-            ops: { audience: 'ops', subject: `reminder: decide claim ${claim.id}`, text: `Claim ${claim.id} on order ${orderId} awaits a decision.` },
+            ops: { audience: 'ops', ...say.claimDecisionReminder(claim.id) },
           });
         }
         return true;
@@ -314,11 +311,7 @@ export function createClaims(p: OrderProcess) {
             notify: [],
             subject: '',
             text: '',
-            ops: {
-              audience: 'ops-leads',
-              subject: `OVERDUE: claim ${claim.id} decision`,
-              text: `The decision on claim ${claim.id} (order ${orderId}) was due ${d.dueAt} and is overdue.`,
-            },
+            ops: { audience: 'ops-leads', ...say.claimDecisionOverdue({ claimId: claim.id, dueAt: d.dueAt }) },
           });
         }
         return true;
@@ -336,8 +329,7 @@ export function createClaims(p: OrderProcess) {
             summary: `Claim ${claim.id} cancelled: the buyer did not provide the requested evidence by ${request.dueAt}`,
             data: { claimId: claim.id, requestId: request.id },
             notify: ['buyer', 'supplier'],
-            subject: `claim ${claim.id} cancelled: evidence missing`,
-            text: `Claim ${claim.id} on order ${orderId} is cancelled: the evidence requested from the buyer was due ${request.dueAt}.`,
+            ...say.claimCancelledEvidenceMissing({ claimId: claim.id, dueAt: request.dueAt }),
           });
           await p.afterClaimsClosed();
         } else {
@@ -420,8 +412,7 @@ export function createClaims(p: OrderProcess) {
         summary: `Claim ${claim.id} opened (${cause}): refund asked ${money(refundAsked)}`,
         data: { claimId: claim.id, cause, refundAsked },
         notify: ['buyer', 'supplier'],
-        subject: `claim ${claim.id} opened: ${cause.toLowerCase().replace(/_/g, ' ')}`,
-        text: `The buyer opened claim ${claim.id} on order ${orderId} (${cause}), asking a refund of ${money(refundAsked)}: ${description}. Supplier: accept, counter-offer or reject within ${policy.supplierResponseDays} days.`,
+        ...say.claimOpened({ claimId: claim.id, cause, refundAsked, description, responseDays: policy.supplierResponseDays }),
       });
       return { claimId: claim.id };
     },
@@ -463,8 +454,7 @@ export function createClaims(p: OrderProcess) {
             : `Supplier rejected claim ${claimId}: ${message}`,
         data: { claimId, kind, counterAmount },
         notify: ['buyer'],
-        subject: kind === 'counter' ? `claim ${claimId}: counter-offer of ${money(counterAmount ?? 0)}` : `claim ${claimId}: rejected by the supplier`,
-        text: `On claim ${claimId} (order ${orderId}) the supplier ${kind === 'counter' ? `offers ${money(counterAmount ?? 0)}` : 'rejects the claim'}: ${message}. You may ${kind === 'counter' ? 'accept the offer or ' : ''}escalate to the platform from ${iso(claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay))}.`,
+        ...say.claimAnswered({ claimId, kind, counterAmount: counterAmount ?? 0, message, escalationFrom: iso(claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay)) }),
       });
       return { claimId };
     },
@@ -528,8 +518,7 @@ export function createClaims(p: OrderProcess) {
         summary: `Claim ${claimId} withdrawn by the buyer`,
         data: { claimId },
         notify: ['buyer', 'supplier'],
-        subject: `claim ${claimId} withdrawn`,
-        text: `The buyer withdrew claim ${claimId} on order ${orderId}.`,
+        ...say.claimWithdrawn(claimId),
       });
       await p.afterClaimsClosed();
       return { claimId };
@@ -653,8 +642,7 @@ export function createClaims(p: OrderProcess) {
         summary: `Evidence requested from the ${party} on claim ${claimId}, due ${request.dueAt}: ${description}`,
         data: { claimId, requestId: request.id, party, dueAt: request.dueAt },
         notify: [party],
-        subject: `claim ${claimId}: evidence requested by ${request.dueAt}`,
-        text: `The platform asks for evidence on claim ${claimId} (order ${orderId}): ${description}. Upload it by ${request.dueAt}; a missed due date cancels your request.`,
+        ...say.evidenceRequested({ claimId, description, dueAt: request.dueAt }),
       });
       return { claimId };
     },

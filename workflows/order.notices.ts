@@ -146,5 +146,72 @@ export function orderNotices(orderId: string, currency: string) {
       subject: `after-service refund of ${money(p.amount)}`,
       text: `After-service case ${p.caseId} on order ${orderId} refunded ${money(p.amount)} to the buyer: ${p.reason}.${p.fromSupplier > 0 ? ` ${money(p.fromSupplier)} is recovered from your payable.` : ''}`,
     }),
+
+    // ---- claims ---------------------------------------------------------------------------------
+    claimOpened: (p: { claimId: string; cause: string; refundAsked: number; description: string; responseDays: number }): NoticeText => ({
+      subject: `claim ${p.claimId} opened: ${p.cause.toLowerCase().replace(/_/g, ' ')}`,
+      text: `The buyer opened claim ${p.claimId} on order ${orderId} (${p.cause}), asking a refund of ${money(p.refundAsked)}: ${p.description}. Supplier: accept, counter-offer or reject within ${p.responseDays} days.`,
+    }),
+
+    claimAnswered: (p: { claimId: string; kind: 'counter' | 'reject'; counterAmount: number; message: string; escalationFrom: string }): NoticeText => ({
+      subject: p.kind === 'counter' ? `claim ${p.claimId}: counter-offer of ${money(p.counterAmount)}` : `claim ${p.claimId}: rejected by the supplier`,
+      text: `On claim ${p.claimId} (order ${orderId}) the supplier ${p.kind === 'counter' ? `offers ${money(p.counterAmount)}` : 'rejects the claim'}: ${p.message}. You may ${p.kind === 'counter' ? 'accept the offer or ' : ''}escalate to the platform from ${p.escalationFrom}.`,
+    }),
+
+    claimNotAnswered: (p: { claimId: string; responseDays: number; escalationFromDay: number; autoEscalationDay: number }): NoticeText => ({
+      subject: `claim ${p.claimId}: the supplier has not answered`,
+      text: `The supplier did not answer claim ${p.claimId} within ${p.responseDays} days. The buyer may escalate it from day ${p.escalationFromDay}; it escalates by itself on day ${p.autoEscalationDay}.`,
+    }),
+
+    claimEscalated: (p: { claimId: string; decideBy: string }): NoticeText => ({
+      subject: `claim ${p.claimId} escalated to the platform`,
+      text: `Claim ${p.claimId} on order ${orderId} was escalated; the platform decides by ${p.decideBy}.`,
+    }),
+
+    /** To ops. */
+    claimToDecide: (p: { claimId: string; cause: string; refundAsked: number; decideBy: string }): NoticeText => ({
+      subject: `claim ${p.claimId} escalated: decide by ${p.decideBy}`,
+      text: `Claim ${p.claimId} (${p.cause}, refund asked ${money(p.refundAsked)}) on order ${orderId} needs a decision by ${p.decideBy}.`,
+    }),
+
+    /** To ops. */
+    claimDecisionReminder: (claimId: string): NoticeText => ({
+      subject: `reminder: decide claim ${claimId}`,
+      text: `Claim ${claimId} on order ${orderId} awaits a decision.`,
+    }),
+
+    /** To ops leads. */
+    claimDecisionOverdue: (p: { claimId: string; dueAt: string }): NoticeText => ({
+      subject: `OVERDUE: claim ${p.claimId} decision`,
+      text: `The decision on claim ${p.claimId} (order ${orderId}) was due ${p.dueAt} and is overdue.`,
+    }),
+
+    claimRefunded: (p: { claimId: string; refund: number; reason: string; capped?: string; paidBy?: string; paymentDays?: number; restHeld?: boolean }): NoticeText => ({
+      subject: `claim ${p.claimId} decided: refund of ${money(p.refund)}`,
+      text:
+        `Claim ${p.claimId} on order ${orderId}: ${money(p.refund)} is refunded to the buyer (${p.reason})${p.capped ?? ''}.` +
+        (p.paidBy ? ` It is paid to the buyer by ${p.paidBy} (${p.paymentDays} working days).` : '') +
+        (p.restHeld ? ` The rest of the held funds stay in escrow until every open claim is closed.` : ''),
+    }),
+
+    claimClosedWithoutRefund: (p: { claimId: string; reason: string }): NoticeText => ({
+      subject: `claim ${p.claimId} closed without a refund`,
+      text: `Claim ${p.claimId} on order ${orderId} was closed without a refund: ${p.reason}.`,
+    }),
+
+    claimCancelledEvidenceMissing: (p: { claimId: string; dueAt: string }): NoticeText => ({
+      subject: `claim ${p.claimId} cancelled: evidence missing`,
+      text: `Claim ${p.claimId} on order ${orderId} is cancelled: the evidence requested from the buyer was due ${p.dueAt}.`,
+    }),
+
+    claimWithdrawn: (claimId: string): NoticeText => ({
+      subject: `claim ${claimId} withdrawn`,
+      text: `The buyer withdrew claim ${claimId} on order ${orderId}.`,
+    }),
+
+    evidenceRequested: (p: { claimId: string; description: string; dueAt: string }): NoticeText => ({
+      subject: `claim ${p.claimId}: evidence requested by ${p.dueAt}`,
+      text: `The platform asks for evidence on claim ${p.claimId} (order ${orderId}): ${p.description}. Upload it by ${p.dueAt}; a missed due date cancels your request.`,
+    }),
   };
 }

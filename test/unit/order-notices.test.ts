@@ -44,4 +44,24 @@ describe("an order's notices", () => {
       text: 'The payment adapter refused to pay the refund of 1,000.00 USD on claim C1 (order PO-7) to buyer B-1: account closed. Pay it by hand by 2027-01-20T00:00:00.000Z.',
     });
   });
+
+  it("tell the parties of a claim's refund what was asked, when it is paid and what stays held", () => {
+    expect(say.claimRefunded({ claimId: 'C1', refund: 50_000, reason: 'accepted by the supplier' }).text).toBe('Claim C1 on order PO-7: 500.00 USD is refunded to the buyer (accepted by the supplier).');
+    expect(
+      say.claimRefunded({ claimId: 'C2', refund: 50_000, reason: 'decided by ops', capped: ' (1,000.00 USD asked; 500.00 USD was still refundable on this order)', paidBy: '2027-01-20T00:00:00.000Z', paymentDays: 7, restHeld: true }),
+    ).toEqual({
+      subject: 'claim C2 decided: refund of 500.00 USD',
+      text:
+        'Claim C2 on order PO-7: 500.00 USD is refunded to the buyer (decided by ops) (1,000.00 USD asked; 500.00 USD was still refundable on this order).' +
+        ' It is paid to the buyer by 2027-01-20T00:00:00.000Z (7 working days). The rest of the held funds stay in escrow until every open claim is closed.',
+    });
+  });
+
+  it("put a supplier's counter-offer and rejection to the buyer with what the buyer may do", () => {
+    const counter = say.claimAnswered({ claimId: 'C1', kind: 'counter', counterAmount: 30_000, message: 'minor scratches', escalationFrom: '2027-01-05T00:00:00.000Z' });
+    expect(counter.subject).toBe('claim C1: counter-offer of 300.00 USD');
+    expect(counter.text).toBe('On claim C1 (order PO-7) the supplier offers 300.00 USD: minor scratches. You may accept the offer or escalate to the platform from 2027-01-05T00:00:00.000Z.');
+    const rejected = say.claimAnswered({ claimId: 'C1', kind: 'reject', counterAmount: 0, message: 'as agreed', escalationFrom: '2027-01-05T00:00:00.000Z' });
+    expect(rejected).toEqual({ subject: 'claim C1: rejected by the supplier', text: 'On claim C1 (order PO-7) the supplier rejects the claim: as agreed. You may escalate to the platform from 2027-01-05T00:00:00.000Z.' });
+  });
 });
