@@ -38,7 +38,7 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
@@ -417,7 +417,9 @@ export function createApp(deps: ApiDeps): express.Express {
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
     await assertReachesOrder(principal(req), orderId);
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    await temporalCall(client, orderId, () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
+    await temporalCall(client, orderId, () =>
+      updateInTurn(client, orderWorkflowId(orderId), () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) })),
+    );
     return orderAfterAction(orderId);
   }
 
@@ -481,10 +483,12 @@ export function createApp(deps: ApiDeps): express.Express {
     await assertReachesOrder(p, orderId);
     const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
-        client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
-          args: [{ claimId, file: staged, actor: actorOf(p) }],
-          updateId: updateIdOf(req),
-        }),
+        updateInTurn(client, orderWorkflowId(orderId), () =>
+          client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
+            args: [{ claimId, file: staged, actor: actorOf(p) }],
+            updateId: updateIdOf(req),
+          }),
+        ),
       ),
     );
     res.status(201).json({ file: stored, order: await orderAfterAction(orderId) });

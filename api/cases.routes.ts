@@ -40,7 +40,7 @@ import {
 } from './cases.schemas';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { conflict, notFound, unavailable } from './errors';
-import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor } from './http';
 import type { Principal, Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { EVIDENCE_MAX_BYTES, EVIDENCE_TYPES } from './schemas';
@@ -249,7 +249,9 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       const actor = actorOf(principal(req));
       const update = route.update as typeof replyToCaseUpdate;
       // The Update answers only an acknowledgement; the case after it is read by a Query.
-      await call(params.caseId, () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never], updateId: updateIdOf(req) }));
+      await call(params.caseId, () =>
+        updateInTurn(client, caseWorkflowId(params.caseId), () => handle(params.caseId).executeUpdate(update, { args: [{ ...(body as object), actor } as never], updateId: updateIdOf(req) })),
+      );
       res.json({ case: await caseAfterAction(params.caseId) });
     });
   }
@@ -280,7 +282,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
     const p = principal(req);
     await assertReaches(req, caseId);
     const { file: stored } = await attachUpload(storage, { ...file, name: query.name }, (staged) =>
-      call(caseId, () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] })),
+      call(caseId, () => updateInTurn(client, caseWorkflowId(caseId), () => handle(caseId).executeUpdate(addCaseEvidenceUpdate, { args: [{ actor: actorOf(p), file: staged }] }))),
     );
     res.status(201).json({ file: stored, case: await caseAfterAction(caseId) });
   });

@@ -164,15 +164,23 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
  * at a time, and every caller that comes while it runs waits for the next one, which starts after
  * each of their actions was done and so sees it; a burst of N actions costs two Queries at a time
  * instead of N. A read refused because the workflow is busy is asked again, with jitter, until
- * `budgetMs` has passed since the first: the action has already happened.
+ * `budgetMs` has passed since the first: the action has already happened. If the record still
+ * cannot be read, the answer is a 503 that says the action was done (ACTION_DONE_UNREAD).
  *
  * `scope` is what the reads are shared within (the API's Temporal client), `key` the workflow.
  */
 export function readAfterAction<T>(scope: object, key: string, read: () => Promise<T>, budgetMs = READ_AFTER_ACTION_BUDGET_MS): Promise<T> {
   let slots = sharedReads.get(scope);
   if (!slots) sharedReads.set(scope, (slots = new Map()));
-  return sharedRead(slots, key, () => readWhileBusy(read, budgetMs));
+  return sharedRead(slots, key, () => readWhileBusy(read, budgetMs)).catch((err: unknown) => {
+    // The action is done; only its answer is missing. Say so, so that no one repeats the action.
+    if (isTemporalUnavailable(err)) throw unavailable(ACTION_DONE_UNREAD, err);
+    throw err;
+  });
 }
+
+/** The 503 of an action that was done but whose record could not be read after it. */
+export const ACTION_DONE_UNREAD = 'the action was done, but the record could not be read after it; read it again before acting on it';
 
 /** How long the read after an action keeps asking: past a lost workflow task's 10 s timeout and one more try. */
 export const READ_AFTER_ACTION_BUDGET_MS = 30_000;
@@ -227,6 +235,30 @@ async function readWhileBusy<T>(read: () => Promise<T>, budgetMs: number): Promi
     }
   }
 }
+
+/**
+ * Sends the Updates of one workflow from this process one at a time, in the order they came.
+ * Under a burst of concurrent Updates the dev server now and then loses a workflow task (it times
+ * out after 10 s) and the worker's next task then records the burst's commands in an order that its
+ * own replay does not reproduce (a nondeterminism error, seen in 2 of 10 bursts of 40). In turn,
+ * each Update reaches a workflow that is not in the middle of another one sent from here.
+ */
+export function updateInTurn<T>(scope: object, workflowId: string, send: () => Promise<T>): Promise<T> {
+  let turns = updateTurns.get(scope);
+  if (!turns) updateTurns.set(scope, (turns = new Map()));
+  const queue = turns;
+  const mine = (queue.get(workflowId) ?? Promise.resolve()).then(send);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  queue.set(workflowId, settled);
+  void settled.then(() => {
+    if (queue.get(workflowId) === settled) queue.delete(workflowId);
+  });
+  return mine;
+}
+const updateTurns = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 export const asyncRoute =
   (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>

@@ -35,7 +35,7 @@ import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, queryOnce, readAfterAction, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
@@ -243,7 +243,9 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     }
     const cardToCharge = { token: token.token, brand: token.brand, last4: token.last4 };
     await call(params.monitoringId, () =>
-      handle(params.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), card: cardToCharge }], updateId: updateIdOf(req) }),
+      updateInTurn(client, monitoringWorkflowId(params.monitoringId), () =>
+        handle(params.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), card: cardToCharge }], updateId: updateIdOf(req) }),
+      ),
     );
     res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(params.monitoringId)) });
   });
@@ -296,7 +298,11 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
     await assertReaches(req, id);
-    await call(id, () => handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }));
+    await call(id, () =>
+      updateInTurn(client, monitoringWorkflowId(id), () =>
+        handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }),
+      ),
+    );
     return taskAfterAction(id);
   }
 
@@ -357,10 +363,12 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     await assertReaches(req, id);
     const { file: stored } = await attachUpload(storage, { ...file, name }, (staged) =>
       call(id, () =>
-        handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
-          args: [{ ...body(staged), actor: actorOf(principal(req)) } as never],
-          ...(updateId ? { updateId: updateId(staged) } : {}),
-        }),
+        updateInTurn(client, monitoringWorkflowId(id), () =>
+          handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
+            args: [{ ...body(staged), actor: actorOf(principal(req)) } as never],
+            ...(updateId ? { updateId: updateId(staged) } : {}),
+          }),
+        ),
       ),
     );
     res.status(201).json({ file: stored, monitoring: monitoringViewFor(principal(req).role, await taskAfterAction(id)) });

@@ -5,22 +5,38 @@
  * Update; whether the order allows it now is the workflow's answer.
  */
 import type { Client } from '@temporalio/client';
+import type { Db } from '../infra/db';
 import { getOrderQuery, orderWorkflowId, requestChangesUpdate, reviseDraftUpdate } from '../workflows/order.messages';
 import { checkDraft, orderPolicy } from '../workflows/order.policy';
 import { badRequest } from './errors';
 import { updateIdOf } from './idempotency';
-import { actorOf, assertOwnsOrder, principal, temporalCallFor } from './http';
+import { actorOf, assertOwnsOrder, principal, queryOnce, readAfterAction, temporalCallFor, updateInTurn } from './http';
 import type { RouteRegistry } from './routes';
 import { orderParamsSchema, requestChangesSchema, reviseDraftSchema } from './schemas';
 
 export interface OrderDraftRouteDeps {
   client: Client;
+  db: Db;
 }
 
 export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraftRouteDeps): void {
-  const { client } = deps;
+  const { client, db } = deps;
   const call = <T>(orderId: string, fn: () => Promise<T>) => temporalCallFor(client, orderWorkflowId(orderId), `order ${orderId}`, fn);
   const handle = (orderId: string) => client.workflow.getHandle(orderWorkflowId(orderId));
+
+  /**
+   * The order's parties and pinned policy, from its read-model row (a Query per request is refused
+   * while a burst of actions keeps the order busy); a draft started a moment ago may have no row yet,
+   * and is read live. Another party's order answers as a missing one, before anything is sent to it.
+   */
+  async function reachableOrder(req: Parameters<typeof principal>[0], orderId: string): Promise<{ policyVersion: string }> {
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true, policyVersion: true } });
+    const order = row ?? (await call(orderId, () => handle(orderId).query(getOrderQuery)));
+    assertOwnsOrder(principal(req), order, `order ${orderId}`);
+    return order;
+  }
+  const orderAfterAction = (orderId: string) =>
+    call(orderId, () => readAfterAction(client, orderWorkflowId(orderId), () => queryOnce(client, orderWorkflowId(orderId), getOrderQuery)));
   const errors = {
     409: "action_refused: the order does not allow this now (e.g. both parties confirmed it); the message says why (the workflow's answer)",
     503: 'unavailable: the workflow service did not answer; the action may still complete',
@@ -33,12 +49,13 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
     roles: ['ops', 'buyer', 'supplier'], ownership, params: orderParamsSchema, body: requestChangesSchema,
     responses: { 200: 'the order after the action: { order }' }, errors,
   }, async (req, res, { params: { orderId }, body }) => {
-    // Another party's order answers as a missing one, before anything is sent to it.
-    assertOwnsOrder(principal(req), await call(orderId, () => handle(orderId).query(getOrderQuery)), `order ${orderId}`);
+    await reachableOrder(req, orderId);
     await call(orderId, () =>
-      handle(orderId).executeUpdate(requestChangesUpdate, { args: [{ message: body.message, actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+      updateInTurn(client, orderWorkflowId(orderId), () =>
+        handle(orderId).executeUpdate(requestChangesUpdate, { args: [{ message: body.message, actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+      ),
     );
-    res.json({ order: await call(orderId, () => handle(orderId).query(getOrderQuery)) });
+    res.json({ order: await orderAfterAction(orderId) });
   });
 
   routes.add({
@@ -48,13 +65,14 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
     responses: { 200: 'the order after the revision: { order }, with draftRevision' }, errors,
   }, async (req, res, { params: { orderId }, body }) => {
     const { message, ...terms } = body;
-    const order = await call(orderId, () => handle(orderId).query(getOrderQuery));
-    assertOwnsOrder(principal(req), order, `order ${orderId}`);
+    const order = await reachableOrder(req, orderId);
     const problems = checkDraft(terms, orderPolicy(order.policyVersion), new Date().toISOString().slice(0, 10));
     if (problems.length > 0) throw badRequest(problems);
     await call(orderId, () =>
-      handle(orderId).executeUpdate(reviseDraftUpdate, { args: [{ terms, ...(message ? { message } : {}), actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+      updateInTurn(client, orderWorkflowId(orderId), () =>
+        handle(orderId).executeUpdate(reviseDraftUpdate, { args: [{ terms, ...(message ? { message } : {}), actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
+      ),
     );
-    res.json({ order: await call(orderId, () => handle(orderId).query(getOrderQuery)) });
+    res.json({ order: await orderAfterAction(orderId) });
   });
 }

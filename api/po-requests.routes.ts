@@ -22,7 +22,7 @@ import {
 } from '../workflows/po-request.messages';
 import { CURRENT_PURCHASE_REQUEST_POLICY_VERSION, checkRequest, purchaseRequestPolicy } from '../workflows/po-request.policy';
 import { ApiError, badRequest, conflict, forbidden, unavailable } from './errors';
-import { actorOf, isUnavailable, noSuch, principal, temporalCallFor } from './http';
+import { actorOf, isUnavailable, noSuch, principal, temporalCallFor, updateInTurn } from './http';
 import type { Principal, Role } from './keys';
 import { declinePoRequestSchema, listPoRequestsSchema, poRequestParamsSchema, submitPoRequestSchema, withdrawPoRequestSchema } from './po-requests.schemas';
 import type { RouteRegistry } from './routes';
@@ -53,7 +53,7 @@ export function requestCall(client: Client, requestId: string) {
     /** Runs an Update; a request that has closed answers 409 naming how it closed. */
     async act<T>(fn: (h: typeof handle) => Promise<T>): Promise<T> {
       try {
-        return await temporalCallFor(client, handle.workflowId, label, () => fn(handle));
+        return await temporalCallFor(client, handle.workflowId, label, () => updateInTurn(client, handle.workflowId, () => fn(handle)));
       } catch (err) {
         if (!(err instanceof ApiError) || err.status !== 409 || err.code !== 'action_refused' || !/takes no further actions$/.test(err.message)) throw err;
         const closed = await handle.query(getPurchaseRequestQuery).catch(() => undefined);

@@ -2,7 +2,8 @@
  * The read that answers an accepted action: asked again while its workflow is busy, and only then;
  * the reads of one record share Queries, each caller getting a read that started after it came.
  */
-import { readAfterAction } from '../../api/http';
+import { ApiError } from '../../api/errors';
+import { ACTION_DONE_UNREAD, readAfterAction } from '../../api/http';
 
 const bufferFull = Object.assign(new Error('consistent query buffer is full, cannot accept new consistent queries'), { code: 8 });
 const notTakenInTime = Object.assign(new Error('context deadline exceeded'), { code: 4 });
@@ -44,19 +45,25 @@ describe('readAfterAction', () => {
     expect(r.calls()).toBe(4);
   });
 
-  it('gives the refusal back once its time is spent, having asked more than once', async () => {
+  it('answers a 503 that says the action was done once its time is spent, having asked more than once', async () => {
     const r = failing(1_000, bufferFull);
-    await expect(readAfterAction({}, 'order:1', r.read, 400)).rejects.toBe(bufferFull);
+    const err = await readAfterAction({}, 'order:1', r.read, 400).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 503, code: 'unavailable', message: ACTION_DONE_UNREAD, cause: bufferFull });
     expect(r.calls()).toBeGreaterThan(1);
     expect(r.calls()).toBeLessThan(1_000);
   });
 
-  it('does not ask again for any other error, the Update limit included', async () => {
-    for (const err of [updatesInFlight, Object.assign(new Error('unavailable'), { code: 14 }), new Error('bug')]) {
+  it('does not ask again for any other error, the Update limit included; Temporal not answering is still a 503 that says the action was done', async () => {
+    for (const err of [updatesInFlight, Object.assign(new Error('unavailable'), { code: 14 })]) {
       const r = failing(1, err);
-      await expect(readAfterAction({}, 'order:1', r.read)).rejects.toBe(err);
+      await expect(readAfterAction({}, 'order:1', r.read)).rejects.toMatchObject({ status: 503, message: ACTION_DONE_UNREAD, cause: err });
       expect(r.calls()).toBe(1);
     }
+    const bug = new Error('bug');
+    const r = failing(1, bug);
+    await expect(readAfterAction({}, 'order:1', r.read)).rejects.toBe(bug);
+    expect(r.calls()).toBe(1);
   });
 
   it('runs one read of a record at a time; those who come meanwhile share the next, which starts after they came', async () => {
