@@ -12,7 +12,7 @@ import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError, conflict, forbidden, isTemporalUnavailable, isTooManyUpdatesInFlight, isWorkflowBusy, rateLimited, notFound, unauthenticated, unavailable } from './errors';
 import type { Principal, Role } from './keys';
-import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from '../workflows/common';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE, SA_STATUS } from '../workflows/common';
 
 export function principal(req: Request): Principal {
   if (!req.principal) throw unauthenticated('missing API key');
@@ -136,14 +136,15 @@ export async function temporalCallFor<T>(client: Client, workflowId: string, lab
       if (err.cause.type === PAYMENT_UNAVAILABLE) throw unavailable(err.cause.message, err.cause);
     }
     if (err instanceof WorkflowNotFoundError) {
-      // An update to a finished workflow reads as "not found" from Temporal; tell the two apart.
+      // An update to a finished workflow reads as "not found" from Temporal; tell the two apart, and
+      // name how it ended in the business's terms (its status search attribute) where it has one.
       const closed = await client.workflow
         .getHandle(workflowId)
         .describe()
-        .then((d) => d.status.name)
+        .then((d) => ({ run: d.status.name, status: d.typedSearchAttributes.get(SA_STATUS) }))
         .catch(() => undefined);
-      if (closed && closed !== 'RUNNING') {
-        throw conflict(`${label} is ${closed.toLowerCase()}; it takes no further actions`, 'action_refused');
+      if (closed && closed.run !== 'RUNNING') {
+        throw conflict(`${label} is ${(closed.status ?? closed.run).toLowerCase()}; it takes no further actions`, 'action_refused');
       }
       throw notFound(`no ${label}`);
     }
