@@ -476,10 +476,14 @@ async function databaseOutage(): Promise<void> {
   const lifecycles = scaled(40, 8);
   const pairs = await createPairs('pgdown', 8);
   const orderIds = Array.from({ length: lifecycles }, (_, i) => `PGDOWN-${i}`);
-  log(`(c) ${lifecycles} lifecycles; PostgreSQL stops for ${DB_DOWN_MS / 1000} s after 3 s`);
+  log(`(c) ${lifecycles} lifecycles; PostgreSQL stops for ${DB_DOWN_MS / 1000} s once they are under way (at most 3 s in)`);
   const before = { ...answers };
+  const answered = () => Object.entries(answers).reduce((n, [k, v]) => n + v - (before[k] ?? 0), 0);
   const inFlight = pool(orderIds.map((id, i) => ({ id, i })), 8, ({ id, i }) => lifecycle(pairs[i % pairs.length], id, i % 4 === 1));
-  await sleep(3_000);
+  // The outage must meet lifecycles in flight: it starts once the API has answered about one request
+  // per lifecycle (a lifecycle takes some ten), and 3 s in at the latest.
+  const startedAt = Date.now();
+  while (answered() < Math.min(lifecycles, 8) && Date.now() - startedAt < 3_000) await sleep(50);
   let retrying = 0;
   let down = true;
   const watch = (async () => {
