@@ -384,5 +384,5 @@ describe('order escrow model', () => {
       expect(outcomes.pay.ok).toBeGreaterThan(0);
       expect(outcomes.openClaim.ok).toBeGreaterThan(0);
     }
-  }, Math.max(10 * 60_000, RUNS * STEPS * 3_000));
+  }, Math.max(5 * 60_000, RUNS * STEPS * 400));
 });
