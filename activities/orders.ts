@@ -1,6 +1,7 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
-import { TERMINAL_STATUSES } from '../workflows/order.messages';
+import { TERMINAL_STATUSES, type OrderState } from '../workflows/order.messages';
 import type { OpenDeadlineInput, TimelineEntry } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
@@ -34,11 +35,48 @@ export interface OrderReadModel {
   deadlines?: OpenDeadlineInput[];
 }
 
+/** The order's row at the view's revision. */
+export function orderRowOf(view: OrderState): OrderReadModel {
+  const { amounts } = view;
+  const deadlines = view.deadlines ?? [];
+  return {
+    id: view.orderId,
+    status: view.status,
+    buyerId: view.buyerId,
+    supplierId: view.supplierId,
+    currency: amounts.currency,
+    totalAmount: amounts.total,
+    depositAmount: amounts.deposit,
+    paidAmount: amounts.paid,
+    heldAmount: amounts.held,
+    releasedAmount: amounts.released,
+    shippingDate: view.shippingDate ?? view.terms.shippingDate,
+    policyVersion: view.policyVersion,
+    revision: view.revision,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    paidAt: view.paidAt,
+    deliveredAt: view.deliveredAt,
+    shipment: view.shipment && { carrier: view.shipment.carrier, trackingNumber: view.shipment.trackingNumber, shippedAt: view.shipment.shippedAt },
+    coveredAmount: amounts.covered ?? 0,
+    refundedAmount: amounts.refunded ?? 0,
+    nextDeadlineAt: deadlines[0]?.dueAt,
+    completedAt: view.completedAt,
+    deadlines,
+  };
+}
+
 /** Orders whose parcel the weekly self-check follows: shipped, not yet delivered, not closed early. */
 const IN_FLIGHT_STATUSES = ['SHIPPED'];
 
 export interface OrderChange {
-  order: OrderReadModel;
+  /**
+   * The order at this revision, as the workflow holds it: its row is derived from it, and it is kept
+   * whole so that an action's answer can be read from the row. Earlier workflow code sends `order`.
+   */
+  view?: OrderState;
+  /** The row itself, as earlier workflow code (and the first version's orders) send it. */
+  order?: OrderReadModel;
   event: TimelineEntry;
   /** The change's emails, written to the outbox in the same transaction (orders from ORDER_NOTICES_PATCH on). */
   notices?: ChangeNotices;
@@ -70,12 +108,14 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
      * leave a fresher row alone) and appends the timeline entry (its (order, seq) key makes a retry a no-op),
      * with the change's email notices as outbox rows in the same transaction.
      */
-    async recordOrderChange({ order, event, notices }: OrderChange): Promise<void> {
+    async recordOrderChange({ view, order: sent, event, notices }: OrderChange): Promise<void> {
+      const order = sent ?? (view && orderRowOf(view));
+      if (!order) throw ApplicationFailure.create({ type: 'InvalidChange', message: 'recordOrderChange: the change carries neither the order nor its row', nonRetryable: true });
       await writeChange(db, {
         row: Prisma.sql`
           INSERT INTO "Order" ("id", "status", "buyerId", "supplierId", "currency", "totalAmount", "depositAmount",
             "paidAmount", "heldAmount", "releasedAmount", "shippingDate", "policyVersion", "revision", "createdAt", "updatedAt",
-            "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt", "paidAt", "shippedAt", "deliveredAt")
+            "coveredAmount", "refundedAmount", "nextDeadlineAt", "completedAt", "paidAt", "shippedAt", "deliveredAt", "view")
           VALUES (${order.id}, ${order.status}, ${order.buyerId}, ${order.supplierId}, ${order.currency},
             ${BigInt(order.totalAmount)}, ${BigInt(order.depositAmount)}, ${BigInt(order.paidAmount)},
             ${BigInt(order.heldAmount)}, ${BigInt(order.releasedAmount)}, ${new Date(order.shippingDate)},
@@ -83,7 +123,7 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
             ${BigInt(order.coveredAmount ?? 0)}, ${BigInt(order.refundedAmount ?? 0)},
             ${order.nextDeadlineAt ? new Date(order.nextDeadlineAt) : null}, ${order.completedAt ? new Date(order.completedAt) : null},
             ${order.paidAt ? new Date(order.paidAt) : null}, ${order.shipment ? new Date(order.shipment.shippedAt) : null},
-            ${order.deliveredAt ? new Date(order.deliveredAt) : null})
+            ${order.deliveredAt ? new Date(order.deliveredAt) : null}, ${view ? Prisma.sql`${JSON.stringify(view)}::jsonb` : null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "totalAmount" = EXCLUDED."totalAmount", "depositAmount" = EXCLUDED."depositAmount",
             "paidAmount" = EXCLUDED."paidAmount", "heldAmount" = EXCLUDED."heldAmount",
@@ -91,7 +131,8 @@ export function createOrderActivities({ db, opsAddresses, temporal }: { db: Db; 
             "revision" = EXCLUDED."revision", "updatedAt" = EXCLUDED."updatedAt",
             "coveredAmount" = EXCLUDED."coveredAmount", "refundedAmount" = EXCLUDED."refundedAmount",
             "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "completedAt" = EXCLUDED."completedAt",
-            "paidAt" = EXCLUDED."paidAt", "shippedAt" = EXCLUDED."shippedAt", "deliveredAt" = EXCLUDED."deliveredAt"
+            "paidAt" = EXCLUDED."paidAt", "shippedAt" = EXCLUDED."shippedAt", "deliveredAt" = EXCLUDED."deliveredAt",
+            "view" = EXCLUDED."view"
           WHERE "Order"."revision" < EXCLUDED."revision"`,
         also: order.shipment ? [shipmentRow(order, order.shipment)] : [],
         after: {

@@ -146,7 +146,7 @@ export function createSelfCheckActivities({ db, carrier, temporal }: { db: Db; c
       const orderIds = todo.filter((f) => f.source === 'order').map((f) => f.orderId);
       const manualIds = todo.filter((f) => f.source === 'manual').map((f) => f.orderId);
       const [orders, manuals] = await Promise.all([
-        orderIds.length ? db.order.findMany({ where: { id: { in: orderIds } } }) : [],
+        orderIds.length ? db.order.findMany({ where: { id: { in: orderIds } }, omit: { view: true } }) : [],
         manualIds.length ? db.manualOrder.findMany({ where: { id: { in: manualIds } } }) : [],
       ]);
       const now = Date.parse(checkedAt);
@@ -188,7 +188,7 @@ export function createSelfCheckActivities({ db, carrier, temporal }: { db: Db; c
   };
 }
 
-type OrderRow = Awaited<ReturnType<Db['order']['findMany']>>[number];
+type OrderRow = Omit<Awaited<ReturnType<Db['order']['findMany']>>[number], 'view'>;
 type ManualOrderRow = Awaited<ReturnType<Db['manualOrder']['findMany']>>[number];
 
 /** The case's input from the order (or manual order) row, or undefined when the row is missing. */

@@ -38,7 +38,8 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor, timelineEventView } from './http';
+import { createOrderAfterAction } from './order-reads';
+import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
@@ -327,7 +328,7 @@ export function createApp(deps: ApiDeps): express.Express {
     method: 'get', path: '/orders/:orderId/timeline', tag: 'orders', summary: "Read an order's timeline", roles: allRoles, ownership: ownOrders,
     params: orderParamsSchema, responses: { 200: 'every change, who made it and when: { orderId, events }' },
   }, async (req, res, { params: { orderId } }) => {
-    const row = await db.order.findUnique({ where: { id: orderId } });
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
     if (!row) throw notFound(`no order ${orderId}`);
     assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const events = await db.orderEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
@@ -341,7 +342,7 @@ export function createApp(deps: ApiDeps): express.Express {
     method: 'get', path: '/orders/:orderId/ledger', tag: 'orders', summary: "Read an order's escrow ledger", roles: allRoles, ownership: ownOrders,
     params: orderParamsSchema, responses: { 200: 'the ledger transactions and their entries: { orderId, transactions }' },
   }, async (req, res, { params: { orderId } }) => {
-    const row = await db.order.findUnique({ where: { id: orderId } });
+    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
     if (!row) throw notFound(`no order ${orderId}`);
     assertOwnsOrder(principal(req), row, `order ${orderId}`);
     const transactions = await db.ledgerTransaction.findMany({
@@ -417,15 +418,13 @@ export function createApp(deps: ApiDeps): express.Express {
   async function runAction(req: Request, update: typeof payUpdate, orderId: string, body: Record<string, unknown>): Promise<OrderState> {
     await assertReachesOrder(principal(req), orderId);
     const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-    await temporalCall(client, orderId, () =>
+    const ack = await temporalCall(client, orderId, () =>
       updateInTurn(client, orderWorkflowId(orderId), () => handle.executeUpdate(update, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) })),
     );
-    return orderAfterAction(orderId);
+    return orderAfterAction(orderId, ack.revision);
   }
 
-  function orderAfterAction(orderId: string): Promise<OrderState> {
-    return temporalCall(client, orderId, () => readAfterAction(client, orderWorkflowId(orderId), () => queryOnce(client, orderWorkflowId(orderId), getOrderQuery)));
-  }
+  const orderAfterAction = createOrderAfterAction(client, db);
 
   const actionErrors = {
     409: "action_refused: the order does not allow this now; the message says why (the workflow's answer)",
@@ -481,7 +480,7 @@ export function createApp(deps: ApiDeps): express.Express {
   }, async (req, res, { params: { orderId, claimId }, query, file }) => {
     const p = principal(req);
     await assertReachesOrder(p, orderId);
-    const { file: stored } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
+    const { file: stored, result: ack } = await attachUpload(deps.storage, { ...file, name: query.name }, (staged) =>
       temporalCall(client, orderId, () =>
         updateInTurn(client, orderWorkflowId(orderId), () =>
           client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(addEvidenceUpdate, {
@@ -491,7 +490,7 @@ export function createApp(deps: ApiDeps): express.Express {
         ),
       ),
     );
-    res.status(201).json({ file: stored, order: await orderAfterAction(orderId) });
+    res.status(201).json({ file: stored, order: await orderAfterAction(orderId, ack.revision) });
   });
 
   routes.add({
@@ -567,7 +566,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const limit = q.limit ?? 50;
     const offset = q.offset ?? 0;
     const [rows, total] = await Promise.all([
-      db.order.findMany({ where, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset }),
+      db.order.findMany({ where, orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }], take: limit, skip: offset, omit: { view: true } }),
       db.order.count({ where }),
     ]);
     res.json({

@@ -10,7 +10,8 @@ import { getOrderQuery, orderWorkflowId, requestChangesUpdate, reviseDraftUpdate
 import { checkDraft, orderPolicy } from '../workflows/order.policy';
 import { badRequest } from './errors';
 import { updateIdOf } from './idempotency';
-import { actorOf, assertOwnsOrder, principal, queryOnce, readAfterAction, temporalCallFor, updateInTurn } from './http';
+import { createOrderAfterAction } from './order-reads';
+import { actorOf, assertOwnsOrder, principal, temporalCallFor, updateInTurn } from './http';
 import type { RouteRegistry } from './routes';
 import { orderParamsSchema, requestChangesSchema, reviseDraftSchema } from './schemas';
 
@@ -35,8 +36,7 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
     assertOwnsOrder(principal(req), order, `order ${orderId}`);
     return order;
   }
-  const orderAfterAction = (orderId: string) =>
-    call(orderId, () => readAfterAction(client, orderWorkflowId(orderId), () => queryOnce(client, orderWorkflowId(orderId), getOrderQuery)));
+  const orderAfterAction = createOrderAfterAction(client, db);
   const errors = {
     409: "action_refused: the order does not allow this now (e.g. both parties confirmed it); the message says why (the workflow's answer)",
     503: 'unavailable: the workflow service did not answer; the action may still complete',
@@ -50,12 +50,12 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
     responses: { 200: 'the order after the action: { order }' }, errors,
   }, async (req, res, { params: { orderId }, body }) => {
     await reachableOrder(req, orderId);
-    await call(orderId, () =>
+    const ack = await call(orderId, () =>
       updateInTurn(client, orderWorkflowId(orderId), () =>
         handle(orderId).executeUpdate(requestChangesUpdate, { args: [{ message: body.message, actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
       ),
     );
-    res.json({ order: await orderAfterAction(orderId) });
+    res.json({ order: await orderAfterAction(orderId, ack.revision) });
   });
 
   routes.add({
@@ -68,11 +68,11 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
     const order = await reachableOrder(req, orderId);
     const problems = checkDraft(terms, orderPolicy(order.policyVersion), new Date().toISOString().slice(0, 10));
     if (problems.length > 0) throw badRequest(problems);
-    await call(orderId, () =>
+    const ack = await call(orderId, () =>
       updateInTurn(client, orderWorkflowId(orderId), () =>
         handle(orderId).executeUpdate(reviseDraftUpdate, { args: [{ terms, ...(message ? { message } : {}), actor: actorOf(principal(req)) }], updateId: updateIdOf(req) }),
       ),
     );
-    res.json({ order: await orderAfterAction(orderId) });
+    res.json({ order: await orderAfterAction(orderId, ack.revision) });
   });
 }

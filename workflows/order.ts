@@ -24,7 +24,6 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { Actor, DAY_MS, HOUR_MS } from './common';
 import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
-import type { OrderReadModel } from '../activities/orders';
 import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
 import { EscrowAccount, EscrowStage, afterServiceRefundable, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
@@ -244,48 +243,21 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   // state no other transition is halfway through, and checks its rule again when its turn comes.
   const lock = createLock();
 
-  function readModel(): OrderReadModel {
-    return {
-      id: orderId,
-      status: state.status,
-      buyerId,
-      supplierId,
-      currency,
-      totalAmount: state.amounts.total,
-      depositAmount: state.amounts.deposit,
-      paidAmount: state.amounts.paid,
-      heldAmount: state.amounts.held,
-      releasedAmount: state.amounts.released,
-      shippingDate: state.shippingDate ?? terms.shippingDate,
-      policyVersion: state.policyVersion,
-      revision: state.revision,
-      createdAt: state.createdAt,
-      updatedAt: state.updatedAt,
-      paidAt: state.paidAt,
-      deliveredAt: state.deliveredAt,
-      shipment: state.shipment && { carrier: state.shipment.carrier, trackingNumber: state.shipment.trackingNumber, shippedAt: state.shipment.shippedAt },
-      coveredAmount: state.amounts.covered ?? 0,
-      refundedAmount: state.amounts.refunded ?? 0,
-      nextDeadlineAt: deadlines()[0]?.dueAt,
-      completedAt: state.completedAt,
-      deadlines: [...deadlines()],
-    };
-  }
-
   /** Moves the order to a new revision now, and records it (read model, timeline, emails) in order. */
   function change(status: OrderStatus, c: OrderChange): Promise<void> {
     const { event, key } = core.advance(status, c);
-    const order = readModel();
+    // The order as it is now, copied: the record may be written after later changes to the state.
+    const view = JSON.parse(JSON.stringify(state)) as OrderState;
     core.publishSearchAttributes();
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
       if (c.before) await core.effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await core.effect(`${c.type}:record`, key, () => acts.recordOrderChange({ order, event, notices: { parties, ops } }));
+        await core.effect(`${c.type}:record`, key, () => acts.recordOrderChange({ view, event, notices: { parties, ops } }));
         return;
       }
-      await acts.recordOrderChange({ order, event });
+      await acts.recordOrderChange({ view, event });
       if (parties) await acts.notifyParties(parties);
       if (ops) await acts.notifyOps(ops);
     });

@@ -10,6 +10,7 @@ import { createLedgerActivities } from '../../activities/ledger';
 import { createMonitoringActivities, type MonitoringReadModel } from '../../activities/monitoring';
 import { createOrderActivities, type OrderReadModel } from '../../activities/orders';
 import type { OpenDeadlineInput, TimelineEntry, TimelineEventType } from '../../workflows/read-model';
+import type { OrderState } from '../../workflows/order.messages';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { Db, createDb } from '../../infra/db';
 import { testDatabaseUrl, uniqueId } from '../support/env';
@@ -125,6 +126,54 @@ describe('recordOrderChange', () => {
       [`order:${id}:1:${buyerId}`, `${buyerId}@example.test`, queue, 'pending', 'new purchase order', `<order:${id}:1:${buyerId}@tradeguard>`],
       [`order:${id}:1:ops`, OPS.ops, queue, 'pending', 'ops copy', `<order:${id}:1:ops@tradeguard>`],
     ]);
+  });
+
+  it('derives the row from the order view the change carries and keeps the view whole; a stale view never replaces a newer one', async () => {
+    const id = uniqueId('RC');
+    const view = (revision: number, status: OrderState['status'], over: Partial<OrderState> = {}): OrderState => ({
+      orderId: id,
+      status,
+      buyerId,
+      supplierId,
+      terms: { items: [{ sku: 'S-1', description: 'ceramic mug', quantity: 1000, unitPrice: 700 }], currency: 'USD', depositAmount: 210_000, shippingDate: '2026-12-22' } as OrderState['terms'],
+      policyVersion: '2026-11',
+      amounts: { currency: 'USD', total: 700_000, deposit: 210_000, balance: 490_000, paid: 210_000, held: 210_000, released: 0, covered: 650_000, refunded: 0 },
+      shippingDate: '2026-12-29',
+      claims: [],
+      deadlines: [deadline('balance-due', 'balance-due', at(500)) as NonNullable<OrderState['deadlines']>[number]],
+      nextStep: { by: 'buyer', description: 'pay the balance' } as OrderState['nextStep'],
+      revision,
+      createdAt: at(0),
+      updatedAt: at(revision),
+      paidAt: at(4),
+      ...over,
+    });
+    const paid = view(4, 'DEPOSIT_PAID');
+    await orders.recordOrderChange({ view: paid, event: event(4, 'DEPOSIT_PAID') });
+    // A late retry of revision 3 arrives after 4.
+    await orders.recordOrderChange({ view: view(3, 'CONFIRMED', { amounts: { ...paid.amounts, paid: 0, held: 0 } }), event: event(3, 'SUPPLIER_CONFIRMED') });
+
+    const row = await db.order.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({
+      status: 'DEPOSIT_PAID', revision: 4, totalAmount: 700_000n, depositAmount: 210_000n, paidAmount: 210_000n, heldAmount: 210_000n,
+      coveredAmount: 650_000n, refundedAmount: 0n, buyerId, supplierId, currency: 'USD', policyVersion: '2026-11',
+    });
+    // The agreed date after extensions, not the drafted one.
+    expect(row.shippingDate.toISOString().slice(0, 10)).toBe('2026-12-29');
+    expect(row.nextDeadlineAt?.toISOString()).toBe(at(500));
+    expect(row.paidAt?.toISOString()).toBe(at(4));
+    expect(row.view).toEqual(JSON.parse(JSON.stringify(paid)));
+    expect((await deadlinesOf('order', id)).map((d) => d.deadlineId)).toEqual(['balance-due']);
+
+    // A change from earlier workflow code carries the row only: the row moves on, and the view it
+    // no longer matches is cleared, so that no reader takes it for the order at this revision.
+    await orders.recordOrderChange({ order: order(id, 5, { status: 'PAID', paidAmount: 700_000, heldAmount: 700_000 }), event: event(5, 'BALANCE_PAID') });
+    const after = await db.order.findUniqueOrThrow({ where: { id } });
+    expect(after).toMatchObject({ status: 'PAID', revision: 5, view: null });
+  });
+
+  it('refuses, for good, a change that carries neither the order nor its row', async () => {
+    await expect(orders.recordOrderChange({ event: event(1, 'DRAFTED') })).rejects.toMatchObject({ type: 'InvalidChange', nonRetryable: true });
   });
 
   it('keeps a newer row and its deadlines when a stale revision arrives late, but still records its timeline entry', async () => {

@@ -5,6 +5,8 @@
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { ACTION_DONE_UNREAD } from '../../api/http';
+import { createOrderAfterAction } from '../../api/order-reads';
+import { Prisma } from '../../generated/prisma/client';
 import { workflowsPath } from '../../worker/worker';
 import { uniqueId } from '../support/env';
 import { apiClient, draftFromRequest, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
@@ -175,6 +177,34 @@ describe('order lifecycle through the API', () => {
     expectError(await act(p.buyerKey, 'confirm-receipt'), 409, 'action_refused');
     const reservation = await stack.db.coverageReservation.findUniqueOrThrow({ where: { orderId } });
     expect({ amount: reservation.amount, status: reservation.status }).toEqual({ amount: 700_000n, status: 'released' });
+  });
+
+  it("answers an action with the order as its workflow holds it after the action, read from the order's row, or from the workflow when the row is not current", async () => {
+    const p = await registerParties();
+    const orderId = await draft(p);
+    const confirmed = await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {});
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.order).toMatchObject({ orderId, status: 'BUYER_CONFIRMED', revision: 2 });
+    // Nothing happened since: the answer is what the workflow's Query says now, field for field.
+    const live = await call(p.buyerKey, 'GET', `/orders/${orderId}`);
+    expect(confirmed.body.order).toEqual(live.body.order);
+    const row = await stack.db.order.findUniqueOrThrow({ where: { id: orderId }, select: { revision: true, view: true } });
+    expect(row).toEqual({ revision: 2, view: live.body.order });
+
+    const orderAfterAction = createOrderAfterAction(stack.client, stack.db);
+    // A row without the order in it (written by earlier code), or behind the action's revision: the workflow answers.
+    await stack.db.order.update({ where: { id: orderId }, data: { view: Prisma.DbNull } });
+    expect(await orderAfterAction(orderId, 2)).toEqual(live.body.order);
+    await stack.db.order.update({ where: { id: orderId }, data: { view: { ...live.body.order, revision: 1, status: 'DRAFT' } } });
+    await stack.db.$executeRaw`UPDATE "Order" SET "revision" = 1 WHERE "id" = ${orderId}`;
+    expect(await orderAfterAction(orderId, 2)).toEqual(live.body.order);
+
+    // The next action writes the row and its view again, and answers from it.
+    const changes = await call(p.supplierKey, 'POST', `/orders/${orderId}/request-changes`, { message: 'make the handles blue' });
+    expect(changes.status).toBe(200);
+    expect(changes.body.order).toMatchObject({ status: 'DRAFT', revision: 3, changesPending: true });
+    expect(changes.body.order).toEqual((await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order);
+    expect(await stack.db.order.findUniqueOrThrow({ where: { id: orderId }, select: { revision: true } })).toEqual({ revision: 3 });
   });
 
   it('answers many actions on one order at once each with 200, 409 or 429, or a 503 saying the action was done when the order could not be read after it, and records exactly the actions done', async () => {

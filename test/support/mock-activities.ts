@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities } from '../../activities';
 import { PAYOUT_FAILED, PAYOUT_PENDING, type RefundPayout } from '../../activities/payouts';
 import type { LedgerPosting, EscrowMovement } from '../../activities/ledger';
-import type { OrderChange } from '../../activities/orders';
+import { orderRowOf, type OrderChange, type OrderReadModel } from '../../activities/orders';
 import type { OpsNotice, PartyNotice } from '../../activities/email';
 import type { CoverageRequest } from '../../activities/coverage';
 import type { FeeCharge, FeeRefund, MonitoringChange } from '../../activities/monitoring';
@@ -16,7 +16,8 @@ import { SimulatedCarrier } from '../../adapters/carrier';
 /** In-memory activities for workflow tests: they record every call the workflow made. */
 export function createMockActivities() {
   const calls = {
-    changes: [] as OrderChange[],
+    /** Each recorded change with the row the real activity writes from it. */
+    changes: [] as (OrderChange & { order: OrderReadModel })[],
     notices: [] as PartyNotice[],
     holds: [] as EscrowMovement[],
     releases: [] as EscrowMovement[],
@@ -57,7 +58,9 @@ export function createMockActivities() {
   const carrier = new SimulatedCarrier();
   const activities: Activities = {
     async recordOrderChange(change) {
-      calls.changes.push(change);
+      const order = change.order ?? (change.view && orderRowOf(change.view));
+      if (!order) throw ApplicationFailure.create({ type: 'InvalidChange', message: 'recordOrderChange: neither the order nor its row', nonRetryable: true });
+      calls.changes.push({ ...change, order });
       // Notices recorded with the change count as sent, as with the separate notice activities.
       if (change.notices?.parties) calls.notices.push(change.notices.parties);
       if (change.notices?.ops) calls.opsNotices.push(change.notices.ops);
