@@ -244,12 +244,28 @@ async function readWhileBusy<T>(read: () => Promise<T>, budgetMs: number): Promi
  * own replay does not reproduce (a nondeterminism error, seen in 2 of 10 bursts of 40). In turn,
  * each Update reaches a workflow that is not in the middle of another one sent from here.
  */
-export function updateInTurn<T>(scope: object, workflowId: string, send: () => Promise<T>): Promise<T> {
+export function updateInTurn<T>(scope: object, workflowId: string, send: () => Promise<T>, maxWaitMs = UPDATE_TURN_WAIT_MS): Promise<T> {
   let turns = updateTurns.get(scope);
   if (!turns) updateTurns.set(scope, (turns = new Map()));
   const queue = turns;
-  const mine = (queue.get(workflowId) ?? Promise.resolve()).then(send);
-  const settled = mine.then(
+  const previous = queue.get(workflowId) ?? Promise.resolve();
+  // The time to answer starts when the Update is sent, not when it joined the queue: a call's
+  // deadline is fixed when it starts (withDeadline), and the wait would otherwise use it up.
+  const connection = (scope as Partial<Client>).connection;
+  const sendNow = connection ? () => connection.withDeadline(Date.now() + TEMPORAL_ANSWER_MS, send) : send;
+  let gaveUp = false;
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      gaveUp = true;
+      reject(unavailable(`${workflowId} is still busy with the actions sent before this one; this action was not sent and nothing changed: send it again`));
+    }, maxWaitMs);
+  });
+  const sending = previous.then(() => {
+    clearTimeout(timer);
+    return gaveUp ? undefined : sendNow();
+  });
+  const settled = sending.then(
     () => undefined,
     () => undefined,
   );
@@ -257,8 +273,11 @@ export function updateInTurn<T>(scope: object, workflowId: string, send: () => P
   void settled.then(() => {
     if (queue.get(workflowId) === settled) queue.delete(workflowId);
   });
-  return mine;
+  return Promise.race([sending as Promise<T>, waited]);
 }
+
+/** How long an Update waits for the ones before it on the same workflow before it is answered 503 without being sent. */
+export const UPDATE_TURN_WAIT_MS = 60_000;
 const updateTurns = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 export const asyncRoute =
