@@ -7,13 +7,12 @@
 import type { UpdateDefinition as WorkflowUpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { EscrowMovement } from '../activities/ledger';
-import { Actor, DAY_MS, HOUR_MS } from './common';
+import { Actor, DAY_MS } from './common';
 import { getCalendar } from './calendar';
 import { orderNotices } from './order.notices';
 import {
   EscrowAccount,
   applyRefund,
-  claimRefundCeiling,
   planRefund,
   refundSettles,
   EscrowStage,
@@ -45,15 +44,28 @@ import type { Validation } from './actions';
 import { OrderPolicy, claimDayStart } from './order.policy';
 import type { OrderEventType } from './read-model';
 import { Party, calendarWords, iso, nowMs, refuse, requireParty, workingDeadline } from './process-kit';
+import {
+  OrderSnapshot,
+  acceptCounterOfferRefusal,
+  addEvidenceRefusal,
+  claimDecisionRefusal,
+  claimResponseRefusal,
+  decideClaimRefusal,
+  escalateClaimRefusal,
+  evidenceDueRefusal,
+  evidenceFileRefusal,
+  isRepeatedEvidence,
+  newClaimRefusal,
+  openClaimRefusal,
+  partyOf,
+  requestEvidenceRefusal,
+  respondToClaimRefusal,
+  withdrawClaimRefusal,
+} from './order.rules';
 
-/**
- * A party's evidence file the claim already holds (the same bytes) while no evidence request to that
- * party is open: sent again, it adds nothing. Sent again to answer a request made since, it counts.
- */
-function isRepeat(claim: Claim, party: 'buyer' | 'supplier' | 'ops', sha256: string): boolean {
-  if (party === 'ops') return false;
-  const asked = claim.evidenceRequests.some((r) => r.party === party && r.status === 'OPEN');
-  return !asked && claim.evidence.some((e) => e.uploadedBy === party && e.sha256 === sha256);
+/** Refuses the action with the rule's message, if the rule gives one (./order.rules). */
+function refuseIf(refusal: string | undefined): void {
+  if (refusal !== undefined) refuse(refusal);
 }
 
 /** One recorded change of the order: its timeline entry, its notices, and the money it moves first. */
@@ -126,11 +138,8 @@ export function createClaims(p: OrderProcess) {
     return claim;
   }
 
-  /** Refuses a claim refund above what the escrow account still allows for claims. */
-  function requireRefundable(amount: number, what: string, instead: string): void {
-    const { limit, binding } = claimRefundCeiling(p.account());
-    if (amount > limit) refuse(`${what} ${money(amount)} exceeds ${binding}${instead ? `; ${instead}` : ''}`);
-  }
+  /** The order as the claim rules (./order.rules) see it now. */
+  const snapshot = (): OrderSnapshot => ({ state, policy, now: nowMs() });
 
   function escalate(claim: Claim, by: 'buyer' | 'system', actor: Actor): Promise<void> {
     const now = nowMs();
@@ -356,26 +365,9 @@ export function createClaims(p: OrderProcess) {
     {
       when: (actor) => {
         requireActor(actor, ['buyer'], 'open a claim');
-        const now = nowMs();
-        const receivingOrBefore: OrderStatus[] = ['DEPOSIT_PAID', 'PAID', 'SHIPPED', 'DELIVERED'];
-        if (state.status === 'COMPLETED' && state.receiptConfirmedAt) {
-          const closes = Date.parse(state.receiptConfirmedAt) + policy.postReceiptClaimDays * DAY_MS;
-          if (now >= closes) refuse(`cannot open a claim: claims closed ${iso(closes)}, ${policy.postReceiptClaimDays} days after receipt was confirmed`);
-        } else if (!receivingOrBefore.includes(state.status)) {
-          refuse(`cannot open a claim: claims are opened after payment, before shipment, while receiving, or within ${policy.postReceiptClaimDays} days after receipt (order is ${state.status})`);
-        }
-        if (state.settlementPending) refuse(`cannot open a claim: claim ${state.settlementPending} was refunded and the order settles once the open claims close`);
+        refuseIf(openClaimRefusal(snapshot()));
       },
-      check: ({ cause, refundAsked }: OpenClaimInput) => {
-        if (cause === 'LATE_SHIPMENT' && !state.late) refuse(`cannot open a late-shipment claim: the order is not late (shipping date ${state.shippingDate})`);
-        if (cause === 'NOT_RECEIVED' && !state.shipment) refuse('cannot open a not-received claim: the order has not shipped');
-        const same = openClaims().find((c) => c.cause === cause);
-        if (same) refuse(`cannot open a second ${cause} claim: claim ${same.id} for that cause is still open`);
-        if (claims().length >= policy.limits.maxClaims) {
-          refuse(`cannot open a claim: an order takes at most ${policy.limits.maxClaims} claims (limit maxClaims); ask ops to reopen the matter`);
-        }
-        requireRefundable(refundAsked, 'refund asked', '');
-      },
+      check: (claim: OpenClaimInput) => refuseIf(newClaimRefusal(snapshot(), claim)),
     },
     async ({ actor, cause, refundAsked, description }: OpenClaimInput) => {
       const now = nowMs();
@@ -424,17 +416,9 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, ['supplier'], 'answer a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'OPEN') refuse(`cannot answer claim ${claimId}: it is ${claim.status.toLowerCase()}, not awaiting the supplier`);
+        refuseIf(respondToClaimRefusal(snapshot(), claimId));
       },
-      check: ({ claimId, kind, counterAmount }: SupplierResponseInput) => {
-        const claim = findClaim(claimId);
-        if (kind === 'counter' && (counterAmount === undefined || counterAmount <= 0 || counterAmount >= claim.refundAsked)) {
-          refuse(`a counter-offer must be more than 0 and less than the refund asked (${money(claim.refundAsked)})`);
-        }
-        if (kind === 'accept') requireRefundable(claim.refundAsked, `cannot accept claim ${claimId} in full: its refund`, 'counter-offer at most what is left, or reject it');
-        if (kind === 'counter') requireRefundable(counterAmount ?? 0, 'the counter-offer', 'offer at most what is left');
-      },
+      check: (response: SupplierResponseInput) => refuseIf(claimResponseRefusal(snapshot(), response)),
     },
     async ({ actor, claimId, kind, counterAmount, message }: SupplierResponseInput) => {
       const claim = findClaim(claimId);
@@ -466,11 +450,7 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, ['buyer'], 'accept a counter-offer');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'RESPONDED' || claim.supplierResponse?.kind !== 'counter') {
-          refuse(`cannot accept: claim ${claimId} has no counter-offer awaiting the buyer`);
-        }
-        requireRefundable(claim.supplierResponse.counterAmount ?? 0, 'cannot accept the counter-offer: its refund', 'escalate the claim to the platform instead');
+        refuseIf(acceptCounterOfferRefusal(snapshot(), claimId));
       },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
@@ -486,10 +466,7 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, ['buyer'], 'escalate a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'OPEN' && claim.status !== 'RESPONDED') refuse(`cannot escalate claim ${claimId}: it is ${claim.status.toLowerCase()}`);
-        const from = claimDayStart(Date.parse(claim.openedAt), policy.buyerEscalationFromDay);
-        if (nowMs() < from) refuse(`cannot escalate claim ${claimId} yet: the buyer may escalate from day ${policy.buyerEscalationFromDay} (${iso(from)})`);
+        refuseIf(escalateClaimRefusal(snapshot(), claimId));
       },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
@@ -504,7 +481,7 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, ['buyer'], 'withdraw a claim');
-        if (findClaim(claimId).status === 'CLOSED') refuse(`cannot withdraw claim ${claimId}: it is already closed`);
+        refuseIf(withdrawClaimRefusal(snapshot(), claimId));
       },
     },
     async ({ actor, claimId }: ClaimActionInput) => {
@@ -531,15 +508,9 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, [], 'decide a claim');
-        const claim = findClaim(claimId);
-        if (claim.status !== 'ESCALATED') refuse(`cannot decide claim ${claimId}: only an escalated claim awaits the platform's decision (it is ${claim.status.toLowerCase()})`);
+        refuseIf(decideClaimRefusal(snapshot(), claimId));
       },
-      check: ({ claimId, refund }: DecideClaimInput) => {
-        const claim = findClaim(claimId);
-        if (!Number.isSafeInteger(refund) || refund < 0) refuse('the refund must be a whole number of minor units, zero or more');
-        if (refund > claim.refundAsked) refuse(`refund ${money(refund)} exceeds the refund asked ${money(claim.refundAsked)}`);
-        requireRefundable(refund, 'refund', '');
-      },
+      check: (decision: DecideClaimInput) => refuseIf(claimDecisionRefusal(snapshot(), decision)),
     },
     async ({ actor, claimId, refund, reason }: DecideClaimInput) => {
       await decide(findClaim(claimId), refund, 'ops', reason, actor);
@@ -547,42 +518,21 @@ export function createClaims(p: OrderProcess) {
     },
   );
 
-  const partyOf = (actor: Actor): 'buyer' | 'supplier' | 'ops' => (actor.role === 'supplier' ? 'supplier' : actor.role === 'buyer' ? 'buyer' : 'ops');
-
   p.onUpdate(
     addEvidenceUpdate as UpdateDefinition<AddEvidenceInput>,
     {
       claims: openClaimIds,
       when: (actor, { claimId = '', file }) => {
         requireActor(actor, ['buyer', 'supplier'], 'add evidence to a claim');
-        const claim = findClaim(claimId);
-        if (claim.status === 'CLOSED') refuse(`cannot add evidence: claim ${claimId} is closed`);
-        const party = partyOf(actor);
-        const own = claim.evidence.filter((e) => e.uploadedBy === party);
-        const { maxEvidenceFilesPerParty } = policy.limits;
-        // A file the claim already holds from this party answers as the first did, even at the cap.
-        if (own.length >= maxEvidenceFilesPerParty && !(file && isRepeat(claim, party, file.sha256))) {
-          refuse(`cannot add evidence: the ${party} has added ${own.length} files to claim ${claimId}, the most allowed (limit maxEvidenceFilesPerParty = ${maxEvidenceFilesPerParty})`);
-        }
+        refuseIf(addEvidenceRefusal(snapshot(), actor, claimId, file));
       },
-      check: ({ actor, claimId, file }: AddEvidenceInput) => {
-        const party = partyOf(actor);
-        if (isRepeat(findClaim(claimId), party, file.sha256)) return;
-        const own = findClaim(claimId).evidence.filter((e) => e.uploadedBy === party);
-        const { maxEvidenceBytesPerParty } = policy.limits;
-        const bytes = own.reduce((sum, e) => sum + e.size, 0);
-        if (bytes + file.size > maxEvidenceBytesPerParty) {
-          refuse(
-            `cannot add evidence: the ${party}'s files on claim ${claimId} would total ${bytes + file.size} bytes, over the limit maxEvidenceBytesPerParty = ${maxEvidenceBytesPerParty} bytes`,
-          );
-        }
-      },
+      check: (evidence: AddEvidenceInput) => refuseIf(evidenceFileRefusal(snapshot(), evidence.actor, evidence)),
     },
     async ({ actor, claimId, file }: AddEvidenceInput) => {
       const claim = findClaim(claimId);
       const party = partyOf(actor);
       // The same file again (a retry, or both copies of a double send): the claim already holds it.
-      if (isRepeat(claim, party, file.sha256) && p.recordsRepeatedEvidenceOnce()) return { claimId };
+      if (isRepeatedEvidence(claim, party, file.sha256) && p.recordsRepeatedEvidenceOnce()) return { claimId };
       claim.evidence.push({ ...file, uploadedBy: party, uploadedAt: iso(nowMs()) });
       for (const request of claim.evidenceRequests) {
         if (request.party === party && request.status === 'OPEN') {
@@ -609,20 +559,9 @@ export function createClaims(p: OrderProcess) {
       claims: openClaimIds,
       when: (actor, { claimId = '' }) => {
         requireActor(actor, [], 'request evidence');
-        const claim = findClaim(claimId);
-        if (claim.status === 'CLOSED') refuse(`cannot request evidence: claim ${claimId} is closed`);
-        if (claim.evidenceRequests.length >= policy.limits.maxEvidenceRequests) {
-          refuse(`cannot request evidence: claim ${claimId} has had ${claim.evidenceRequests.length} evidence requests, the most allowed (limit maxEvidenceRequests); decide the claim`);
-        }
+        refuseIf(requestEvidenceRefusal(snapshot(), claimId));
       },
-      check: ({ dueAt }: RequestEvidenceInput) => {
-        const due = Date.parse(dueAt);
-        const now = nowMs();
-        if (!Number.isFinite(due)) refuse('dueAt is not a date');
-        if (due < now + policy.evidenceMinDueHours * HOUR_MS || due > now + policy.evidenceMaxDueDays * DAY_MS) {
-          refuse(`an evidence request is due between ${policy.evidenceMinDueHours} hours and ${policy.evidenceMaxDueDays} days from now`);
-        }
-      },
+      check: ({ dueAt }: RequestEvidenceInput) => refuseIf(evidenceDueRefusal(snapshot(), dueAt)),
     },
     async ({ actor, claimId, party, description, dueAt }: RequestEvidenceInput) => {
       const claim = findClaim(claimId);

@@ -24,8 +24,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { Actor, DAY_MS, HOUR_MS } from './common';
 import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
-import { afterServicePolicy, changeCancelWindowClosesAt } from './after-service.policy';
-import { EscrowAccount, EscrowStage, afterServiceRefundable, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
+import { EscrowAccount, EscrowStage, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
 import { orderNotices } from './order.notices';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
@@ -89,7 +88,31 @@ import {
 } from './process-kit';
 import { getCalendar } from './calendar';
 import { runFirstVersionOrder } from './order-v1';
-import { checkDraft, latestShippingDate, orderPolicy, orderTotal, shipByInstant, shippingPeriodDays } from './order.policy';
+import { checkDraft, orderPolicy, orderTotal, shipByInstant } from './order.policy';
+import {
+  OrderSnapshot,
+  PRE_SHIPMENT,
+  afterServiceRefundRefusal,
+  cancelRefusal,
+  confirmAsBuyerRefusal,
+  confirmAsSupplierRefusal,
+  confirmReceiptRefusal,
+  escrowAccountOf,
+  extendReceivingRefusal,
+  extendShippingRefusal,
+  leaveFeedbackRefusal,
+  markDeliveredRefusal,
+  payRefusal,
+  paymentAmountRefusal,
+  ratingRefusal,
+  receivingExtensionRefusal,
+  requestChangesRefusal,
+  reviseDraftRefusal,
+  revisedTermsRefusal,
+  shipRefusal,
+  shippingDateRefusal,
+  withinChangeCancelWindow,
+} from './order.rules';
 
 /** Orders started from this version on enforce every window, claim and coverage rule. */
 export const ORDER_RULES_PATCH = 'order-rules-v2';
@@ -138,12 +161,11 @@ function requireActor(actor: Actor, allowed: Party[], input: TradeOrderInput, ac
   requireParty(actor, allowed, input, action);
 }
 
-function requireStatus(current: OrderStatus, expected: OrderStatus[], action: string, why: string): void {
-  if (!expected.includes(current)) refuse(`cannot ${action}: ${why} (order is ${current})`);
+/** Refuses the action with the rule's message, if the rule gives one (./order.rules). */
+function refuseIf(refusal: string | undefined): void {
+  if (refusal !== undefined) refuse(refusal);
 }
 
-
-const PRE_SHIPMENT: OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
 /** Statuses in which the held funds have left escrow (released, refunded or never paid). */
 const FUNDS_OUT: OrderStatus[] = ['RECEIPT_CONFIRMED', 'COMPLETED', 'SETTLED', 'CANCELLED', 'EXPIRED'];
 
@@ -206,17 +228,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   // ---- the escrow account -----------------------------------------------------------------------
   function account(): EscrowAccount {
-    const a = state.amounts;
-    return {
-      currency,
-      paid: a.paid,
-      held: a.held,
-      covered: a.covered ?? 0,
-      refunded: a.refunded ?? 0,
-      claimRefunded: a.claimRefunded ?? 0,
-      released: a.released,
-      recovered: a.recovered ?? 0,
-    };
+    return escrowAccountOf(state);
   }
   function setAccount(a: EscrowAccount): void {
     Object.assign(state.amounts, { paid: a.paid, held: a.held, released: a.released, covered: a.covered, refunded: a.refunded, claimRefunded: a.claimRefunded, recovered: a.recovered });
@@ -729,6 +741,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   }
 
   // ---- handlers ---------------------------------------------------------------------------------
+  /** The supplier's confirmation is reserving coverage: other actions wait for its answer. */
+  let confirming = false;
+  /** The order as its rules (./order.rules) see it now. */
+  const snapshot = (): OrderSnapshot => ({ state, policy, now: nowMs(), confirming });
+
   setHandler(getOrderQuery, () => state);
   setHandler(availableActionsQuery, () => actionBook.available(processActors(input)));
 
@@ -737,8 +754,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
-        requireStatus(state.status, ['DRAFT'], 'confirm as buyer', "only a draft awaits the buyer's confirmation");
-        requireNoChangesPending('confirm as buyer');
+        refuseIf(confirmAsBuyerRefusal(snapshot()));
       },
     },
     async ({ actor }: ActionInput) => {
@@ -752,17 +768,12 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     },
   );
 
-  /** The supplier's confirmation is reserving coverage: other actions wait for its answer. */
-  let confirming = false;
-
   onUpdate(
     confirmBySupplierUpdate,
     {
       when: (actor) => {
         requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
-        if (state.status === 'DRAFT') refuse('cannot confirm as supplier: the buyer has not confirmed the purchase order yet');
-        if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot confirm as supplier: the order is ${state.status.toLowerCase()}`);
-        requireStatus(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
+        refuseIf(confirmAsSupplierRefusal(snapshot()));
       },
     },
     async ({ actor }: ActionInput) => {
@@ -795,13 +806,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     },
   );
 
-  /** Refuses any action while the supplier's confirmation is still reserving coverage. */
-  const requireNotConfirming = (action: string) => {
-    if (confirming) refuse(`cannot ${action}: the supplier's confirmation is being recorded; try again in a moment`);
-  };
-
   // ---- changes to the draft before both confirm ---------------------------------------------------
-  const BEFORE_BOTH_CONFIRM: OrderStatus[] = ['DRAFT', 'BUYER_CONFIRMED'];
   const partyOf = (actor: Actor): 'buyer' | 'supplier' | 'ops' => (actor.role === 'buyer' ? 'buyer' : actor.role === 'supplier' ? 'supplier' : 'ops');
 
   onUpdate(
@@ -809,12 +814,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer', 'supplier'], input, 'request changes to the purchase order');
-        requireNotConfirming('request changes');
-        requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'request changes', 'changes are asked for before both parties confirm the purchase order');
-        const asked = state.changeRequests?.length ?? 0;
-        if (asked >= policy.limits.maxChangeRequests) {
-          refuse(`cannot request changes: this draft has had ${asked} requests for changes, the most allowed (limit maxChangeRequests = ${policy.limits.maxChangeRequests}); cancel the order and draft a new one`);
-        }
+        refuseIf(requestChangesRefusal(snapshot()));
       },
     },
     async ({ actor, message }: RequestChangesInput) => {
@@ -839,18 +839,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['supplier'], input, 'revise the purchase order');
-        requireNotConfirming('revise the draft');
-        requireStatus(state.status, BEFORE_BOTH_CONFIRM, 'revise the draft', 'a purchase order is revised before both parties confirm it');
-        const revision = state.draftRevision ?? 1;
-        if (revision >= policy.limits.maxDraftRevisions) {
-          refuse(`cannot revise the draft: it is at revision ${revision}, the most allowed (limit maxDraftRevisions = ${policy.limits.maxDraftRevisions}); cancel the order and draft a new one`);
-        }
+        refuseIf(reviseDraftRefusal(snapshot()));
       },
-      check: ({ terms: revised }: ReviseDraftInput) => {
-        if (revised.currency !== currency) refuse(`cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`);
-        const problems = checkDraft(revised, policy, iso(nowMs()).slice(0, 10));
-        if (problems.length > 0) refuse(`cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`);
-      },
+      check: ({ terms: revised }: ReviseDraftInput) => refuseIf(revisedTermsRefusal(snapshot(), revised)),
     },
     async ({ actor, terms: revised, message }: ReviseDraftInput) => {
       const revision = (state.draftRevision ?? 1) + 1;
@@ -893,38 +884,15 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     },
   );
 
-  /** Confirmations wait while changes are asked for and not yet made. */
-  function requireNoChangesPending(action: string): void {
-    if (!state.changesPending) return;
-    const last = state.changeRequests?.at(-1);
-    refuse(`cannot ${action}: the ${last?.by ?? 'buyer'} asked for changes at ${last?.at ?? 'an earlier time'} ("${last?.message ?? ''}"); the supplier revises the draft first`);
-  }
-
   onUpdate(
     payUpdate,
     {
-      // Asked without a kind (the query), the payment due now is meant: the balance once the deposit is paid.
-      when: (actor, { kind = state.status === 'DEPOSIT_PAID' ? 'balance' : 'deposit' }) => {
+      // Asked without a kind (the query), the payment due now is meant (payRefusal's default).
+      when: (actor, { kind }) => {
         requireActor(actor, ['buyer'], input, 'pay for the order');
-        requireNotConfirming('pay');
-        if (state.settlementPending) refuse(`cannot pay: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
-        if (kind === 'deposit') {
-          if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
-            refuse('cannot pay the deposit: the purchase order is not confirmed by both parties yet');
-          }
-          requireStatus(state.status, ['CONFIRMED'], 'pay the deposit', 'the deposit is already paid');
-        } else {
-          if (state.amounts.balance === 0) refuse('cannot pay a balance: this order has no balance; its deposit is the full amount');
-          if (state.status === 'CONFIRMED') refuse('cannot pay the balance: the deposit is due first');
-          requireStatus(state.status, ['DEPOSIT_PAID'], 'pay the balance', 'the balance is not due now');
-        }
+        refuseIf(payRefusal(snapshot(), kind));
       },
-      check: ({ kind, amount }: PaymentInput) => {
-        if (kind === 'deposit' && amount !== state.amounts.deposit) {
-          refuse(`deposit must be ${money(state.amounts.deposit)} as agreed on the purchase order, not ${money(amount)}`);
-        }
-        if (kind === 'balance' && amount !== state.amounts.balance) refuse(`balance must be ${money(state.amounts.balance)}, not ${money(amount)}`);
-      },
+      check: (payment: PaymentInput) => refuseIf(paymentAmountRefusal(snapshot(), payment)),
     },
     async ({ actor, kind, amount, reference }: PaymentInput) => {
       const now = nowMs();
@@ -952,12 +920,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['supplier'], input, 'ship the order');
-        if (['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED'].includes(state.status)) {
-          refuse('cannot ship: the order is unpaid; the buyer pays the deposit and balance before shipment');
-        }
-        if (state.status === 'DEPOSIT_PAID') refuse(`cannot ship: the balance of ${money(state.amounts.balance)} is due before shipment`);
-        requireStatus(state.status, ['PAID'], 'ship', 'the order has already shipped');
-        if (state.settlementPending) refuse(`cannot ship: claim ${state.settlementPending} was refunded in full and the order settles once the open claims close`);
+        refuseIf(shipRefusal(snapshot()));
       },
     },
     async ({ actor, carrier, trackingNumber }: ShipInput) => {
@@ -987,7 +950,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, [], input, 'record a delivery');
-        requireStatus(state.status, ['SHIPPED'], 'mark as delivered', 'only a shipped order can be delivered');
+        refuseIf(markDeliveredRefusal(snapshot()));
       },
     },
     async ({ actor }: ActionInput) => {
@@ -1009,10 +972,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer'], input, 'confirm receipt');
-        requireStatus(state.status, ['DELIVERED'], 'confirm receipt', 'the order is not delivered yet');
-        if (openClaims().length > 0) {
-          refuse(`cannot confirm receipt while claim ${openClaims()[0].id} is open: funds stay held until it is closed`);
-        }
+        refuseIf(confirmReceiptRefusal(snapshot()));
       },
     },
     async ({ actor }: ActionInput) => {
@@ -1025,21 +985,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer', 'supplier'], input, 'cancel the order');
-        requireNotConfirming('cancel');
-        if (TERMINAL_STATUSES.includes(state.status)) refuse(`cannot cancel: the order is already ${state.status.toLowerCase()}`);
-        if (!['DRAFT', 'BUYER_CONFIRMED', 'CONFIRMED', 'DEPOSIT_PAID', 'PAID'].includes(state.status)) {
-          refuse('cannot cancel: the order has shipped; open a claim instead');
-        }
-        if (openClaims().length > 0) refuse(`cannot cancel while claim ${openClaims()[0].id} is open`);
-        if (state.settlementPending) refuse(`cannot cancel: claim ${state.settlementPending} was refunded and the order is settling`);
-        if (state.amounts.paid === 0 || actor.role === 'ops') return;
-        if (actor.role === 'supplier') refuse('cannot cancel a paid order as supplier: ask ops to cancel and refund it');
-        if (!withinChangeWindow()) {
-          const closes = changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt ?? createdAt));
-          refuse(
-            `cannot cancel: the change/cancel window closed at ${iso(closes)} (${afterServicePolicy(policy.afterServicePolicyVersion).changeCancelWindowHours} h after payment); ask ops to attempt a recall`,
-          );
-        }
+        refuseIf(cancelRefusal(snapshot(), actor));
       },
     },
     async ({ actor, reason }: CancelInput) => {
@@ -1050,8 +996,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   );
 
   function withinChangeWindow(): boolean {
-    if (!state.paidAt) return true;
-    return nowMs() < changeCancelWindowClosesAt(afterServicePolicy(policy.afterServicePolicyVersion), Date.parse(state.paidAt));
+    return withinChangeCancelWindow(snapshot());
   }
 
   /** Tells linked monitoring tasks the order's shipping date; a closed task no longer listens. */
@@ -1079,20 +1024,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer'], input, 'grant a shipping extension');
-        requireStatus(state.status, PRE_SHIPMENT, 'extend the shipping date', 'only a confirmed, unshipped order has a shipping date to extend');
+        refuseIf(extendShippingRefusal(snapshot()));
       },
-      check: ({ shippingDate }: ExtendShippingInput) => {
-        const current = state.shippingDate ?? terms.shippingDate;
-        if (shippingDate <= current) refuse(`cannot extend: ${shippingDate} is not later than the current shipping date ${current}`);
-        const confirmedAt = Date.parse(state.confirmedAt ?? createdAt);
-        const latest = latestShippingDate(policy, confirmedAt);
-        if (shippingDate > latest) {
-          refuse(
-            `cannot extend to ${shippingDate}: the shipping period would be ${shippingPeriodDays(confirmedAt, shippingDate)} days from the confirmation day ${iso(confirmedAt).slice(0, 10)}; ` +
-              `the original period plus extensions may be at most ${policy.maxShippingPeriodDays} days, so ${latest} is the latest shipping date`,
-          );
-        }
-      },
+      check: ({ shippingDate }: ExtendShippingInput) => refuseIf(shippingDateRefusal(snapshot(), shippingDate)),
     },
     async ({ actor, shippingDate }: ExtendShippingInput) => {
       const previous = state.shippingDate;
@@ -1116,22 +1050,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer', 'supplier'], input, 'extend the receiving window');
-        if (actor.role === 'ops') refuse('cannot extend as ops: each party extends the receiving window for itself');
-        requireStatus(state.status, ['DELIVERED'], 'extend the receiving window', 'the receiving window is open only after delivery');
-        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-        const ext = state.receivingExtensions ?? {};
-        if (ext[party] !== undefined) refuse(`cannot extend: the ${party} already extended the receiving window once (by ${ext[party]} days)`);
+        refuseIf(extendReceivingRefusal(snapshot(), actor));
       },
-      check: ({ days }: ExtendReceivingInput) => {
-        const ext = state.receivingExtensions ?? {};
-        if (!Number.isInteger(days) || days < 1 || days > policy.receivingExtensionMaxDays) {
-          refuse(`cannot extend by ${days} days: an extension is 1 to ${policy.receivingExtensionMaxDays} days`);
-        }
-        const used = (ext.buyer ?? 0) + (ext.supplier ?? 0);
-        if (used + days > policy.receivingExtensionsTotalMaxDays) {
-          refuse(`cannot extend by ${days} days: extensions may total at most ${policy.receivingExtensionsTotalMaxDays} days (${used} used)`);
-        }
-      },
+      check: ({ days }: ExtendReceivingInput) => refuseIf(receivingExtensionRefusal(snapshot(), days)),
     },
     async ({ actor, days }: ExtendReceivingInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
@@ -1153,15 +1074,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     {
       when: (actor) => {
         requireActor(actor, ['buyer', 'supplier'], input, 'leave feedback');
-        if (actor.role === 'ops') refuse('cannot leave feedback as ops: feedback is the parties\' own');
-        requireStatus(state.status, ['COMPLETED', 'SETTLED'], 'leave feedback', 'feedback is left after the order completes');
-        if (!deadlines().some((d) => d.kind === 'feedback-window')) refuse('cannot leave feedback: the feedback window has closed');
-        const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
-        if (state.feedback?.[party]) refuse(`the ${party} already left feedback on this order`);
+        refuseIf(leaveFeedbackRefusal(snapshot(), actor));
       },
-      check: ({ rating }: FeedbackInput) => {
-        if (!Number.isInteger(rating) || rating < 1 || rating > 5) refuse('rating must be a whole number from 1 to 5');
-      },
+      check: ({ rating }: FeedbackInput) => refuseIf(ratingRefusal(rating)),
     },
     async ({ actor, rating, comment }: FeedbackInput) => {
       const party = actor.role === 'supplier' ? 'supplier' : 'buyer';
@@ -1184,11 +1099,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     afterServiceRefundUpdate,
     ({ actor, amount }: AfterServiceRefundInput) => {
       requireActor(actor, [], input, 'refund through an after-service case');
-      requireNotConfirming('refund');
-      const refundable = afterServiceRefundable(account());
-      if (!Number.isSafeInteger(amount) || amount <= 0) refuse('the refund amount must be a positive whole number of minor units');
-      if (amount > refundable) refuse(`cannot refund ${money(amount)}: ${money(refundable)} of the ${money(state.amounts.paid)} paid is still refundable`);
-      if (openClaims().length > 0) refuse(`claim ${openClaims()[0].id} is open on the order: its decision refunds the buyer`);
+      refuseIf(afterServiceRefundRefusal(snapshot(), amount));
     },
     async ({ actor, caseId, amount, reason }: AfterServiceRefundInput) => {
       const plan = planRefund(account(), 'after-service', amount) ?? { amount: 0, fromEscrow: 0, fromSupplier: 0 };
