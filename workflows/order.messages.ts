@@ -30,7 +30,7 @@ export type OrderStatus =
   /** A claim was decided while funds were held: the refund went to the buyer, the rest to the supplier. */
   | 'SETTLED';
 
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
+export { TERMINAL_STATUSES } from './order.policy';
 
 export interface OrderTermsInput {
   currency: string;

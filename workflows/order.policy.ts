@@ -4,6 +4,7 @@
  * Pure module: imported by the order workflow, and by the API for read-only checks before a start.
  */
 import { DAY_MS } from './common';
+import type { OrderStatus } from './order.messages';
 import { isMinorUnits, isSupportedCurrency } from './money';
 
 export interface OrderPolicy {
@@ -153,6 +154,9 @@ export function shippingPeriodDays(confirmedAt: number, shippingDate: string): n
 export function claimDayStart(openedAt: number, day: number): number {
   return openedAt + (day - 1) * DAY_MS;
 }
+
+/** Where an order ends: nothing moves it on, and it takes no further actions but feedback and claims after receipt. */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
 
 export const CURRENT_ORDER_POLICY_VERSION = '2026-12';
 

@@ -23,7 +23,7 @@ import type {
   PaymentKind,
   SupplierResponseInput,
 } from './order.messages';
-import { DraftTerms, OrderPolicy, checkDraft, claimDayStart, latestShippingDate, shippingPeriodDays } from './order.policy';
+import { DraftTerms, OrderPolicy, TERMINAL_STATUSES, checkDraft, claimDayStart, latestShippingDate, shippingPeriodDays } from './order.policy';
 
 /** The order as its rules see it at one instant. */
 export interface OrderSnapshot {
@@ -35,11 +35,6 @@ export interface OrderSnapshot {
   confirming?: boolean;
 }
 
-/**
- * TERMINAL_STATUSES of ./order.messages, which this module cannot import as a value (that module
- * defines Temporal messages and would bring @temporalio/workflow with it); a unit test keeps them equal.
- */
-export const CLOSED_ORDER_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'EXPIRED', 'CANCELLED', 'SETTLED'];
 
 /** Confirmed and not shipped: the order has a shipping date that can still be met or extended. */
 export const PRE_SHIPMENT: readonly OrderStatus[] = ['CONFIRMED', 'DEPOSIT_PAID', 'PAID'];
@@ -97,7 +92,7 @@ export function confirmAsBuyerRefusal({ state }: OrderSnapshot): string | undefi
 
 export function confirmAsSupplierRefusal({ state }: OrderSnapshot): string | undefined {
   if (state.status === 'DRAFT') return 'cannot confirm as supplier: the buyer has not confirmed the purchase order yet';
-  if (CLOSED_ORDER_STATUSES.includes(state.status)) return `cannot confirm as supplier: the order is ${state.status.toLowerCase()}`;
+  if (TERMINAL_STATUSES.includes(state.status)) return `cannot confirm as supplier: the order is ${state.status.toLowerCase()}`;
   return statusRefusal(state.status, ['BUYER_CONFIRMED'], 'confirm as supplier', 'the purchase order is already confirmed');
 }
 
@@ -199,7 +194,7 @@ export function cancelRefusal(order: OrderSnapshot, actor: Pick<Actor, 'role'>):
   const { state, policy } = order;
   const confirming = confirmingRefusal(order, 'cancel');
   if (confirming) return confirming;
-  if (CLOSED_ORDER_STATUSES.includes(state.status)) return `cannot cancel: the order is already ${state.status.toLowerCase()}`;
+  if (TERMINAL_STATUSES.includes(state.status)) return `cannot cancel: the order is already ${state.status.toLowerCase()}`;
   if (!CANCELLABLE.includes(state.status)) return 'cannot cancel: the order has shipped; open a claim instead';
   const open = openClaimsOf(state)[0];
   if (open) return `cannot cancel while claim ${open.id} is open`;
