@@ -18,14 +18,14 @@ import {
   proxyActivities,
   setHandler,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { UpdateDefinition, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { ACTION_REFUSED, Actor, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
+import { ACTION_REFUSED, Actor, DAY_MS } from './common';
 import { formatMoney } from './money';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
+import type { PurchaseRequestEventType } from './read-model';
 import { orderStartMetadata } from './ui-metadata';
 import { ORDER_WORKFLOW_TYPE, TradeOrderInput, orderWorkflowId } from './order.messages';
 import { checkDraft, orderPolicy, orderTotal } from './order.policy';
@@ -36,6 +36,7 @@ import {
   PURCHASE_REQUEST_TERMINAL,
   PurchaseOrderRequestInput,
   PurchaseRequestAck,
+  PurchaseRequestDeadline,
   PurchaseRequestState,
   PurchaseRequestStatus,
   WithdrawRequestInput,
@@ -45,9 +46,9 @@ import {
   withdrawRequestUpdate,
 } from './po-request.messages';
 import { checkRequest, purchaseRequestPolicy } from './po-request.policy';
-import { PROCESS_ACTIVITY_OPTIONS, Party, createEffectQueue, createLock, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withDeadline } from './process-kit';
+import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, Party, createLock, createProcessCore, inputKey, iso, nowMs, refuse, requireParty, runDeadlinesSerially, withSummaries } from './process-kit';
 
-const acts = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
+const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 
 const NEXT_STEPS: Record<PurchaseRequestStatus, PurchaseRequestState['nextStep']> = {
   OPEN: { action: 'draft', by: 'supplier', description: 'the supplier drafts the purchase order from the request (POST /orders with requestId)' },
@@ -61,6 +62,7 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
   const policy = purchaseRequestPolicy(input.policyVersion);
   const { requestId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
+  const acts = withSummaries(activities, (activity, i) => `${activity} · request ${requestId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const startedAt = nowMs();
   const problems = checkRequest(input, policy, iso(startedAt).slice(0, 10));
   if (problems.length > 0) {
@@ -84,25 +86,39 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
     createdAt,
     updatedAt: createdAt,
   };
-  const { enqueue, drained } = createEffectQueue();
+  // ---- the process skeleton: revisions, deadlines, search attributes, effects ----------------------
+  const core = createProcessCore<PurchaseRequestStatus, PurchaseRequestState['nextStep'], PurchaseRequestDeadline>(state, {
+    workflowId,
+    policyVersion: policy.version,
+    nextSteps: NEXT_STEPS,
+    parties: { buyerId, supplierId },
+    title: () => `Purchase order request ${requestId}: buyer ${buyerId} to supplier ${supplierId}`,
+    // Every change of a request moves both its status and its next deadline (it opens with the
+    // expiry, and each later change closes it and clears the expiry), so 'when-changed' upserts
+    // exactly what the request's first version recorded: the parties, status and deadline on
+    // submission, then status and deadline.
+    searchAttributes: 'when-changed',
+    // No route to ops: the late-task queue keeps no purchase order requests, and a request's only
+    // effect is a notice. A notice that fails for good fails its change, as it always has.
+  });
+  const { setDeadline, clearDeadlines, enqueue, drained } = core;
   const lock = createLock();
   const system: Actor = { role: 'system' };
   const partyIds = (parties: Party[]) => parties.map((p) => (p === 'buyer' ? buyerId : supplierId));
   const closed = () => PURCHASE_REQUEST_TERMINAL.includes(state.status);
 
+  interface Change extends ChangeHeader<PurchaseRequestEventType> {
+    notify: Party[];
+    subject: string;
+    text: string;
+  }
+
   /** Moves the request on, and tells the parties (one outbox row per recipient, keyed by the change). */
-  function change(status: PurchaseRequestStatus, c: { type: string; actor: Actor; summary: string; notify: Party[]; subject: string; text: string }): Promise<void> {
-    state.status = status;
-    state.nextStep = NEXT_STEPS[status];
-    state.revision += 1;
-    state.updatedAt = iso(nowMs());
-    state.events.push({ seq: state.revision, type: c.type, at: state.updatedAt, actor: c.actor, summary: c.summary });
-    upsertSearchAttributes([
-      { key: SA_STATUS, value: status },
-      ...(state.revision === 1 ? [{ key: SA_BUYER, value: buyerId }, { key: SA_SUPPLIER, value: supplierId }] : []),
-      { key: SA_NEXT_DEADLINE, value: state.deadlines[0] ? new Date(state.deadlines[0].dueAt) : null },
-    ] as Parameters<typeof upsertSearchAttributes>[0]);
-    const key = `${workflowId}:${state.revision}`;
+  function change(status: PurchaseRequestStatus, c: Change): Promise<void> {
+    const { event, key } = core.advance(status, c);
+    // The request has no table: its timeline is its state's own list of events.
+    state.events.push({ seq: event.seq, type: event.type, at: event.occurredAt, actor: c.actor, summary: event.summary });
+    core.publishSearchAttributes();
     const notice = { key, partyIds: partyIds(c.notify), subject: `[TradeGuard request ${requestId}] ${c.subject}`, text: c.text };
     return enqueue(async () => {
       if (c.notify.length > 0) await acts.notifyParties(notice);
@@ -140,17 +156,13 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
   }
 
   // ---- submitted -------------------------------------------------------------------------------
-  state.deadlines = withDeadline(
-    state.deadlines,
-    {
-      id: 'request-expiry',
-      kind: 'request-expiry',
-      dueAt: startedAt + policy.expiryDays * DAY_MS,
-      rule: `a purchase order request the supplier has not drafted an order from within ${policy.expiryDays} days expires`,
-      onExpiry: 'the request expires and the buyer is told',
-    },
-    policy.version,
-  );
+  setDeadline({
+    id: 'request-expiry',
+    kind: 'request-expiry',
+    dueAt: startedAt + policy.expiryDays * DAY_MS,
+    rule: `a purchase order request the supplier has not drafted an order from within ${policy.expiryDays} days expires`,
+    onExpiry: 'the request expires and the buyer is told',
+  });
   const products = input.items.map((i) => `${i.quantity} × ${i.description}`).join(', ');
   const submitted = change('OPEN', {
     type: 'REQUEST_SUBMITTED',
@@ -206,7 +218,7 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
       }
       state.orderId = orderId;
       state.closedReason = `purchase order ${orderId} was drafted from it`;
-      state.deadlines = [];
+      clearDeadlines(() => true);
       await change('DRAFTED', {
         type: 'ORDER_DRAFTED',
         actor,
@@ -229,7 +241,7 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
     },
     async ({ actor, reason }) => {
       state.closedReason = `withdrawn by the buyer${reason ? `: ${reason}` : ''}`;
-      state.deadlines = [];
+      clearDeadlines(() => true);
       await change('WITHDRAWN', {
         type: 'REQUEST_WITHDRAWN',
         actor,
@@ -251,7 +263,7 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
     },
     async ({ actor, reason }) => {
       state.closedReason = `declined by the supplier: ${reason}`;
-      state.deadlines = [];
+      clearDeadlines(() => true);
       await change('DECLINED', {
         type: 'REQUEST_DECLINED',
         actor,
@@ -266,14 +278,14 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
   await submitted;
 
   await runDeadlinesSerially({
-    list: () => state.deadlines,
+    list: core.deadlines,
     finished: closed,
     fire: (id) =>
       lock.run(async () => {
         const due = state.deadlines.find((d) => d.id === id);
         if (!due || Date.parse(due.dueAt) > nowMs() || state.status !== 'OPEN') return;
         state.closedReason = `no purchase order was drafted within ${policy.expiryDays} days`;
-        state.deadlines = [];
+        clearDeadlines(() => true);
         await change('EXPIRED', {
           type: 'REQUEST_EXPIRED',
           actor: system,

@@ -300,8 +300,11 @@ export function createProcessCore<Status extends string, Step extends { by: stri
     /** A line naming the process in its current details in the Temporal UI (its id, parties, amount). */
     title?: () => string;
     searchAttributes: SearchAttributeUpkeep;
-    /** Where an effect that failed for good goes (`toOpsQueue`). */
-    effectFailures: EffectFailureRoute;
+    /**
+     * Where an effect that failed for good goes (`toOpsQueue`). Without one, such a failure fails
+     * the change whose effect it was (a process the late-task queue keeps no rows for).
+     */
+    effectFailures?: EffectFailureRoute;
   },
 ) {
   let wake = 0;
@@ -389,6 +392,7 @@ export function createProcessCore<Status extends string, Step extends { by: stri
     publishSearchAttributes,
     /** Runs one side effect of a change in the process's effect queue order; see `runEffect`. */
     effect(name: string, key: string, run: () => Promise<unknown>): Promise<void> {
+      if (!spec.effectFailures) return run().then(() => undefined);
       const { raiseToOps, raise, onRaised, ...resource } = spec.effectFailures;
       return runEffect({ ...resource, key, effect: name }, run, { raiseToOps, raise, onRaised });
     },

@@ -4,7 +4,8 @@
  * refusals, withdrawal, decline and expiry.
  */
 import { WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from '../../workflows/common';
@@ -173,6 +174,48 @@ describe('purchase order requests', () => {
       await h.executeUpdate(declineRequestUpdate, { args: [{ actor: supplier, reason: 'out of stock until March' }] });
       expect(await state(h)).toMatchObject({ status: 'DECLINED', closedReason: 'declined by the supplier: out of stock until March' });
       expect(m.calls.notices.at(-1)).toMatchObject({ partyIds: ['buyer-1'], subject: expect.stringMatching(/declined$/) });
+    });
+  });
+
+  // Replay compares the kinds of commands, not what an upsert holds: this pins the search attributes
+  // each change upserts to those the request's first version recorded (the parties once, on
+  // submission; then status and next deadline, on every change), on the paths no fixture records.
+  it('upserts the search attributes of its first version on every path, and tells its current state in the Temporal UI', async () => {
+    const upserts = async (h: WorkflowHandle) => {
+      const E = temporal.api.enums.v1.EventType;
+      return ((await h.fetchHistory()).events ?? [])
+        .filter((e) => e.eventType === E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
+        .map((e) => {
+          const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {};
+          return Object.fromEntries(Object.keys(fields).sort().map((k) => [k, defaultPayloadConverter.fromPayload(fields[k])]));
+        });
+    };
+    const submitted = (opened: PurchaseRequestState) => ({
+      TradeGuardBuyer: 'buyer-1',
+      TradeGuardNextDeadline: opened.deadlines[0].dueAt,
+      TradeGuardStatus: 'OPEN',
+      TradeGuardSupplier: 'supplier-1',
+    });
+    await withRequest(async (h) => {
+      const opened = await state(h);
+      const metadata = await h.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toContain('**OPEN** (revision 1): next, the supplier drafts the purchase order');
+      expect(metadata.currentDetails).toContain(`next deadline: request-expiry at ${opened.deadlines[0].dueAt}, then the request expires`);
+      await env.sleep(15 * DAY);
+      expect(await closedStatus(h)).toBe('COMPLETED');
+      expect(await upserts(h)).toEqual([submitted(opened), { TradeGuardNextDeadline: null, TradeGuardStatus: 'EXPIRED' }]);
+    });
+    await withRequest(async (h) => {
+      const opened = await state(h);
+      await h.executeUpdate(declineRequestUpdate, { args: [{ actor: supplier, reason: 'out of stock' }] });
+      expect(await closedStatus(h)).toBe('COMPLETED');
+      expect(await upserts(h)).toEqual([submitted(opened), { TradeGuardNextDeadline: null, TradeGuardStatus: 'DECLINED' }]);
+    });
+    await withRequest(async (h) => {
+      const opened = await state(h);
+      await h.executeUpdate(withdrawRequestUpdate, { args: [{ actor: buyer }] });
+      expect(await closedStatus(h)).toBe('COMPLETED');
+      expect(await upserts(h)).toEqual([submitted(opened), { TradeGuardNextDeadline: null, TradeGuardStatus: 'WITHDRAWN' }]);
     });
   });
 });
