@@ -331,7 +331,8 @@ describe('proactive tracking cases', () => {
   it('opens regardless of the customer window and says which problem the self-check found', async () => {
     const proactive = { shipmentId: 'order:PO-1', problem: 'STALE' as const, carrierStatus: 'InTransit', detectedAt: new Date().toISOString() };
     await withCase('TRACKING', await factsAgo({ paid: 70 * DAY, shipped: 65 * DAY }), async (h, m) => {
-      const s = await state(h);
+      // The opening is recorded by an activity after the case starts: wait for it, not for the clock.
+      const s = await waitFor(h, () => events(m).length > 0);
       expect(s.window.rule).toBe('opened by the weekly tracking self-check (STALE)');
       expect(events(m)).toEqual(['OPENED_PROACTIVELY']);
       expect(m.calls.caseChanges[0].case).toMatchObject({ proactive: true, problem: 'STALE', category: 'tracking' });
