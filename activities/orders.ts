@@ -2,69 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { TERMINAL_STATUSES, type OrderState } from '../workflows/order.messages';
-import type { OpenDeadlineInput, TimelineEntry } from '../workflows/read-model';
+import { orderRowOf, type OrderReadModel, type TimelineEntry } from '../workflows/read-model';
+
+export { orderRowOf, type OrderReadModel } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
 import { writeChange } from './record-change';
 import { Prisma } from '../generated/prisma/client';
-
-/** The order's row in the read model, as the workflow sees it at one revision. */
-export interface OrderReadModel {
-  id: string;
-  status: string;
-  buyerId: string;
-  supplierId: string;
-  currency: string;
-  totalAmount: number;
-  depositAmount: number;
-  paidAmount: number;
-  heldAmount: number;
-  releasedAmount: number;
-  shippingDate: string;
-  policyVersion: string;
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
-  coveredAmount?: number;
-  refundedAmount?: number;
-  nextDeadlineAt?: string;
-  completedAt?: string;
-  paidAt?: string;
-  deliveredAt?: string;
-  shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
-  /** Every open deadline at this revision (absent from orders of the first workflow version). */
-  deadlines?: OpenDeadlineInput[];
-}
-
-/** The order's row at the view's revision. */
-export function orderRowOf(view: OrderState): OrderReadModel {
-  const { amounts } = view;
-  const deadlines = view.deadlines ?? [];
-  return {
-    id: view.orderId,
-    status: view.status,
-    buyerId: view.buyerId,
-    supplierId: view.supplierId,
-    currency: amounts.currency,
-    totalAmount: amounts.total,
-    depositAmount: amounts.deposit,
-    paidAmount: amounts.paid,
-    heldAmount: amounts.held,
-    releasedAmount: amounts.released,
-    shippingDate: view.shippingDate ?? view.terms.shippingDate,
-    policyVersion: view.policyVersion,
-    revision: view.revision,
-    createdAt: view.createdAt,
-    updatedAt: view.updatedAt,
-    paidAt: view.paidAt,
-    deliveredAt: view.deliveredAt,
-    shipment: view.shipment && { carrier: view.shipment.carrier, trackingNumber: view.shipment.trackingNumber, shippedAt: view.shipment.shippedAt },
-    coveredAmount: amounts.covered ?? 0,
-    refundedAmount: amounts.refunded ?? 0,
-    nextDeadlineAt: deadlines[0]?.dueAt,
-    completedAt: view.completedAt,
-    deadlines,
-  };
-}
 
 /** Orders whose parcel the weekly self-check follows: shipped, not yet delivered, not closed early. */
 const IN_FLIGHT_STATUSES = ['SHIPPED'];

@@ -27,7 +27,7 @@ import { SandboxCardGateway } from '../adapters/payments';
 import { ensureTemporalTestServer } from '../infra/temporal-binaries';
 import { registerSearchAttributes } from '../infra/temporal-connection';
 import { workflowsPath } from '../worker/worker';
-import { Actor } from '../workflows/common';
+import { Actor, EVIDENCE_HELD } from '../workflows/common';
 import {
   ClaimCause,
   ORDER_WORKFLOW_TYPE,
@@ -61,6 +61,8 @@ const DAY = 24 * HOUR;
 const TASK_QUEUE = 'tradeguard-bench-history';
 /** Uploads each party tries in the flood path: far more than any cap. */
 const FLOOD_ATTEMPTS = 200;
+/** A distinct file per upload (the same bytes again would be a repeat, which adds nothing). */
+const fileSha = (actor: Actor, n: number) => `${actor.role === 'buyer' ? 'b' : 'c'}${n.toString(16)}`.padStart(64, '0');
 /** Every path's history stays under this (Temporal warns at 10 MB and terminates at 50 MB). */
 const BYTES_TARGET = 1024 * 1024;
 
@@ -121,7 +123,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       const u = <A>(h: WorkflowHandle, update: UpdateDefinition<OrderAck, [A]>, arg: A): Promise<OrderAck> => h.executeUpdate(update, { args: [arg] });
       const state = (h: WorkflowHandle) => h.query(getOrderQuery);
       const evidence = (h: WorkflowHandle, claimId: string, actor: Actor, n: number) =>
-        u(h, addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: 'f'.repeat(64) } });
+        u(h, addEvidenceUpdate, { actor, claimId, file: { fileId: `${claimId}-${actor.role}-${n}`, name: `evidence-${n}.jpg`, contentType: 'image/jpeg', size: 2048, sha256: fileSha(actor, n) } });
       const dueOf = async (h: WorkflowHandle, claimId: string, kind: string) => {
         const d = (await state(h)).deadlines?.find((x) => x.claimId === claimId && x.kind === kind);
         if (!d) throw new Error(`claim ${claimId} has no ${kind} deadline`);
@@ -207,10 +209,24 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
         }
       }
       const floodAtCap = await counts(flood);
+      // Then each party sends its first file again, over and over: the claim holds it, and a repeat
+      // is refused before it is accepted, so the history does not grow.
+      let repeatsHeld = 0;
+      for (const actor of [buyer, supplier]) {
+        for (let n = 1; n <= FLOOD_ATTEMPTS; n++) {
+          await evidence(flood, floodClaim, actor, 1).then(
+            () => undefined,
+            (err: Error) => {
+              if ((err.cause as { type?: string } | undefined)?.type === EVIDENCE_HELD) repeatsHeld += 1;
+            },
+          );
+        }
+      }
+      const floodAfterRepeats = await counts(flood);
       return {
         happy: { status: done.status, atCompletion: happyAtCompletion, atClose: happyAtClose },
         oneClaim: { finalStatus: oneFinal.status, atClose: oneAtClose },
-        flood: { attempted: FLOOD_ATTEMPTS, accepted, refusal, atCap: floodAtCap },
+        flood: { attempted: FLOOD_ATTEMPTS, accepted, refusal, atCap: floodAtCap, repeats: 2 * FLOOD_ATTEMPTS, repeatsHeld, afterRepeats: floodAfterRepeats },
         worst: {
           statusAtReceiptWindowEnd: completed.status,
           finalStatus: final.status,
@@ -238,6 +254,12 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
       ],
     );
     console.log(`upload flood: each party's uploads to one claim stop at the policy's cap: "${result.flood.refusal}"`);
+    const { repeats, repeatsHeld, atCap, afterRepeats } = result.flood;
+    console.log(
+      `upload flood, then ${repeats} repeats of a file the claim holds: ${repeatsHeld} refused as held before acceptance, ` +
+        `${afterRepeats.updates - atCap.updates} more Updates accepted ${verdict(repeatsHeld === repeats && afterRepeats.updates === atCap.updates)} ` +
+        `(this test server still records a workflow task for each refused Update, ${afterRepeats.events - atCap.events} events; a real server records none: test/e2e/evidence-uploads.test.ts)`,
+    );
     console.log(`worst claim path: ${result.worst.revisions} revisions; claims ${result.worst.claims?.map((c) => `${c.id} ${c.cause} ${c.outcome}`).join(', ')}; final status ${result.worst.finalStatus}`);
     return {
       ...result,
@@ -246,6 +268,7 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
         happy: result.happy.atClose.events <= 200 && result.happy.atClose.bytes <= BYTES_TARGET,
         worstClaim: result.worst.atClose.events <= 1000 && result.worst.atClose.bytes <= BYTES_TARGET,
         flood: result.flood.atCap.events <= 1000 && result.flood.atCap.bytes <= BYTES_TARGET,
+        repeatsAcceptNothing: result.flood.repeatsHeld === result.flood.repeats && result.flood.afterRepeats.updates === result.flood.atCap.updates,
       },
     };
   } finally {

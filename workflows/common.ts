@@ -20,6 +20,8 @@ export interface Actor {
 
 /** Failure types the API maps to HTTP statuses: an action the state does not allow (409), a caller who may not take it (403). */
 export const ACTION_REFUSED = 'ActionRefused';
+/** An evidence file the claim already holds from the same party: the repeat is answered as the first was, and adds nothing. */
+export const EVIDENCE_HELD = 'EvidenceHeld';
 export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 /** A card the gateway declined (402), and a card processor that kept failing, so nothing was charged (503). */
 export const PAYMENT_DECLINED = 'PaymentDeclined';

@@ -4,10 +4,10 @@
  * inside tradeOrderWorkflow (one workflow owns the order and its claims) and moves money only
  * through the order's escrow account (./escrow).
  */
-import type { UpdateDefinition as WorkflowUpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition as WorkflowUpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { EscrowMovement } from '../activities/ledger';
-import { Actor, DAY_MS } from './common';
+import { Actor, DAY_MS, EVIDENCE_HELD } from './common';
 import { getCalendar } from './calendar';
 import { orderNotices } from './order.notices';
 import {
@@ -104,6 +104,11 @@ export interface OrderProcess {
     def: UpdateDefinition<A>,
     validation: ((a: A) => void) | Validation<A>,
     run: (a: A) => Promise<Partial<OrderAck> | void>,
+    /**
+     * Runs after the validation when Temporal asks whether to accept the Update, and only then (not
+     * again in the handler): what it throws rejects the Update without a trace in the history.
+     */
+    beforeAccept?: (a: A) => void,
   ): void;
   /** The escrow stage of the order now, for the settlement rule. */
   stage(): EscrowStage;
@@ -550,6 +555,15 @@ export function createClaims(p: OrderProcess) {
         text: '',
       });
       return { claimId };
+    },
+    // A file the claim already holds from this party is refused before it is accepted, so a party
+    // repeating one upload adds nothing to the history (an accepted Update is recorded even when it
+    // changes nothing); the API answers the repeat as the first (EVIDENCE_HELD). Two copies sent at
+    // once may both be accepted: the handler above records the second as nothing.
+    ({ actor, claimId, file }: AddEvidenceInput) => {
+      if (isRepeatedEvidence(findClaim(claimId), partyOf(actor), file.sha256)) {
+        throw ApplicationFailure.create({ type: EVIDENCE_HELD, message: `claim ${claimId} already holds this file (${file.sha256}) from the ${partyOf(actor)}`, nonRetryable: true });
+      }
     },
   );
 

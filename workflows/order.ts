@@ -27,6 +27,7 @@ import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.mess
 import { EscrowAccount, EscrowStage, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
 import { orderNotices } from './order.notices';
+import { ORDER_VIEW_MAX_CHARS, orderRowOf } from './read-model';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
 import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
@@ -258,18 +259,20 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   /** Moves the order to a new revision now, and records it (read model, timeline, emails) in order. */
   function change(status: OrderStatus, c: OrderChange): Promise<void> {
     const { event, key } = core.advance(status, c);
-    // The order as it is now, copied: the record may be written after later changes to the state.
-    const view = JSON.parse(JSON.stringify(state)) as OrderState;
+    // The order as it is now, copied (the record may be written after later changes to the state);
+    // a long one leaves its view behind and sends its row only.
+    const json = JSON.stringify(state);
+    const record = json.length <= ORDER_VIEW_MAX_CHARS ? { view: JSON.parse(json) as OrderState } : { order: orderRowOf(state) };
     core.publishSearchAttributes();
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `[TradeGuard ${orderId}] ${c.subject}`, text: c.text } : undefined;
     const ops = c.ops ? { key, audience: c.ops.audience, subject: `[TradeGuard ${orderId}] ${c.ops.subject}`, text: c.ops.text } : undefined;
     return enqueue(async () => {
       if (c.before) await core.effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await core.effect(`${c.type}:record`, key, () => acts.recordOrderChange({ view, event, notices: { parties, ops } }));
+        await core.effect(`${c.type}:record`, key, () => acts.recordOrderChange({ ...record, event, notices: { parties, ops } }));
         return;
       }
-      await acts.recordOrderChange({ view, event });
+      await acts.recordOrderChange({ ...record, event });
       if (parties) await acts.notifyParties(parties);
       if (ops) await acts.notifyOps(ops);
     });
@@ -287,6 +290,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     def: UpdateDefinition<OrderAck, [A]>,
     validation: ((a: A) => void) | Validation<A>,
     run: (a: A) => Promise<Partial<OrderAck> | void>,
+    beforeAccept?: (a: A) => void,
   ) => {
     const validate = typeof validation === 'function' ? validation : actionBook.validator(def, validation);
     setHandler(
@@ -298,7 +302,12 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         }) : await run(a);
         return ack(extra);
       },
-      { validator: validate },
+      {
+        validator: (a: A) => {
+          validate(a);
+          beforeAccept?.(a);
+        },
+      },
     );
   };
 

@@ -1,8 +1,11 @@
 /**
- * What a process hands its read model with each change: the timeline entry and the open deadlines.
+ * What a process hands its read model with each change: the timeline entry and the open deadlines,
+ * and for an order its row and its view.
  * The workflows produce these and the record*Change activities write them; a leaf module, so the
  * activities that share the contract do not import each other.
  */
+
+import type { OrderState } from './order.messages';
 
 /** One entry of a resource's timeline: the change at revision `seq`. */
 export interface TimelineEntry {
@@ -27,6 +30,72 @@ export interface OpenDeadlineInput {
   /** Counted in working days on provisional calendar data. */
   provisional?: boolean;
 }
+
+/** The order's row in the read model, as the workflow sees it at one revision. */
+export interface OrderReadModel {
+  id: string;
+  status: string;
+  buyerId: string;
+  supplierId: string;
+  currency: string;
+  totalAmount: number;
+  depositAmount: number;
+  paidAmount: number;
+  heldAmount: number;
+  releasedAmount: number;
+  shippingDate: string;
+  policyVersion: string;
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+  coveredAmount?: number;
+  refundedAmount?: number;
+  nextDeadlineAt?: string;
+  completedAt?: string;
+  paidAt?: string;
+  deliveredAt?: string;
+  shipment?: { carrier: string; trackingNumber: string; shippedAt: string };
+  /** Every open deadline at this revision (absent from orders of the first workflow version). */
+  deadlines?: OpenDeadlineInput[];
+}
+
+/** The order's row at the view's revision. */
+export function orderRowOf(view: OrderState): OrderReadModel {
+  const { amounts } = view;
+  const deadlines = view.deadlines ?? [];
+  return {
+    id: view.orderId,
+    status: view.status,
+    buyerId: view.buyerId,
+    supplierId: view.supplierId,
+    currency: amounts.currency,
+    totalAmount: amounts.total,
+    depositAmount: amounts.deposit,
+    paidAmount: amounts.paid,
+    heldAmount: amounts.held,
+    releasedAmount: amounts.released,
+    shippingDate: view.shippingDate ?? view.terms.shippingDate,
+    policyVersion: view.policyVersion,
+    revision: view.revision,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    paidAt: view.paidAt,
+    deliveredAt: view.deliveredAt,
+    shipment: view.shipment && { carrier: view.shipment.carrier, trackingNumber: view.shipment.trackingNumber, shippedAt: view.shipment.shippedAt },
+    coveredAmount: amounts.covered ?? 0,
+    refundedAmount: amounts.refunded ?? 0,
+    nextDeadlineAt: deadlines[0]?.dueAt,
+    completedAt: view.completedAt,
+    deadlines: [...deadlines],
+  };
+}
+
+/**
+ * The longest order view (JSON characters) that travels with a change. Each change's record activity
+ * carries it and the history keeps it, so an order with many claims and files sends its row alone
+ * instead, and its actions are answered by a Query.
+ */
+export const ORDER_VIEW_MAX_CHARS = 8_000;
 
 /** Every change an order records on its timeline. */
 export const ORDER_EVENT_TYPES = [

@@ -130,6 +130,28 @@ describe('concurrent evidence uploads', () => {
       expect((await claimOf()).evidence).toHaveLength(acceptedAll.size);
     });
 
+    it(`to one claim: the same file sent again and again is answered as the first each time, and adds nothing to the order's history${suffix}`, async () => {
+      const p = await registerParties(stack);
+      const { orderId, evidenceRoute } = await claimOn(p);
+      const [bytes] = pictures(p.buyerKey, 'repeat', 1).map((u) => u.bytes);
+      const first = await upload(stack, p.buyerKey, `${evidenceRoute}?name=crack.png`, 'image/png', bytes);
+      expect(first.reply.status).toBe(201);
+      const historyLength = async () => ((await stack.client.workflow.getHandle(`order:${orderId}`).fetchHistory()).events ?? []).length;
+      const before = await historyLength();
+      for (let i = 0; i < 20; i++) {
+        const again = await upload(stack, p.buyerKey, `${evidenceRoute}?name=crack.png`, 'image/png', bytes);
+        expect(again.reply.status).toBe(201);
+        expect(again.reply.body.file).toMatchObject({ fileId: sha(bytes) });
+        expect(again.reply.body.order.claims[0].evidence.map((f: { fileId: string }) => f.fileId)).toEqual([sha(bytes)]);
+      }
+      expect(await historyLength()).toBe(before);
+      // The other party's copy of the same bytes is its own evidence.
+      const supplierCopy = await upload(stack, p.supplierKey, `${evidenceRoute}?name=crack.png`, 'image/png', bytes);
+      expect(supplierCopy.reply.status).toBe(201);
+      const claim = (await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order.claims[0];
+      expect(claim.evidence.map((f: { uploadedBy: string }) => f.uploadedBy)).toEqual(['buyer', 'supplier']);
+    });
+
     it(`to one claim: the same file sent again after ops asked for evidence is recorded again and answers the request${suffix}`, async () => {
       const p = await registerParties(stack);
       const { orderId, evidenceRoute } = await claimOn(p);

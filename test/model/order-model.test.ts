@@ -24,7 +24,7 @@ import { ledgerAccount } from '../../activities/ledger';
 import { SimulatedCarrier } from '../../adapters/carrier';
 import { SandboxCardGateway } from '../../adapters/payments';
 import { Db, createDb } from '../../infra/db';
-import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED } from '../../workflows/common';
+import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, EVIDENCE_HELD } from '../../workflows/common';
 import { EscrowAccount, escrowProblems } from '../../workflows/escrow';
 import {
   CLAIM_CAUSES,
@@ -229,6 +229,8 @@ async function perform(h: WorkflowHandle, a: Action, s: OrderState): Promise<str
         if (process.env.MODEL_TRACE) console.log(`refused ${a.k}: ${err.cause.message}`);
         return 'refused';
       }
+      // The claim holds this file from this party already: the repeat is refused before it is accepted.
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === EVIDENCE_HELD) return 'held';
       if (err instanceof WorkflowNotFoundError) return 'closed';
       throw err;
     }

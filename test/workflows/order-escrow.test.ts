@@ -5,7 +5,9 @@
  * for good does not jam the order. Time-skipping test server, typed in-memory activities.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { ACTION_REFUSED } from '../../workflows/common';
+import { temporal } from '@temporalio/proto';
+import { ACTION_REFUSED, EVIDENCE_HELD } from '../../workflows/common';
+import { ORDER_VIEW_MAX_CHARS } from '../../workflows/read-model';
 import {
   TERMINAL_STATUSES,
   acceptCounterOfferUpdate,
@@ -255,16 +257,51 @@ describe('bounded histories', () => {
       for (let n = 1; n <= 20; n++) await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(n) }] });
       const refused = await refusal(h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(21) }] }));
       expect(refused.message).toBe('cannot add evidence: the buyer has added 20 files to claim C1, the most allowed (limit maxEvidenceFilesPerParty = 20)');
-      // A file the claim already holds from the buyer, sent again (a retry), answers as the first and records nothing.
+      // A file the claim already holds from the buyer, sent again (a retry), is refused as held before it
+      // is accepted (the API answers it as the first): it records nothing and adds nothing to the history.
       const revision = (await state(h)).revision;
-      const repeat = await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(7) }] });
-      expect(repeat).toMatchObject({ claimId: 'C1', revision });
+      // No Update is accepted (the test server records a workflow task for a rejected Update; a real
+      // server drops it: test/e2e/evidence-uploads.test.ts sees no event at all).
+      const accepted = async () =>
+        (await h.fetchHistory()).events?.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED).length;
+      const acceptedBefore = await accepted();
+      const repeat = await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(7) }] }).catch((err: Error) => err.cause);
+      expect(repeat).toBeInstanceOf(ApplicationFailure);
+      expect(repeat).toMatchObject({ type: EVIDENCE_HELD, message: `claim C1 already holds this file (${file(7).sha256}) from the buyer` });
+      expect((await state(h)).revision).toBe(revision);
+      expect(await accepted()).toBe(acceptedBefore);
       expect((await state(h)).claims?.[0].evidence.filter((e) => e.uploadedBy === 'buyer')).toHaveLength(20);
       // The supplier's own allowance is untouched by the buyer's uploads, and has a byte limit too.
       await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: supplier, claimId: 'C1', file: file(100, 30 * 1024 * 1024) }] });
       const big = await refusal(h.executeUpdate(addEvidenceUpdate, { args: [{ actor: supplier, claimId: 'C1', file: file(101, 30 * 1024 * 1024) }] }));
       expect(big.message).toMatch(/over the limit maxEvidenceBytesPerParty = 52428800 bytes$/);
       expect((await state(h)).claims?.[0].evidence).toHaveLength(21);
+    });
+  });
+
+  it("sends the order's view with each change while it is short, and its row alone once the view outgrows ORDER_VIEW_MAX_CHARS", async () => {
+    await withOrder(async (h, m) => {
+      await confirm(h);
+      await payAll(h);
+      await openClaim(h);
+      for (let n = 1; n <= 20; n++) {
+        await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: buyer, claimId: 'C1', file: file(n) }] });
+        await h.executeUpdate(addEvidenceUpdate, { args: [{ actor: supplier, claimId: 'C1', file: file(200 + n) }] });
+      }
+      const s = await state(h);
+      expect(JSON.stringify(s).length).toBeGreaterThan(ORDER_VIEW_MAX_CHARS);
+      const changes = m.calls.changes;
+      expect(changes.map((c) => c.order.revision)).toEqual(changes.map((_, i) => i + 1));
+      // Short views travel whole and the row is the one derived from them; from the first view past the
+      // limit on, every change sends the row alone (the API answers such an order's actions by a Query).
+      const firstRowOnly = changes.findIndex((c) => c.view === undefined);
+      expect(firstRowOnly).toBeGreaterThan(5);
+      for (const c of changes.slice(0, firstRowOnly)) {
+        expect(c.view?.revision).toBe(c.order.revision);
+        expect(JSON.stringify(c.view).length).toBeLessThanOrEqual(ORDER_VIEW_MAX_CHARS);
+      }
+      expect(changes.slice(firstRowOnly).every((c) => c.view === undefined)).toBe(true);
+      expect(changes.at(-1)?.order).toMatchObject({ revision: s.revision, status: s.status, paidAmount: s.amounts.paid, heldAmount: s.amounts.held, deadlines: s.deadlines });
     });
   });
 
