@@ -4,6 +4,7 @@ import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
 import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
+import { PAYMENT_OUTCOME_UNKNOWN } from '../workflows/common';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
 import type { OpenDeadlineInput } from '../workflows/read-model';
 import { stopRetryingDataErrors } from './failures';
@@ -138,6 +139,8 @@ export function createMonitoringActivities({
       const result = await payments.charge({ idempotencyKey: c.idempotencyKey, paymentMethod: c.paymentMethod, amount: c.amount, currency: c.currency, description: c.description });
       if (result.status === 'succeeded') return { status: 'succeeded', paymentId: result.paymentId };
       if (result.status === 'declined') return { status: 'declined', reason: result.reason ?? 'the card was declined' };
+      // Both are tried again with the same key; after the last try an unanswered charge is not "nothing charged".
+      if (result.status === 'unknown') throw ApplicationFailure.create({ type: PAYMENT_OUTCOME_UNKNOWN, message: result.reason ?? 'the card processor did not answer' });
       throw ApplicationFailure.create({ type: 'PaymentProcessorError', message: result.reason ?? 'the card processor had an error' });
     },
 

@@ -43,7 +43,12 @@ export interface ChargeRequest {
   description?: string;
 }
 
-export type ChargeStatus = 'succeeded' | 'declined' | 'error';
+/**
+ * `error`: the processor refused the request and took nothing (it may be tried again). `unknown`:
+ * no answer (a network failure, a 5xx): the charge may have been taken, and only the same request
+ * again (the same idempotency key) can say.
+ */
+export type ChargeStatus = 'succeeded' | 'declined' | 'error' | 'unknown';
 
 export interface ChargeResult {
   paymentId: string;
@@ -113,6 +118,7 @@ function brandOf(number: string): string {
  * | 5555555555554444    | MasterCard | succeeds                                 |
  * | 4000000000000002    | Visa       | declined (card_declined)                 |
  * | 4000000000000119    | Visa       | processing error (retry later)           |
+ * | 4000000000000341    | Visa       | charged, but the first 4 answers are lost |
  *
  * Any other number with a valid check digit succeeds. State is in memory: idempotency keys and
  * refunds are remembered for the life of the process. Tokens and payment ids are self-describing
@@ -137,11 +143,18 @@ export class SandboxCardGateway implements PaymentGateway {
     mastercardSuccess: '5555555555554444',
     declined: '4000000000000002',
     processingError: '4000000000000119',
+    /** The charge is taken, but the answers to the first LOST_ANSWERS requests with its key never arrive (`unknown`). */
+    answerLost: '4000000000000341',
   } as const;
+
+  /** How many answers of an `answerLost` card's charge are lost: as many as one charge activity's tries. */
+  static readonly LOST_ANSWERS = 4;
+  private readonly lostAnswers = new Map<string, number>();
 
   async tokenize(card: CardDetails): Promise<TokenizeResult> {
     const number = card.number.replace(/[\s-]/g, '');
-    const outcome = number === SandboxCardGateway.TEST_CARDS.declined ? 'declined' : number === SandboxCardGateway.TEST_CARDS.processingError ? 'error' : 'ok';
+    const cards = SandboxCardGateway.TEST_CARDS;
+    const outcome = number === cards.declined ? 'declined' : number === cards.processingError ? 'error' : number === cards.answerLost ? 'lost' : 'ok';
     const brand = brandOf(number);
     const last4 = number.slice(-4);
     const mac = createHmac('sha256', this.secret).update(`${number}|${card.expMonth}|${card.expYear}`).digest('hex').slice(0, 16);
@@ -150,10 +163,21 @@ export class SandboxCardGateway implements PaymentGateway {
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
     const seen = this.charges.get(req.idempotencyKey);
+    const lost = this.lostAnswers.get(req.idempotencyKey) ?? 0;
+    if (seen && lost > 0) {
+      // Taken on the first request; this answer never reaches the caller.
+      this.lostAnswers.set(req.idempotencyKey, lost - 1);
+      return this.note<ChargeResult>('charge', req.idempotencyKey, { paymentId: '', status: 'unknown', reason: 'the card processor did not answer' });
+    }
     if (seen) return this.note('charge', req.idempotencyKey, seen);
     const digest = createHash('sha256').update(req.idempotencyKey).digest('hex').slice(0, 16);
     const paymentId = `sbx_ch_${digest}_${req.amount}`;
-    const outcome = /^sbx_pm_(ok|declined|error)_[a-z]+_\d{4}_[0-9a-f]{16}$/.exec(req.paymentMethod)?.[1];
+    const outcome = /^sbx_pm_(ok|declined|error|lost)_[a-z]+_\d{4}_[0-9a-f]{16}$/.exec(req.paymentMethod)?.[1];
+    if (outcome === 'lost') {
+      this.charges.set(req.idempotencyKey, { paymentId, status: 'succeeded' });
+      this.lostAnswers.set(req.idempotencyKey, SandboxCardGateway.LOST_ANSWERS - 1);
+      return this.note<ChargeResult>('charge', req.idempotencyKey, { paymentId: '', status: 'unknown', reason: 'the card processor did not answer' });
+    }
     if (outcome === 'error') {
       // Not remembered: a processing error may be retried with the same key, as with a real gateway.
       const failed: ChargeResult = { paymentId, status: 'error', reason: 'the card processor had an error; retry shortly' };
@@ -249,15 +273,23 @@ export class StripeGateway implements PaymentGateway {
   }
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
-    const { status, body } = await this.post('/v1/payment_intents', req.idempotencyKey, {
+    let answer: { status: number; body: Record<string, unknown> };
+    try {
+      answer = await this.post('/v1/payment_intents', req.idempotencyKey, {
       amount: String(req.amount),
       currency: req.currency.toLowerCase(),
       confirm: 'true',
       payment_method: req.paymentMethod,
       'payment_method_types[]': 'card',
       ...(req.description ? { description: req.description } : {}),
-    });
+      });
+    } catch (err) {
+      // The request may have reached Stripe and been charged: only the same key again can tell.
+      return { paymentId: '', status: 'unknown', reason: `no answer from Stripe (${(err as Error).message})` };
+    }
+    const { status, body } = answer;
     const error = body.error as { code?: string; message?: string; payment_intent?: { id?: string } } | undefined;
+    if (status >= 500) return { paymentId: error?.payment_intent?.id ?? '', status: 'unknown', reason: error?.message ?? `Stripe answered HTTP ${status}` };
     if (error) {
       return { paymentId: error.payment_intent?.id ?? '', status: status === 402 ? 'declined' : 'error', reason: error.message ?? error.code };
     }

@@ -225,7 +225,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     description: 'Visa or MasterCard only (brand from the number, Luhn check). The card goes to the payment gateway only, for a token; the task workflow charges the token, one charge at a time (a second payment waits, then answers as paid or is refused). The card is never stored.',
     ownership: ownTasks, params: monitoringParamsSchema, body: payMonitoringSchema,
     responses: { 200: 'the task after payment: { monitoring }' },
-    errors: { 402: 'payment_declined: the card was declined', 409: 'action_refused: the task does not take a payment now', 503: 'unavailable: the card processor or the workflow service failed; nothing was charged' },
+    errors: { 402: 'payment_declined: the card was declined', 409: 'action_refused: the task does not take a payment now', 503: 'unavailable: the card processor or the workflow service failed and nothing was charged, or the processor never answered a charge (not confirmed: paying again asks that same charge first, never a second one)' },
   }, async (req, res, { params, body }) => {
     const p = principal(req);
     await assertReaches(req, params.monitoringId);

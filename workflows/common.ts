@@ -26,6 +26,8 @@ export const ACTOR_NOT_ALLOWED = 'ActorNotAllowed';
 /** A card the gateway declined (402), and a card processor that kept failing, so nothing was charged (503). */
 export const PAYMENT_DECLINED = 'PaymentDeclined';
 export const PAYMENT_UNAVAILABLE = 'PaymentUnavailable';
+/** The card processor never answered a charge: it may have been taken, and only the same charge asked again can tell. */
+export const PAYMENT_OUTCOME_UNKNOWN = 'PaymentOutcomeUnknown';
 
 /** Typed search attributes every process keeps up to date, so ops can list them in Temporal. */
 export const SA_STATUS = defineSearchAttributeKey('TradeGuardStatus', 'KEYWORD');

@@ -150,6 +150,11 @@ export interface MonitoringState {
   details?: string;
   fee: { amount: number; currency: string; paid: number; refunded: number };
   payment?: CardPayment & { paidAt: string };
+  /**
+   * A charge the card processor never answered: it may have been taken. The next payment asks it
+   * again with the same card and key before any other card is charged.
+   */
+  uncertainCharge?: { card: CardToCharge; amount: number; askedAt: string };
   productInfo: { description?: string; pictures: UploadedFile[] };
   /** The inspector of the current round; `inspectorId` is the inspector party whose key may act on the task. */
   inspector?: { name: string; inspectorId?: string; checkDate: string; assignedAt: string };

@@ -6,6 +6,7 @@
  * by idempotent activities.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -16,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { FeeChargeResult, MonitoringReadModel } from '../activities/monitoring';
-import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE } from './common';
+import { Actor, ACTOR_NOT_ALLOWED, DAY_MS, PAYMENT_DECLINED, PAYMENT_OUTCOME_UNKNOWN, PAYMENT_UNAVAILABLE } from './common';
 import { WorkingCalendar, getCalendar, isValidDate, localDate } from './calendar';
 import {
   Party,
@@ -351,18 +352,40 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         // A charge that began before the cutoff is answered first: a card paid in time is not lapsed.
         // (Only then an await: a cutoff with no charge in flight lapses in the same step as before.)
         if (charging) await chargeSettled();
+        // A charge asked before the cutoff that the processor never answered is asked again first: if
+        // it was taken, the task was paid in time.
+        if (state.uncertainCharge && state.status === 'AWAITING_PAYMENT') {
+          await chargeCard({ role: 'buyer', partyId: input.buyerId }, state.uncertainCharge.card).catch(() => undefined);
+        }
         if (state.status !== 'AWAITING_PAYMENT') return;
         state.closedReason = `not paid by the booking cutoff ${state.bookingCutoffAt}`;
         state.deadlines = [];
-        await change('LAPSED', {
-          type: 'BOOKING_LAPSED',
-          actor: system,
-          summary: `Booking lapsed: the fee was not paid by the cutoff ${state.bookingCutoffAt}`,
-          data: { cutoffAt: state.bookingCutoffAt },
-          notify: ['buyer'],
-          subject: 'production monitoring booking lapsed unpaid',
-          text: `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid by ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}. Nothing was charged.`,
-        });
+        {
+          // Still unanswered: the booking lapses, and ops settles the charge with the processor by hand.
+          const unanswered = state.uncertainCharge;
+          await change('LAPSED', {
+            type: 'BOOKING_LAPSED',
+            actor: system,
+            summary: `Booking lapsed: the fee was not paid by the cutoff ${state.bookingCutoffAt}${unanswered ? `; the processor never answered the charge of ${money(unanswered.amount)} asked at ${unanswered.askedAt}` : ''}`,
+            data: { cutoffAt: state.bookingCutoffAt, ...(unanswered ? { unansweredCharge: unanswered } : {}) },
+            notify: ['buyer'],
+            subject: 'production monitoring booking lapsed unpaid',
+            text:
+              `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid by ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}. ` +
+              (unanswered
+                ? `The card processor never confirmed your payment of ${money(unanswered.amount)} with ${cardBrandName(unanswered.card.brand)} ending ${unanswered.card.last4}; the service team checks it with the processor and refunds it if it was taken.`
+                : 'Nothing was charged.'),
+            ...(unanswered
+              ? {
+                  ops: {
+                    audience: 'ops' as const,
+                    subject: 'lapsed booking with an unanswered card charge: settle it with the processor',
+                    text: `Monitoring task ${monitoringId} for order ${orderId} lapsed with a charge of ${money(unanswered.amount)} (${cardBrandName(unanswered.card.brand)} ending ${unanswered.card.last4}, key ${workflowId}:fee:${unanswered.card.token}, asked at ${unanswered.askedAt}) that the processor never answered. If it was taken, refund it.`,
+                  },
+                }
+              : {}),
+          });
+        }
         return;
       case 'product-info-reminder': {
         const missing = productInfoMissing();
@@ -465,15 +488,19 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
 
   /** Refuses a payment the task does not take now. */
   function payable(): void {
+    awaitingPayment();
+    if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
+      refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
+    }
+  }
+
+  function awaitingPayment(): void {
     requireStatus(
       state.status,
       ['AWAITING_PAYMENT'],
       'pay',
       state.payment ? `the fee is already paid by ${cardBrandName(state.payment.brand)} ending ${state.payment.last4}` : 'the booking is closed',
     );
-    if (nowMs() >= Date.parse(state.bookingCutoffAt)) {
-      refuse(`cannot pay: the booking cutoff passed at ${state.bookingCutoffAt}; the last instant to pay was ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}`);
-    }
   }
 
   async function recordPayment(actor: Actor, payment: CardPayment): Promise<void> {
@@ -503,22 +530,48 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
    * and is then judged on what it left (the same card answers as paid, another is refused). The key
    * is the task's and the token's, so a retried activity or Update is the same charge.
    */
-  async function chargeCard(actor: Actor, card: CardToCharge): Promise<void> {
+  async function chargeCard(actor: Actor, offered: CardToCharge): Promise<void> {
     // Not `await chargeSettled()`: awaiting even a settled promise would let a second payment
     // delivered in the same activation pass the wait before this one takes the charge.
     while (charging) await condition(() => !charging);
-    if (paidBy(card)) return;
-    payable();
+    if (paidBy(offered)) return;
+    // A charge the processor never answered may have been taken: it is asked again, with its own
+    // card and key (the processor answers a key it has seen with its first outcome), before any
+    // other card, so that paying again never charges twice. It was asked before the cutoff, so it is
+    // settled after it too. Only a workflow whose charge went unanswered (a failure type earlier
+    // code never saw) takes this path: no patch is needed.
+    const uncertain = state.uncertainCharge;
+    if (uncertain) awaitingPayment();
+    else payable();
+    const card = uncertain?.card ?? offered;
     const idempotencyKey = `${workflowId}:fee:${card.token}`;
     const amount = state.fee.amount;
     charging = true;
     let charged: FeeChargeResult;
     try {
       charged = await cardActs.chargeMonitoringFee({ idempotencyKey, paymentMethod: card.token, amount, currency, description: `Production monitoring ${monitoringId} for order ${orderId}` });
-    } catch {
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PAYMENT_OUTCOME_UNKNOWN) {
+        state.uncertainCharge = { card, amount, askedAt: uncertain?.askedAt ?? iso(nowMs()) };
+        throw ApplicationFailure.create({
+          type: PAYMENT_UNAVAILABLE,
+          message:
+            `payment not confirmed: the card processor did not answer, so the charge of ${money(amount)} to ${cardBrandName(card.brand)} ending ${card.last4} may have been taken; ` +
+            'pay again to settle it: that same charge is asked again first, never a second one',
+          nonRetryable: true,
+        });
+      }
+      if (uncertain) {
+        throw ApplicationFailure.create({ type: PAYMENT_UNAVAILABLE, message: `payment not confirmed: the card processor had an error settling the earlier charge to ${cardBrandName(card.brand)} ending ${card.last4}; pay again shortly`, nonRetryable: true });
+      }
       throw ApplicationFailure.create({ type: PAYMENT_UNAVAILABLE, message: 'payment failed: the card processor had an error; nothing was charged, retry shortly', nonRetryable: true });
     } finally {
       charging = false;
+    }
+    state.uncertainCharge = undefined;
+    if (uncertain && charged.status === 'declined' && uncertain.card.token !== offered.token) {
+      // The unanswered charge was never taken: the card offered now is charged instead.
+      return chargeCard(actor, offered);
     }
     if (charged.status === 'declined') {
       throw ApplicationFailure.create({ type: PAYMENT_DECLINED, message: `payment declined: ${charged.reason}`, nonRetryable: true });

@@ -142,6 +142,27 @@ describe('production monitoring through the API', () => {
     expect((await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4242424242424242'))).status).toBe(200);
   });
 
+  it('charges once when the processor took a charge but its answers were lost: 503 "not confirmed", then paying again with another card settles that same charge', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 30);
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    const id: string = booked.body.monitoringId;
+    const before = gateway.results.length;
+    const lost = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card(SandboxCardGateway.TEST_CARDS.answerLost));
+    expectError(lost, 503, 'unavailable');
+    expect(lost.body.error.message).toBe(
+      'payment not confirmed: the card processor did not answer, so the charge of 299.00 USD to Visa ending 0341 may have been taken; pay again to settle it: that same charge is asked again first, never a second one',
+    );
+    expect((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 } });
+    // The buyer pays again with another card: the charge asked first is asked again, answers that it was taken, and the Visa ending 4242 is never charged.
+    const again = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4242424242424242'));
+    expect(again.status).toBe(200);
+    expect(again.body.monitoring).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900 }, payment: { brand: 'visa', last4: '0341' } });
+    const asked = gateway.results.slice(before);
+    expect(asked.map((r) => [r.last4, r.status])).toEqual([...Array(4).fill(['0341', 'unknown']), ['0341', 'succeeded']]);
+    expect(asked.filter((r) => r.last4 === '4242')).toEqual([]);
+  });
+
   it('books, pays by Visa, takes a sample picture, inspects, delivers the report for download, and emails each step', async () => {
     const p = await registerParties();
     const orderId = await draftOrder(p, 30);

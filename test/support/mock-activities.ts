@@ -11,6 +11,7 @@ import type { FlaggedShipment, ShipmentPageRequest } from '../../activities/self
 import type { ReportRequest } from '../../activities/report';
 import { effectFailureTaskId, type EffectFailure } from '../../activities/effect-failures';
 import { computeReport } from '../../workflows/after-service-report';
+import { PAYMENT_OUTCOME_UNKNOWN } from '../../workflows/common';
 import { SimulatedCarrier } from '../../adapters/carrier';
 
 /** In-memory activities for workflow tests: they record every call the workflow made. */
@@ -51,7 +52,7 @@ export function createMockActivities() {
    * What the card gateway answers a fee charge: taken at once unless a test declines it, makes the
    * processor fail, or holds the answer until `release` is called.
    */
-  const cardCharges: { answer: 'succeeded' | 'declined' | 'error'; held?: Promise<void> } = { answer: 'succeeded' };
+  const cardCharges: { answer: 'succeeded' | 'declined' | 'error' | 'unknown'; held?: Promise<void> } = { answer: 'succeeded' };
   /** Coverage the mock grants (per order); tests change it. */
   const coverage = { granted: 1_000_000_00 };
   /** What the simulated carrier answers. */
@@ -122,6 +123,7 @@ export function createMockActivities() {
       calls.feeCharges.push(c);
       await cardCharges.held;
       if (cardCharges.answer === 'error') throw ApplicationFailure.create({ type: 'PaymentProcessorError', message: 'the card processor had an error' });
+      if (cardCharges.answer === 'unknown') throw ApplicationFailure.create({ type: PAYMENT_OUTCOME_UNKNOWN, message: 'the card processor did not answer' });
       if (cardCharges.answer === 'declined') return { status: 'declined', reason: 'the card was declined by its issuer; use another card' };
       return { status: 'succeeded', paymentId: `ch-${c.idempotencyKey}` };
     },

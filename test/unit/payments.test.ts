@@ -1,11 +1,13 @@
 /**
  * The embedded sandbox card gateway: a token says nothing of the card number, any process charges
- * it, a key is one charge, a processing error is not remembered, and the journal lists every call.
+ * it, a key is one charge, a processing error is not remembered, and the journal lists every call;
+ * a charge whose answer is lost, in the sandbox and as the Stripe adapter reads Stripe's answers.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CardDetails, SandboxCardGateway, TokenizedCard } from '../../adapters/payments';
+import http from 'node:http';
+import { CardDetails, SandboxCardGateway, StripeGateway, TokenizedCard } from '../../adapters/payments';
 
 const card = (number: string): CardDetails => ({ number, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' });
 
@@ -67,5 +69,47 @@ describe('sandbox card gateway', () => {
       { kind: 'refund', idempotencyKey: 'r', status: 'succeeded' },
     ]);
     fs.rmSync(path.dirname(journal), { recursive: true, force: true });
+  });
+});
+
+describe('a charge whose answer is lost', () => {
+  it('sandbox: the answer-lost card is charged on the first request, answers unknown 4 times, then answers that first charge', async () => {
+    const gateway = new SandboxCardGateway();
+    const t = await tokenOf(gateway, SandboxCardGateway.TEST_CARDS.answerLost);
+    const ask = () => gateway.charge({ idempotencyKey: 'monitoring:PM-1:fee:lost', paymentMethod: t.token, amount: 29_900, currency: 'USD' });
+    const answers = [];
+    for (let i = 0; i < SandboxCardGateway.LOST_ANSWERS + 2; i++) answers.push(await ask());
+    expect(answers.map((a) => a.status)).toEqual(['unknown', 'unknown', 'unknown', 'unknown', 'succeeded', 'succeeded']);
+    expect(new Set(answers.slice(4).map((a) => a.paymentId)).size).toBe(1);
+  });
+
+  it('Stripe: no answer (the connection fails) and a 5xx are unknown, a 402 is declined, a 4xx error is an error', async () => {
+    const replies: { status: number; body: unknown }[] = [];
+    const server = http.createServer((req, res) => {
+      const reply = replies.shift();
+      if (!reply) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply.body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const stripe = new StripeGateway('sk_test_x', `http://127.0.0.1:${port}`);
+      const ask = () => stripe.charge({ idempotencyKey: 'monitoring:PM-1:fee:pm_1', paymentMethod: 'pm_1', amount: 29_900, currency: 'USD' });
+      expect(await ask()).toMatchObject({ status: 'unknown', reason: expect.stringMatching(/^no answer from Stripe/) });
+      replies.push({ status: 500, body: { error: { message: 'An unknown error occurred' } } });
+      expect(await ask()).toMatchObject({ status: 'unknown', reason: 'An unknown error occurred' });
+      replies.push({ status: 402, body: { error: { code: 'card_declined', message: 'Your card was declined.' } } });
+      expect(await ask()).toMatchObject({ status: 'declined', reason: 'Your card was declined.' });
+      replies.push({ status: 400, body: { error: { code: 'parameter_invalid', message: 'Invalid currency' } } });
+      expect(await ask()).toMatchObject({ status: 'error', reason: 'Invalid currency' });
+      replies.push({ status: 200, body: { id: 'pi_1', status: 'succeeded' } });
+      expect(await ask()).toEqual({ paymentId: 'pi_1', status: 'succeeded', reason: undefined });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -113,6 +113,16 @@ async function finished(h: Handle): Promise<MonitoringState> {
   return state(h);
 }
 
+/** Polls the task's state until `done` says so (or about 5 s pass). */
+async function waitFor(h: Handle, done: (s: MonitoringState) => boolean): Promise<MonitoringState> {
+  let s = await state(h);
+  for (let i = 0; i < 200 && !done(s); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    s = await state(h);
+  }
+  return s;
+}
+
 async function refusal(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
@@ -296,6 +306,67 @@ describe('a card charged by the workflow', () => {
       expect(other.message).toBe('cannot pay: the fee is already paid by Visa ending 4242 (the service is AWAITING_INSPECTOR)');
       expect(m.calls.feeCharges).toHaveLength(1);
     });
+  });
+
+  it('never charges twice after a charge the processor did not answer: paying again asks that same charge first, with its card and key', async () => {
+    await withTask(async (h, m) => {
+      m.cardCharges.answer = 'unknown';
+      const unanswered = await refusal(payBy(h, visaCard));
+      expect(unanswered).toMatchObject({
+        type: PAYMENT_UNAVAILABLE,
+        message:
+          'payment not confirmed: the card processor did not answer, so the charge of 299.00 USD to Visa ending 4242 may have been taken; pay again to settle it: that same charge is asked again first, never a second one',
+      });
+      expect(await state(h)).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 }, uncertainCharge: { card: visaCard, amount: 29_900 } });
+      // Paid again with another card: the unanswered charge is asked again and was taken, so the other card is not charged.
+      m.cardCharges.answer = 'succeeded';
+      const paid = await after(h, payBy(h, mastercard));
+      expect(paid).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900 }, payment: { paymentId: `ch-${h.workflowId}:fee:pm_visa_4242`, brand: 'visa', last4: '4242' } });
+      expect(paid.uncertainCharge).toBeUndefined();
+      expect(m.calls.feeCharges.map((c) => c.paymentMethod)).toEqual([...Array(5).fill('pm_visa_4242')]);
+      expect(new Set(m.calls.feeCharges.map((c) => c.idempotencyKey))).toEqual(new Set([`${h.workflowId}:fee:pm_visa_4242`]));
+    });
+  });
+
+  it('charges the card offered now when the unanswered charge turns out declined', async () => {
+    await withTask(async (h, m) => {
+      m.cardCharges.answer = 'unknown';
+      await refusal(payBy(h, visaCard));
+      m.cardCharges.answer = 'declined';
+      const first = m.calls.feeCharges.length;
+      // The mock declines every card now: the earlier charge is settled as declined, then the new card is tried.
+      const declined = await refusal(payBy(h, mastercard));
+      expect(declined.type).toBe(PAYMENT_DECLINED);
+      expect(m.calls.feeCharges.slice(first).map((c) => c.paymentMethod)).toEqual(['pm_visa_4242', 'pm_mc_4444']);
+      expect((await state(h)).uncertainCharge).toBeUndefined();
+      m.cardCharges.answer = 'succeeded';
+      expect((await after(h, payBy(h, mastercard))).payment).toMatchObject({ last4: '4444' });
+    });
+  });
+
+  it('settles an unanswered charge at the booking cutoff: taken, the task counts as paid in time; still unanswered, it lapses and ops is told', async () => {
+    await withTask(async (h, m, input) => {
+      m.cardCharges.answer = 'unknown';
+      await refusal(payBy(h, visaCard));
+      m.cardCharges.answer = 'succeeded';
+      const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+      await skip(cutoff.at - (await env.currentTimeMs()) + MINUTE);
+      const s = await waitFor(h, (x) => x.status !== 'AWAITING_PAYMENT');
+      expect(s).toMatchObject({ status: 'AWAITING_INSPECTOR', payment: { last4: '4242' }, fee: { paid: 29_900 } });
+      expect(events(m)).toEqual(['BOOKED', 'PAID']);
+    }, { shipInDays: 20 });
+    await withTask(async (h, m, input) => {
+      m.cardCharges.answer = 'unknown';
+      await refusal(payBy(h, visaCard));
+      const cutoff = bookingCutoff(policy, CN, input.shipmentDate);
+      await skip(cutoff.at - (await env.currentTimeMs()) + MINUTE);
+      const final = await finished(h);
+      expect(final.status).toBe('LAPSED');
+      expect(events(m)).toEqual(['BOOKED', 'BOOKING_LAPSED']);
+      expect(m.calls.notices.at(-1)?.text).toContain('The card processor never confirmed your payment of 299.00 USD with Visa ending 4242');
+      expect(m.calls.opsNotices.at(-1)).toMatchObject({ subject: expect.stringContaining('lapsed booking with an unanswered card charge') });
+      expect(m.calls.opsNotices.at(-1)?.text).toContain(`key ${h.workflowId}:fee:pm_visa_4242`);
+    }, { shipInDays: 20 });
   });
 
   it('answers a declined card and a failing processor with their own failures and changes nothing', async () => {
