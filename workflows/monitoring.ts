@@ -354,9 +354,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         if (charging) await chargeSettled();
         // A charge asked before the cutoff that the processor never answered is asked again first: if
         // it was taken, the task was paid in time.
-        if (state.uncertainCharge && state.status === 'AWAITING_PAYMENT') {
-          await chargeCard({ role: 'buyer', partyId: input.buyerId }, state.uncertainCharge.card).catch(() => undefined);
-        }
+        await settleUncertainCharge();
         if (state.status !== 'AWAITING_PAYMENT') return;
         state.closedReason = `not paid by the booking cutoff ${state.bookingCutoffAt}`;
         state.deadlines = [];
@@ -372,18 +370,8 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
             subject: 'production monitoring booking lapsed unpaid',
             text:
               `Your Production Monitoring & Inspection booking for order ${orderId} lapsed: the fee of ${money(state.fee.amount)} was not paid by ${payBy()}, ${policy.bookingCutoffWorkingDays} working days before the shipment date ${state.shipmentDate}. ` +
-              (unanswered
-                ? `The card processor never confirmed your payment of ${money(unanswered.amount)} with ${cardBrandName(unanswered.card.brand)} ending ${unanswered.card.last4}; the service team checks it with the processor and refunds it if it was taken.`
-                : 'Nothing was charged.'),
-            ...(unanswered
-              ? {
-                  ops: {
-                    audience: 'ops' as const,
-                    subject: 'lapsed booking with an unanswered card charge: settle it with the processor',
-                    text: `Monitoring task ${monitoringId} for order ${orderId} lapsed with a charge of ${money(unanswered.amount)} (${cardBrandName(unanswered.card.brand)} ending ${unanswered.card.last4}, key ${workflowId}:fee:${unanswered.card.token}, asked at ${unanswered.askedAt}) that the processor never answered. If it was taken, refund it.`,
-                  },
-                }
-              : {}),
+              (unanswered ? unansweredChargeNotice(unanswered, 'lapsed').buyer : 'Nothing was charged.'),
+            ...(unanswered ? { ops: unansweredChargeNotice(unanswered, 'lapsed').ops } : {}),
           });
         }
         return;
@@ -523,6 +511,25 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         `Please provide the product information and sample pictures; an inspector will be assigned and the check date confirmed within ${policy.inspectorAssignmentWorkingDays} working days.`,
       ops: { audience: 'ops', subject: 'new monitoring task: assign an inspector', text: `Monitoring task ${monitoringId} for order ${orderId} is paid; assign an inspector.` },
     });
+  }
+
+  /** Asks a charge the processor never answered again, before the task closes unpaid: taken, the task is paid. */
+  async function settleUncertainCharge(): Promise<void> {
+    if (!state.uncertainCharge || state.status !== 'AWAITING_PAYMENT') return;
+    await chargeCard({ role: 'buyer', partyId: input.buyerId }, state.uncertainCharge.card).catch(() => undefined);
+  }
+
+  /** What the buyer and ops are told when the task closes with a charge the processor still has not answered. */
+  function unansweredChargeNotice(c: NonNullable<MonitoringState['uncertainCharge']>, closed: 'lapsed' | 'cancelled' | 'deselected', whose = 'your') {
+    const card = `${cardBrandName(c.card.brand)} ending ${c.card.last4}`;
+    return {
+      buyer: `The card processor never confirmed ${whose} payment of ${money(c.amount)} with ${card}; the service team checks it with the processor and refunds it if it was taken.`,
+      ops: {
+        audience: 'ops' as const,
+        subject: `${closed} task with an unanswered card charge: settle it with the processor`,
+        text: `Monitoring task ${monitoringId} for order ${orderId} ${closed} with a charge of ${money(c.amount)} (${card}, key ${workflowId}:fee:${c.card.token}, asked at ${c.askedAt}) that the processor never answered. If it was taken, refund it.`,
+      },
+    };
   }
 
   /**
@@ -959,6 +966,11 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         await chargeSettled();
         cancellable(deselect);
       }
+      if (state.uncertainCharge) {
+        // A charge the processor never answered is asked again first: taken, it is refunded by policy like any paid fee.
+        await settleUncertainCharge();
+        cancellable(deselect);
+      }
       const decision = cancellationRefund(policy, refundStage(), state.fee.paid - state.fee.refunded);
       const payment = state.payment;
       const refund = payment && decision.amount > 0 ? decision.amount : 0;
@@ -966,14 +978,16 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       state.closedReason = reason;
       state.deadlines = [];
       const word = deselect ? 'deselected' : 'cancelled';
+      const unanswered = state.uncertainCharge && unansweredChargeNotice(state.uncertainCharge, word, "the buyer's");
       await change('CANCELLED', {
         type: deselect ? 'DESELECTED' : 'CANCELLED',
         actor,
-        summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}`,
-        data: { reason, refund, stage: decision.stage, percent: decision.percent },
+        summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}${unanswered ? '; a card charge the processor never answered goes to ops' : ''}`,
+        data: { reason, refund, stage: decision.stage, percent: decision.percent, ...(state.uncertainCharge ? { unansweredCharge: state.uncertainCharge } : {}) },
         notify: ['buyer', 'supplier'],
         subject: `production monitoring ${word}`,
-        text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}`,
+        text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}${unanswered ? ` ${unanswered.buyer}` : ''}`,
+        ...(unanswered ? { ops: unanswered.ops } : {}),
         before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
       });
       return ack();

@@ -364,9 +364,30 @@ describe('a card charged by the workflow', () => {
       expect(final.status).toBe('LAPSED');
       expect(events(m)).toEqual(['BOOKED', 'BOOKING_LAPSED']);
       expect(m.calls.notices.at(-1)?.text).toContain('The card processor never confirmed your payment of 299.00 USD with Visa ending 4242');
-      expect(m.calls.opsNotices.at(-1)).toMatchObject({ subject: expect.stringContaining('lapsed booking with an unanswered card charge') });
+      expect(m.calls.opsNotices.at(-1)?.subject).toMatch(/\] lapsed task with an unanswered card charge: settle it with the processor$/);
       expect(m.calls.opsNotices.at(-1)?.text).toContain(`key ${h.workflowId}:fee:pm_visa_4242`);
     }, { shipInDays: 20 });
+  });
+
+  it('settles an unanswered charge before a cancel: taken, it is refunded by policy; still unanswered, the task is cancelled and ops is told', async () => {
+    await withTask(async (h, m) => {
+      m.cardCharges.answer = 'unknown';
+      await refusal(payBy(h, visaCard));
+      m.cardCharges.answer = 'succeeded';
+      const cancelled = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'no longer needed' }] }));
+      expect(cancelled).toMatchObject({ status: 'CANCELLED', payment: { last4: '4242' }, fee: { paid: 29_900, refunded: 29_900 } });
+      expect(events(m)).toEqual(['BOOKED', 'PAID', 'CANCELLED']);
+      expect(m.calls.feeRefunds).toEqual([expect.objectContaining({ paymentId: `ch-${h.workflowId}:fee:pm_visa_4242`, amount: 29_900 })]);
+    });
+    await withTask(async (h, m) => {
+      m.cardCharges.answer = 'unknown';
+      await refusal(payBy(h, visaCard));
+      const cancelled = await after(h, h.executeUpdate(cancelMonitoringUpdate, { args: [{ actor: buyer, reason: 'no longer needed' }] }));
+      expect(cancelled).toMatchObject({ status: 'CANCELLED', fee: { paid: 0, refunded: 0 } });
+      expect(m.calls.feeRefunds).toEqual([]);
+      expect(m.calls.notices.at(-1)?.text).toContain("The card processor never confirmed the buyer's payment of 299.00 USD with Visa ending 4242");
+      expect(m.calls.opsNotices.at(-1)?.subject).toMatch(/\] cancelled task with an unanswered card charge: settle it with the processor$/);
+    });
   });
 
   it('answers a declined card and a failing processor with their own failures and changes nothing', async () => {
