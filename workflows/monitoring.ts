@@ -373,6 +373,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
               (unanswered ? unansweredChargeNotice(unanswered, 'lapsed').buyer : 'Nothing was charged.'),
             ...(unanswered ? { ops: unansweredChargeNotice(unanswered, 'lapsed').ops } : {}),
           });
+          if (unanswered) await raiseUnansweredCharge(unanswered);
         }
         return;
       case 'product-info-reminder': {
@@ -517,6 +518,18 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   async function settleUncertainCharge(): Promise<void> {
     if (!state.uncertainCharge || state.status !== 'AWAITING_PAYMENT') return;
     await chargeCard({ role: 'buyer', partyId: input.buyerId }, state.uncertainCharge.card).catch(() => undefined);
+  }
+
+  /** A task closed with a charge the processor still has not answered: it waits on the ops late-task queue until someone settles it. */
+  function raiseUnansweredCharge(c: NonNullable<MonitoringState['uncertainCharge']>): Promise<unknown> {
+    return acts.raiseEffectFailure({
+      resource: 'monitoring',
+      resourceId: monitoringId,
+      key: `${workflowId}:fee:${c.card.token}`,
+      effect: 'fee charge',
+      error: `the card processor never answered the charge of ${money(c.amount)} to ${cardBrandName(c.card.brand)} ending ${c.card.last4} asked at ${c.askedAt}; it may have been taken: settle it with the processor and refund it if so`,
+      occurredAt: iso(nowMs()),
+    });
   }
 
   /** What the buyer and ops are told when the task closes with a charge the processor still has not answered. */
@@ -990,6 +1003,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         ...(unanswered ? { ops: unanswered.ops } : {}),
         before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
       });
+      if (state.uncertainCharge) await raiseUnansweredCharge(state.uncertainCharge);
       return ack();
     },
     {

@@ -366,6 +366,9 @@ describe('a card charged by the workflow', () => {
       expect(m.calls.notices.at(-1)?.text).toContain('The card processor never confirmed your payment of 299.00 USD with Visa ending 4242');
       expect(m.calls.opsNotices.at(-1)?.subject).toMatch(/\] lapsed task with an unanswered card charge: settle it with the processor$/);
       expect(m.calls.opsNotices.at(-1)?.text).toContain(`key ${h.workflowId}:fee:pm_visa_4242`);
+      expect(m.calls.effectFailures).toEqual([
+        expect.objectContaining({ resource: 'monitoring', key: `${h.workflowId}:fee:pm_visa_4242`, effect: 'fee charge', error: expect.stringMatching(/^the card processor never answered the charge of 299.00 USD to Visa ending 4242/) }),
+      ]);
     }, { shipInDays: 20 });
   });
 
@@ -387,6 +390,7 @@ describe('a card charged by the workflow', () => {
       expect(m.calls.feeRefunds).toEqual([]);
       expect(m.calls.notices.at(-1)?.text).toContain("The card processor never confirmed the buyer's payment of 299.00 USD with Visa ending 4242");
       expect(m.calls.opsNotices.at(-1)?.subject).toMatch(/\] cancelled task with an unanswered card charge: settle it with the processor$/);
+      expect(m.calls.effectFailures.map((f) => [f.resource, f.key, f.effect])).toEqual([['monitoring', `${h.workflowId}:fee:pm_visa_4242`, 'fee charge']]);
     });
   });
 
