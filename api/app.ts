@@ -43,7 +43,7 @@ import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { createOrderAfterAction } from './order-reads';
 import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
-import { PartyKinds } from './lookup-cache';
+import { LookupCache, PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
@@ -115,7 +115,7 @@ export interface ApiDeps {
   trustProxy?: boolean | number | string;
   /**
    * How long a looked-up API key is trusted (a revoked key works at most this long), and how long a
-   * registered party's kind is remembered; KEY_CACHE_TTL_MS when not given.
+   * registered party's kind and an order's buyer and supplier are remembered; KEY_CACHE_TTL_MS when not given.
    */
   keyCacheTtlMs?: number;
   /** The clock deadlines are overdue by (GET /deadlines, the overviews); wall-clock time when not given. */
@@ -169,6 +169,8 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
   const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
+  // An order's buyer and supplier are fixed when it starts: once read, they answer the ownership check.
+  const orderParties = new LookupCache<{ buyerId: string; supplierId: string }>(deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
   const ownOrders = 'buyers and suppliers: their own orders only';
 
   routes.add({
@@ -407,8 +409,8 @@ export function createApp(deps: ApiDeps): express.Express {
    */
   async function assertReachesOrder(p: Principal, orderId: string): Promise<void> {
     if (p.role === 'ops' || p.role === 'support') return;
-    const row = await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } });
-    await assertCallerReaches(row, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () =>
+    const row = await orderParties.get(orderId, async () => (await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } })) ?? undefined);
+    await assertCallerReaches(row ?? null, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () =>
       assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), `order ${orderId}`),
     );
   }
