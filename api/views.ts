@@ -15,7 +15,7 @@ const INSPECTOR_FIELDS = [
   'deadlines', 'nextStep', 'revision', 'createdAt', 'updatedAt',
 ] as const satisfies readonly (keyof MonitoringState)[];
 
-const SUPPLIER_HIDDEN = ['payment'] as const satisfies readonly (keyof MonitoringState)[];
+const SUPPLIER_HIDDEN = ['payment', 'uncertainCharge'] as const satisfies readonly (keyof MonitoringState)[];
 
 export type MonitoringView = Partial<MonitoringState>;
 
@@ -44,8 +44,8 @@ interface TimelineEventView {
 
 /**
  * A task's timeline as a role sees it: for a supplier or an inspector, the payment is "the fee was
- * paid" and a cancellation says its reason, without the card, the fee or what was refunded; an
- * inspector reads that the buyer reviewed the service, not the review.
+ * paid", a lapse says its cutoff and a cancellation its reason, without the card, the fee or what was
+ * refunded; an inspector reads that the buyer reviewed the service, not the review.
  */
 export function monitoringTimelineFor<E extends TimelineEventView>(role: Role, events: E[]): E[] {
   if (role !== 'supplier' && role !== 'inspector') return events;
@@ -54,6 +54,11 @@ export function monitoringTimelineFor<E extends TimelineEventView>(role: Role, e
     if (e.type === 'CANCELLED' || e.type === 'DESELECTED') {
       const reason = (e.data as { reason?: unknown } | null)?.reason;
       return { ...e, summary: `Service ${e.type === 'CANCELLED' ? 'cancelled' : 'deselected'}${typeof reason === 'string' ? `: ${reason}` : ''}`, data: typeof reason === 'string' ? { reason } : {} };
+    }
+    if (e.type === 'BOOKING_LAPSED') {
+      // Without a charge the processor never answered, if there was one: that is the buyer's card.
+      const cutoffAt = (e.data as { cutoffAt?: unknown } | null)?.cutoffAt;
+      return { ...e, summary: `Booking lapsed: the fee was not paid by the cutoff${typeof cutoffAt === 'string' ? ` ${cutoffAt}` : ''}`, data: typeof cutoffAt === 'string' ? { cutoffAt } : {} };
     }
     if (e.type === 'REVIEWED' && role === 'inspector') return { ...e, summary: 'Service reviewed by the buyer', data: {} };
     return e;

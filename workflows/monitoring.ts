@@ -365,7 +365,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
             type: 'BOOKING_LAPSED',
             actor: system,
             summary: `Booking lapsed: the fee was not paid by the cutoff ${state.bookingCutoffAt}${unanswered ? `; the processor never answered the charge of ${money(unanswered.amount)} asked at ${unanswered.askedAt}` : ''}`,
-            data: { cutoffAt: state.bookingCutoffAt, ...(unanswered ? { unansweredCharge: unanswered } : {}) },
+            data: { cutoffAt: state.bookingCutoffAt, ...(unanswered ? { unansweredCharge: chargeFacts(unanswered) } : {}) },
             notify: ['buyer'],
             subject: 'production monitoring booking lapsed unpaid',
             text:
@@ -531,6 +531,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
       occurredAt: iso(nowMs()),
     });
   }
+
+  /** An unanswered charge on the timeline: the amount, the card's brand and last four digits, when it was asked (never its token). */
+  const chargeFacts = (c: NonNullable<MonitoringState['uncertainCharge']>) => ({ amount: c.amount, brand: c.card.brand, last4: c.card.last4, askedAt: c.askedAt });
 
   /** What the buyer and ops are told when the task closes with a charge the processor still has not answered. */
   function unansweredChargeNotice(c: NonNullable<MonitoringState['uncertainCharge']>, closed: 'lapsed' | 'cancelled' | 'deselected', whose = 'your') {
@@ -996,7 +999,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
         type: deselect ? 'DESELECTED' : 'CANCELLED',
         actor,
         summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}${unanswered ? '; a card charge the processor never answered goes to ops' : ''}`,
-        data: { reason, refund, stage: decision.stage, percent: decision.percent, ...(state.uncertainCharge ? { unansweredCharge: state.uncertainCharge } : {}) },
+        data: { reason, refund, stage: decision.stage, percent: decision.percent, ...(state.uncertainCharge ? { unansweredCharge: chargeFacts(state.uncertainCharge) } : {}) },
         notify: ['buyer', 'supplier'],
         subject: `production monitoring ${word}`,
         text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}${unanswered ? ` ${unanswered.buyer}` : ''}`,

@@ -153,7 +153,11 @@ describe('production monitoring through the API', () => {
     expect(lost.body.error.message).toBe(
       'payment not confirmed: the card processor did not answer, so the charge of 299.00 USD to Visa ending 0341 may have been taken; pay again to settle it: that same charge is asked again first, never a second one',
     );
-    expect((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 } });
+    expect((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring).toMatchObject({ status: 'AWAITING_PAYMENT', fee: { paid: 0 }, uncertainCharge: { amount: 29_900, card: { brand: 'visa', last4: '0341' } } });
+    // The unconfirmed card is the buyer's business: the supplier does not see it.
+    const seenBySupplier = (await call(p.supplierKey, 'GET', `/monitoring/${id}`)).body.monitoring;
+    expect(seenBySupplier.status).toBe('AWAITING_PAYMENT');
+    expect('uncertainCharge' in seenBySupplier).toBe(false);
     // The buyer pays again with another card: the charge asked first is asked again, answers that it was taken, and the Visa ending 4242 is never charged.
     const again = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4242424242424242'));
     expect(again.status).toBe(200);
