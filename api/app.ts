@@ -94,6 +94,9 @@ import { ApiMetrics, requestContext } from './observability';
 import { createLogger, type Logger, silentLogger } from '../infra/logger';
 import { orderStartMetadata } from '../workflows/ui-metadata';
 
+/** How long an API process remembers an order's buyer and supplier once read (they never change). */
+export const ORDER_PARTIES_TTL_MS = 10 * 60_000;
+
 export interface ApiDeps {
   client: Client;
   db: Db;
@@ -104,7 +107,7 @@ export interface ApiDeps {
   payments?: PaymentGateway;
   /** Rate and body-size limits; DEFAULT_REQUEST_LIMITS when not given (requestLimitsFromEnv reads them from the environment). */
   limits?: RequestLimits;
-  /** The rate limiter's clock; wall-clock time when not given. */
+  /** The clock of the rate limiter and of the order parties the API remembers; wall-clock time when not given. */
   now?: () => number;
   /** How Idempotency-Keys are held and kept (api/idempotency.ts); DEFAULT_IDEMPOTENCY_SETTINGS when not given. */
   idempotency?: IdempotencySettings;
@@ -169,8 +172,10 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   // Registered parties never change kind and are never removed, so their kinds are remembered as long as keys.
   const partyKinds = new PartyKinds(db, deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
-  // An order's buyer and supplier are fixed when it starts: once read, they answer the ownership check.
-  const orderParties = new LookupCache<{ buyerId: string; supplierId: string }>(deps.keyCacheTtlMs ?? KEY_CACHE_TTL_MS);
+  // An order's buyer and supplier are fixed when it starts and an order is never removed: once read,
+  // they answer the ownership check of the order's later actions for ORDER_PARTIES_TTL_MS (a key's
+  // few seconds would have most actions of a lifecycle read them again). A zero key TTL turns it off too.
+  const orderParties = new LookupCache<{ buyerId: string; supplierId: string }>(deps.keyCacheTtlMs === 0 ? 0 : ORDER_PARTIES_TTL_MS, deps.now);
   const ownOrders = 'buyers and suppliers: their own orders only';
 
   routes.add({
