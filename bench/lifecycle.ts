@@ -248,6 +248,18 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
       ['TradeGuard', realCpu.totalSeconds.toFixed(1), `${(perLifecycle(realCpu, real) * 1000).toFixed(0)} ms`, realCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (realCpu.bySeconds[c] ?? 0).toFixed(1))],
     ],
   );
+  // The baseline runs no API and no database of its own: the same CPU ratio without them shows how much
+  // of the gap is Temporal's side of the work (dev server or cluster, workers) and how much is theirs.
+  const outsideBaseline = ['API', 'PostgreSQL (TradeGuard)'];
+  const cpuPerLifecycle = (use: CpuUse, r: RunResult, skip: string[]) =>
+    Object.entries(use.bySeconds).reduce((sum, [c, s]) => (skip.includes(c) ? sum : sum + s), 0) / r.completed;
+  const cpuRatio = cpuPerLifecycle(baselineCpu, baseline, []) / cpuPerLifecycle(realCpu, real, []);
+  const cpuRatioWithout = cpuPerLifecycle(baselineCpu, baseline, outsideBaseline) / cpuPerLifecycle(realCpu, real, outsideBaseline);
+  const measuredDb = 'PostgreSQL (TradeGuard)' in realCpu.bySeconds;
+  printTable('CPU per lifecycle, baseline ÷ TradeGuard', ['what is counted', 'ratio'], [
+    ['every process of the run', ratio(cpuRatio)],
+    [`without the API${measuredDb ? " and TradeGuard's PostgreSQL" : ''} (the baseline has neither)`, ratio(cpuRatioWithout)],
+  ]);
   for (const f of real.failureSamples) console.log(`  failure ${f}`);
   return {
     workerProcesses: stack.workerPids.length,
@@ -262,6 +274,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     baseline: { ...baseline, okIndexes: undefined },
     tradeguard: { ...real, okIndexes: undefined },
     ratioToBaseline: vsBaseline,
+    cpuRatioToBaseline: { all: cpuRatio, withoutApiAndDatabase: cpuRatioWithout },
     targets: { failures: { target: 0, pass: okFailures }, lifecyclesPerSecond: { target: 10, pass: okRate }, ratioToBaseline: { target: 0.7, pass: okRatio } },
     workPerLifecycle: compare,
   };
