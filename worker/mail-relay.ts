@@ -25,7 +25,7 @@ export interface MailRelayOptions {
   mailer: Mailer;
   /** The deployment's task queue: the relay sends the rows its activities wrote. */
   queue: string;
-  /** How often an idle relay looks for new rows. */
+  /** How often an idle relay looks for new rows, and how long it waits after a batch short of full. */
   pollMs?: number;
   /** Rows claimed at a time. */
   batchSize?: number;
@@ -208,6 +208,10 @@ export function startMailRelay(opts: MailRelayOptions): MailRelay {
       });
       await Promise.all(lanes);
       await settleMarks().catch(() => undefined);
+      // A batch short of full means the backlog is sent: wait as an idle relay does before claiming
+      // again, so that under a steady stream of notices each claim (and its marks) takes what
+      // arrived meanwhile, instead of one claim and one mark write for every few new rows.
+      if (rows.length < batchSize && !stopping) await pause(pollMs);
     }
   }
 

@@ -2,8 +2,9 @@
  * The mail relay against the suite's PostgreSQL and real SMTP servers on 127.0.0.1: it sends its own
  * deployment's outbox rows once each with their Message-ID, two relays share a queue without sending
  * anything twice, an SMTP server that is down is retried, a permanent refusal is kept as `failed`,
- * a `sent` mark the database could not take is written later without a resend, and a claim left by
- * a relay that died is sent again only after its lease.
+ * a `sent` mark the database could not take is written later without a resend, a claim left by
+ * a relay that died is sent again only after its lease, and after a batch short of full the relay
+ * waits its poll interval, so the rows that arrive meanwhile go out in one claim.
  */
 import { SMTPServer } from 'smtp-server';
 import { AddressInfo } from 'node:net';
@@ -94,6 +95,45 @@ test('two relays on one queue send every message exactly once', async () => {
   const ids = delivered(queue).map((m) => m.messageId);
   expect(ids).toHaveLength(60);
   expect(new Set(ids).size).toBe(60);
+});
+
+test('after a batch short of full it waits its poll interval before claiming again, so new rows gather into one claim', async () => {
+  const queue = uniqueId('relay-pace');
+  let claims = 0;
+  // The relay's database, counting its claim statements (the only ones that set rows to 'sending').
+  const counted = new Proxy(db, {
+    get(target, name) {
+      if (name === '$queryRaw') {
+        return (sql: TemplateStringsArray, ...values: unknown[]) => {
+          if (sql.join('').includes(`"status" = 'sending'`)) claims++;
+          return target.$queryRaw(sql, ...values);
+        };
+      }
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const sent = (keys: string[]) =>
+    eventually(async () => db.emailOutbox.count({ where: { key: { in: keys }, status: 'sent' } }), (n) => n === keys.length, `${keys.length} sent`);
+  const first = await notices(queue, 3);
+  relay(queue, { db: counted, pollMs: 1500 });
+  await sent(first);
+  await new Promise((r) => setTimeout(r, 150));
+  // Three rows of a batch of 20: the relay waits instead of claiming again at once.
+  expect(claims).toBe(1);
+
+  const email = createEmailActivities({ db, opsAddresses: OPS, temporal: { taskQueue: queue } });
+  const later: string[] = [];
+  for (let i = 3; i < 8; i++) {
+    await email.notifyOps({ key: `${queue}:${i}`, audience: 'ops', subject: `${queue} notice ${i}`, text: `body ${i}` });
+    later.push(`${queue}:${i}:ops`);
+  }
+  expect(await db.emailOutbox.count({ where: { key: { in: later }, status: 'pending' } })).toBe(later.length);
+  // After the wait, one claim takes all five.
+  await sent(later);
+  expect(claims).toBe(2);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(delivered(queue).map((m) => m.messageId)).toEqual([...first, ...later].map((k) => `<${k}@tradeguard>`));
 });
 
 test('an SMTP server that is down is retried after a back-off; nothing is lost', async () => {
