@@ -258,7 +258,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   const measuredDb = 'PostgreSQL (TradeGuard)' in realCpu.bySeconds;
   printTable('CPU per lifecycle, baseline ÷ TradeGuard', ['what is counted', 'ratio'], [
     ['every process of the run', ratio(cpuRatio)],
-    [`without the API${measuredDb ? " and TradeGuard's PostgreSQL" : ''} (the baseline has neither)`, ratio(cpuRatioWithout)],
+    [measuredDb ? "without the API and TradeGuard's PostgreSQL (the baseline has neither)" : 'without the API (the baseline has none; PostgreSQL is not a process of the run)', ratio(cpuRatioWithout)],
   ]);
   for (const f of real.failureSamples) console.log(`  failure ${f}`);
   return {
