@@ -9,7 +9,10 @@
  *
  * Baseline: the same arrivals against baselineLifecycleWorkflow on its own task queue, through the
  * raw Temporal client, with the same number of starts, updates and activities per lifecycle as the
- * real workflows ran (read from calibration histories), each activity a no-op.
+ * real workflows ran (read from calibration histories), each activity a no-op. The two sides run in
+ * four segments, baseline, TradeGuard, TradeGuard, baseline, each with half the arrivals, after a
+ * warm-up of a tenth of the arrivals on each side, so that neither pays for its warm-up and a drift
+ * in the machine's speed during the run weighs on both alike.
  */
 import { performance } from 'node:perf_hooks';
 import { orderWorkflowId } from '../workflows/order.messages';
@@ -94,10 +97,15 @@ interface RunResult {
   latencyMs: ReturnType<typeof summarize>;
   maxStartLagMs: number;
   okIndexes: Set<number>;
+  /** Each completed lifecycle's latency, for merging segments. */
+  latencies: number[];
 }
 
-/** Open model: arrival i is due at t0 + i / rate, whatever happened to the earlier ones. */
-async function openModel(rate: number, arrivals: number, lifecycle: (i: number) => Promise<void>): Promise<RunResult> {
+/**
+ * Open model: arrival k is due at t0 + k / rate, whatever happened to the earlier ones. Arrival k is
+ * lifecycle `from + k`.
+ */
+async function openModel(rate: number, from: number, arrivals: number, lifecycle: (i: number) => Promise<void>): Promise<RunResult> {
   const t0 = performance.now() + 200;
   const latencies: number[] = [];
   const failures: string[] = [];
@@ -111,15 +119,15 @@ async function openModel(rate: number, arrivals: number, lifecycle: (i: number) 
     if (wait > 0) await sleep(wait);
     maxStartLag = Math.max(maxStartLag, performance.now() - intended);
     inFlight.push(
-      lifecycle(i).then(
+      lifecycle(from + i).then(
         () => {
           const done = performance.now();
           latencies.push(done - intended);
-          okIndexes.add(i);
+          okIndexes.add(from + i);
           lastDone = Math.max(lastDone, done);
         },
         (err: Error) => {
-          if (failures.length < 200) failures.push(`#${i}: ${err.message}`);
+          if (failures.length < 200) failures.push(`#${from + i}: ${err.message}`);
           else failures.push('');
         },
       ),
@@ -137,6 +145,36 @@ async function openModel(rate: number, arrivals: number, lifecycle: (i: number) 
     latencyMs: summarize(latencies),
     maxStartLagMs: maxStartLag,
     okIndexes,
+    latencies,
+  };
+}
+
+/** Two segments of one side as one run: lifecycles over the time both took. */
+function merged(a: RunResult, b: RunResult): RunResult {
+  const latencies = [...a.latencies, ...b.latencies];
+  const elapsedSeconds = a.elapsedSeconds + b.elapsedSeconds;
+  return {
+    arrivals: a.arrivals + b.arrivals,
+    completed: a.completed + b.completed,
+    failures: a.failures + b.failures,
+    failureSamples: [...a.failureSamples, ...b.failureSamples].slice(0, 5),
+    throughput: (a.completed + b.completed) / elapsedSeconds,
+    elapsedSeconds,
+    latencyMs: summarize(latencies),
+    maxStartLagMs: Math.max(a.maxStartLagMs, b.maxStartLagMs),
+    okIndexes: new Set([...a.okIndexes, ...b.okIndexes]),
+    latencies,
+  };
+}
+
+function cpuSum(a: CpuUse, b: CpuUse): CpuUse {
+  const bySeconds: Record<string, number> = { ...a.bySeconds };
+  for (const [k, v] of Object.entries(b.bySeconds)) bySeconds[k] = Math.round(((bySeconds[k] ?? 0) + v) * 100) / 100;
+  return {
+    totalSeconds: Math.round((a.totalSeconds + b.totalSeconds) * 100) / 100,
+    bySeconds,
+    wallSeconds: a.wallSeconds + b.wallSeconds,
+    loadAverage: [a.loadAverage[0], b.loadAverage[1]],
   };
 }
 
@@ -161,22 +199,58 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     monitoring: activityPlan(await historyOf(stack.client, monitoringWorkflowId(calibration.monitoring.monitoringId as string))),
   };
   ctx.log(`lifecycle: plans ${JSON.stringify(plans)}`);
-
-  ctx.log(`lifecycle: baseline, ${arrivals} lifecycles at ${rate}/s`);
-  const cpuRoot = cpuRootPid();
-  const baselineCpuFrom = cpuSnapshot(cpuRoot);
-  const baseline = await openModel(rate, arrivals, (i) => baselineLifecycle(ctx, plans, `${run}-${i}`, kindOf(i)));
-  const baselineCpu = cpuBetween(baselineCpuFrom, cpuSnapshot(cpuRoot));
+  // Both sides warm up alike before anything is measured (code compiled, connections and caches
+  // filled): a tenth of the arrivals each, at the same rate, not counted. A cold side would pay for
+  // its warm-up in its first segment.
+  const warmUp = Math.max(10, Math.round(arrivals / 10));
+  ctx.log(`lifecycle: warm-up, ${warmUp} lifecycles of each side at ${rate}/s (not counted)`);
+  const warmExpected: Record<Kind, string> = { happy: 'COMPLETED', claim: 'SETTLED', monitoring: 'COMPLETED' };
+  const warmed = [
+    await openModel(rate, 0, warmUp, (i) => baselineLifecycle(ctx, plans, `${run}-warm-${i}`, kindOf(i))),
+    await openModel(rate, 0, warmUp, async (i) => {
+      const { status } = await realLifecycle(call, stack.opsKey, parties[i % parties.length], `WU-${run}-${i}`, kindOf(i));
+      if (status !== warmExpected[kindOf(i)]) throw new Error(`warm-up ${kindOf(i)} lifecycle ended ${status}`);
+    }),
+  ];
+  for (const w of warmed) if (w.failures > 0) throw new Error(`lifecycle warm-up: ${w.failures} failed, e.g. ${w.failureSamples[0]}`);
   await sleep(2000);
-  ctx.log(`lifecycle: TradeGuard through the API, ${arrivals} lifecycles at ${rate}/s`);
-  const expected: Record<Kind, string> = { happy: 'COMPLETED', claim: 'SETTLED', monitoring: 'COMPLETED' };
-  const realCpuFrom = cpuSnapshot(cpuRoot);
-  const real = await openModel(rate, arrivals, async (i) => {
-    const kind = kindOf(i);
-    const { status } = await realLifecycle(call, stack.opsKey, parties[i % parties.length], `LC-${run}-${i}`, kind);
-    if (status !== expected[kind]) throw new Error(`${kind} lifecycle ended ${status}, expected ${expected[kind]}`);
-  });
-  const realCpu = cpuBetween(realCpuFrom, cpuSnapshot(cpuRoot));
+
+  // Baseline and TradeGuard alternate in four segments, baseline, TradeGuard, TradeGuard, baseline
+  // (half the arrivals each), so that a machine whose speed drifts during the run (a shared one)
+  // weighs on both sides alike instead of on whichever ran second.
+  const cpuRoot = cpuRootPid();
+  const expected = warmExpected;
+  const half = Math.ceil(arrivals / 2);
+  const segments: [number, number][] = [[0, half], [half, arrivals - half]];
+  const baselineSegment = async ([from, count]: [number, number]) => {
+    ctx.log(`lifecycle: baseline, lifecycles ${from} to ${from + count - 1} at ${rate}/s`);
+    const cpuFrom = cpuSnapshot(cpuRoot);
+    const result = await openModel(rate, from, count, (i) => baselineLifecycle(ctx, plans, `${run}-${i}`, kindOf(i)));
+    const cpu = cpuBetween(cpuFrom, cpuSnapshot(cpuRoot));
+    await sleep(2000);
+    return { result, cpu };
+  };
+  const realSegment = async ([from, count]: [number, number]) => {
+    ctx.log(`lifecycle: TradeGuard through the API, lifecycles ${from} to ${from + count - 1} at ${rate}/s`);
+    const cpuFrom = cpuSnapshot(cpuRoot);
+    const result = await openModel(rate, from, count, async (i) => {
+      const kind = kindOf(i);
+      const { status } = await realLifecycle(call, stack.opsKey, parties[i % parties.length], `LC-${run}-${i}`, kind);
+      if (status !== expected[kind]) throw new Error(`${kind} lifecycle ended ${status}, expected ${expected[kind]}`);
+    });
+    const cpu = cpuBetween(cpuFrom, cpuSnapshot(cpuRoot));
+    await sleep(2000);
+    return { result, cpu };
+  };
+  const b1 = await baselineSegment(segments[0]);
+  const r1 = await realSegment(segments[0]);
+  const r2 = await realSegment(segments[1]);
+  const b2 = await baselineSegment(segments[1]);
+  const baseline = merged(b1.result, b2.result);
+  const real = merged(r1.result, r2.result);
+  const baselineCpu = cpuSum(b1.cpu, b2.cpu);
+  const realCpu = cpuSum(r1.cpu, r2.cpu);
+  const segmentRatios = [b1.result.throughput, b2.result.throughput].map((b, k) => [r1, r2][k].result.throughput / b);
 
   // Same work per lifecycle? Compare one history of each kind, real and baseline.
   const compare: { kind: Kind; real: EventCounts; baseline: EventCounts }[] = [];
@@ -216,8 +290,13 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     [
       ['baseline (no-op workflow, raw client)', ...fmt(baseline)],
       ['TradeGuard (API, real activities)', ...fmt(real)],
+      ['  segment 1: baseline, first half', ...fmt(b1.result)],
+      ['  segment 2: TradeGuard, first half', ...fmt(r1.result)],
+      ['  segment 3: TradeGuard, second half', ...fmt(r2.result)],
+      ['  segment 4: baseline, second half', ...fmt(b2.result)],
     ],
   );
+  console.log(`ratio of each half: ${segmentRatios.map((r) => ratio(r)).join(', ')}`);
   const okFailures = real.failures === 0;
   const okRate = real.throughput >= 10;
   const okRatio = vsBaseline >= 0.7;
@@ -271,9 +350,15 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     durationSeconds,
     kinds,
     plans,
-    baseline: { ...baseline, okIndexes: undefined },
-    tradeguard: { ...real, okIndexes: undefined },
+    baseline: { ...baseline, okIndexes: undefined, latencies: undefined },
+    tradeguard: { ...real, okIndexes: undefined, latencies: undefined },
     ratioToBaseline: vsBaseline,
+    order: 'baseline, TradeGuard, TradeGuard, baseline (half the arrivals each)',
+    segmentThroughput: {
+      baseline: [b1.result.throughput, b2.result.throughput],
+      tradeguard: [r1.result.throughput, r2.result.throughput],
+      ratiosOfHalves: segmentRatios,
+    },
     cpuRatioToBaseline: { all: cpuRatio, withoutApiAndDatabase: cpuRatioWithout },
     targets: { failures: { target: 0, pass: okFailures }, lifecyclesPerSecond: { target: 10, pass: okRate }, ratioToBaseline: { target: 0.7, pass: okRatio } },
     workPerLifecycle: compare,
