@@ -139,11 +139,20 @@ export function keyCacheTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number
 }
 
 /**
+ * How long an API process remembers that a key was valid after its cache time: such a key is still
+ * looked up (a revocation stops it as before), but it is no stranger, so its lookup takes nothing
+ * from its client address's allowance for requests without a valid key.
+ */
+export const KEY_RECENTLY_VALID_MS = 10 * 60_000;
+
+/**
  * The valid keys this process looked up in the last `ttlMs`, by hash (hash → principal): a request
- * with a known key then makes no database round trip for it.
+ * with a known key then makes no database round trip for it. Keys found valid in the last
+ * KEY_RECENTLY_VALID_MS are remembered apart (`recentlyValid`), without their principal.
  */
 export class PrincipalCache {
   private readonly cache: LookupCache<Principal>;
+  private readonly valid: LookupCache<true>;
 
   constructor(
     private readonly db: Db,
@@ -151,11 +160,20 @@ export class PrincipalCache {
     private readonly now: () => number = Date.now,
   ) {
     this.cache = new LookupCache(ttlMs, now);
+    this.valid = new LookupCache(KEY_RECENTLY_VALID_MS, now);
   }
 
   async find(key: string): Promise<Principal | undefined> {
     const keyHash = hashKey(key);
-    return this.unexpired(keyHash, await this.cache.get(keyHash, () => lookUp(this.db, keyHash, this.now())));
+    const found = this.unexpired(keyHash, await this.cache.get(keyHash, () => lookUp(this.db, keyHash, this.now())));
+    if (found) this.valid.remember(keyHash, true);
+    else this.valid.forget(keyHash);
+    return found;
+  }
+
+  /** Whether this process found the key valid in the last KEY_RECENTLY_VALID_MS (and not invalid since). */
+  recentlyValid(key: string): boolean {
+    return this.valid.peek(hashKey(key)) === true;
   }
 
   /** The principal of a key this process looked up and found valid within the cache time; no lookup. */
@@ -167,6 +185,7 @@ export class PrincipalCache {
   /** Stops trusting a key at once in this process (it was revoked here). */
   forget(keyHash: string): void {
     this.cache.forget(keyHash);
+    this.valid.forget(keyHash);
   }
 
   private unexpired(keyHash: string, p: Principal | undefined): Principal | undefined {

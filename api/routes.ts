@@ -190,6 +190,8 @@ export class RouteRegistry {
   // request may cost a lookup, so its client address pays a token for it first, from the bucket of
   // requests without a valid key, and gets it back when the key turns out valid: an address that
   // keeps sending no key or bad keys is answered 429 without a lookup once it has used its allowance.
+  // A key found valid in the last minutes whose cache time is over is looked up again without taking
+  // a token: its lookups, many at once from one busy address, must not use up that allowance.
   private readonly authenticate: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     const key = header?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? req.get('x-api-key');
@@ -197,6 +199,14 @@ export class RouteRegistry {
     if (known) {
       req.principal = known;
       return next();
+    }
+    if (key && this.principals.recentlyValid(key)) {
+      this.principals.find(key).then((found) => {
+        if (!found) return next(unauthenticated('unknown, revoked or expired API key'));
+        req.principal = found;
+        next();
+      }, next);
+      return;
     }
     const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const taken = this.addresses.take(address);

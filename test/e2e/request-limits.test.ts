@@ -2,10 +2,13 @@
  * Request limits on the real stack, with tiny limits given to createApp: a key that makes more
  * requests than its bucket holds is answered 429 with Retry-After, other keys are not; a client
  * address that keeps sending no key or bad keys is answered 429 before any lookup, other addresses
- * and known keys are not; a JSON body over the limit and a file over its route's limit are
+ * and known keys are not, nor the lookups of a key found valid a moment ago; a JSON body over the limit and a file over its route's limit are
  * answered 413. All in the one error shape.
  */
 import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { LocalFileStorage } from '../../adapters/storage';
+import { createApp } from '../../api/app';
 import { errorBodySchema } from '../../api/errors';
 import { createApiKey, Role } from '../../api/keys';
 import type { OpenApiDocument } from '../../api/openapi';
@@ -200,6 +203,53 @@ describe('requests without a valid key, per client address', () => {
       expectError(await from('127.0.0.2', '/orders?limit=1', 'tg_guess-once-more'), 429, 'rate_limited');
     } finally {
       stack.db.apiKey.findUnique = findUnique;
+    }
+  });
+
+  it("looks a recently valid key up again, once its cache time is over, without taking from its address's allowance", async () => {
+    // An API process whose key cache keeps a key 1 ms, so that every request of a valid key is a
+    // lookup, with this file's allowance for addresses and room enough per key.
+    const server = http.createServer(
+      createApp({
+        client: stack.client,
+        db: stack.db,
+        taskQueue: stack.taskQueue,
+        health: async () => ({ status: 'ok' }) as never,
+        storage: new LocalFileStorage(stack.storageDir),
+        limits: { ...limits, ratePerMinute: 100_000, burst: 1_000 },
+        now: () => clock.now,
+        keyCacheTtlMs: 1,
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    const get = (key: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/orders?limit=1', localAddress: '127.0.0.5', headers: { authorization: `Bearer ${key}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const key = await createApiKey(stack.db, { name: uniqueId('busy'), role: 'support' });
+      expect(await get(key.key)).toBe(200);
+      await new Promise((r) => setTimeout(r, 5));
+      // Four times the address's burst of lookups at once, all of a key found valid a moment ago.
+      const statuses = await Promise.all(Array.from({ length: limits.unauthenticatedBurst * 4 }, () => get(key.key)));
+      expect(statuses).toEqual(statuses.map(() => 200));
+      // Revoked: refused at its next lookup, and from then on a stranger again, paid for by its address.
+      await stack.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      await new Promise((r) => setTimeout(r, 5));
+      const after = [];
+      for (let i = 0; i <= limits.unauthenticatedBurst + 1; i++) after.push(await get(key.key));
+      expect(after).toEqual([...Array.from({ length: limits.unauthenticatedBurst + 1 }, () => 401), 429]);
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     }
   });
 
