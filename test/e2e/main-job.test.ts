@@ -22,11 +22,16 @@ beforeAll(async () => {
   fs.chmodSync(dataDir, 0o755);
   env = { ...process.env, TRADEGUARD_DATA_DIR: dataDir };
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'TRADEGUARD_API_KEY']) delete env[name];
+  await choosePorts();
+});
+
+/** Ports free when asked; the main job binds them a moment later. */
+async function choosePorts(): Promise<void> {
   env.PORT = String(await freePort());
   env.TEMPORAL_DEV_PORT = String(await freePort());
   env.TEMPORAL_UI_PORT = String(await freePort());
   env.EMBEDDED_PG_PORT = String(await freePort());
-});
+}
 
 const running = new Set<ChildProcess>();
 
@@ -36,7 +41,22 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * Starts the main job. A port found free can be taken by another process of the suite before the
+ * job binds it: a start that fails for a port in use is made again on other ports (twice at most).
+ */
 async function startMainJob(): Promise<{ child: ChildProcess; output: () => string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMainJobOnce();
+    } catch (err) {
+      if (attempt === 3 || !/address already in use|EADDRINUSE/i.test((err as Error).message)) throw err;
+      await choosePorts();
+    }
+  }
+}
+
+async function startMainJobOnce(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -116,6 +136,7 @@ it('starts on embedded defaults, runs the demo, stops cleanly, and finds the ord
 
   const second = await startMainJob();
   try {
+    const apiUrl = `http://127.0.0.1:${env.PORT}`;
     const key = fs.readFileSync(path.join(dataDir, 'ops-api-key'), 'utf8').trim();
     const res = await fetch(`${apiUrl}/orders/${orderId}`, { headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(200);
