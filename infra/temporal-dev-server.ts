@@ -5,17 +5,23 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 
 /**
- * The server settings TradeGuard relies on, given to every dev server it starts; `npm run cluster`
- * and docker-compose.yml read the same from cluster/dynamicconfig.yaml (a unit test keeps the two
- * alike), and a cluster of one's own should set them too.
+ * The server settings TradeGuard gives every dev server it starts.
  *
  * `history.MaxBufferedQueryCount`: how many Queries one workflow holds while a workflow task of its
- * runs; past it a Query is refused (RESOURCE_EXHAUSTED). Temporal's default is 1. The API reads a
- * process's live state by Query (every read of an order, and the answer to every action), so a
- * burst of actions on one order, each read back after its Update, needs more than one.
+ * runs; past it a Query is refused (RESOURCE_EXHAUSTED). Temporal's default is 1. A burst of reads
+ * of one process that its read model cannot answer (a support view, an action answered while its
+ * row is behind) needs more than one.
+ *
+ * `system.forceSearchAttributesCacheRefreshOnRead`: unless this key is given, the CLI turns the
+ * server's search-attribute cache off, and every search-attribute upsert then reads the namespace
+ * and the cluster's metadata from SQLite again (six reads per upsert, seen in the dev server's
+ * metrics; an order upserts at nearly every change). TradeGuard's dev servers are started with their
+ * search attributes (`--search-attribute`), so the cache holds them from the first read. A cluster
+ * whose workers register search attributes at start keeps the refresh on (cluster/dynamicconfig.yaml).
  */
 export const TRADEGUARD_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean | string>> = {
   'history.MaxBufferedQueryCount': 64,
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
 };
 
 export interface DevServerOptions {
