@@ -299,6 +299,9 @@ export function createApp(deps: ApiDeps): express.Express {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
       });
+      // The parties' first actions may come before the draft's first change is in the read model,
+      // and would ask the workflow who its parties are: they are the ones it was just started with.
+      orderParties.remember(orderId, { buyerId, supplierId });
     } catch (err) {
       // The id derived from this request's idempotency key: an earlier run of this very request started it.
       const ranBefore = err instanceof WorkflowExecutionAlreadyStartedError && !requestedId && isDerivedRecordId(req, 'PO', orderId);
@@ -415,9 +418,12 @@ export function createApp(deps: ApiDeps): express.Express {
   async function assertReachesOrder(p: Principal, orderId: string): Promise<void> {
     if (p.role === 'ops' || p.role === 'support') return;
     const row = await orderParties.get(orderId, async () => (await db.order.findUnique({ where: { id: orderId }, select: { buyerId: true, supplierId: true } })) ?? undefined);
-    await assertCallerReaches(row ?? null, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () =>
-      assertOwnsOrder(p, await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery)), `order ${orderId}`),
-    );
+    await assertCallerReaches(row ?? null, (o) => assertOwnsOrder(p, o, `order ${orderId}`), async () => {
+      // Not in the read model yet (its first change is still being recorded): the workflow answers.
+      const order = await temporalCall(client, orderId, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(getOrderQuery));
+      orderParties.remember(orderId, { buyerId: order.buyerId, supplierId: order.supplierId });
+      assertOwnsOrder(p, order, `order ${orderId}`);
+    });
   }
 
   /**

@@ -2,9 +2,12 @@
  * The ownership check of a buyer's or supplier's order action reads the order's parties from the
  * database once per API process and then remembers them for ORDER_PARTIES_TTL_MS (an order's buyer
  * and supplier never change), so the later actions of a lifecycle, minutes apart, do not read them
- * again; past that time they are read again. The API's clock is the test's.
+ * again; past that time they are read again. The API's clock is the test's. An order this API
+ * process drafted is known by its parties at once, before its first change reaches the read model.
  */
+import { Client as PgClient } from 'pg';
 import { ORDER_PARTIES_TTL_MS } from '../../api/app';
+import { testDatabaseUrl, uniqueId } from '../support/env';
 import { apiClient, orderThrough, registerParties, startTestStack, TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -49,5 +52,52 @@ test("an order's later actions check ownership without reading its parties again
     expect(partyReads()).toBe(1);
   } finally {
     findUnique.mockRestore();
+  }
+});
+
+test("a party's first action on an order this process drafted checks ownership without asking the workflow, before the order is in the read model", async () => {
+  const call = apiClient(stack.apiUrl);
+  const p = await registerParties(stack);
+  const other = await registerParties(stack);
+  const orderId = uniqueId('OWN');
+  const queries = jest.spyOn(stack.client.workflowService, 'queryWorkflow');
+  const queriesOfOrder = () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === `order:${orderId}`).length;
+  // Holding back every write of an order row keeps the draft's first change out of the read model.
+  const pg = new PgClient({ connectionString: testDatabaseUrl() });
+  await pg.connect();
+  let confirming: ReturnType<typeof call> | undefined;
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await pg.query('COMMIT');
+  };
+  try {
+    await pg.query('BEGIN');
+    await pg.query('LOCK TABLE "Order" IN EXCLUSIVE MODE');
+    const draft = await call(stack.opsKey, 'POST', '/orders', {
+      orderId, buyerId: p.buyerId, supplierId: p.supplierId, currency: 'USD',
+      items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
+      depositAmount: 210_000, shippingDate: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+    });
+    expect(draft.status).toBe(201);
+    expect(await stack.db.order.findUnique({ where: { id: orderId } })).toBeNull();
+
+    // Another buyer is refused from what this process knows, without a Query.
+    expect((await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(404);
+    // The order's buyer gets through to the workflow; its Update waits for the held-back write.
+    confirming = call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {});
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(queriesOfOrder()).toBe(0);
+    await release();
+    const confirmed = await confirming;
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.order.status).toBe('BUYER_CONFIRMED');
+    expect(queriesOfOrder()).toBe(0);
+  } finally {
+    queries.mockRestore();
+    await release().catch(() => undefined);
+    await confirming?.catch(() => undefined);
+    await pg.end();
   }
 });
