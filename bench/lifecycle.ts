@@ -24,6 +24,7 @@ import { activityPlan, countEvents, EventCounts, historyOf } from './history-eve
 import { BALANCE, Call, DEPOSIT, PartyPair, createParties, draftTerms, ok } from './http';
 import { printTable, ratio, summarize, verdict } from './report';
 import { BASELINE_TASK_QUEUE } from './stack';
+import { addRequestsBetween, RequestCounts, requestCounts, requestsPerLifecycle } from './temporal-requests';
 
 type Kind = 'happy' | 'claim' | 'monitoring';
 
@@ -221,17 +222,27 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   const cpuRoot = cpuRootPid();
   const expected = warmExpected;
   const half = Math.ceil(arrivals / 2);
+  // The Temporal server's requests during each segment, its tail of work after the last lifecycle
+  // (workflows closing, visibility writes) included; none when the server has no metrics endpoint.
+  const requests = { baseline: {} as RequestCounts, tradeguard: {} as RequestCounts, measured: true };
+  const countRequests = (into: RequestCounts, from: RequestCounts | undefined, to: RequestCounts | undefined) => {
+    if (from && to) addRequestsBetween(into, from, to);
+    else requests.measured = false;
+  };
   const segments: [number, number][] = [[0, half], [half, arrivals - half]];
   const baselineSegment = async ([from, count]: [number, number]) => {
     ctx.log(`lifecycle: baseline, lifecycles ${from} to ${from + count - 1} at ${rate}/s`);
+    const requestsFrom = await requestCounts(stack.temporalMetricsUrl);
     const cpuFrom = cpuSnapshot(cpuRoot);
     const result = await openModel(rate, from, count, (i) => baselineLifecycle(ctx, plans, `${run}-${i}`, kindOf(i)));
     const cpu = cpuBetween(cpuFrom, cpuSnapshot(cpuRoot));
     await sleep(2000);
+    countRequests(requests.baseline, requestsFrom, await requestCounts(stack.temporalMetricsUrl));
     return { result, cpu };
   };
   const realSegment = async ([from, count]: [number, number]) => {
     ctx.log(`lifecycle: TradeGuard through the API, lifecycles ${from} to ${from + count - 1} at ${rate}/s`);
+    const requestsFrom = await requestCounts(stack.temporalMetricsUrl);
     const cpuFrom = cpuSnapshot(cpuRoot);
     const result = await openModel(rate, from, count, async (i) => {
       const kind = kindOf(i);
@@ -240,6 +251,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     });
     const cpu = cpuBetween(cpuFrom, cpuSnapshot(cpuRoot));
     await sleep(2000);
+    countRequests(requests.tradeguard, requestsFrom, await requestCounts(stack.temporalMetricsUrl));
     return { result, cpu };
   };
   const b1 = await baselineSegment(segments[0]);
@@ -339,6 +351,16 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     ['every process of the run', ratio(cpuRatio)],
     [measuredDb ? "without the API and TradeGuard's PostgreSQL (the baseline has neither)" : 'without the API (the baseline has none; PostgreSQL is not a process of the run)', ratio(cpuRatioWithout)],
   ]);
+  const requestRows = requests.measured && baseline.completed > 0 && real.completed > 0
+    ? requestsPerLifecycle(requests.baseline, baseline.completed, requests.tradeguard, real.completed)
+    : undefined;
+  if (requestRows) {
+    printTable(
+      "Temporal server requests per completed lifecycle (its frontend's requests and its visibility writes, from its metrics)",
+      ['series', 'baseline', 'TradeGuard', 'difference'],
+      requestRows.map((r) => [r.series, r.baseline.toFixed(2), r.tradeguard.toFixed(2), (r.tradeguard - r.baseline).toFixed(2)]),
+    );
+  } else console.log('Temporal server requests: not counted (the server serves no metrics to this run)');
   for (const f of real.failureSamples) console.log(`  failure ${f}`);
   return {
     workerProcesses: stack.workerPids.length,
@@ -362,5 +384,6 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     cpuRatioToBaseline: { all: cpuRatio, withoutApiAndDatabase: cpuRatioWithout },
     targets: { failures: { target: 0, pass: okFailures }, lifecyclesPerSecond: { target: 10, pass: okRate }, ratioToBaseline: { target: 0.7, pass: okRatio } },
     workPerLifecycle: compare,
+    temporalRequestsPerLifecycle: requestRows ?? null,
   };
 }

@@ -35,6 +35,8 @@ export interface BenchStack {
   databaseUrl: string;
   databaseKind: string;
   temporalKind: string;
+  /** The dev server's Prometheus metrics (requests it served, by operation); absent for an existing server. */
+  temporalMetricsUrl?: string;
   client: TemporalClient;
   db: Db;
   opsKey: string;
@@ -82,6 +84,7 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
 
     let temporalAddress: string;
     let temporalKind: string;
+    let temporalMetricsUrl: string | undefined;
     const existingTemporal = process.env.BENCH_TEMPORAL_ADDRESS;
     if (existingTemporal) {
       temporalAddress = existingTemporal;
@@ -98,9 +101,11 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
         port: await freePort(),
         headless: true,
         searchAttributes: SEARCH_ATTRIBUTES,
+        metricsPort: await freePort(),
       });
       stops.push(server.stop);
       temporalAddress = server.address;
+      temporalMetricsUrl = server.metricsUrl;
       temporalKind = `temporal server start-dev (${inMemory ? 'in-memory SQLite' : 'SQLite file'})`;
     }
 
@@ -165,6 +170,7 @@ export async function startBenchStack(log: Log): Promise<BenchStack> {
       databaseUrl,
       databaseKind,
       temporalKind,
+      ...(temporalMetricsUrl ? { temporalMetricsUrl } : {}),
       client,
       db,
       opsKey,

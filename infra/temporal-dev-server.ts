@@ -33,6 +33,8 @@ export interface DevServerOptions {
   headless?: boolean;
   namespace?: string;
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList'>;
+  /** Where the server serves its Prometheus metrics (GET /metrics); a random free port unless given. */
+  metricsPort?: number;
   log?: (line: string) => void;
   /**
    * A process group of the server's own, so that a terminal's Ctrl-C reaches only the caller, which
@@ -44,6 +46,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus metrics, when a `metricsPort` was given. */
+  metricsUrl?: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -58,6 +62,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
   }
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   if (opts.headless) args.push('--headless');
   else if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
@@ -119,6 +124,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.headless || !opts.uiPort ? undefined : `http://127.0.0.1:${opts.uiPort}`,
+    ...(opts.metricsPort ? { metricsUrl: `http://127.0.0.1:${opts.metricsPort}/metrics` } : {}),
     process: child,
     stop,
   };
