@@ -43,7 +43,7 @@ import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { createOrderAfterAction } from './order-reads';
 import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
-import { LookupCache, PartyKinds } from './lookup-cache';
+import { LookupCache, PARTIES_TTL_MS, PartyKinds } from './lookup-cache';
 import { DEFAULT_REQUEST_LIMITS, RequestLimits } from './limits';
 import { registerApiKeyRoutes } from './api-keys.routes';
 import { registerMonitoringRoutes } from './monitoring.routes';
@@ -95,7 +95,7 @@ import { createLogger, type Logger, silentLogger } from '../infra/logger';
 import { orderStartMetadata } from '../workflows/ui-metadata';
 
 /** How long an API process remembers an order's buyer and supplier once read (they never change). */
-export const ORDER_PARTIES_TTL_MS = 10 * 60_000;
+export const ORDER_PARTIES_TTL_MS = PARTIES_TTL_MS;
 
 export interface ApiDeps {
   client: Client;

@@ -7,6 +7,12 @@ import type { Db } from '../infra/db';
 
 const MAX_ENTRIES = 10_000;
 
+/**
+ * How long an API process remembers a record's buyer and supplier once known (an order's, a
+ * monitoring task's): they are fixed when the record starts and never change.
+ */
+export const PARTIES_TTL_MS = 10 * 60_000;
+
 export class LookupCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
 

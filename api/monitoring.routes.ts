@@ -38,6 +38,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from
 import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
+import { LookupCache, PARTIES_TTL_MS } from './lookup-cache';
 import { monitoringRowViewFor, monitoringTimelineFor, monitoringViewFor } from './views';
 import { emptyActionSchema } from './schemas';
 import { attachUpload } from './uploads';
@@ -67,12 +68,20 @@ export interface MonitoringRouteDeps {
   taskQueue: string;
   storage: FileStorage;
   payments?: PaymentGateway;
+  /** The clock of the parties' memory; wall-clock time unless given. */
+  now?: () => number;
+  /** 0 turns the parties' memory off, as it turns the key cache off. */
+  keyCacheTtlMs?: number;
 }
 
 export function registerMonitoringRoutes(routes: RouteRegistry, deps: MonitoringRouteDeps): void {
   const { client, db, taskQueue, storage } = deps;
   const payments = deps.payments ?? new SandboxCardGateway();
   const policy = monitoringPolicy(CURRENT_MONITORING_POLICY_VERSION);
+  // A task's buyer and supplier are its order's and never change; its inspector does, and is always
+  // read. Known from the booking, they answer the parties' first actions on a task whose first change
+  // is not in the read model yet, instead of a Query each.
+  const taskParties = new LookupCache<{ buyerId: string; supplierId: string }>(deps.keyCacheTtlMs === 0 ? 0 : PARTIES_TTL_MS, deps.now);
 
   const call = <T>(monitoringId: string, fn: () => Promise<T>) =>
     temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, fn);
@@ -85,6 +94,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   async function readOwn(req: Request, id: string): Promise<MonitoringState> {
     const p = principal(req);
     const task = await call(id, () => handle(id).query(getMonitoringQuery));
+    taskParties.remember(id, { buyerId: task.buyerId, supplierId: task.supplierId });
     assertReachesTask(p, task, `monitoring task ${id}`);
     return task;
   }
@@ -143,6 +153,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
       if (isUnavailable(err)) throw unavailable('the workflow service is unavailable; retry shortly');
       if (!ranBefore) throw err;
     }
+    taskParties.remember(monitoringId, { buyerId: order.buyerId, supplierId: order.supplierId });
     res.status(201).location(`/monitoring/${monitoringId}`).json({
       monitoringId,
       workflowId: monitoringWorkflowId(monitoringId),
@@ -291,6 +302,8 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   async function assertReaches(req: Request, id: string): Promise<void> {
     const p = principal(req);
     if (p.role === 'ops' || p.role === 'support') return;
+    const parties = p.role === 'inspector' ? undefined : taskParties.peek(id);
+    if (parties) return assertReachesTask(p, parties, `monitoring task ${id}`);
     const row = await db.monitoringTask.findUnique({ where: { id }, select: { buyerId: true, supplierId: true, inspectorId: true } });
     await assertCallerReaches(row, (task) => assertReachesTask(p, task, `monitoring task ${id}`), () => readOwn(req, id));
   }

@@ -3,10 +3,12 @@
  * database once per API process and then remembers them for ORDER_PARTIES_TTL_MS (an order's buyer
  * and supplier never change), so the later actions of a lifecycle, minutes apart, do not read them
  * again; past that time they are read again. The API's clock is the test's. An order this API
- * process drafted is known by its parties at once, before its first change reaches the read model.
+ * process drafted, or a monitoring task it booked, is known by its parties at once, before its first
+ * change reaches the read model.
  */
 import { Client as PgClient } from 'pg';
 import { ORDER_PARTIES_TTL_MS } from '../../api/app';
+import { monitoringWorkflowId } from '../../workflows/monitoring.messages';
 import { testDatabaseUrl, uniqueId } from '../support/env';
 import { apiClient, orderThrough, registerParties, startTestStack, TestStack } from '../support/stack';
 
@@ -98,6 +100,50 @@ test("a party's first action on an order this process drafted checks ownership w
     queries.mockRestore();
     await release().catch(() => undefined);
     await confirming?.catch(() => undefined);
+    await pg.end();
+  }
+});
+
+test("a party's first action on a monitoring task this process booked checks ownership without asking the workflow, before the task is in the read model", async () => {
+  const call = apiClient(stack.apiUrl);
+  const p = await registerParties(stack);
+  const other = await registerParties(stack);
+  const orderId = await orderThrough(stack, p, 'paid');
+  const monitoringId = uniqueId('PMOWN');
+  const queries = jest.spyOn(stack.client.workflowService, 'queryWorkflow');
+  const queriesOfTask = () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === monitoringWorkflowId(monitoringId)).length;
+  const card = { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' };
+  // Holding back every write of a task row keeps the booking's first change out of the read model.
+  const pg = new PgClient({ connectionString: testDatabaseUrl() });
+  await pg.connect();
+  let paying: ReturnType<typeof call> | undefined;
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await pg.query('COMMIT');
+  };
+  try {
+    await pg.query('BEGIN');
+    await pg.query('LOCK TABLE "MonitoringTask" IN EXCLUSIVE MODE');
+    const booked = await call(p.buyerKey, 'POST', '/monitoring', { monitoringId, orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expect(booked.status).toBe(201);
+    expect(await stack.db.monitoringTask.findUnique({ where: { id: monitoringId } })).toBeNull();
+
+    // Another buyer is refused from what this process knows, without a Query.
+    expect((await call(other.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card })).status).toBe(404);
+    // The task's buyer gets through to the workflow; its payment waits for the held-back write.
+    paying = call(p.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(queriesOfTask()).toBe(0);
+    await release();
+    const paid = await paying;
+    expect(paid.status).toBe(200);
+    expect(paid.body.monitoring.status).toBe('AWAITING_INSPECTOR');
+  } finally {
+    queries.mockRestore();
+    await release().catch(() => undefined);
+    await paying?.catch(() => undefined);
     await pg.end();
   }
 });
