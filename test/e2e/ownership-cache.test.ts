@@ -57,17 +57,25 @@ test("an order's later actions check ownership without reading its parties again
   }
 });
 
-test("a party's first action on an order this process drafted checks ownership without asking the workflow, before the order is in the read model", async () => {
-  const call = apiClient(stack.apiUrl);
-  const p = await registerParties(stack);
-  const other = await registerParties(stack);
-  const orderId = uniqueId('OWN');
+interface HeldBack {
+  /** Lets the held-back writes go. */
+  release(): Promise<void>;
+  /** The Queries the API has sent to the record's workflow so far. */
+  queries(): number;
+  /** A request still waiting when the scenario ends is awaited (and its failure ignored) after the release. */
+  pending<T>(request: Promise<T>): Promise<T>;
+}
+
+/**
+ * Runs `scenario` while every write of `table`'s rows waits for a lock held in a transaction of its
+ * own, which keeps a new record's first change out of the read model, and counts the Queries the API
+ * sends to `workflowId`. The lock goes at `release()` or when the scenario ends.
+ */
+async function holdingBackWrites(table: string, workflowId: string, scenario: (held: HeldBack) => Promise<void>): Promise<void> {
   const queries = jest.spyOn(stack.client.workflowService, 'queryWorkflow');
-  const queriesOfOrder = () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === `order:${orderId}`).length;
-  // Holding back every write of an order row keeps the draft's first change out of the read model.
   const pg = new PgClient({ connectionString: testDatabaseUrl() });
   await pg.connect();
-  let confirming: ReturnType<typeof call> | undefined;
+  const waiting: Promise<unknown>[] = [];
   let released = false;
   const release = async () => {
     if (released) return;
@@ -76,7 +84,29 @@ test("a party's first action on an order this process drafted checks ownership w
   };
   try {
     await pg.query('BEGIN');
-    await pg.query('LOCK TABLE "Order" IN EXCLUSIVE MODE');
+    await pg.query(`LOCK TABLE "${table}" IN EXCLUSIVE MODE`);
+    await scenario({
+      release,
+      queries: () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === workflowId).length,
+      pending: (request) => {
+        waiting.push(request.catch(() => undefined));
+        return request;
+      },
+    });
+  } finally {
+    queries.mockRestore();
+    await release().catch(() => undefined);
+    await Promise.all(waiting);
+    await pg.end();
+  }
+}
+
+test("a party's first action on an order this process drafted checks ownership without asking the workflow, before the order is in the read model", async () => {
+  const call = apiClient(stack.apiUrl);
+  const p = await registerParties(stack);
+  const other = await registerParties(stack);
+  const orderId = uniqueId('OWN');
+  await holdingBackWrites('Order', `order:${orderId}`, async (held) => {
     const draft = await call(stack.opsKey, 'POST', '/orders', {
       orderId, buyerId: p.buyerId, supplierId: p.supplierId, currency: 'USD',
       items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 1400 }],
@@ -88,20 +118,15 @@ test("a party's first action on an order this process drafted checks ownership w
     // Another buyer is refused from what this process knows, without a Query.
     expect((await call(other.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(404);
     // The order's buyer gets through to the workflow; its Update waits for the held-back write.
-    confirming = call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {});
+    const confirming = held.pending(call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {}));
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(queriesOfOrder()).toBe(0);
-    await release();
+    expect(held.queries()).toBe(0);
+    await held.release();
     const confirmed = await confirming;
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.order.status).toBe('BUYER_CONFIRMED');
-    expect(queriesOfOrder()).toBe(0);
-  } finally {
-    queries.mockRestore();
-    await release().catch(() => undefined);
-    await confirming?.catch(() => undefined);
-    await pg.end();
-  }
+    expect(held.queries()).toBe(0);
+  });
 });
 
 test("a party's first action on a monitoring task this process booked checks ownership without asking the workflow, before the task is in the read model", async () => {
@@ -110,22 +135,8 @@ test("a party's first action on a monitoring task this process booked checks own
   const other = await registerParties(stack);
   const orderId = await orderThrough(stack, p, 'paid');
   const monitoringId = uniqueId('PMOWN');
-  const queries = jest.spyOn(stack.client.workflowService, 'queryWorkflow');
-  const queriesOfTask = () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === monitoringWorkflowId(monitoringId)).length;
   const card = { number: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' };
-  // Holding back every write of a task row keeps the booking's first change out of the read model.
-  const pg = new PgClient({ connectionString: testDatabaseUrl() });
-  await pg.connect();
-  let paying: ReturnType<typeof call> | undefined;
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    await pg.query('COMMIT');
-  };
-  try {
-    await pg.query('BEGIN');
-    await pg.query('LOCK TABLE "MonitoringTask" IN EXCLUSIVE MODE');
+  await holdingBackWrites('MonitoringTask', monitoringWorkflowId(monitoringId), async (held) => {
     const booked = await call(p.buyerKey, 'POST', '/monitoring', { monitoringId, orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
     expect(booked.status).toBe(201);
     expect(await stack.db.monitoringTask.findUnique({ where: { id: monitoringId } })).toBeNull();
@@ -133,17 +144,12 @@ test("a party's first action on a monitoring task this process booked checks own
     // Another buyer is refused from what this process knows, without a Query.
     expect((await call(other.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card })).status).toBe(404);
     // The task's buyer gets through to the workflow; its payment waits for the held-back write.
-    paying = call(p.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card });
+    const paying = held.pending(call(p.buyerKey, 'POST', `/monitoring/${monitoringId}/pay`, { card }));
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(queriesOfTask()).toBe(0);
-    await release();
+    expect(held.queries()).toBe(0);
+    await held.release();
     const paid = await paying;
     expect(paid.status).toBe(200);
     expect(paid.body.monitoring.status).toBe('AWAITING_INSPECTOR');
-  } finally {
-    queries.mockRestore();
-    await release().catch(() => undefined);
-    await paying?.catch(() => undefined);
-    await pg.end();
-  }
+  });
 });
