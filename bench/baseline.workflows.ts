@@ -6,13 +6,15 @@
  *   number of activities at start and for each update as the real order workflow did (the plan is
  *   read from a real order's history), and keeps one deadline timer that every change restarts,
  *   as the order's deadline loop does. Its activities do nothing.
+ * - searchAttributeProbeWorkflow: answers Updates that change nothing but a counter, each with or
+ *   without an upsert of the status search attribute, as an order's change does.
  * - deadlineWorkflow: one durable deadline, kept the way the order workflow keeps its deadlines
  *   (a sorted list and a `condition` with a timeout); when it falls due it records the escalation
  *   with the workflow's own clock.
  */
-import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline.activities';
-import { DAY_MS } from '../workflows/common';
+import { DAY_MS, SA_STATUS } from '../workflows/common';
 
 const acts = proxyActivities<BaselineActivities>({
   startToCloseTimeout: '30 seconds',
@@ -99,4 +101,30 @@ export async function deadlineWorkflow(input: DeadlineInput): Promise<DeadlineRe
   const escalatedAt = Date.now();
   await acts.recordEscalation({ id: input.id, dueAt: input.dueAt, escalatedAt });
   return { id: input.id, dueAt: input.dueAt, escalatedAt };
+}
+
+export interface ProbeInput {
+  /** Whether each step upserts TradeGuardStatus (a new value every time, as an order's status moves). */
+  upsert: boolean;
+}
+
+/** One step: the revision after it. */
+export const probeStepUpdate = defineUpdate<number, []>('probeStep');
+/** Ends the probe; answers the revision. */
+export const probeFinishUpdate = defineUpdate<number, []>('probeFinish');
+
+export async function searchAttributeProbeWorkflow(input: ProbeInput): Promise<number> {
+  let revision = 0;
+  let finished = false;
+  setHandler(probeStepUpdate, () => {
+    revision += 1;
+    if (input.upsert) upsertSearchAttributes([{ key: SA_STATUS, value: `STEP_${revision}` }]);
+    return revision;
+  });
+  setHandler(probeFinishUpdate, () => {
+    finished = true;
+    return revision;
+  });
+  await condition(() => finished);
+  return revision;
 }

@@ -115,6 +115,13 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   return { totalSeconds: Math.round(total * 100) / 100, bySeconds, wallSeconds: (after.at - before.at) / 1000, loadAverage: [before.loadAverage, after.loadAverage] };
 }
 
+/** The Temporal server's share of a phase's CPU: the dev server, or a cluster's services and their PostgreSQL. */
+export function serverSeconds(cpu: Pick<CpuUse, 'bySeconds'>): number {
+  return Object.entries(cpu.bySeconds)
+    .filter(([component]) => (component.startsWith('Temporal ') && component !== 'Temporal schema tool') || component === 'PostgreSQL (Temporal)')
+    .reduce((sum, [, seconds]) => sum + seconds, 0);
+}
+
 export function cpuRootPid(): number {
   const raw = process.env.BENCH_CPU_ROOT_PID;
   return raw ? Number(raw) : process.pid;

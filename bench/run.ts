@@ -15,6 +15,7 @@ import { apiClient } from './http';
 import { lifecycle } from './lifecycle';
 import { machine, writeResult } from './report';
 import { scale as scaleBench } from './scale';
+import { searchAttributes } from './search-attributes';
 import { startBenchStack } from './stack';
 import { selfCheck } from './self-check';
 import { timers } from './timers';
@@ -22,6 +23,7 @@ import { timers } from './timers';
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<Record<string, unknown>>> = {
   'api-overhead': apiOverhead,
   lifecycle,
+  'search-attributes': searchAttributes,
   history,
   scale: scaleBench,
   timers,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parse } from 'yaml';
-import { componentOf } from '../../bench/cpu';
+import { componentOf, serverSeconds } from '../../bench/cpu';
 import { DYNAMIC_CONFIG_FILE, TEMPORAL_SERVICES, clusterConfig, clusterConfigYaml, schemaSteps } from '../../cluster/config';
 
 const options = {
@@ -88,5 +88,15 @@ describe('CPU accounting of the benchmark stack', () => {
     expect(componentOf('/usr/bin/node --import tsx /w/api/main.ts')).toBe('API');
     // A PostgreSQL backend names no data folder: it is counted with its parent.
     expect(componentOf('postgres: tradeguard tradeguard 127.0.0.1(40000) idle')).toBeUndefined();
+  });
+
+  test("the Temporal server's share: the dev server, or the cluster's services and their PostgreSQL, nothing of TradeGuard's", () => {
+    expect(serverSeconds({ bySeconds: { 'Temporal dev server': 2.5, worker: 4, API: 1, 'PostgreSQL (TradeGuard)': 0.5, driver: 0.25 } })).toBe(2.5);
+    expect(
+      serverSeconds({
+        bySeconds: { 'Temporal frontend': 1, 'Temporal history': 2, 'Temporal matching': 0.5, 'Temporal worker': 0.25, 'PostgreSQL (Temporal)': 1.5, 'Temporal schema tool': 9, worker: 3 },
+      }),
+    ).toBe(5.25);
+    expect(serverSeconds({ bySeconds: {} })).toBe(0);
   });
 });
