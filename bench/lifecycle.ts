@@ -14,6 +14,7 @@
  * warm-up of a tenth of the arrivals on each side, so that neither pays for its warm-up and a drift
  * in the machine's speed during the run weighs on both alike.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { orderWorkflowId } from '../workflows/order.messages';
 import { monitoringWorkflowId } from '../workflows/monitoring.messages';
@@ -339,6 +340,25 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
       ['TradeGuard', realCpu.totalSeconds.toFixed(1), `${(perLifecycle(realCpu, real) * 1000).toFixed(0)} ms`, realCpu.loadAverage.map((l) => l.toFixed(1)).join(', '), ...components.map((c) => (realCpu.bySeconds[c] ?? 0).toFixed(1))],
     ],
   );
+  // A slow segment either cost more CPU per lifecycle, or had fewer of the machine's CPUs (the stack's
+  // CPU seconds per wall second, against the machine's count): the two tell a heavier run from a busier machine.
+  const segmentCpu = [
+    { segment: '1: baseline, first half', result: b1.result, cpu: b1.cpu },
+    { segment: '2: TradeGuard, first half', result: r1.result, cpu: r1.cpu },
+    { segment: '3: TradeGuard, second half', result: r2.result, cpu: r2.cpu },
+    { segment: '4: baseline, second half', result: b2.result, cpu: b2.cpu },
+  ].map(({ segment, result, cpu }) => ({
+    segment,
+    lifecyclesPerSecond: result.throughput,
+    cpuPerLifecycleMs: perLifecycle(cpu, result) * 1000,
+    cpusBusy: cpu.wallSeconds > 0 ? cpu.totalSeconds / cpu.wallSeconds : NaN,
+    loadAverage: cpu.loadAverage,
+  }));
+  printTable(
+    `CPU by segment (the stack's CPU seconds per wall second, of ${os.cpus().length} CPUs)`,
+    ['segment', 'lifecycles/s', 'CPU per lifecycle', 'CPUs busy', 'load avg (start, end)'],
+    segmentCpu.map((s) => [s.segment, s.lifecyclesPerSecond.toFixed(2), `${s.cpuPerLifecycleMs.toFixed(0)} ms`, s.cpusBusy.toFixed(2), s.loadAverage.map((l) => l.toFixed(1)).join(', ')]),
+  );
   // The baseline runs no API and no database of its own: the same CPU ratio without them shows how much
   // of the gap is Temporal's side of the work (dev server or cluster, workers) and how much is theirs.
   const outsideBaseline = ['API', 'PostgreSQL (TradeGuard)'];
@@ -382,6 +402,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
       ratiosOfHalves: segmentRatios,
     },
     cpuRatioToBaseline: { all: cpuRatio, withoutApiAndDatabase: cpuRatioWithout },
+    cpuBySegment: segmentCpu,
     targets: { failures: { target: 0, pass: okFailures }, lifecyclesPerSecond: { target: 10, pass: okRate }, ratioToBaseline: { target: 0.7, pass: okRatio } },
     workPerLifecycle: compare,
     temporalRequestsPerLifecycle: requestRows ?? null,
