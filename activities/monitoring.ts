@@ -3,7 +3,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { PaymentGateway } from '../adapters/payments';
 import type { Db } from '../infra/db';
 import { ChangeNotices, OpsAddresses, createOutbox } from './email';
-import { MONITORING_TERMINAL } from '../workflows/monitoring.messages';
+import { MONITORING_TERMINAL, type MonitoringState } from '../workflows/monitoring.messages';
 import { PAYMENT_OUTCOME_UNKNOWN } from '../workflows/common';
 import { linkMonitoringSignal, orderWorkflowId } from '../workflows/order.messages';
 import type { OpenDeadlineInput } from '../workflows/read-model';
@@ -41,6 +41,11 @@ export interface MonitoringReadModel {
 
 export interface MonitoringChange {
   task: MonitoringReadModel;
+  /**
+   * The task at this revision, as the workflow holds it, kept whole in its row so that an action's
+   * answer can be read from there. Absent from earlier workflow code, and from a task too long to send.
+   */
+  view?: MonitoringState;
   event: TimelineEntry;
   /** The change's emails, written to the outbox in the same transaction (tasks from MONITORING_NOTICES_PATCH on). */
   notices?: ChangeNotices;
@@ -98,22 +103,23 @@ export function createMonitoringActivities({
      * Writes one state change of a monitoring task: upserts its row (a newer revision only) and
      * appends the timeline entry ((task, seq) is unique, so a retry is a no-op).
      */
-    async recordMonitoringChange({ task, event, notices }: MonitoringChange): Promise<void> {
+    async recordMonitoringChange({ task, view, event, notices }: MonitoringChange): Promise<void> {
       await writeChange(db, {
         row: Prisma.sql`
           INSERT INTO "MonitoringTask" ("id", "orderId", "status", "buyerId", "supplierId", "addedVia", "currency", "feeAmount",
             "paidAmount", "refundedAmount", "shipmentDate", "bookingCutoffAt", "result", "late", "nextDeadlineAt",
-            "policyVersion", "revision", "createdAt", "updatedAt", "inspectorId")
+            "policyVersion", "revision", "createdAt", "updatedAt", "inspectorId", "view")
           VALUES (${task.id}, ${task.orderId}, ${task.status}, ${task.buyerId}, ${task.supplierId}, ${task.addedVia}, ${task.currency},
             ${BigInt(task.feeAmount)}, ${BigInt(task.paidAmount)}, ${BigInt(task.refundedAmount)}, ${new Date(task.shipmentDate)},
             ${new Date(task.bookingCutoffAt)}, ${task.result ?? null}, ${task.late},
             ${task.nextDeadlineAt ? new Date(task.nextDeadlineAt) : null}, ${task.policyVersion}, ${task.revision},
-            ${new Date(task.createdAt)}, ${new Date(task.updatedAt)}, ${task.inspectorId ?? null})
+            ${new Date(task.createdAt)}, ${new Date(task.updatedAt)}, ${task.inspectorId ?? null},
+            ${view ? Prisma.sql`${JSON.stringify(view)}::jsonb` : null})
           ON CONFLICT ("id") DO UPDATE SET
             "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "refundedAmount" = EXCLUDED."refundedAmount",
             "shipmentDate" = EXCLUDED."shipmentDate", "bookingCutoffAt" = EXCLUDED."bookingCutoffAt", "result" = EXCLUDED."result",
             "late" = EXCLUDED."late", "nextDeadlineAt" = EXCLUDED."nextDeadlineAt", "revision" = EXCLUDED."revision",
-            "updatedAt" = EXCLUDED."updatedAt", "inspectorId" = EXCLUDED."inspectorId"
+            "updatedAt" = EXCLUDED."updatedAt", "inspectorId" = EXCLUDED."inspectorId", "view" = EXCLUDED."view"
           WHERE "MonitoringTask"."revision" < EXCLUDED."revision"`,
         after: {
           resource: 'monitoring',

@@ -40,7 +40,7 @@ import { CURRENT_ORDER_POLICY_VERSION, checkDraft, orderPolicy } from '../workfl
 import { ApiError, badRequest, conflict, errorHandler, forbidden, notFound, notFoundRoute, unavailable } from './errors';
 import { DOCS_HEADERS, renderDocsPage } from './docs';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
-import { createOrderAfterAction } from './order-reads';
+import { createOrderAfterAction } from './after-action';
 import { actorOf, assertCallerReaches, assertOwnsOrder, isUnavailable, principal, updateInTurn, temporalCallFor, timelineEventView } from './http';
 import { KEY_CACHE_TTL_MS, Principal, Role } from './keys';
 import { LookupCache, PARTIES_TTL_MS, PartyKinds } from './lookup-cache';

@@ -35,7 +35,8 @@ import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
 import { ApiError, badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, queryOnce, readAfterAction, updateInTurn, temporalCallFor, timelineEventView } from './http';
+import { actorOf, assertCallerReaches, assertOwnsOrder, assertReachesTask, isUnavailable, principal, updateInTurn, temporalCallFor, timelineEventView } from './http';
+import { createTaskAfterAction } from './after-action';
 import type { Role } from './keys';
 import type { RouteRegistry } from './routes';
 import { LookupCache, PARTIES_TTL_MS } from './lookup-cache';
@@ -86,6 +87,8 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   const call = <T>(monitoringId: string, fn: () => Promise<T>) =>
     temporalCallFor(client, monitoringWorkflowId(monitoringId), `monitoring task ${monitoringId}`, fn);
   const handle = (monitoringId: string) => client.workflow.getHandle(monitoringWorkflowId(monitoringId));
+  /** The task after an action: from its read-model row when that is current, else from the workflow. */
+  const taskAfterAction = createTaskAfterAction(client, db);
   const allRoles: Role[] = ['ops', 'support', 'buyer', 'supplier'];
   const withInspector: Role[] = [...allRoles, 'inspector'];
   const ownTasks = "buyers and suppliers: their own orders' tasks only; an inspector: the tasks assigned to it";
@@ -253,12 +256,12 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         : unavailable(`payment failed: ${token.reason}; nothing was charged, retry shortly`);
     }
     const cardToCharge = { token: token.token, brand: token.brand, last4: token.last4 };
-    await call(params.monitoringId, () =>
+    const ack = await call(params.monitoringId, () =>
       updateInTurn(client, monitoringWorkflowId(params.monitoringId), () =>
         handle(params.monitoringId).executeUpdate(payMonitoringUpdate, { args: [{ actor: actorOf(p), card: cardToCharge }], updateId: updateIdOf(req) }),
       ),
     );
-    res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(params.monitoringId)) });
+    res.json({ monitoring: monitoringViewFor(p.role, await taskAfterAction(params.monitoringId, ack.revision)) });
   });
 
   // ---- actions (Updates) ------------------------------------------------------------------------
@@ -311,16 +314,12 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   /** Runs a task's Update (it answers only an acknowledgement) and answers with the task after it. */
   async function runAction(req: Request, id: string, update: unknown, body: Record<string, unknown>): Promise<MonitoringState> {
     await assertReaches(req, id);
-    await call(id, () =>
+    const ack = await call(id, () =>
       updateInTurn(client, monitoringWorkflowId(id), () =>
         handle(id).executeUpdate(update as typeof payMonitoringUpdate, { args: [{ ...body, actor: actorOf(principal(req)) } as never], updateId: updateIdOf(req) }),
       ),
     );
-    return taskAfterAction(id);
-  }
-
-  function taskAfterAction(id: string): Promise<MonitoringState> {
-    return call(id, () => readAfterAction(client, monitoringWorkflowId(id), () => queryOnce(client, monitoringWorkflowId(id), getMonitoringQuery)));
+    return taskAfterAction(id, ack.revision);
   }
 
   const actionErrors = {
@@ -374,7 +373,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
     updateId?: (stored: StoredFile) => string,
   ): Promise<void> {
     await assertReaches(req, id);
-    const { file: stored } = await attachUpload(storage, { ...file, name }, (staged) =>
+    const { file: stored, result: ack } = await attachUpload(storage, { ...file, name }, (staged) =>
       call(id, () =>
         updateInTurn(client, monitoringWorkflowId(id), () =>
           handle(id).executeUpdate(update as typeof payMonitoringUpdate, {
@@ -384,7 +383,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
         ),
       ),
     );
-    res.status(201).json({ file: stored, monitoring: monitoringViewFor(principal(req).role, await taskAfterAction(id)) });
+    res.status(201).json({ file: stored, monitoring: monitoringViewFor(principal(req).role, await taskAfterAction(id, ack.revision)) });
   }
 
   const upload = (path: string, summary: string, roles: Role[], contentTypes: readonly string[]) => ({

@@ -10,7 +10,7 @@ import { getOrderQuery, orderWorkflowId, requestChangesUpdate, reviseDraftUpdate
 import { checkDraft, orderPolicy } from '../workflows/order.policy';
 import { badRequest } from './errors';
 import { updateIdOf } from './idempotency';
-import { createOrderAfterAction } from './order-reads';
+import { createOrderAfterAction } from './after-action';
 import { actorOf, assertOwnsOrder, principal, temporalCallFor, updateInTurn } from './http';
 import type { RouteRegistry } from './routes';
 import { orderParamsSchema, requestChangesSchema, reviseDraftSchema } from './schemas';

@@ -84,7 +84,7 @@ import {
 } from './monitoring.policy';
 import { formatMoney } from './money';
 import { availableActionsQuery, createActionBook, processActors } from './actions';
-import type { MonitoringEventType } from './read-model';
+import { MONITORING_VIEW_MAX_CHARS, type MonitoringEventType } from './read-model';
 
 /**
  * Versions: tasks started before this patch were not linked to their order and kept no search
@@ -262,6 +262,10 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   function change(status: MonitoringStatus, c: Change): Promise<void> {
     const { event, key } = core.advance(status, c);
     const task = readModel();
+    // The task as it is now, copied (the record may be written after later changes to the state); a
+    // long one leaves its view behind, and its actions are answered by a Query.
+    const json = JSON.stringify(state);
+    const view = json.length <= MONITORING_VIEW_MAX_CHARS ? { view: JSON.parse(json) as MonitoringState } : {};
     const tag = `[TradeGuard ${orderId} / monitoring ${monitoringId}]`;
     core.publishSearchAttributes();
     const parties = c.notify.length > 0 ? { key, partyIds: partyIds(c.notify), subject: `${tag} ${c.subject}`, text: c.text } : undefined;
@@ -269,7 +273,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     return enqueue(async () => {
       if (c.before) await core.effect(`${c.type}:money`, key, c.before);
       if (noticesWithChange) {
-        await core.effect(`${c.type}:record`, key, () => acts.recordMonitoringChange({ task, event, notices: { parties, ops } }));
+        await core.effect(`${c.type}:record`, key, () => acts.recordMonitoringChange({ task, ...view, event, notices: { parties, ops } }));
         return;
       }
       await acts.recordMonitoringChange({ task, event });

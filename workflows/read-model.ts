@@ -97,6 +97,9 @@ export function orderRowOf(view: OrderState): OrderReadModel {
  */
 export const ORDER_VIEW_MAX_CHARS = 8_000;
 
+/** The same for a monitoring task: a longer one (many rounds, reports, checks) sends its row alone. */
+export const MONITORING_VIEW_MAX_CHARS = 8_000;
+
 /** Every change an order records on its timeline. */
 export const ORDER_EVENT_TYPES = [
   'DRAFTED', 'CHANGES_REQUESTED', 'DRAFT_REVISED', 'DRAFT_EXPIRED', 'BUYER_CONFIRMED', 'SUPPLIER_CONFIRMED',

@@ -4,6 +4,8 @@
  * sample picture, inspect, upload the report, download it; the emails that arrived; the refusals.
  */
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
+import { createTaskAfterAction } from '../../api/after-action';
+import { Prisma } from '../../generated/prisma/client';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
 import { apiClient, eventually, expectError, orderThrough, Parties, Reply, registerParties as registerPartiesOf, startTestStack, TestStack, draftFromRequest } from '../support/stack';
@@ -65,17 +67,63 @@ async function upload(key: string, route: string, contentType: string, bytes: Bu
   return { status: res.status, body: await res.json() };
 }
 
+/** An order both parties confirmed, shipping in 30 days, and a task its buyer booked from the order's details. */
+async function bookedOnConfirmedOrder(): Promise<{ p: Parties; orderId: string; id: string }> {
+  const p = await registerParties();
+  const orderId = await draftOrder(p, 30);
+  expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(200);
+  expect((await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, {})).status).toBe(200);
+  const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+  expect(booked.status).toBe(201);
+  return { p, orderId, id: booked.body.monitoringId };
+}
+
 const card = (number: string) => ({ card: { number, expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' } });
 
 describe('production monitoring through the API', () => {
+  it("answers an action with the task as its workflow holds it after the action, read from the task's row, or from the workflow when the row is not current", async () => {
+    const { p, id } = await bookedOnConfirmedOrder();
+    const queries = jest.spyOn(stack.client.workflowService, 'queryWorkflow');
+    const queriesOfTask = () => queries.mock.calls.filter(([req]) => req.execution?.workflowId === `monitoring:${id}`).length;
+    try {
+      // A Visa card of its own (the gateway's charges are shared by this file's tests, which tell theirs by the last four digits).
+      const paid = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4012888888881881'));
+      expect(paid.status).toBe(200);
+      expect(paid.body.monitoring).toMatchObject({ monitoringId: id, status: 'AWAITING_INSPECTOR', payment: { last4: '1881' } });
+      // Answered from the row: no Query went to the task.
+      expect(queriesOfTask()).toBe(0);
+      // Nothing happened since: the answer is what the workflow's Query says now, field for field.
+      const live = (await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring;
+      expect(paid.body.monitoring).toEqual(live);
+      const row = await stack.db.monitoringTask.findUniqueOrThrow({ where: { id }, select: { revision: true, view: true } });
+      expect(row).toEqual({ revision: live.revision, view: live });
+
+      const taskAfterAction = createTaskAfterAction(stack.client, stack.db);
+      // A row at the action's revision answers by itself, whatever the workflow would say.
+      await stack.db.monitoringTask.update({ where: { id }, data: { view: { ...live, closedReason: 'held in the row' } } });
+      expect(await taskAfterAction(id, live.revision)).toMatchObject({ closedReason: 'held in the row' });
+      // A row without the task in it (written by earlier code), or behind the action's revision: the workflow answers.
+      await stack.db.monitoringTask.update({ where: { id }, data: { view: Prisma.DbNull } });
+      expect(await taskAfterAction(id, live.revision)).toEqual(live);
+      await stack.db.monitoringTask.update({ where: { id }, data: { view: { ...live, revision: live.revision - 1, status: 'AWAITING_PAYMENT' }, revision: live.revision - 1 } });
+      expect(await taskAfterAction(id, live.revision)).toEqual(live);
+
+      // The next action writes the row and its view again, and answers from it.
+      const before = queriesOfTask();
+      const checkDate = localDate(getCalendar('CN'), Date.now());
+      const assigned = await call(stack.opsKey, 'POST', `/monitoring/${id}/assign-inspector`, { inspector: 'Li Wei', checkDate });
+      expect(assigned.status).toBe(200);
+      expect(assigned.body.monitoring).toMatchObject({ status: 'INSPECTION_SCHEDULED', revision: live.revision + 1, inspector: { name: 'Li Wei', checkDate } });
+      expect(queriesOfTask()).toBe(before);
+      expect(assigned.body.monitoring).toEqual((await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring);
+      expect(await stack.db.monitoringTask.findUniqueOrThrow({ where: { id }, select: { revision: true } })).toEqual({ revision: live.revision + 1 });
+    } finally {
+      queries.mockRestore();
+    }
+  });
+
   it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
-    const p = await registerParties();
-    const orderId = await draftOrder(p, 30);
-    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(200);
-    expect((await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, {})).status).toBe(200);
-    const booked = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
-    expect(booked.status).toBe(201);
-    const id: string = booked.body.monitoringId;
+    const { p, orderId, id } = await bookedOnConfirmedOrder();
     await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).includes(id), 'the order to record its task');
     const before = (await call(p.buyerKey, 'GET', `/monitoring/${id}`)).body.monitoring;
     const later = new Date(Date.parse(`${before.shipmentDate}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);

@@ -5,7 +5,7 @@
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { ACTION_DONE_UNREAD } from '../../api/http';
-import { createOrderAfterAction } from '../../api/order-reads';
+import { createOrderAfterAction } from '../../api/after-action';
 import { Prisma } from '../../generated/prisma/client';
 import { workflowsPath } from '../../worker/worker';
 import { uniqueId } from '../support/env';

@@ -151,5 +151,7 @@ test("a party's first action on a monitoring task this process booked checks own
     const paid = await paying;
     expect(paid.status).toBe(200);
     expect(paid.body.monitoring.status).toBe('AWAITING_INSPECTOR');
+    // Its answer is read from the task's row, written before the payment answered.
+    expect(held.queries()).toBe(0);
   });
 });
