@@ -268,7 +268,7 @@ export function createApp(deps: ApiDeps): express.Express {
     }
     const { orderId: requestedId, buyerId, supplierId: _ignored, requestId, ...terms } = body;
     const policyVersion = CURRENT_ORDER_POLICY_VERSION;
-    problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10)));
+    problems.push(...checkDraft(terms, orderPolicy(policyVersion), new Date().toISOString().slice(0, 10), { shippingPeriod: true }));
     if (problems.length > 0) throw badRequest(problems);
 
     const orderId = requestedId ?? newRecordId(req, 'PO');

@@ -66,7 +66,7 @@ export function registerOrderDraftRoutes(routes: RouteRegistry, deps: OrderDraft
   }, async (req, res, { params: { orderId }, body }) => {
     const { message, ...terms } = body;
     const order = await reachableOrder(req, orderId);
-    const problems = checkDraft(terms, orderPolicy(order.policyVersion), new Date().toISOString().slice(0, 10));
+    const problems = checkDraft(terms, orderPolicy(order.policyVersion), new Date().toISOString().slice(0, 10), { shippingPeriod: true });
     if (problems.length > 0) throw badRequest(problems);
     const ack = await call(orderId, () =>
       updateInTurn(client, orderWorkflowId(orderId), () =>

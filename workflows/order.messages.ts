@@ -55,13 +55,21 @@ export interface TradeOrderInput {
    * The order workflow's code revision the order starts on (ORDER_CODE_REVISION). From revision 6 on,
    * every change made behind a patch before it applies without asking `patched()`: a new order's
    * history carries no patch markers (each one also upserts the TemporalChangeVersion search
-   * attribute). Orders started without it ask the patches, as their histories recorded.
+   * attribute). Orders started without it ask the patches, as their histories recorded. From
+   * revision 7 on, a draft's shipping date is held to the policy's shipping period
+   * (SHIPPING_PERIOD_CODE_REVISION).
    */
   codeRevision?: number;
 }
 
 /** The order workflow's code revision new orders start on: see TradeOrderInput.codeRevision. */
-export const ORDER_CODE_REVISION = 6;
+export const ORDER_CODE_REVISION = 7;
+
+/**
+ * The first code revision whose drafts (and revisions of them) must ship within the policy's
+ * shipping period of the day they are made; orders started before it keep the rule they ran with.
+ */
+export const SHIPPING_PERIOD_CODE_REVISION = 7;
 
 export interface Shipment {
   carrier: string;

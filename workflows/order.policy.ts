@@ -192,15 +192,37 @@ export function orderTotal(items: readonly DraftItem[]): number {
   return items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
 }
 
+/** What checkDraft holds a draft to beyond its terms. */
+export interface DraftCheck {
+  /**
+   * The shipping date lies within the policy's shipping period of `today` (the agreed date and its
+   * extensions together are at most maxShippingPeriodDays after confirmation, which comes later).
+   * Drafts of orders started before this rule (an earlier code revision) are not held to it.
+   */
+  shippingPeriod?: boolean;
+}
+
+/** The last shipping date a draft made on `today` (YYYY-MM-DD, UTC) may agree: today plus the shipping period. */
+export function latestDraftShippingDate(policy: OrderPolicy, today: string): string {
+  return new Date(Date.parse(`${today}T00:00:00Z`) + policy.maxShippingPeriodDays * DAY_MS).toISOString().slice(0, 10);
+}
+
 /**
  * Business checks on a purchase-order draft (the API checks shapes first). Returns every problem,
  * each naming its field; an empty list means the draft may be started. With `today` (YYYY-MM-DD,
- * UTC), a shipping date in the past is a problem too.
+ * UTC), a shipping date in the past is a problem too, and with `check.shippingPeriod` one past the
+ * shipping period.
  */
-export function checkDraft(terms: DraftTerms, policy: OrderPolicy, today?: string): FieldProblem[] {
+export function checkDraft(terms: DraftTerms, policy: OrderPolicy, today?: string, check: DraftCheck = {}): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (today !== undefined && terms.shippingDate < today) {
     problems.push({ field: 'shippingDate', reason: `${terms.shippingDate} is in the past (today is ${today})` });
+  } else if (today !== undefined && check.shippingPeriod && terms.shippingDate > latestDraftShippingDate(policy, today)) {
+    const latest = latestDraftShippingDate(policy, today);
+    problems.push({
+      field: 'shippingDate',
+      reason: `${terms.shippingDate} is more than ${policy.maxShippingPeriodDays} days away: the agreed shipping date and its extensions together end at most ${policy.maxShippingPeriodDays} days after confirmation, so a draft made today ships by ${latest} at the latest`,
+    });
   }
   if (!isSupportedCurrency(terms.currency)) {
     problems.push({ field: 'currency', reason: `${terms.currency} is not a supported settlement currency` });

@@ -23,7 +23,7 @@ import type {
   PaymentKind,
   SupplierResponseInput,
 } from './order.messages';
-import { DraftTerms, OrderPolicy, TERMINAL_STATUSES, checkDraft, claimDayStart, latestShippingDate, shippingPeriodDays } from './order.policy';
+import { DraftCheck, DraftTerms, OrderPolicy, TERMINAL_STATUSES, checkDraft, claimDayStart, latestShippingDate, shippingPeriodDays } from './order.policy';
 
 /** The order as its rules see it at one instant. */
 export interface OrderSnapshot {
@@ -33,6 +33,8 @@ export interface OrderSnapshot {
   now: number;
   /** The supplier's confirmation is still reserving coverage (its handler has not finished). */
   confirming?: boolean;
+  /** What a revised draft is held to beyond its terms (the rules of the order's code revision). */
+  draftCheck?: DraftCheck;
 }
 
 
@@ -125,10 +127,10 @@ export function reviseDraftRefusal(order: OrderSnapshot): string | undefined {
 }
 
 /** The revised terms: the same currency, and a draft that may be started today (UTC). */
-export function revisedTermsRefusal({ state, policy, now }: OrderSnapshot, revised: DraftTerms): string | undefined {
+export function revisedTermsRefusal({ state, policy, now, draftCheck }: OrderSnapshot, revised: DraftTerms): string | undefined {
   const currency = state.amounts.currency;
   if (revised.currency !== currency) return `cannot revise the currency: the purchase order is in ${currency}; cancel it and draft a new one in ${revised.currency}`;
-  const problems = checkDraft(revised, policy, iso(now).slice(0, 10));
+  const problems = checkDraft(revised, policy, iso(now).slice(0, 10), draftCheck);
   if (problems.length > 0) return `cannot revise the draft: ${problems.map((x) => `terms.${x.field}: ${x.reason}`).join('; ')}`;
   return undefined;
 }

@@ -41,6 +41,7 @@ import {
   ExtendShippingInput,
   FeedbackInput,
   INVALID_DRAFT,
+  SHIPPING_PERIOD_CODE_REVISION,
   NextStep,
   ORDER_NEXT_STEPS,
   OrderAck,
@@ -177,7 +178,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   const noticesWithChange = current || patched(ORDER_NOTICES_PATCH);
   const escrowV5 = current || (noticesWithChange && patched(ORDER_ESCROW_PATCH));
   const policy = orderPolicy(input.policyVersion);
-  const problems = checkDraft(input.terms, policy, iso(nowMs()).slice(0, 10));
+  // Orders of earlier code revisions keep the draft rules they started with, so their histories replay.
+  const draftCheck = { shippingPeriod: (input.codeRevision ?? 0) >= SHIPPING_PERIOD_CODE_REVISION };
+  const problems = checkDraft(input.terms, policy, iso(nowMs()).slice(0, 10), draftCheck);
   if (problems.length > 0) {
     throw ApplicationFailure.create({
       type: INVALID_DRAFT,
@@ -753,7 +756,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   /** The supplier's confirmation is reserving coverage: other actions wait for its answer. */
   let confirming = false;
   /** The order as its rules (./order.rules) see it now. */
-  const snapshot = (): OrderSnapshot => ({ state, policy, now: nowMs(), confirming });
+  const snapshot = (): OrderSnapshot => ({ state, policy, now: nowMs(), confirming, draftCheck });
 
   setHandler(getOrderQuery, () => state);
   setHandler(availableActionsQuery, () => actionBook.available(processActors(input)));

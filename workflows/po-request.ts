@@ -27,7 +27,7 @@ import { formatMoney } from './money';
 import { Validation, availableActionsQuery, createActionBook, processActors } from './actions';
 import type { PurchaseRequestEventType } from './read-model';
 import { orderStartMetadata } from './ui-metadata';
-import { ORDER_WORKFLOW_TYPE, TradeOrderInput, orderWorkflowId } from './order.messages';
+import { ORDER_WORKFLOW_TYPE, SHIPPING_PERIOD_CODE_REVISION, TradeOrderInput, orderWorkflowId } from './order.messages';
 import { checkDraft, orderPolicy, orderTotal } from './order.policy';
 import {
   DeclineRequestInput,
@@ -189,10 +189,12 @@ export async function purchaseOrderRequestWorkflow(input: PurchaseOrderRequestIn
         requireParty(actor, ['supplier'], input, 'draft a purchase order from this request');
         requireOpen('draft a purchase order');
       },
-      check: ({ buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion }) => {
+      check: ({ buyerId: forBuyer, supplierId: bySupplier, terms, orderPolicyVersion, orderCodeRevision }) => {
         if (forBuyer !== buyerId) refuse(`cannot draft for buyer ${forBuyer}: request ${requestId} is from buyer ${buyerId}`);
         if (bySupplier !== undefined && bySupplier !== supplierId) refuse(`cannot draft as supplier ${bySupplier}: request ${requestId} was sent to supplier ${supplierId}`);
-        const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10));
+        // The order's own start checks the same (requests sent by earlier code name no code revision).
+        const shippingPeriod = (orderCodeRevision ?? 0) >= SHIPPING_PERIOD_CODE_REVISION;
+        const draftProblems = checkDraft(terms, orderPolicy(orderPolicyVersion), iso(nowMs()).slice(0, 10), { shippingPeriod });
         if (draftProblems.length > 0) refuse(`cannot draft: ${draftProblems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
       },
     },

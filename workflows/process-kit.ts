@@ -56,12 +56,24 @@ interface DeadlineLike {
   policyVersion: string;
 }
 
-/** The deadline list with `d` set (replacing one of the same id), earliest first. */
+/**
+ * The deadline list with `d` set (replacing one of the same id), earliest first: by instant, which is
+ * the order of the ISO texts for years 0000 to 9999 (a year past 9999 is written "+010000-…", which
+ * sorts before them as text).
+ */
 export function withDeadline<D extends DeadlineLike>(list: readonly D[], d: Omit<D, 'dueAt' | 'policyVersion'> & { dueAt: number }, policyVersion: string): D[] {
   const next = list.filter((x) => x.id !== d.id);
   next.push({ ...d, dueAt: iso(d.dueAt), policyVersion } as D);
-  next.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
+  next.sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt) || a.dueAt.localeCompare(b.dueAt) || a.id.localeCompare(b.id));
   return next;
+}
+
+/**
+ * A due time as a Datetime search attribute, or null for one Temporal cannot store (a year past 9999):
+ * the attribute then says "no deadline" rather than the workflow failing every task that upserts it.
+ */
+export function searchableDueAt(dueAt: string | null): Date | null {
+  return dueAt !== null && /^\d{4}-/.test(dueAt) ? new Date(dueAt) : null;
 }
 
 /** n working days after `from`; past the calendar's published years, calendar days rather than a stuck workflow. */
@@ -333,11 +345,11 @@ export function createProcessCore<Status extends string, Step extends { by: stri
     const every = spec.searchAttributes === 'every-change';
     const parties = [...(buyerId ? [{ key: SA_BUYER, value: buyerId }] : []), ...(supplierId ? [{ key: SA_SUPPLIER, value: supplierId }] : [])];
     const updates = every
-      ? [{ key: SA_STATUS, value: status }, ...parties, { key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }]
+      ? [{ key: SA_STATUS, value: status }, ...parties, { key: SA_NEXT_DEADLINE, value: searchableDueAt(nextDeadline) }]
       : [
           ...(first ? parties : []),
           ...(upserted.status !== status ? [{ key: SA_STATUS, value: status }] : []),
-          ...(first || upserted.nextDeadline !== nextDeadline ? [{ key: SA_NEXT_DEADLINE, value: nextDeadline ? new Date(nextDeadline) : null }] : []),
+          ...(first || upserted.nextDeadline !== nextDeadline ? [{ key: SA_NEXT_DEADLINE, value: searchableDueAt(nextDeadline) }] : []),
         ];
     upserted.status = status;
     upserted.nextDeadline = nextDeadline;

@@ -299,6 +299,19 @@ describe('order lifecycle through the API', () => {
     expectError(unknownBuyer, 400, 'invalid_input');
     expect(unknownBuyer.body.error.fields).toEqual([{ field: 'buyerId', reason: 'no buyer with id nobody-here' }]);
 
+    // A shipping date past the shipping period (90 days): refused before anything starts, by ops and from a request alike.
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    for (const shippingDate of [day(92), '9999-12-31']) {
+      const far = await ops({ shippingDate });
+      expectError(far, 400, 'invalid_input');
+      expect(far.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['shippingDate']);
+      expect(far.body.error.fields[0].reason).toMatch(/is more than 90 days away: .* ships by \d{4}-\d{2}-\d{2} at the latest/);
+      const fromRequest = await draftFromRequest(stack.apiUrl, p, draftBody(p.buyerId, { shippingDate }));
+      expectError(fromRequest, 400, 'invalid_input');
+      expect(fromRequest.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['shippingDate']);
+    }
+    expect(await stack.db.order.findUnique({ where: { id: orderId } })).toBeNull();
+
     const floatAmount = await call(p.supplierKey, 'POST', '/orders', draftBody(p.buyerId, { orderId, depositAmount: 10.5 }));
     expectError(floatAmount, 400, 'invalid_input');
     expect(floatAmount.body.error.fields[0].field).toBe('depositAmount');

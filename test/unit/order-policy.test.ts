@@ -2,6 +2,7 @@ import {
   CURRENT_ORDER_POLICY_VERSION,
   ORDER_POLICIES,
   checkDraft,
+  latestDraftShippingDate,
   latestShippingDate,
   orderPolicy,
   orderTotal,
@@ -59,6 +60,24 @@ describe('orderPolicy', () => {
 });
 
 describe('checkDraft', () => {
+  it('holds the shipping date to the shipping period of the draft day when asked (orders of code revision 7 on), naming the field and the last date', () => {
+    const period = { shippingPeriod: true };
+    expect(latestDraftShippingDate(policy, '2026-12-08')).toBe('2027-03-08');
+    expect(checkDraft(draft({ shippingDate: '2027-03-08' }), policy, '2026-12-08', period)).toEqual([]);
+    const [problem, ...rest] = checkDraft(draft({ shippingDate: '2027-03-09' }), policy, '2026-12-08', period);
+    expect(rest).toEqual([]);
+    expect(problem.field).toBe('shippingDate');
+    expect(problem.reason).toContain('more than 90 days away');
+    expect(problem.reason).toContain('2027-03-08');
+    // A date no calendar of the order could count to (its deadline would fall in the year 10000).
+    expect(checkDraft(draft({ shippingDate: '9999-12-31' }), policy, '2026-12-08', period).map((x) => x.field)).toEqual(['shippingDate']);
+    // A date in the past is named as such, once.
+    expect(checkDraft(draft({ shippingDate: '2026-12-07' }), policy, '2026-12-08', period).map((x) => x.reason)).toEqual(['2026-12-07 is in the past (today is 2026-12-08)']);
+    // Without the rule (orders of earlier code revisions), or without a day to count from, any date ahead passes.
+    expect(checkDraft(draft({ shippingDate: '9999-12-31' }), policy, '2026-12-08')).toEqual([]);
+    expect(checkDraft(draft({ shippingDate: '9999-12-31' }), policy, undefined, period)).toEqual([]);
+  });
+
   it('returns no problems for a valid draft', () => {
     expect(checkDraft(draft(), policy)).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ACTION_REFUSED, ACTOR_NOT_ALLOWED } from '../../workflows/common';
 import {
   INVALID_DRAFT,
+  SHIPPING_PERIOD_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   OrderState,
   TradeOrderInput,
@@ -262,6 +263,28 @@ describe('tradeOrderWorkflow', () => {
       expect(cause.type).toBe(INVALID_DRAFT);
       expect(cause.message).toMatch(/depositAmount: the deposit cannot exceed the order total/);
       expect(calls.changes).toHaveLength(0);
+    });
+  });
+
+  it('fails a draft shipping past the shipping period on the code revision that holds it to one; an earlier revision runs as it did', async () => {
+    await withWorker(async ({ taskQueue, calls }) => {
+      // 200 days after the test server's time when each order starts (waiting on a result moves that time on).
+      const farOrder = async (codeRevision: number) => {
+        const shippingDate = new Date((await env.currentTimeMs()) + 200 * 86_400_000).toISOString().slice(0, 10);
+        return { shippingDate, handle: await start(taskQueue, { ...(await orderInput({ shippingDate })), codeRevision }) };
+      };
+      const held = await farOrder(SHIPPING_PERIOD_CODE_REVISION);
+      const err = await held.handle.result().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe(INVALID_DRAFT);
+      expect(cause.message).toMatch(new RegExp(`shippingDate: ${held.shippingDate} is more than 90 days away`));
+      expect(calls.changes).toHaveLength(0);
+
+      const earlier = await farOrder(SHIPPING_PERIOD_CODE_REVISION - 1);
+      const confirmed = await earlier.handle.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
+      expect(confirmed.status).toBe('BUYER_CONFIRMED');
+      await earlier.handle.terminate('test done');
     });
   });
 
