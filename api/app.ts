@@ -68,6 +68,7 @@ import {
   createOrderSchema,
   createPartySchema,
   decideClaimSchema,
+  confirmSchema,
   emptyActionSchema,
   evidenceFileParamsSchema,
   evidenceUploadQuerySchema,
@@ -392,8 +393,8 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   // Roles are the parties the workflow lets act (it also checks that the party is the order's own), plus ops.
   const actions: ActionRoute[] = [
-    action('confirm-by-buyer', 'Confirm the purchase order as its buyer', confirmByBuyerUpdate, emptyActionSchema, ['ops', 'buyer']),
-    action('confirm-by-supplier', 'Confirm the purchase order as its supplier, accepting every term', confirmBySupplierUpdate, emptyActionSchema, ['ops', 'supplier']),
+    action('confirm-by-buyer', 'Confirm the purchase order as its buyer', confirmByBuyerUpdate, confirmSchema, ['ops', 'buyer']),
+    action('confirm-by-supplier', 'Confirm the purchase order as its supplier, accepting every term', confirmBySupplierUpdate, confirmSchema, ['ops', 'supplier']),
     action('pay', 'Pay the deposit or the balance into escrow', payUpdate, paymentSchema, ['ops', 'buyer']),
     action('ship', 'Ship the order with its tracking number', shipUpdate, shipSchema, ['ops', 'supplier']),
     action('mark-delivered', 'Record the delivery', markDeliveredUpdate, emptyActionSchema, ['ops']),

@@ -91,6 +91,17 @@ export const requestChangesSchema = z.strictObject({ message: text(2000) });
 
 export const emptyActionSchema = z.strictObject({});
 
+/** A party's confirmation of the draft, naming (optionally) the draft revision whose terms it read. */
+export const confirmSchema = z.strictObject({
+  draftRevision: z
+    .number()
+    .int('must be a whole number')
+    .positive('must be positive')
+    .max(1_000, 'is too large')
+    .optional()
+    .describe("the order's draftRevision whose terms you confirm; refused with 409 if the supplier has revised the draft since. Without it, the terms as they are when the confirmation arrives are confirmed"),
+});
+
 export const paymentSchema = z.strictObject({
   kind: z.enum(['deposit', 'balance'], { error: 'must be "deposit" or "balance"' }),
   amount: minorUnits.positive('must be positive'),

@@ -466,6 +466,8 @@ function orderPrefill(o) {
   const terms = o.terms ?? {};
   const due = o.status === 'DEPOSIT_PAID' ? 'balance' : 'deposit';
   return {
+    // A confirmation names the terms shown on this page: a revision since is refused, not confirmed.
+    draftRevision: o.draftRevision ?? 1,
     kind: due,
     amount: due === 'balance' ? a.balance : a.deposit,
     shippingDate: o.shippingDate ?? terms.shippingDate,

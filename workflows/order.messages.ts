@@ -269,6 +269,14 @@ export interface ActionInput {
   actor: Actor;
 }
 
+export interface ConfirmInput extends ActionInput {
+  /**
+   * The draft revision whose terms the party confirms (the order's `draftRevision` as it read it).
+   * Given, a confirmation of terms revised since is refused; absent, the current terms are confirmed.
+   */
+  draftRevision?: number;
+}
+
 export type PaymentKind = 'deposit' | 'balance';
 
 export interface PaymentInput extends ActionInput {
@@ -391,8 +399,8 @@ export interface MonitoringLink {
 /** Sent by a monitoring task when it starts: the order tells it whenever the shipping date moves. */
 export const linkMonitoringSignal = defineSignal<[MonitoringLink]>('linkMonitoring');
 
-export const confirmByBuyerUpdate = defineUpdate<OrderAck, [ActionInput]>('confirmByBuyer');
-export const confirmBySupplierUpdate = defineUpdate<OrderAck, [ActionInput]>('confirmBySupplier');
+export const confirmByBuyerUpdate = defineUpdate<OrderAck, [ConfirmInput]>('confirmByBuyer');
+export const confirmBySupplierUpdate = defineUpdate<OrderAck, [ConfirmInput]>('confirmBySupplier');
 export const payUpdate = defineUpdate<OrderAck, [PaymentInput]>('pay');
 export const shipUpdate = defineUpdate<OrderAck, [ShipInput]>('ship');
 export const markDeliveredUpdate = defineUpdate<OrderAck, [DeliveryInput]>('markDelivered');

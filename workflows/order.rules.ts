@@ -126,6 +126,17 @@ export function reviseDraftRefusal(order: OrderSnapshot): string | undefined {
   return undefined;
 }
 
+/**
+ * A confirmation that names the draft revision it approves confirms those terms only: once the
+ * supplier has revised the draft since, it is refused, so that nobody confirms terms they never saw.
+ */
+export function confirmedTermsRefusal({ state }: OrderSnapshot, draftRevision: number | undefined): string | undefined {
+  if (draftRevision === undefined) return undefined;
+  const current = state.draftRevision ?? 1;
+  if (draftRevision === current) return undefined;
+  return `cannot confirm draft revision ${draftRevision}: the terms are at draft revision ${current} now; read the order again and confirm the terms it shows (draftRevision ${current})`;
+}
+
 /** The revised terms: the same currency, and a draft that may be started today (UTC). */
 export function revisedTermsRefusal({ state, policy, now, draftCheck }: OrderSnapshot, revised: DraftTerms): string | undefined {
   const currency = state.amounts.currency;

@@ -32,6 +32,7 @@ import { Validation, availableActionsQuery, createActionBook, processActors } fr
 import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
   ActionInput,
+  ConfirmInput,
   AfterServiceRefundInput,
   CancelInput,
   Claim,
@@ -98,6 +99,7 @@ import {
   cancelRefusal,
   confirmAsBuyerRefusal,
   confirmAsSupplierRefusal,
+  confirmedTermsRefusal,
   confirmReceiptRefusal,
   escrowAccountOf,
   extendReceivingRefusal,
@@ -768,8 +770,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         requireActor(actor, ['buyer'], input, 'confirm the purchase order as buyer');
         refuseIf(confirmAsBuyerRefusal(snapshot()));
       },
+      check: ({ draftRevision }) => refuseIf(confirmedTermsRefusal(snapshot(), draftRevision)),
     },
-    async ({ actor }: ActionInput) => {
+    async ({ actor }: ConfirmInput) => {
       await change('BUYER_CONFIRMED', {
         type: 'BUYER_CONFIRMED',
         actor,
@@ -787,8 +790,9 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         requireActor(actor, ['supplier'], input, 'confirm the purchase order as supplier');
         refuseIf(confirmAsSupplierRefusal(snapshot()));
       },
+      check: ({ draftRevision }) => refuseIf(confirmedTermsRefusal(snapshot(), draftRevision)),
     },
-    async ({ actor }: ActionInput) => {
+    async ({ actor }: ConfirmInput) => {
       // Claim the status now so a second confirmation is refused while coverage is reserved.
       state.status = 'CONFIRMED';
       confirming = true;

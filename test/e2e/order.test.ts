@@ -245,6 +245,35 @@ describe('order lifecycle through the API', () => {
     await expect(Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, `order:${orderId}`)).resolves.toBeUndefined();
   });
 
+  it('refuses a confirmation of terms the supplier revised since, and confirms the draft revision it names', async () => {
+    const p = await registerParties();
+    const orderId = await draft(p);
+    const seen = (await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order;
+    expect(seen.draftRevision ?? 1).toBe(1);
+    // The supplier revises before the buyer's confirmation arrives (its right before both confirm): the total rises.
+    const { buyerId: _buyer, ...terms } = draftBody(p.buyerId, { items: [{ sku: 'BT-SPK-200', description: 'Bluetooth speaker', quantity: 500, unitPrice: 9_999 }] });
+    const revised = await call(p.supplierKey, 'POST', `/orders/${orderId}/revise`, terms);
+    expect(revised.status).toBe(200);
+    expect(revised.body.order).toMatchObject({ draftRevision: 2, amounts: { total: 4_999_500 } });
+
+    const stale = await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, { draftRevision: 1 });
+    expectError(stale, 409, 'action_refused');
+    expect(stale.body.error.message).toBe('cannot confirm draft revision 1: the terms are at draft revision 2 now; read the order again and confirm the terms it shows (draftRevision 2)');
+    expect((await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order).toMatchObject({ status: 'DRAFT', draftRevision: 2 });
+
+    const badRevision = await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, { draftRevision: 'latest' });
+    expectError(badRevision, 400, 'invalid_input');
+    expect(badRevision.body.error.fields.map((f: { field: string }) => f.field)).toEqual(['draftRevision']);
+
+    const confirmed = await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, { draftRevision: 2 });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.order.status).toBe('BUYER_CONFIRMED');
+    expectError(await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, { draftRevision: 1 }), 409, 'action_refused');
+    const both = await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, { draftRevision: 2 });
+    expect(both.status).toBe(200);
+    expect(both.body.order).toMatchObject({ status: 'CONFIRMED', amounts: { total: 4_999_500 } });
+  });
+
   it('answers 409 with the reason when the order does not allow the action now', async () => {
     const p = await registerParties();
     const orderId = await draft(p);

@@ -20,6 +20,7 @@ import {
   confirmAsBuyerRefusal,
   confirmAsSupplierRefusal,
   confirmReceiptRefusal,
+  confirmedTermsRefusal,
   confirmingRefusal,
   decideClaimRefusal,
   escalateClaimRefusal,
@@ -230,6 +231,19 @@ describe('confirmations', () => {
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'SETTLED' })))).toBe('cannot confirm as supplier: the order is settled');
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'CONFIRMED' })))).toBe('cannot confirm as supplier: the purchase order is already confirmed (order is CONFIRMED)');
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'DELIVERED' })))).toBe('cannot confirm as supplier: the purchase order is already confirmed (order is DELIVERED)');
+  });
+
+  it('a confirmation naming a draft revision confirms those terms only; without one, the terms as they are', () => {
+    // A first draft has no draftRevision field: it is revision 1.
+    expect(confirmedTermsRefusal(snap(orderState()), 1)).toBeUndefined();
+    expect(confirmedTermsRefusal(snap(orderState()), undefined)).toBeUndefined();
+    expect(confirmedTermsRefusal(snap(orderState({ draftRevision: 3 })), 3)).toBeUndefined();
+    expect(confirmedTermsRefusal(snap(orderState({ draftRevision: 3 })), undefined)).toBeUndefined();
+    expect(confirmedTermsRefusal(snap(orderState({ draftRevision: 2 })), 1)).toBe(
+      'cannot confirm draft revision 1: the terms are at draft revision 2 now; read the order again and confirm the terms it shows (draftRevision 2)',
+    );
+    // A revision the order has not reached is no better.
+    expect(confirmedTermsRefusal(snap(orderState()), 2)).toMatch(/^cannot confirm draft revision 2: the terms are at draft revision 1 now/);
   });
 });
 
