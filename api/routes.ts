@@ -163,7 +163,7 @@ export class RouteRegistry {
         next();
       });
     }
-    if (spec.body) chain.push(express.json({ limit: this.deps.limits.jsonBodyBytes }));
+    if (spec.body) chain.push(express.json({ limit: this.deps.limits.jsonBodyBytes, verify: rejectMalformedUtf8 }));
     if (spec.upload) chain.push(express.raw({ type: () => true, limit: spec.upload.maxBytes }));
     // Every POST behind a key may carry an Idempotency-Key (api/idempotency.ts).
     const idempotent = spec.method === 'post' && spec.roles !== 'public';
@@ -264,4 +264,18 @@ function receiveFile(req: Request, upload: UploadSpec): UploadedFile {
   const mismatch = fileTypeMismatch(contentType, bytes);
   if (mismatch) throw badRequest([{ field: '(body)', reason: mismatch }]);
   return { bytes, contentType };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON body must be well-formed UTF-8, as sent: the JSON parser would otherwise read a malformed
+ * sequence as U+FFFD and store that in place of what the caller meant. Refused as invalid JSON (400).
+ */
+function rejectMalformedUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  try {
+    strictUtf8.decode(body);
+  } catch {
+    throw Object.assign(new Error('the body is not well-formed UTF-8'), { type: 'entity.parse.failed' });
+  }
 }

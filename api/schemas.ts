@@ -40,10 +40,14 @@ export const instant = (error = 'must be an ISO 8601 date-time such as 2026-12-0
       return Number.isNaN(ms) || (ms >= Date.UTC(1970, 0, 1) && ms < Date.UTC(10000, 0, 1));
     }, 'must be between 1970 and 9999');
 
+/** A character a reader sees: not white space, not a format character (zero-width, BOM, soft hyphen) nor a control one. */
+const VISIBLE = /[^\s\p{Cf}\p{Cc}]/u;
+
 /**
  * Free text: safe text (infra/text.ts: well-formed Unicode, no control characters but newline and
- * tab, no bidirectional overrides), then trimmed, not empty and bounded. The characters are checked
- * as sent, before trimming, so the document's `pattern` says exactly what is refused.
+ * tab, no bidirectional overrides), then trimmed, not empty (at least one visible character) and
+ * bounded. The characters are checked as sent, before trimming, so the document's `pattern` says
+ * exactly what is refused.
  */
 export const text = (max: number) =>
   z
@@ -51,6 +55,7 @@ export const text = (max: number) =>
     .regex(SAFE_TEXT, { error: (issue) => unsafeTextReason(String(issue.input)) ?? 'must be well-formed Unicode text' })
     .trim()
     .min(1, 'must not be empty')
+    .refine((s) => s === '' || VISIBLE.test(s), 'must not be empty: it has no visible character')
     .max(max, `must be at most ${max} characters`);
 
 /** A purchase order's terms: what a draft and a revision of it give. */

@@ -347,6 +347,14 @@ describe('order lifecycle through the API', () => {
 
     const badJson = await call(p.supplierKey, 'POST', '/orders', undefined, '{"buyerId": ');
     expectError(badJson, 400, 'invalid_json');
+    // Malformed UTF-8 in a JSON string is refused as sent, not read as U+FFFD.
+    const malformed = await fetch(`${stack.apiUrl}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.opsKey}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"buyerId": "'), Buffer.from([0xc0, 0xaf, 0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+    });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_json', message: expect.stringMatching(/not well-formed UTF-8/) });
 
     expectError(await call(p.supplierKey, 'GET', `/orders/${orderId}`), 404, 'not_found');
 

@@ -121,6 +121,13 @@ describe('text(max): every free-text field', () => {
     expect(refusal(cancelSchema, { reason: '   ' })).toEqual([{ field: 'reason', reason: 'must not be empty' }]);
     expect(refusal(text(3), 'abcd')).toEqual([{ field: '(body)', reason: 'must be at most 3 characters' }]);
   });
+
+  it('refuses text with no visible character (zero-width spaces, a byte-order mark, a soft hyphen), and keeps text with one', () => {
+    for (const value of ['\u200b\u200b\ufeff', '\u00ad', ' \u2060 ', '\u3000\u200b']) {
+      expect(refusal(cancelSchema, { reason: value })).toEqual([{ field: 'reason', reason: 'must not be empty: it has no visible character' }]);
+    }
+    for (const value of ['x\u200b', '\u200bok', '中', '·']) expect(cancelSchema.safeParse({ reason: value }).success).toBe(true);
+  });
 });
 
 describe('file names and late-task ids', () => {
