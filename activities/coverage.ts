@@ -56,6 +56,36 @@ export async function supplierAssurance(db: Pick<Db, 'supplierProfile' | '$query
   };
 }
 
+export interface SupplierProfileInput {
+  qualification: string;
+  currency: string;
+  calendar?: string;
+}
+
+/**
+ * Sets a supplier's Trade Assurance profile. Its settlement currency changes only while no open
+ * order holds coverage in another: a reservation counts against the grant in its own currency, and
+ * a grant in a new currency would not see it, so the supplier would have its grant covered twice.
+ * Taken under the supplier's coverage lock, as reservations are. Answers the refusal, if any.
+ */
+export async function setSupplierProfile(db: Db, supplierId: string, profile: SupplierProfileInput): Promise<{ refused?: string }> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`coverage:${supplierId}`}))`;
+    const held = await tx.$queryRaw<{ currency: string; orders: bigint; amount: bigint }[]>`
+      SELECT "currency", COUNT(*) AS "orders", SUM("amount") AS "amount" FROM "CoverageReservation"
+      WHERE "supplierId" = ${supplierId} AND "status" = 'reserved' AND "currency" <> ${profile.currency}
+      GROUP BY "currency" ORDER BY "currency"`;
+    if (held.length > 0) {
+      const holding = held.map((h) => `${h.orders} holding ${h.amount} ${h.currency} minor units`).join(', ');
+      return {
+        refused: `cannot change supplier ${supplierId}'s settlement currency to ${profile.currency}: open orders hold its coverage in another currency (${holding}); change it once they complete, settle or are cancelled`,
+      };
+    }
+    await tx.supplierProfile.upsert({ where: { supplierId }, create: { supplierId, ...profile }, update: { ...profile, updatedAt: new Date() } });
+    return {};
+  });
+}
+
 export function createCoverageActivities({ db }: { db: Db }) {
   return {
     /**

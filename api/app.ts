@@ -89,7 +89,7 @@ import {
 import type { CarrierTracking } from '../adapters/carrier';
 import type { PaymentGateway } from '../adapters/payments';
 import type { FileStorage } from '../adapters/storage';
-import { supplierAssurance } from '../activities/coverage';
+import { setSupplierProfile, supplierAssurance } from '../activities/coverage';
 import { HealthReport } from './health';
 import { ApiMetrics, requestContext } from './observability';
 import { createLogger, type Logger, silentLogger } from '../infra/logger';
@@ -617,14 +617,12 @@ export function createApp(deps: ApiDeps): express.Express {
     description: "The supplier's profile: its qualification, its settlement currency and the working-day calendar it works by (CN unless given), which the supplier's deadlines (a monitoring task's booking cutoff and report window) count in.",
     roles: ['ops'], params: supplierParamsSchema, body: supplierAssuranceSchema,
     responses: { 200: 'granted, reserved by open orders and available amounts, and the calendar: { assurance }' },
+    errors: { 409: "action_refused: the settlement currency cannot change while the supplier's open orders hold coverage in another currency" },
   }, async (_req, res, { params: { supplierId }, body }) => {
     const party = await db.party.findUnique({ where: { id: supplierId } });
     if (!party || party.kind !== 'supplier') throw notFound(`no supplier ${supplierId}`);
-    await db.supplierProfile.upsert({
-      where: { supplierId },
-      create: { supplierId, ...body },
-      update: { ...body, updatedAt: new Date() },
-    });
+    const { refused } = await setSupplierProfile(db, supplierId, body);
+    if (refused) throw conflict(refused, 'action_refused');
     res.json({ assurance: await assuranceOf(supplierId) });
   });
 

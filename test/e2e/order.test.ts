@@ -527,6 +527,30 @@ describe('order lifecycle through the API', () => {
     expectError(await call(p.supplierKey, 'GET', `/orders?supplierId=${uniqueId('someone')}`), 403, 'forbidden');
   });
 
+  it("keeps a supplier's settlement currency while open orders hold its coverage, so that no grant is covered twice", async () => {
+    const p = await registerParties();
+    const assurance = (body: Record<string, unknown>) => call(stack.opsKey, 'PUT', `/suppliers/${p.supplierId}/assurance`, body);
+    expect((await assurance({ qualification: 'verified', currency: 'USD' })).body.assurance).toMatchObject({ granted: 1_000_000, reserved: 0 });
+    const orderId = await draft(p);
+    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/confirm-by-buyer`, {})).status).toBe(200);
+    const confirmed = await call(p.supplierKey, 'POST', `/orders/${orderId}/confirm-by-supplier`, {});
+    expect(confirmed.body.order.amounts.covered).toBe(700_000);
+
+    const toEur = await assurance({ qualification: 'verified', currency: 'EUR' });
+    expectError(toEur, 409, 'action_refused');
+    expect(toEur.body.error.message).toBe(
+      `cannot change supplier ${p.supplierId}'s settlement currency to EUR: open orders hold its coverage in another currency (1 holding 700000 USD minor units); change it once they complete, settle or are cancelled`,
+    );
+    // Nothing changed; the qualification alone may change.
+    expect((await call(p.supplierKey, 'GET', `/suppliers/${p.supplierId}/assurance`)).body.assurance).toMatchObject({ currency: 'USD', reserved: 700_000, available: 300_000 });
+    expect((await assurance({ qualification: 'gold', currency: 'USD' })).status).toBe(200);
+
+    // Once the order gives its coverage back, the currency may change.
+    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/cancel`, { reason: 'bought elsewhere' })).status).toBe(200);
+    await eventually(() => stack.db.coverageReservation.findUniqueOrThrow({ where: { orderId } }), (r) => r.status === 'released', 'the coverage to be released');
+    expect((await assurance({ qualification: 'gold', currency: 'EUR' })).body.assurance).toMatchObject({ currency: 'EUR', reserved: 0 });
+  });
+
   it('reports the health of Temporal, the database and the worker', async () => {
     const res = await call(undefined, 'GET', '/health');
     expect(res.status).toBe(200);
