@@ -273,3 +273,12 @@ export interface OrderShipmentDate {
 }
 
 export const orderShipmentDateSignal = defineSignal<[OrderShipmentDate]>('orderShipmentDate');
+
+/** The order was cancelled, sent by the order workflow to each task linked to it. */
+export interface OrderCancelled {
+  orderId: string;
+  /** Why the order was cancelled, as its timeline says. */
+  reason: string;
+}
+
+export const orderCancelledSignal = defineSignal<[OrderCancelled]>('orderCancelled');

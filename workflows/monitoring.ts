@@ -63,6 +63,7 @@ import {
   editMonitoringUpdate,
   getMonitoringQuery,
   orderShipmentDateSignal,
+  orderCancelledSignal,
   payMonitoringUpdate,
   recordCheckUpdate,
   recordProgressUpdate,
@@ -978,39 +979,60 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     if (state.status === 'REPORT_READY') refuse('cannot cancel: the report is delivered; leave a review, or after a Fail request a re-inspection or open a claim on the order');
   }
 
+  /**
+   * Cancels (or deselects) the service, refunding the fee paid by policy. `stillOpen` is asked again
+   * after a charge in flight or unanswered is settled: it refuses (an Update) or answers false (the
+   * order's cancellation, which finds the task closed meanwhile), and then nothing changes.
+   */
+  async function cancelService(actor: Actor, reason: string, deselect: boolean | undefined, stillOpen: () => boolean): Promise<void> {
+    if (!stillOpen()) return;
+    if (charging) {
+      // Judged on what the charge in flight leaves: a paid fee is refunded by policy.
+      await chargeSettled();
+      if (!stillOpen()) return;
+    }
+    if (state.uncertainCharge) {
+      // A charge the processor never answered is asked again first: taken, it is refunded by policy like any paid fee.
+      await settleUncertainCharge();
+      if (!stillOpen()) return;
+    }
+    const decision = cancellationRefund(policy, refundStage(), state.fee.paid - state.fee.refunded);
+    const payment = state.payment;
+    const refund = payment && decision.amount > 0 ? decision.amount : 0;
+    state.fee.refunded += refund;
+    state.closedReason = reason;
+    state.deadlines = [];
+    const word = deselect ? 'deselected' : 'cancelled';
+    const unanswered = state.uncertainCharge && unansweredChargeNotice(state.uncertainCharge, word, "the buyer's");
+    await change('CANCELLED', {
+      type: deselect ? 'DESELECTED' : 'CANCELLED',
+      actor,
+      summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}${unanswered ? '; a card charge the processor never answered goes to ops' : ''}`,
+      data: { reason, refund, stage: decision.stage, percent: decision.percent, ...(state.uncertainCharge ? { unansweredCharge: chargeFacts(state.uncertainCharge) } : {}) },
+      notify: ['buyer', 'supplier'],
+      subject: `production monitoring ${word}`,
+      text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}${unanswered ? ` ${unanswered.buyer}` : ''}`,
+      ...(unanswered ? { ops: unanswered.ops } : {}),
+      before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
+    });
+    if (state.uncertainCharge) await raiseUnansweredCharge(state.uncertainCharge);
+  }
+
+  // The order tells its linked tasks when it is cancelled. A task not yet closed, nor reported on (its
+  // service rendered), is cancelled with it, its fee refunded by the same policy as the buyer's own
+  // cancellation.
+  const closableByOrder = () => !MONITORING_TERMINAL.includes(state.status) && state.status !== 'REPORT_READY';
+  setHandler(orderCancelledSignal, async ({ reason }) => {
+    await cancelService(system, `its order ${orderId} was cancelled: ${reason}`, false, closableByOrder);
+  });
+
   setHandler(
     cancelMonitoringUpdate,
     async ({ actor, reason, deselect }: CancelMonitoringInput) => {
-      if (charging) {
-        // Judged on what the charge in flight leaves: a paid fee is refunded by policy.
-        await chargeSettled();
+      await cancelService(actor, reason, deselect, () => {
         cancellable(deselect);
-      }
-      if (state.uncertainCharge) {
-        // A charge the processor never answered is asked again first: taken, it is refunded by policy like any paid fee.
-        await settleUncertainCharge();
-        cancellable(deselect);
-      }
-      const decision = cancellationRefund(policy, refundStage(), state.fee.paid - state.fee.refunded);
-      const payment = state.payment;
-      const refund = payment && decision.amount > 0 ? decision.amount : 0;
-      state.fee.refunded += refund;
-      state.closedReason = reason;
-      state.deadlines = [];
-      const word = deselect ? 'deselected' : 'cancelled';
-      const unanswered = state.uncertainCharge && unansweredChargeNotice(state.uncertainCharge, word, "the buyer's");
-      await change('CANCELLED', {
-        type: deselect ? 'DESELECTED' : 'CANCELLED',
-        actor,
-        summary: `Service ${word}: ${reason}${payment ? `; ${decision.rule}: ${money(refund)} refunded` : ''}${unanswered ? '; a card charge the processor never answered goes to ops' : ''}`,
-        data: { reason, refund, stage: decision.stage, percent: decision.percent, ...(state.uncertainCharge ? { unansweredCharge: chargeFacts(state.uncertainCharge) } : {}) },
-        notify: ['buyer', 'supplier'],
-        subject: `production monitoring ${word}`,
-        text: `The Production Monitoring & Inspection service for order ${orderId} is ${word}: ${reason}.${payment ? ` ${decision.rule}: ${money(refund)} is refunded to the ${cardBrandName(payment.brand)} card ending ${payment.last4}.` : ''}${unanswered ? ` ${unanswered.buyer}` : ''}`,
-        ...(unanswered ? { ops: unanswered.ops } : {}),
-        before: refund > 0 && payment ? () => acts.refundMonitoringFee({ idempotencyKey: `${workflowId}:cancel:refund`, paymentId: payment.paymentId, amount: refund, currency }) : undefined,
+        return true;
       });
-      if (state.uncertainCharge) await raiseUnansweredCharge(state.uncertainCharge);
       return ack();
     },
     {

@@ -57,7 +57,7 @@ export interface TradeOrderInput {
    * history carries no patch markers (each one also upserts the TemporalChangeVersion search
    * attribute). Orders started without it ask the patches, as their histories recorded. From
    * revision 7 on, a draft's shipping date is held to the policy's shipping period
-   * (SHIPPING_PERIOD_CODE_REVISION).
+   * (SHIPPING_PERIOD_CODE_REVISION) and a cancellation tells the order's monitoring tasks.
    */
   codeRevision?: number;
 }
@@ -70,6 +70,9 @@ export const ORDER_CODE_REVISION = 7;
  * shipping period of the day they are made; orders started before it keep the rule they ran with.
  */
 export const SHIPPING_PERIOD_CODE_REVISION = 7;
+
+/** The first code revision whose cancellation tells its monitoring tasks without a patch marker (ORDER_CANCEL_TELLS_MONITORING_PATCH). */
+export const CANCEL_TELLS_MONITORING_CODE_REVISION = 7;
 
 export interface Shipment {
   carrier: string;

@@ -23,7 +23,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { Actor, DAY_MS, HOUR_MS } from './common';
-import { monitoringWorkflowId, orderShipmentDateSignal } from './monitoring.messages';
+import { monitoringWorkflowId, orderCancelledSignal, orderShipmentDateSignal } from './monitoring.messages';
 import { EscrowAccount, EscrowStage, applyPayment, applyRefund, applyRefundAllHeld, applyRelease, planRefund } from './escrow';
 import { formatMoney } from './money';
 import { orderNotices } from './order.notices';
@@ -43,6 +43,7 @@ import {
   FeedbackInput,
   INVALID_DRAFT,
   SHIPPING_PERIOD_CODE_REVISION,
+  CANCEL_TELLS_MONITORING_CODE_REVISION,
   NextStep,
   ORDER_NEXT_STEPS,
   OrderAck,
@@ -149,6 +150,13 @@ export const ORDER_REFUND_PAYOUT_PATCH = 'order-refund-payout';
  * the API, knows what it already holds. Asked only when such a repeat arrives.
  */
 export const ORDER_EVIDENCE_ONCE_PATCH = 'order-evidence-once';
+
+/**
+ * Orders cancelled from this version on tell their linked monitoring tasks, which close with them
+ * (the fee refunded by policy). Orders of code revision 7 on do without the marker; earlier ones
+ * ask it only when a cancellation finds tasks linked.
+ */
+export const ORDER_CANCEL_TELLS_MONITORING_PATCH = 'order-cancel-tells-monitoring';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
@@ -336,7 +344,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
     const refunded = state.amounts.refunded ?? 0;
     state.closedReason = reason;
     clearDeadlines(owedNoMore);
-    return change('CANCELLED', {
+    const cancelled = change('CANCELLED', {
       type,
       actor,
       summary: `Order cancelled: ${reason}${refund ? `; ${money(refunded)} refunded to the buyer` : ''}`,
@@ -348,6 +356,18 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         await releaseCoverage();
       },
     });
+    const tasks = state.monitoringIds ?? [];
+    if (tasks.length > 0 && ((input.codeRevision ?? 0) >= CANCEL_TELLS_MONITORING_CODE_REVISION || patched(ORDER_CANCEL_TELLS_MONITORING_PATCH))) {
+      // After the cancellation is recorded, in the effect queue's order; a task closed meanwhile ignores it.
+      for (const monitoringId of tasks) {
+        void enqueue(() =>
+          getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
+            .signal(orderCancelledSignal, { orderId, reason })
+            .catch(() => undefined),
+        );
+      }
+    }
+    return cancelled;
   }
 
   // ---- refunds owed to the buyer ------------------------------------------------------------------

@@ -122,6 +122,29 @@ describe('production monitoring through the API', () => {
     }
   });
 
+  it('closes with its order: a cancelled order cancels its tasks, a paid fee refunded by policy; a task still unpaid closes too', async () => {
+    const { p, orderId, id } = await bookedOnConfirmedOrder();
+    // A second task on the same order, never paid.
+    const unpaid = await call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expect(unpaid.status).toBe(201);
+    const paid = await call(p.buyerKey, 'POST', `/monitoring/${id}/pay`, card('4000056655665556'));
+    expect(paid.status).toBe(200);
+    expect(paid.body.monitoring).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900, refunded: 0 } });
+    await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).length === 2, 'the order to record both tasks');
+
+    expect((await call(p.supplierKey, 'POST', `/orders/${orderId}/cancel`, { reason: 'factory closed' })).status).toBe(200);
+    const closed = await eventually(() => call(p.buyerKey, 'GET', `/monitoring/${id}`), (r) => r.body?.monitoring?.status === 'CANCELLED', 'the paid task to close with its order');
+    expect(closed.body.monitoring).toMatchObject({ fee: { paid: 29_900, refunded: 29_900 }, closedReason: `its order ${orderId} was cancelled: factory closed (by the supplier)` });
+    expect(gateway.refundedAmount(paid.body.monitoring.payment.paymentId)).toBe(29_900);
+    const other = await eventually(() => call(p.buyerKey, 'GET', `/monitoring/${unpaid.body.monitoringId}`), (r) => r.body?.monitoring?.status === 'CANCELLED', 'the unpaid task to close with its order');
+    expect(other.body.monitoring.fee).toMatchObject({ paid: 0, refunded: 0 });
+    // The timeline (the read model) records it once the change is written.
+    const timeline = await eventually(() => call(p.buyerKey, 'GET', `/monitoring/${id}/timeline`), (r) => r.body?.events?.at(-1)?.type === 'CANCELLED', 'the timeline to record the cancellation');
+    expect(timeline.body.events.at(-1).summary).toBe(
+      `Service cancelled: its order ${orderId} was cancelled: factory closed (by the supplier); cancelled before an inspector is assigned: 100% of the fee is refunded: 299.00 USD refunded`,
+    );
+  });
+
   it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
     const { p, orderId, id } = await bookedOnConfirmedOrder();
     await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).includes(id), 'the order to record its task');

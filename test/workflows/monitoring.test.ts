@@ -40,6 +40,7 @@ import {
   OrderState,
   confirmByBuyerUpdate,
   confirmBySupplierUpdate,
+  payUpdate,
   extendShippingUpdate,
   getOrderQuery,
   linkMonitoringSignal,
@@ -703,6 +704,8 @@ describe('linked to its order', () => {
       try {
         await o.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
         await o.executeUpdate(confirmBySupplierUpdate, { args: [{ actor: supplier }] });
+        // The deposit is paid, so the order stays open past its deposit due date (a cancelled order closes its tasks).
+        await o.executeUpdate(payUpdate, { args: [{ actor: buyer, kind: 'deposit', amount: order.terms.depositAmount, reference: 'W-1' }] });
         for (const input of [task, stale]) {
           handles.push(await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(input.monitoringId), args: [input] }));
         }
