@@ -163,7 +163,8 @@ const paths: Record<string, { deposit: number; codeRevision?: number; drive(h: H
   },
   'order-v7-code-revision-claim-refund': {
     deposit: 210_000,
-    codeRevision: ORDER_CODE_REVISION,
+    // Recorded on code revision 6 (ORDER_CODE_REVISION then).
+    codeRevision: 6,
     async drive(h) {
       await paths['order-v6-revised-draft-refund-payout'].drive(h);
     },
@@ -220,9 +221,16 @@ const monitoringPaths: Record<string, { drive(h: Handle): Promise<void> }> = {
  * An order and a monitoring task linked to it, recorded together: the task links itself, the order
  * extends its shipping date and tells the task, the task moves its cutoff and is paid.
  */
-const linkedPaths: Record<string, { order: string; monitoring: string }> = {
+const linkedPaths: Record<string, { order: string; monitoring: string; codeRevision?: number; cancelOrder?: boolean }> = {
   'linked-shipping-extension': { order: 'order-v3-linked-monitoring', monitoring: 'monitoring-v2-linked-order' },
   'linked-shipping-extension-notices': { order: 'order-v4-notices-linked-monitoring', monitoring: 'monitoring-v3-notices-linked-order' },
+  // The paid task closes with its cancelled order (code revision 7: the order tells its tasks).
+  'linked-order-cancelled': {
+    order: 'order-v8-code-revision-7-cancelled-with-monitoring',
+    monitoring: 'monitoring-v5-closed-with-order',
+    codeRevision: ORDER_CODE_REVISION,
+    cancelOrder: true,
+  },
 };
 
 /** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
@@ -414,7 +422,7 @@ async function main(): Promise<void> {
         }
         const shippingDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
         const later = new Date(Date.parse(`${shippingDate}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);
-        const order = sampleOrderInput(`fixture-${name}`, { shippingDate });
+        const order = { ...sampleOrderInput(`fixture-${name}`, { shippingDate }), ...(files.codeRevision ? { codeRevision: files.codeRevision } : {}) };
         const task = sampleMonitoringInput(`fixture-${name}`, shippingDate, { orderId: order.orderId });
         const o = await client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue: 'record-fixtures', workflowId: orderWorkflowId(order.orderId), args: [order] });
         await o.executeUpdate(confirmByBuyerUpdate, { args: [{ actor: buyer }] });
@@ -424,6 +432,10 @@ async function main(): Promise<void> {
         await o.executeUpdate(extendShippingUpdate, { args: [{ actor: buyer, shippingDate: later }] });
         for (let i = 0; i < 100 && (await m.query(getMonitoringQuery)).shipmentDate !== later; i++) await new Promise((r) => setTimeout(r, 100));
         await m.executeUpdate(payMonitoringUpdate, { args: [{ actor: buyer, payment: visaPayment() }] });
+        if (files.cancelOrder) {
+          await o.executeUpdate(cancelOrderUpdate, { args: [{ actor: buyer, reason: 'ordered the wrong model' }] });
+          for (let i = 0; i < 100 && (await m.query(getMonitoringQuery)).status !== 'CANCELLED'; i++) await new Promise((r) => setTimeout(r, 100));
+        }
         await settled(o);
         await settled(m);
         for (const [h, file] of [[o, orderFile], [m, monitoringFile]] as const) {
