@@ -30,7 +30,7 @@ import {
   uploadReportUpdate,
 } from '../workflows/monitoring.messages';
 import { CURRENT_MONITORING_POLICY_VERSION, bookingChannelRefusal, bookingTermsOf, cardExpired, checkBooking, checkCard, monitoringPolicy } from '../workflows/monitoring.policy';
-import { getOrderQuery, orderWorkflowId } from '../workflows/order.messages';
+import { getOrderQuery, orderWorkflowId, reserveMonitoringUpdate } from '../workflows/order.messages';
 import { availableActionsQuery } from '../workflows/actions';
 import { ACTIONS_RESPONSE, ActionLink, callerActions } from './actions';
 import { DOWNLOAD_DESCRIPTION, sendStoredFile } from './file-types';
@@ -105,10 +105,10 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
   // ---- booking ----------------------------------------------------------------------------------
   routes.add({
     method: 'post', path: '/monitoring', tag, summary: 'Book production monitoring for an order', roles: ['ops', 'buyer', 'supplier'],
-    description: 'A supplier books while drafting (SUPPLIER_DRAFT); a buyer from order management (with the supplier\'s agreement once the deposit is paid) or from the order details. The order must be open and not shipped; the booking cutoff counts in the calendar of the supplier\'s profile. Refused after the booking cutoff with the last instant it allowed.',
+    description: 'A supplier books while drafting (SUPPLIER_DRAFT); a buyer from order management (with the supplier\'s agreement once the deposit is paid) or from the order details. The order must be open and not shipped; the booking cutoff counts in the calendar of the supplier\'s profile. Refused after the booking cutoff with the last instant it allowed, and once the order has as many monitoring tasks as its policy allows (5 over its life).',
     ownership: 'buyers and suppliers: their own orders only', body: bookMonitoringSchema,
     responses: { 201: { description: 'the task is booked: { monitoringId, workflowId, orderId, status, fee, bookingCutoffAt (the booking lapses then), bookingLastInstantAt (the last instant to pay), bookingCutoffRule, policyVersion }', headers: { Location: 'the new task' } } },
-    errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed, or the order has shipped or is closed)', 503: 'unavailable: the workflow service did not answer' },
+    errors: { 409: 'conflict (a task with this id exists) or action_refused (the booking cutoff has passed, the order has shipped or is closed, or it has as many monitoring tasks as its policy allows)', 503: 'unavailable: the workflow service did not answer' },
   }, async (req, res, { body }) => {
     const p = principal(req);
     const channelRefusal = bookingChannelRefusal(p.role, body.addedVia);
@@ -140,6 +140,13 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
       policyVersion: policy.version,
       createdBy: actorOf(p),
     };
+    // The order takes a place for the task first, under its lock: its limit (maxMonitoringTasks) holds
+    // however many bookings arrive at once, and a refusal (409) starts nothing.
+    await temporalCallFor(client, orderWorkflowId(order.orderId), `order ${order.orderId}`, () =>
+      updateInTurn(client, orderWorkflowId(order.orderId), () =>
+        client.workflow.getHandle(orderWorkflowId(order.orderId)).executeUpdate(reserveMonitoringUpdate, { args: [{ actor: actorOf(p), monitoringId }] }),
+      ),
+    );
     try {
       await client.workflow.start(MONITORING_WORKFLOW_TYPE, {
         taskQueue,

@@ -272,6 +272,11 @@ export interface ActionInput {
   actor: Actor;
 }
 
+/** A monitoring task about to be booked on the order, by the id it will start with. */
+export interface ReserveMonitoringInput extends ActionInput {
+  monitoringId: string;
+}
+
 export interface ConfirmInput extends ActionInput {
   /**
    * The draft revision whose terms the party confirms (the order's `draftRevision` as it read it).
@@ -403,6 +408,12 @@ export interface MonitoringLink {
 export const linkMonitoringSignal = defineSignal<[MonitoringLink]>('linkMonitoring');
 
 export const confirmByBuyerUpdate = defineUpdate<OrderAck, [ConfirmInput]>('confirmByBuyer');
+/**
+ * Takes one of the order's places for a monitoring task before the task starts (the API's booking),
+ * so that the order's limit holds however many bookings arrive at once. A place already taken by the
+ * same id is answered as taken.
+ */
+export const reserveMonitoringUpdate = defineUpdate<OrderAck, [ReserveMonitoringInput]>('reserveMonitoring');
 export const confirmBySupplierUpdate = defineUpdate<OrderAck, [ConfirmInput]>('confirmBySupplier');
 export const payUpdate = defineUpdate<OrderAck, [PaymentInput]>('pay');
 export const shipUpdate = defineUpdate<OrderAck, [ShipInput]>('ship');

@@ -83,6 +83,11 @@ export interface OrderLimits {
   maxChangeRequests: number;
   /** Revisions of the draft by the supplier (the first draft is revision 1). */
   maxDraftRevisions: number;
+  /**
+   * Production monitoring tasks booked on one order, over its whole life: each is linked to the order,
+   * which tells each one when its shipping date moves or it is cancelled.
+   */
+  maxMonitoringTasks: number;
 }
 
 const POLICY_2026_11: OrderPolicy = {
@@ -120,6 +125,7 @@ const POLICY_2026_11: OrderPolicy = {
     maxEvidenceRequests: 6,
     maxChangeRequests: 20,
     maxDraftRevisions: 10,
+    maxMonitoringTasks: 5,
   },
 };
 

@@ -137,6 +137,20 @@ export function confirmedTermsRefusal({ state }: OrderSnapshot, draftRevision: n
   return `cannot confirm draft revision ${draftRevision}: the terms are at draft revision ${current} now; read the order again and confirm the terms it shows (draftRevision ${current})`;
 }
 
+/**
+ * A monitoring task may be booked on an order that is open and has a place left (maxMonitoringTasks
+ * over its life); the same task's id again finds its place taken.
+ */
+export function reserveMonitoringRefusal({ state, policy }: OrderSnapshot, monitoringId: string): string | undefined {
+  if (TERMINAL_STATUSES.includes(state.status)) return `cannot book production monitoring: order ${state.orderId} is ${state.status.toLowerCase()}`;
+  const linked = state.monitoringIds ?? [];
+  const limit = policy.limits.maxMonitoringTasks;
+  if (!linked.includes(monitoringId) && linked.length >= limit) {
+    return `cannot book production monitoring: order ${state.orderId} already has ${linked.length} monitoring tasks, the most allowed (limit maxMonitoringTasks = ${limit})`;
+  }
+  return undefined;
+}
+
 /** The revised terms: the same currency, and a draft that may be started today (UTC). */
 export function revisedTermsRefusal({ state, policy, now, draftCheck }: OrderSnapshot, revised: DraftTerms): string | undefined {
   const currency = state.amounts.currency;

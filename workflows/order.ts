@@ -33,6 +33,8 @@ import { OrderChange, OrderProcess, createClaims } from './order-claims';
 import {
   ActionInput,
   ConfirmInput,
+  ReserveMonitoringInput,
+  reserveMonitoringUpdate,
   AfterServiceRefundInput,
   CancelInput,
   Claim,
@@ -101,6 +103,7 @@ import {
   confirmAsBuyerRefusal,
   confirmAsSupplierRefusal,
   confirmedTermsRefusal,
+  reserveMonitoringRefusal,
   confirmReceiptRefusal,
   escrowAccountOf,
   extendReceivingRefusal,
@@ -1045,6 +1048,20 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       );
     }
   }
+
+  // The API takes a place for a monitoring task before starting it: the limit holds under any number
+  // of bookings at once. The task links itself again when it starts (the same id: nothing changes).
+  onUpdate(
+    reserveMonitoringUpdate,
+    {
+      when: (actor) => requireActor(actor, ['buyer', 'supplier'], input, 'book production monitoring on this order'),
+      check: ({ monitoringId }) => refuseIf(reserveMonitoringRefusal(snapshot(), monitoringId)),
+    },
+    async ({ monitoringId }: ReserveMonitoringInput) => {
+      const linked = state.monitoringIds ?? [];
+      if (!linked.includes(monitoringId)) state.monitoringIds = [...linked, monitoringId];
+    },
+  );
 
   // A monitoring task links itself when it starts; if the date it was booked against is already
   // stale (an extension raced the booking), it is told the current one straight away.

@@ -145,6 +145,27 @@ describe('production monitoring through the API', () => {
     );
   });
 
+  it("books at most the order's limit of monitoring tasks, however many bookings arrive at once, and starts nothing for a refused one", async () => {
+    const { p, orderId, id: first } = await bookedOnConfirmedOrder();
+    const book = () => call(p.buyerKey, 'POST', '/monitoring', { orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    const replies = await Promise.all(Array.from({ length: 8 }, book));
+    expect(replies.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 409, 409, 409, 409]);
+    for (const refused of replies.filter((r) => r.status === 409)) {
+      expect(refused.body.error).toMatchObject({
+        code: 'action_refused',
+        message: `cannot book production monitoring: order ${orderId} already has 5 monitoring tasks, the most allowed (limit maxMonitoringTasks = 5)`,
+      });
+    }
+    const booked = [first, ...replies.filter((r) => r.status === 201).map((r) => r.body.monitoringId as string)];
+    const order = (await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order;
+    expect([...order.monitoringIds].sort()).toEqual([...booked].sort());
+    // Only the five booked tasks run: a refused booking started no workflow.
+    // (The search attributes are visible once each task's first workflow task ran.)
+    const count = () => stack.client.workflow.count(`WorkflowType = 'productionMonitoringWorkflow' AND TradeGuardBuyer = '${p.buyerId}'`);
+    expect((await eventually(count, (c) => c.count >= 5, 'the booked tasks to be visible')).count).toBe(5);
+    expectError(await book(), 409, 'action_refused');
+  });
+
   it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
     const { p, orderId, id } = await bookedOnConfirmedOrder();
     await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).includes(id), 'the order to record its task');

@@ -21,6 +21,7 @@ import {
   confirmAsSupplierRefusal,
   confirmReceiptRefusal,
   confirmedTermsRefusal,
+  reserveMonitoringRefusal,
   confirmingRefusal,
   decideClaimRefusal,
   escalateClaimRefusal,
@@ -231,6 +232,18 @@ describe('confirmations', () => {
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'SETTLED' })))).toBe('cannot confirm as supplier: the order is settled');
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'CONFIRMED' })))).toBe('cannot confirm as supplier: the purchase order is already confirmed (order is CONFIRMED)');
     expect(confirmAsSupplierRefusal(snap(orderState({ status: 'DELIVERED' })))).toBe('cannot confirm as supplier: the purchase order is already confirmed (order is DELIVERED)');
+  });
+
+  it('an open order takes monitoring tasks up to its limit over its life; the same task again finds its place taken', () => {
+    const limit = policy.limits.maxMonitoringTasks;
+    const ids = Array.from({ length: limit }, (_, i) => `PM-${i}`);
+    expect(reserveMonitoringRefusal(snap(orderState({ status: 'CONFIRMED', monitoringIds: ids.slice(0, limit - 1) })), 'PM-new')).toBeUndefined();
+    expect(reserveMonitoringRefusal(snap(orderState({ status: 'CONFIRMED', monitoringIds: ids })), 'PM-new')).toMatch(
+      new RegExp(`already has ${limit} monitoring tasks, the most allowed \\(limit maxMonitoringTasks = ${limit}\\)$`),
+    );
+    expect(reserveMonitoringRefusal(snap(orderState({ status: 'CONFIRMED', monitoringIds: ids })), 'PM-0')).toBeUndefined();
+    expect(reserveMonitoringRefusal(snap(orderState({ status: 'CANCELLED' })), 'PM-new')).toMatch(/is cancelled$/);
+    expect(reserveMonitoringRefusal(snap(orderState({ status: 'DRAFT' })), 'PM-new')).toBeUndefined();
   });
 
   it('a confirmation naming a draft revision confirms those terms only; without one, the terms as they are', () => {
