@@ -406,6 +406,18 @@ function norm(value: unknown): string {
 }
 
 /**
+ * The lot an on-site check samples is what was produced for the order: at most the units the
+ * proforma invoice lists, or the units the inspector counted when there are more. A larger lot
+ * would draw a sample plan for units that do not exist.
+ */
+export function lotSizeRefusal(proforma: Pick<ProductDetails, 'quantity'>, observed: Partial<Pick<ProductDetails, 'quantity'>>, lotSize: number): string | undefined {
+  const counted = typeof observed.quantity === 'number' && Number.isSafeInteger(observed.quantity) ? observed.quantity : 0;
+  const most = Math.max(proforma.quantity, counted);
+  if (lotSize <= most) return undefined;
+  return `lotSize ${lotSize} is more than the units there are: the proforma invoice lists ${proforma.quantity}${counted > 0 ? ` and the inspector counted ${counted}` : ''}; the lot is what was produced for this order`;
+}
+
+/**
  * The verdict of an on-site check: FAIL when the AQL sample fails (ISO 2859-1, the lot's plan);
  * otherwise PENDING while anything is left to settle (a detail that differs from the proforma
  * invoice, fewer units inspected than the plan draws, a reason the inspector gives), else PASS.

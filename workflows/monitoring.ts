@@ -81,6 +81,7 @@ import {
   checkBooking,
   isAcceptedBrand,
   judgeCheck,
+  lotSizeRefusal,
   monitoringPolicy,
 } from './monitoring.policy';
 import { formatMoney } from './money';
@@ -886,8 +887,10 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
           const today = localDate(cal, nowMs());
           if (state.inspector && today < state.inspector.checkDate) refuse(`cannot record the check before its confirmed date ${state.inspector.checkDate} (today is ${today} in ${cal.timeZone})`);
         },
-        check: ({ lotSize, sampleInspected, defects }: RecordCheckInput) => {
+        check: ({ observed, lotSize, sampleInspected, defects }: RecordCheckInput) => {
           if (!Number.isSafeInteger(lotSize) || lotSize < 2) refuse('lotSize must be a whole number of at least 2 units');
+          const tooLarge = lotSizeRefusal(state.proforma, observed ?? {}, lotSize);
+          if (tooLarge) refuse(tooLarge);
           if (!Number.isSafeInteger(sampleInspected) || sampleInspected < 1 || sampleInspected > lotSize) refuse('sampleInspected must be from 1 to the lot size');
           for (const k of ['critical', 'major', 'minor'] as const) {
             if (!Number.isSafeInteger(defects[k]) || defects[k] < 0 || defects[k] > sampleInspected) refuse(`defects.${k} must be from 0 to the units inspected`);

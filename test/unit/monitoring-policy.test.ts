@@ -13,6 +13,7 @@ import {
   cardExpired,
   checkBooking,
   judgeCheck,
+  lotSizeRefusal,
   checkCard,
   detectCardBrand,
   luhnValid,
@@ -248,6 +249,17 @@ describe('the verdict of an on-site check', () => {
   const proforma = { productName: 'Bluetooth speaker', quantity: 1000, shippingMarks: 'TG/2026', packaging: 'carton of 20' };
   const clean = { critical: 0, major: 0, minor: 0 };
   const seen = { productName: '  bluetooth   SPEAKER ', quantity: 1000, shippingMarks: 'TG/2026', packaging: 'Carton of 20' };
+
+  it('samples a lot of at most the units there are: the proforma quantity, or the units counted when more', () => {
+    expect(lotSizeRefusal(proforma, seen, 1000)).toBeUndefined();
+    expect(lotSizeRefusal(proforma, seen, 2)).toBeUndefined();
+    expect(lotSizeRefusal(proforma, { quantity: 1200 }, 1200)).toBeUndefined();
+    expect(lotSizeRefusal(proforma, seen, 100_000_000)).toBe(
+      'lotSize 100000000 is more than the units there are: the proforma invoice lists 1000 and the inspector counted 1000; the lot is what was produced for this order',
+    );
+    expect(lotSizeRefusal(proforma, {}, 1001)).toBe('lotSize 1001 is more than the units there are: the proforma invoice lists 1000; the lot is what was produced for this order');
+    expect(lotSizeRefusal(proforma, { quantity: 1200 }, 1201)).toMatch(/^lotSize 1201 is more than the units there are/);
+  });
 
   it('passes a clean sample of the plan size whose details match the proforma (case and spacing aside)', () => {
     const v = judgeCheck({ proforma, observed: seen, lotSize: 1000, sampleInspected: 80, defects: clean });
