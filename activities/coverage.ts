@@ -73,7 +73,7 @@ export async function setSupplierProfile(db: Db, supplierId: string, profile: Su
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`coverage:${supplierId}`}))`;
     const held = await tx.$queryRaw<{ currency: string; orders: bigint; amount: bigint }[]>`
       SELECT "currency", COUNT(*) AS "orders", SUM("amount") AS "amount" FROM "CoverageReservation"
-      WHERE "supplierId" = ${supplierId} AND "status" = 'reserved' AND "currency" <> ${profile.currency}
+      WHERE "supplierId" = ${supplierId} AND "status" = 'reserved' AND "amount" > 0 AND "currency" <> ${profile.currency}
       GROUP BY "currency" ORDER BY "currency"`;
     if (held.length > 0) {
       const holding = held.map((h) => `${h.orders} holding ${h.amount} ${h.currency} minor units`).join(', ');

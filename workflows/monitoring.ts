@@ -106,6 +106,9 @@ export const MONITORING_NOTICES_PATCH = 'monitoring-notices-with-change';
  */
 export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 
+/** Tasks from this version on take the order's signals only from their own order (asked only when another order's signal arrives). */
+export const MONITORING_OWN_ORDER_PATCH = 'monitoring-own-order-signals';
+
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
 /**
  * A card charge is retried a few times with its key (the same charge at the gateway), then given up
@@ -671,7 +674,9 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   }
 
   // The order tells its linked tasks when its shipping date moves; the cutoff moves with it.
-  setHandler(orderShipmentDateSignal, async ({ shipmentDate }) => {
+  setHandler(orderShipmentDateSignal, async ({ orderId: from, shipmentDate }) => {
+    // Only the task's own order moves its date (tasks from MONITORING_OWN_ORDER_PATCH on; asked only when another order's signal arrives).
+    if (from !== orderId && patched(MONITORING_OWN_ORDER_PATCH)) return;
     if (MONITORING_TERMINAL.includes(state.status) || shipmentDate === state.shipmentDate || !isValidDate(shipmentDate)) return;
     try {
       bookingCutoff(policy, cal, shipmentDate);
@@ -1021,11 +1026,13 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     if (state.uncertainCharge) await raiseUnansweredCharge(state.uncertainCharge);
   }
 
-  // The order tells its linked tasks when it is cancelled. A task not yet closed, nor reported on (its
-  // service rendered), is cancelled with it, its fee refunded by the same policy as the buyer's own
-  // cancellation.
-  const closableByOrder = () => !MONITORING_TERMINAL.includes(state.status) && state.status !== 'REPORT_READY';
-  setHandler(orderCancelledSignal, async ({ reason }) => {
+  // The order tells its linked tasks when it is cancelled. A task not yet checked on site is cancelled
+  // with it, its fee refunded by the same policy as the buyer's own cancellation; a checked one (the
+  // service rendered) goes on to its report.
+  const closableByOrder = () => BEFORE_CHECK.includes(state.status);
+  setHandler(orderCancelledSignal, async ({ orderId: from, reason }) => {
+    // Only the task's own order speaks for it.
+    if (from !== orderId) return;
     await cancelService(system, `its order ${orderId} was cancelled: ${reason}`, false, closableByOrder);
   });
 

@@ -248,8 +248,10 @@ export interface OrderState {
   deliveredAt?: string;
   receiptConfirmedAt?: string;
   completedAt?: string;
-  /** Monitoring tasks linked to this order: each is told when the shipping date moves. */
+  /** Monitoring tasks linked to this order (each linked itself): each is told when the shipping date moves or the order is cancelled. */
   monitoringIds?: string[];
+  /** Places taken for monitoring tasks by bookings (reserveMonitoring), linked or not yet: they count against the order's limit. */
+  monitoringReservations?: string[];
   /** A claim's refund settles the order once no claim is open: the rest of the held funds go to the supplier. */
   settlementPending?: string;
   /** Side effects that failed for good and wait on the ops late-task queue. */

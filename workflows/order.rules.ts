@@ -143,10 +143,10 @@ export function confirmedTermsRefusal({ state }: OrderSnapshot, draftRevision: n
  */
 export function reserveMonitoringRefusal({ state, policy }: OrderSnapshot, monitoringId: string): string | undefined {
   if (TERMINAL_STATUSES.includes(state.status)) return `cannot book production monitoring: order ${state.orderId} is ${state.status.toLowerCase()}`;
-  const linked = state.monitoringIds ?? [];
+  const taken = [...new Set([...(state.monitoringReservations ?? []), ...(state.monitoringIds ?? [])])];
   const limit = policy.limits.maxMonitoringTasks;
-  if (!linked.includes(monitoringId) && linked.length >= limit) {
-    return `cannot book production monitoring: order ${state.orderId} already has ${linked.length} monitoring tasks, the most allowed (limit maxMonitoringTasks = ${limit})`;
+  if (!taken.includes(monitoringId) && taken.length >= limit) {
+    return `cannot book production monitoring: order ${state.orderId} already has ${taken.length} monitoring tasks, the most allowed (limit maxMonitoringTasks = ${limit})`;
   }
   return undefined;
 }

@@ -360,17 +360,24 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       },
     });
     const tasks = state.monitoringIds ?? [];
-    if (tasks.length > 0 && ((input.codeRevision ?? 0) >= CANCEL_TELLS_MONITORING_CODE_REVISION || patched(ORDER_CANCEL_TELLS_MONITORING_PATCH))) {
-      // After the cancellation is recorded, in the effect queue's order; a task closed meanwhile ignores it.
-      for (const monitoringId of tasks) {
-        void enqueue(() =>
-          getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
-            .signal(orderCancelledSignal, { orderId, reason })
-            .catch(() => undefined),
-        );
-      }
-    }
+    if (tasks.length > 0 && cancelTellsTasks()) tellTasksCancelled(tasks, reason);
     return cancelled;
+  }
+
+  /** Whether a cancellation tells the order's monitoring tasks (code revision 7 on, or the patch); asked only when there are tasks to tell. */
+  function cancelTellsTasks(): boolean {
+    return (input.codeRevision ?? 0) >= CANCEL_TELLS_MONITORING_CODE_REVISION || patched(ORDER_CANCEL_TELLS_MONITORING_PATCH);
+  }
+
+  /** After the cancellation is recorded, in the effect queue's order; a task closed meanwhile ignores it. */
+  function tellTasksCancelled(monitoringIds: string[], reason: string): void {
+    for (const monitoringId of monitoringIds) {
+      void enqueue(() =>
+        getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
+          .signal(orderCancelledSignal, { orderId, reason })
+          .catch(() => undefined),
+      );
+    }
   }
 
   // ---- refunds owed to the buyer ------------------------------------------------------------------
@@ -1058,8 +1065,10 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
       check: ({ monitoringId }) => refuseIf(reserveMonitoringRefusal(snapshot(), monitoringId)),
     },
     async ({ monitoringId }: ReserveMonitoringInput) => {
-      const linked = state.monitoringIds ?? [];
-      if (!linked.includes(monitoringId)) state.monitoringIds = [...linked, monitoringId];
+      // A place only: the order tells a task of its changes once the task has linked itself, so an id
+      // a caller names (another order's task, say) never receives this order's signals.
+      const taken = state.monitoringReservations ?? [];
+      if (!taken.includes(monitoringId)) state.monitoringReservations = [...taken, monitoringId];
     },
   );
 
@@ -1068,6 +1077,11 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   setHandler(linkMonitoringSignal, ({ monitoringId, shipmentDate }) => {
     const linked = state.monitoringIds ?? [];
     if (!linked.includes(monitoringId)) state.monitoringIds = [...linked, monitoringId];
+    // A task that links itself after the order was cancelled (booked just before) closes with it too.
+    if (state.status === 'CANCELLED' && cancelTellsTasks()) {
+      tellTasksCancelled([monitoringId], state.closedReason ?? 'the order was cancelled');
+      return;
+    }
     const current = state.shippingDate ?? terms.shippingDate;
     if (current !== shipmentDate) tellMonitoring([monitoringId], current);
   });

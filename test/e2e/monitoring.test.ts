@@ -4,7 +4,10 @@
  * sample picture, inspect, upload the report, download it; the emails that arrived; the refusals.
  */
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createTaskAfterAction } from '../../api/after-action';
+import { orderCancelledSignal } from '../../workflows/monitoring.messages';
+import { reserveMonitoringUpdate } from '../../workflows/order.messages';
 import { Prisma } from '../../generated/prisma/client';
 import { getCalendar, localDate } from '../../workflows/calendar';
 import { uniqueId } from '../support/env';
@@ -156,14 +159,52 @@ describe('production monitoring through the API', () => {
         message: `cannot book production monitoring: order ${orderId} already has 5 monitoring tasks, the most allowed (limit maxMonitoringTasks = 5)`,
       });
     }
-    const booked = [first, ...replies.filter((r) => r.status === 201).map((r) => r.body.monitoringId as string)];
-    const order = (await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order;
-    expect([...order.monitoringIds].sort()).toEqual([...booked].sort());
+    const booked = [first, ...replies.filter((r) => r.status === 201).map((r) => r.body.monitoringId as string)].sort();
+    // Each task links itself to the order once it starts.
+    const order = await eventually(() => call(p.buyerKey, 'GET', `/orders/${orderId}`), (r) => (r.body?.order?.monitoringIds ?? []).length === 5, 'the five tasks to link themselves');
+    expect([...order.body.order.monitoringIds].sort()).toEqual(booked);
+    expect([...order.body.order.monitoringReservations].sort()).toEqual(booked);
     // Only the five booked tasks run: a refused booking started no workflow.
     // (The search attributes are visible once each task's first workflow task ran.)
     const count = () => stack.client.workflow.count(`WorkflowType = 'productionMonitoringWorkflow' AND TradeGuardBuyer = '${p.buyerId}'`);
     expect((await eventually(count, (c) => c.count >= 5, 'the booked tasks to be visible')).count).toBe(5);
     expectError(await book(), 409, 'action_refused');
+  });
+
+  it("holds the order's limit when its places are asked for at once, straight to the workflow (the API sends one order's Updates in turn)", async () => {
+    const { orderId } = await bookedOnConfirmedOrder();
+    const handle = stack.client.workflow.getHandle(`order:${orderId}`);
+    const asks = Array.from({ length: 8 }, (_, i) =>
+      handle.executeUpdate(reserveMonitoringUpdate, { args: [{ actor: { role: 'ops' }, monitoringId: `${orderId}-at-once-${i}` }] }).then(
+        () => 'taken',
+        (err: unknown) => (err instanceof WorkflowUpdateFailedError ? (err.cause as Error).message : String(err)),
+      ),
+    );
+    const answers = await Promise.all(asks);
+    expect(answers.filter((a) => a === 'taken')).toHaveLength(4);
+    expect(answers.filter((a) => a !== 'taken')).toEqual(Array(4).fill(`cannot book production monitoring: order ${orderId} already has 5 monitoring tasks, the most allowed (limit maxMonitoringTasks = 5)`));
+    const order = (await call(stack.opsKey, 'GET', `/orders/${orderId}`)).body.order;
+    expect(order.monitoringReservations).toHaveLength(5);
+  });
+
+  it("keeps a task out of another order's reach: booking its id on another order takes no link, and that order's cancellation leaves it alone", async () => {
+    const { p, id: victim } = await bookedOnConfirmedOrder();
+    const paid = await call(p.buyerKey, 'POST', `/monitoring/${victim}/pay`, card('4000056655665556'));
+    expect(paid.status).toBe(200);
+    // Another order, of other parties: its buyer books naming the first task's id.
+    const other = await bookedOnConfirmedOrder();
+    const taken = await call(other.p.buyerKey, 'POST', '/monitoring', { monitoringId: victim, orderId: other.orderId, addedVia: 'ORDER_DETAILS_SEPARATE' });
+    expectError(taken, 409, 'conflict');
+    expect((await call(other.p.buyerKey, 'POST', `/orders/${other.orderId}/cancel`, { reason: 'changed my mind' })).status).toBe(200);
+    // The other order's own task closes with it; the first order's task does not.
+    await eventually(() => call(other.p.buyerKey, 'GET', `/monitoring/${other.id}`), (r) => r.body?.monitoring?.status === 'CANCELLED', "the other order's task to close");
+    const cancelledOrder = (await call(other.p.buyerKey, 'GET', `/orders/${other.orderId}`)).body.order;
+    expect(cancelledOrder.monitoringIds).toEqual([other.id]);
+    expect(cancelledOrder.monitoringReservations).toContain(victim);
+    // And a signal from another order is not taken, even sent straight to the task.
+    await stack.client.workflow.getHandle(`monitoring:${victim}`).signal(orderCancelledSignal, { orderId: other.orderId, reason: 'not yours' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await call(p.buyerKey, 'GET', `/monitoring/${victim}`)).body.monitoring).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900, refunded: 0 } });
   });
 
   it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
