@@ -18,6 +18,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  SignalDefinition,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -371,10 +372,15 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   /** After the cancellation is recorded, in the effect queue's order; a task closed meanwhile ignores it. */
   function tellTasksCancelled(monitoringIds: string[], reason: string): void {
+    signalTasks(monitoringIds, orderCancelledSignal, { orderId, reason });
+  }
+
+  /** Signals each task, one after another in the effect queue; a task gone or closed is no failure of the order's. */
+  function signalTasks<A>(monitoringIds: string[], signal: SignalDefinition<[A]>, arg: A): void {
     for (const monitoringId of monitoringIds) {
       void enqueue(() =>
         getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
-          .signal(orderCancelledSignal, { orderId, reason })
+          .signal(signal, arg)
           .catch(() => undefined),
       );
     }
@@ -1047,13 +1053,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   /** Tells linked monitoring tasks the order's shipping date; a closed task no longer listens. */
   function tellMonitoring(monitoringIds: string[], shipmentDate: string): void {
-    for (const monitoringId of monitoringIds) {
-      void enqueue(() =>
-        getExternalWorkflowHandle(monitoringWorkflowId(monitoringId))
-          .signal(orderShipmentDateSignal, { orderId, shipmentDate })
-          .catch(() => undefined),
-      );
-    }
+    signalTasks(monitoringIds, orderShipmentDateSignal, { orderId, shipmentDate });
   }
 
   // The API takes a place for a monitoring task before starting it: the limit holds under any number
