@@ -20,8 +20,7 @@ test('keeps deadlines earliest first by instant, a year past 9999 last, a replac
   list = withDeadline(list, { id: 'later', kind: 'draft-expiry', dueAt: at('2027-01-02T00:00:00.000Z') }, 'v');
   expect(list.map((d) => d.id)).toEqual(['soon', 'later', 'far']);
   expect(list[2].dueAt).toBe('+010000-01-01T00:00:00.000Z');
-  // As text, "+010000-…" sorts before "2026-…": the list must not put it first.
-  expect(['+010000-01-01T00:00:00.000Z', '2026-12-15T00:00:00.000Z'].sort()[0]).toBe('+010000-01-01T00:00:00.000Z');
+  // (As text, "+010000-…" sorts before "2026-…": a list sorted by text would put it first.)
 
   list = withDeadline(list, { id: 'soon', kind: 'deposit-due', dueAt: at('2027-02-01T00:00:00.000Z') }, 'v');
   expect(list.map((d) => d.id)).toEqual(['later', 'soon', 'far']);
