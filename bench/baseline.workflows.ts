@@ -3,16 +3,17 @@
  * Deterministic like every workflow: no I/O, no wall clock, no Math.random.
  *
  * - baselineLifecycleWorkflow: a no-op process shaped like an order lifecycle. It runs the same
- *   number of activities at start and for each update as the real order workflow did (the plan is
- *   read from a real order's history), and keeps one deadline timer that every change restarts,
- *   as the order's deadline loop does. Its activities do nothing.
+ *   number of activities at start and for each update as the real order workflow did, local or
+ *   ordinary (the plan is read from a real order's history), and keeps one deadline timer that every
+ *   change restarts, as the order's deadline loop does. Its activities do nothing, and are ordinary
+ *   activities unless its plan says local.
  * - searchAttributeProbeWorkflow: answers Updates that change nothing but a counter, each with or
  *   without an upsert of the status search attribute, as an order's change does.
  * - deadlineWorkflow: one durable deadline, kept the way the order workflow keeps its deadlines
  *   (a sorted list and a `condition` with a timeout); when it falls due it records the escalation
  *   with the workflow's own clock.
  */
-import { condition, defineQuery, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline.activities';
 import { DAY_MS, SA_STATUS } from '../workflows/common';
 
@@ -20,10 +21,13 @@ const acts = proxyActivities<BaselineActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+const localActs = proxyLocalActivities<BaselineActivities>({ startToCloseTimeout: '5 seconds' });
 
 export interface BaselinePlan {
   /** Activities the real workflow ran before its first update (e.g. recording the draft). */
   startActivities: number;
+  /** Runs every no-op as a local activity instead of an ordinary one. */
+  local?: boolean;
 }
 
 export interface BaselineStepInput {
@@ -46,7 +50,7 @@ export async function baselineLifecycleWorkflow(plan: BaselinePlan): Promise<Bas
   let effects: Promise<void> = Promise.resolve();
   const run = (n: number): Promise<void> => {
     const next = effects.then(async () => {
-      for (let i = 0; i < n; i++) await acts.noop(state.revision);
+      for (let i = 0; i < n; i++) await (plan.local ? localActs : acts).noop(state.revision);
     });
     effects = next.catch(() => undefined);
     return next;

@@ -30,6 +30,7 @@ import { workflowsPath } from '../worker/worker';
 import { Actor, EVIDENCE_HELD } from '../workflows/common';
 import {
   ClaimCause,
+  ORDER_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   OrderAck,
   OrderState,
@@ -99,7 +100,8 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
     const start = async (orderId: string, shipInDays: number): Promise<WorkflowHandle> => {
       const now = await env.currentTimeMs();
       const terms = { ...draftTerms(), shippingDate: new Date(now + shipInDays * DAY).toISOString().slice(0, 10) };
-      const input: TradeOrderInput = { orderId, buyerId: p.buyerId, supplierId: p.supplierId, terms, policyVersion: CURRENT_ORDER_POLICY_VERSION, createdBy: supplier };
+      // The code revision the API starts new orders on, so that the histories are those new orders write.
+      const input: TradeOrderInput = { orderId, buyerId: p.buyerId, supplierId: p.supplierId, terms, policyVersion: CURRENT_ORDER_POLICY_VERSION, createdBy: supplier, codeRevision: ORDER_CODE_REVISION };
       return env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: orderWorkflowId(orderId), args: [input] });
     };
     const counts = async (h: WorkflowHandle) => countEvents(await historyOf(env.client, h.workflowId));
@@ -240,11 +242,11 @@ export async function history(ctx: BenchContext): Promise<Record<string, unknown
 
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
     const row = (name: string, c: EventCounts, target: number) => [
-      name, c.events, kb(c.bytes), kb(c.largestEventBytes), c.workflowTasks, c.activities, c.timers, c.updates, `≤ ${target}`, verdict(c.events <= target && c.bytes <= BYTES_TARGET),
+      name, c.events, kb(c.bytes), kb(c.largestEventBytes), c.workflowTasks, `${c.activities}+${c.localActivities}`, c.timers, c.updates, `≤ ${target}`, verdict(c.events <= target && c.bytes <= BYTES_TARGET),
     ];
     printTable(
       `History size: events and bytes per order workflow (time-skipping server, real activities); every path also ≤ ${kb(BYTES_TARGET)}`,
-      ['path', 'events', 'bytes', 'largest event', 'workflow tasks', 'activities', 'timers', 'updates', 'target', 'result'],
+      ['path', 'events', 'bytes', 'largest event', 'workflow tasks', 'activities (ordinary+local)', 'timers', 'updates', 'target', 'result'],
       [
         row('happy path, at COMPLETED', result.happy.atCompletion, 200),
         row('happy path, workflow closed', result.happy.atClose, 200),

@@ -9,7 +9,11 @@
  *
  * Baseline: the same arrivals against baselineLifecycleWorkflow on its own task queue, through the
  * raw Temporal client, with the same number of starts, updates and activities per lifecycle as the
- * real workflows ran (read from calibration histories), each activity a no-op. The two sides run in
+ * real workflows ran (read from calibration histories), each activity a no-op. TradeGuard runs its
+ * database effects as local activities (falling back to ordinary ones); the baseline runs as many
+ * activities as ordinary ones, the way a process written without that choice would, unless
+ * BENCH_BASELINE_ACTIVITIES=local makes them local too (then the two differ only in what TradeGuard
+ * does beyond Temporal's own work). The two sides run in
  * four segments, baseline, TradeGuard, TradeGuard, baseline, each with half the arrivals, after a
  * warm-up of a tenth of the arrivals on each side, so that neither pays for its warm-up and a drift
  * in the machine's speed during the run weighs on both alike.
@@ -70,6 +74,17 @@ async function realLifecycle(call: Call, opsKey: string, p: PartyPair, orderId: 
 interface BaselinePlanSet {
   order: Record<Kind, { startActivities: number; steps: number[] }>;
   monitoring: { startActivities: number; steps: number[] };
+  /** How the baseline runs its no-op activities. */
+  activities: BaselineActivityKind;
+}
+
+export type BaselineActivityKind = 'ordinary' | 'local';
+
+/** BENCH_BASELINE_ACTIVITIES: how the baseline runs its no-op activities (ordinary unless set). */
+export function baselineActivityKind(value = process.env.BENCH_BASELINE_ACTIVITIES): BaselineActivityKind {
+  if (value === undefined || value === '' || value === 'ordinary') return 'ordinary';
+  if (value === 'local') return 'local';
+  throw new Error(`BENCH_BASELINE_ACTIVITIES must be ordinary or local, not ${JSON.stringify(value)}`);
 }
 
 /** The same shape of work against the no-op baseline workflow, through the raw client. */
@@ -77,7 +92,7 @@ async function baselineLifecycle(ctx: BenchContext, plans: BaselinePlanSet, id: 
   const client = ctx.stack.client;
   const run = async (workflowId: string, plan: { startActivities: number; steps: number[] }, from: number, to: number) => {
     if (from === 0) {
-      await client.workflow.start('baselineLifecycleWorkflow', { taskQueue: BASELINE_TASK_QUEUE, workflowId, args: [{ startActivities: plan.startActivities }] });
+      await client.workflow.start('baselineLifecycleWorkflow', { taskQueue: BASELINE_TASK_QUEUE, workflowId, args: [{ startActivities: plan.startActivities, local: plans.activities === 'local' }] });
     }
     const handle = client.workflow.getHandle(workflowId);
     for (const activities of plan.steps.slice(from, to)) await handle.executeUpdate(baselineStepUpdate, { args: [{ activities }] });
@@ -199,6 +214,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   const plans: BaselinePlanSet = {
     order: { happy: await orderPlan(calibration.happy), claim: await orderPlan(calibration.claim), monitoring: await orderPlan(calibration.monitoring) },
     monitoring: activityPlan(await historyOf(stack.client, monitoringWorkflowId(calibration.monitoring.monitoringId as string))),
+    activities: baselineActivityKind(),
   };
   ctx.log(`lifecycle: plans ${JSON.stringify(plans)}`);
   // Both sides warm up alike before anything is measured (code compiled, connections and caches
@@ -301,7 +317,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     `Lifecycle throughput: ${rate} arrivals/s for ${durationSeconds} s (open model; ${kinds.happy} happy, ${kinds.claim} with a claim, ${kinds.monitoring} with monitoring)`,
     ['run', 'arrivals', 'completed', 'failures', 'lifecycles/s', 'latency p50', 'p99', 'max', 'max start lag'],
     [
-      ['baseline (no-op workflow, raw client)', ...fmt(baseline)],
+      [`baseline (no-op workflow, raw client, ${plans.activities} activities)`, ...fmt(baseline)],
       ['TradeGuard (API, real activities)', ...fmt(real)],
       ['  segment 1: baseline, first half', ...fmt(b1.result)],
       ['  segment 2: TradeGuard, first half', ...fmt(r1.result)],
@@ -320,11 +336,11 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
   ]);
   printTable(
     'Work per lifecycle (one history of each kind; monitoring adds its own workflow)',
-    ['kind', 'events real/base', 'activities real/base', 'timers real/base', 'updates real/base', 'workflow tasks real/base'],
+    ['kind', 'events real/base', 'activities (ordinary+local) real/base', 'timers real/base', 'updates real/base', 'workflow tasks real/base'],
     compare.map((c) => [
       c.kind,
       `${c.real.events}/${c.baseline.events}`,
-      `${c.real.activities}/${c.baseline.activities}`,
+      `${c.real.activities}+${c.real.localActivities}/${c.baseline.activities}+${c.baseline.localActivities}`,
       `${c.real.timers}/${c.baseline.timers}`,
       `${c.real.updates}/${c.baseline.updates}`,
       `${c.real.workflowTasks}/${c.baseline.workflowTasks}`,
@@ -392,6 +408,7 @@ export async function lifecycle(ctx: BenchContext): Promise<Record<string, unkno
     durationSeconds,
     kinds,
     plans,
+    baselineActivities: plans.activities,
     baseline: { ...baseline, okIndexes: undefined, latencies: undefined },
     tradeguard: { ...real, okIndexes: undefined, latencies: undefined },
     ratioToBaseline: vsBaseline,

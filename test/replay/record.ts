@@ -15,7 +15,6 @@ import { freePort, startTemporalDevServer } from '../../infra/temporal-dev-serve
 import { workflowsPath } from '../../worker/worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/common';
 import {
-  ORDER_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
@@ -169,6 +168,15 @@ const paths: Record<string, { deposit: number; codeRevision?: number; drive(h: H
       await paths['order-v6-revised-draft-refund-payout'].drive(h);
     },
   },
+  // Code revision 8: effects run as local activities; the claim's record fails its local attempts
+  // (the recorder's database is "down" for them) and runs again as an ordinary activity.
+  'order-v9-code-revision-8-local-effects-claim-refund': {
+    deposit: 210_000,
+    codeRevision: 8,
+    async drive(h) {
+      await paths['order-v6-revised-draft-refund-payout'].drive(h);
+    },
+  },
   'order-v2-cancelled-in-window': {
     deposit: 210_000,
     async drive(h) {
@@ -228,7 +236,7 @@ const linkedPaths: Record<string, { order: string; monitoring: string; codeRevis
   'linked-order-cancelled': {
     order: 'order-v8-code-revision-7-cancelled-with-monitoring',
     monitoring: 'monitoring-v5-closed-with-order',
-    codeRevision: ORDER_CODE_REVISION,
+    codeRevision: 7,
     cancelOrder: true,
   },
 };
@@ -323,8 +331,18 @@ function recorderActivities(client: Client) {
     shipmentId: 'order:PO-1', source: 'order' as const, orderId: 'PO-1', carrier: 'DHL', trackingNumber: 'JD0146',
     shippedAt: new Date(Date.now() - 20 * 86_400_000).toISOString(), problem: 'STALE' as const, carrierStatus: 'InTransit' as const,
   };
+  // The local-effects fixture's claim: its record fails its three local attempts, then succeeds.
+  let recordFailuresLeft = 3;
   return {
     ...activities,
+    async recordOrderChange(change: Parameters<typeof activities.recordOrderChange>[0]) {
+      const orderId = change.view?.orderId ?? change.order?.id ?? '';
+      if (orderId.includes('local-effects') && change.event.type === 'CLAIM_OPENED' && recordFailuresLeft > 0) {
+        recordFailuresLeft -= 1;
+        throw new Error('connect ECONNREFUSED (the recorder plays a database outage)');
+      }
+      return activities.recordOrderChange(change);
+    },
     // A monitoring task links itself to its order for real: the linked pair is recorded together.
     // As the real activity does, a task whose order does not exist (a monitoring path recorded alone) is not linked.
     async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {

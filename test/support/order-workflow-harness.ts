@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   ClaimCause,
+  ORDER_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   OrderState,
   TradeOrderInput,
@@ -59,6 +60,8 @@ export function orderWorkflowHarness() {
       terms?: Partial<TradeOrderInput['terms']>;
       granted?: number;
       shipInDays?: number;
+      /** The code revision the order starts on (the one the API starts new orders on unless given). */
+      codeRevision?: number;
       /** The policy version the order pins (the current one unless given). */
       policyVersion?: string;
       /** Changes the in-memory activities before the worker starts (a slow or failing one). */
@@ -72,7 +75,11 @@ export function orderWorkflowHarness() {
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: mocks.activities });
     const now = await currentTime();
     const shippingDate = new Date(now + (opts.shipInDays ?? 20) * DAY).toISOString().slice(0, 10);
-    const input = { ...sampleOrderInput(uniqueId('po'), { shippingDate, ...opts.terms }), ...(opts.policyVersion ? { policyVersion: opts.policyVersion } : {}) };
+    const input: TradeOrderInput = {
+      ...sampleOrderInput(uniqueId('po'), { shippingDate, ...opts.terms }),
+      codeRevision: opts.codeRevision ?? ORDER_CODE_REVISION,
+      ...(opts.policyVersion ? { policyVersion: opts.policyVersion } : {}),
+    };
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(input.orderId), args: [input] });
       try {

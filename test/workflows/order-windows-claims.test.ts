@@ -224,8 +224,12 @@ describe('claims', () => {
       await payAll(h);
       await deliver(h);
       await openClaim(h, 'QUALITY_MISMATCH', 150_000);
-      const s = await after(h, h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] }));
+      await h.executeUpdate(respondToClaimUpdate, { args: [{ actor: supplier, claimId: 'C1', kind: 'accept', message: 'agreed' }] });
+      // The refund's payout runs beside the order; its deadline closes once the payment adapter paid it.
+      await skip(HOUR);
+      const s = await state(h);
       expect(s.status).toBe('SETTLED');
+      expect(s.refundPayments).toEqual([expect.objectContaining({ claimId: 'C1', status: 'PAID' })]);
       expect(s.claims?.[0]).toMatchObject({ status: 'CLOSED', outcome: 'REFUNDED', decision: { refund: 150_000, by: 'supplier' } });
       expect(s.amounts).toMatchObject({ paid: 700_000, held: 0, refunded: 150_000, released: 550_000 });
       expect(m.calls.refunds.map((r) => [r.id, r.amount])).toEqual([[`${h.workflowId}:claim:C1:refund`, 150_000]]);
