@@ -8,7 +8,7 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import type { CarrierTracking, TrackingStatus } from '../adapters/carrier';
 import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
-import { CASE_WORKFLOW_TYPE, CaseInput, TrackingProblem, caseWorkflowId, proactiveCaseId } from '../workflows/case.messages';
+import { CASE_CODE_REVISION, CASE_WORKFLOW_TYPE, CaseInput, TrackingProblem, caseWorkflowId, proactiveCaseId } from '../workflows/case.messages';
 import { caseStartMetadata } from '../workflows/ui-metadata';
 import { describeProblem, trackingProblem } from '../workflows/self-check.policy';
 import { DAY_MS } from '../workflows/common';
@@ -235,5 +235,6 @@ function caseInputFor(f: FlaggedShipment, caseId: string, checkedAt: string, ord
     proactive: { shipmentId: f.shipmentId, problem: f.problem, carrierStatus: f.carrierStatus, ...(f.lastEventAt ? { lastEventAt: f.lastEventAt } : {}), detectedAt: checkedAt },
     policyVersion: CURRENT_AFTER_SERVICE_POLICY_VERSION,
     openedBy: { role: 'system' },
+    codeRevision: CASE_CODE_REVISION,
   };
 }

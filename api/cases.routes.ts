@@ -10,6 +10,7 @@ import type { FileStorage } from '../adapters/storage';
 import type { Db } from '../infra/db';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION, RECALLABLE_ORDER_STATUSES, afterServicePolicy, caseWindow } from '../workflows/after-service.policy';
 import {
+  CASE_CODE_REVISION,
   CASE_WORKFLOW_TYPE,
   CaseInput,
   CaseOrderFacts,
@@ -138,6 +139,7 @@ export function registerCaseRoutes(routes: RouteRegistry, deps: CaseRouteDeps): 
       request: body.request,
       policyVersion: policy.version,
       openedBy: actorOf(p),
+      codeRevision: CASE_CODE_REVISION,
     };
     try {
       await client.workflow.start(CASE_WORKFLOW_TYPE, {

@@ -12,6 +12,7 @@ import { PaymentGateway, SandboxCardGateway } from '../adapters/payments';
 import type { FileStorage, StoredFile } from '../adapters/storage';
 import type { Db } from '../infra/db';
 import {
+  MONITORING_CODE_REVISION,
   MONITORING_WORKFLOW_TYPE,
   MonitoringInput,
   MonitoringState,
@@ -138,6 +139,7 @@ export function registerMonitoringRoutes(routes: RouteRegistry, deps: Monitoring
       },
       details: body.details,
       policyVersion: policy.version,
+      codeRevision: MONITORING_CODE_REVISION,
       createdBy: actorOf(p),
     };
     // The order takes a place for the task first, under its lock: its limit (maxMonitoringTasks) holds

@@ -75,7 +75,17 @@ export interface CaseInput {
   evidence?: StoredFileRef[];
   policyVersion: string;
   openedBy: Actor;
+  /**
+   * The case workflow's code revision the case starts on (CASE_CODE_REVISION). From revision 1 on,
+   * every change made behind a patch before it applies without asking `patched()`, search attributes
+   * are upserted only when they moved, and the case's database and mail effects run first as local
+   * activities. Cases started without it ask the patches, as their histories recorded.
+   */
+  codeRevision?: number;
 }
+
+/** The case workflow's code revision new cases start on: see CaseInput.codeRevision. */
+export const CASE_CODE_REVISION = 1;
 
 export type ResolutionKind = 'RESEND' | 'REFUND' | 'PARTIAL_REFUND' | 'RETURN_AND_REFUND' | 'REJECTED';
 export const RESOLUTION_KINDS: readonly ResolutionKind[] = ['RESEND', 'REFUND', 'PARTIAL_REFUND', 'RETURN_AND_REFUND', 'REJECTED'];

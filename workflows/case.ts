@@ -10,6 +10,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -42,7 +43,7 @@ import {
 import { formatMoney } from './money';
 import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { CaseEventType } from './read-model';
-import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, createProcessCore, inputKey, iso, nowMs, refuse, runDeadlines, toOpsQueue, withSummaries } from './process-kit';
+import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, PROCESS_LOCAL_ACTIVITY_OPTIONS, createProcessCore, localFirst, inputKey, iso, nowMs, refuse, runDeadlines, toOpsQueue, withSummaries } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
@@ -57,6 +58,7 @@ export const CASE_NOTICES_PATCH = 'case-notices-with-change';
 export const CASE_EFFECTS_PATCH = 'case-effects-to-ops';
 
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
+const localActivities = proxyLocalActivities<Activities>(PROCESS_LOCAL_ACTIVITY_OPTIONS);
 
 
 const OPEN_STATUSES: CaseStatus[] = ['AWAITING_REPLY', 'IN_PROGRESS'];
@@ -90,11 +92,16 @@ function factsOf(input: CaseInput): OrderFacts {
 }
 
 export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseState> {
-  const noticesWithChange = patched(CASE_NOTICES_PATCH);
+  // Cases started on code revision 1 or later need no patch markers: every earlier change applies.
+  const current = (input.codeRevision ?? 0) >= 1;
+  const noticesWithChange = current || patched(CASE_NOTICES_PATCH);
   const policy = afterServicePolicy(input.policyVersion);
   const { caseId, order } = input;
   const workflowId = workflowInfo().workflowId;
-  const acts = withSummaries(activities, (activity, i) => `${activity} · case ${caseId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
+  // From revision 1 on, effects run first as local activities; a refund and a cancellation go
+  // through the order's workflow (an Update that may wait its turn) and stay ordinary.
+  const effects = current ? localFirst(localActivities, activities, ['refundForCase', 'cancelOrderForCase']) : activities;
+  const acts = withSummaries(effects, (activity, i) => `${activity} · case ${caseId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const openedAtMs = nowMs();
   // The window is checked again here, in workflow time: the API's check is a courtesy, this one decides.
   const window = caseWindow(policy, input.type, factsOf(input), openedAtMs);
@@ -157,8 +164,8 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
     nextSteps: NEXT_STEPS,
     parties: { buyerId: order.buyerId, supplierId: order.supplierId },
     title: () => `After-service case ${caseId} (${state.type}) on order ${order.orderId}`,
-    searchAttributes: 'every-change',
-    effectFailures: toOpsQueue('case', caseId, () => patched(CASE_EFFECTS_PATCH), acts),
+    searchAttributes: current ? 'when-changed' : 'every-change',
+    effectFailures: toOpsQueue('case', caseId, () => current || patched(CASE_EFFECTS_PATCH), acts),
   });
   const { setDeadline, clearKinds, enqueue, drained } = core;
 

@@ -68,7 +68,18 @@ export interface MonitoringInput {
   details?: string;
   policyVersion: string;
   createdBy: Actor;
+  /**
+   * The monitoring workflow's code revision the task starts on (MONITORING_CODE_REVISION). From
+   * revision 1 on, every change made behind a patch before it applies without asking `patched()`
+   * (no patch markers, no TemporalChangeVersion upserts), search attributes are upserted only when
+   * they moved, and the task's database and mail effects run first as local activities. Tasks
+   * started without it ask the patches, as their histories recorded.
+   */
+  codeRevision?: number;
 }
+
+/** The monitoring workflow's code revision new tasks start on: see MonitoringInput.codeRevision. */
+export const MONITORING_CODE_REVISION = 1;
 
 export type MonitoringDeadlineKind =
   | 'booking-cutoff'

@@ -12,6 +12,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -34,6 +35,8 @@ import {
   toOpsQueue,
   withSummaries,
   PROCESS_ACTIVITY_OPTIONS,
+  PROCESS_LOCAL_ACTIVITY_OPTIONS,
+  localFirst,
 } from './process-kit';
 import {
   ActionInput,
@@ -110,6 +113,7 @@ export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 export const MONITORING_OWN_ORDER_PATCH = 'monitoring-own-order-signals';
 
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
+const localActivities = proxyLocalActivities<Activities>(PROCESS_LOCAL_ACTIVITY_OPTIONS);
 /**
  * A card charge is retried a few times with its key (the same charge at the gateway), then given up
  * with nothing charged: the buyer is waiting for the answer.
@@ -157,7 +161,12 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const { monitoringId, orderId, buyerId, supplierId } = input;
   const workflowId = workflowInfo().workflowId;
   const summary = (activity: string, i: unknown) => `${activity} · monitoring ${monitoringId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`;
-  const acts = withSummaries(activities, summary);
+  // Tasks started on code revision 1 or later need no patch markers: every earlier change applies.
+  const current = (input.codeRevision ?? 0) >= 1;
+  // From revision 1 on, effects run first as local activities; the card refund (the gateway) and the
+  // link (a Signal to the order) stay ordinary.
+  const effects = current ? localFirst(localActivities, activities, ['refundMonitoringFee', 'linkMonitoringToOrder']) : activities;
+  const acts = withSummaries(effects, summary);
   const cardActs = withSummaries(cardActivities, summary);
   /**
    * A card charge is in flight: another payment, a cancel and the booking cutoff wait for its answer.
@@ -167,8 +176,8 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const chargeSettled = async (): Promise<void> => {
     while (charging) await condition(() => !charging);
   };
-  const linkedToOrder = patched(MONITORING_LINK_PATCH);
-  const noticesWithChange = patched(MONITORING_NOTICES_PATCH);
+  const linkedToOrder = current || patched(MONITORING_LINK_PATCH);
+  const noticesWithChange = current || patched(MONITORING_NOTICES_PATCH);
   const startedAt = nowMs();
   const booking = checkBooking(policy, input, startedAt);
   if (booking.problems.length > 0 || booking.refusal || !booking.cutoff || !booking.calendarVersion) {
@@ -223,9 +232,10 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
     nextSteps: NEXT_STEPS,
     parties: { buyerId, supplierId },
     title: () => `Production monitoring ${monitoringId} of order ${orderId}: buyer ${buyerId}, supplier ${supplierId}, fee ${money(state.fee.amount)}`,
-    // Tasks started before MONITORING_LINK_PATCH kept no search attributes.
-    searchAttributes: linkedToOrder ? 'every-change' : 'none',
-    effectFailures: toOpsQueue('monitoring', monitoringId, () => patched(MONITORING_EFFECTS_PATCH), acts),
+    // Tasks started before MONITORING_LINK_PATCH kept no search attributes; from code revision 1 on,
+    // a change upserts only the ones that moved.
+    searchAttributes: current ? 'when-changed' : linkedToOrder ? 'every-change' : 'none',
+    effectFailures: toOpsQueue('monitoring', monitoringId, () => current || patched(MONITORING_EFFECTS_PATCH), acts),
   });
   const { setDeadline, clearKinds, enqueue, drained } = core;
 
@@ -676,7 +686,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   // The order tells its linked tasks when its shipping date moves; the cutoff moves with it.
   setHandler(orderShipmentDateSignal, async ({ orderId: from, shipmentDate }) => {
     // Only the task's own order moves its date (tasks from MONITORING_OWN_ORDER_PATCH on; asked only when another order's signal arrives).
-    if (from !== orderId && patched(MONITORING_OWN_ORDER_PATCH)) return;
+    if (from !== orderId && (current || patched(MONITORING_OWN_ORDER_PATCH))) return;
     if (MONITORING_TERMINAL.includes(state.status) || shipmentDate === state.shipmentDate || !isValidDate(shipmentDate)) return;
     try {
       bookingCutoff(policy, cal, shipmentDate);

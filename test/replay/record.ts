@@ -3,7 +3,9 @@
  * activities and writes its event history (as `temporal workflow show --output json` prints it)
  * under test/replay/fixtures/. Run it when a
  * workflow version is released; the replay test then keeps every committed history replaying.
- * Existing fixtures are never overwritten: a fixture is the record of a released version.
+ * Existing fixtures are never overwritten: a fixture is the record of a released version. The sample
+ * inputs carry each process's current code revision; fixtures older than a revision were recorded
+ * without it (their histories say which).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -239,6 +241,13 @@ const linkedPaths: Record<string, { order: string; monitoring: string; codeRevis
     codeRevision: 7,
     cancelOrder: true,
   },
+  // Order code revision 8 and monitoring code revision 1 (sampleMonitoringInput's): both run their
+  // effects as local activities, and the task asks no patches.
+  'linked-local-effects': {
+    order: 'order-v10-code-revision-8-linked-monitoring',
+    monitoring: 'monitoring-v6-code-revision-1-linked-order',
+    codeRevision: 8,
+  },
 };
 
 /** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
@@ -265,6 +274,22 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
     workflowId: caseWorkflowId('fixture-case-v2-notices'),
     args: [
       sampleCaseInput('fixture-case-v2-notices', 'QUALITY', {
+        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
+        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+        recallable: false,
+      }),
+    ],
+    async drive(h) {
+      await otherPaths['case-v1-quality-partial-refund'].drive(h);
+    },
+  },
+  // Case code revision 1 (sampleCaseInput's): no patch markers, effects as local activities.
+  'case-v3-code-revision-1-quality-partial-refund': {
+    type: CASE_WORKFLOW_TYPE,
+    workflowId: caseWorkflowId('fixture-case-v3-code-revision-1'),
+    args: [
+      sampleCaseInput('fixture-case-v3-code-revision-1', 'QUALITY', {
         paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
         shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
         deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),

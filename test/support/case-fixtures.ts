@@ -1,4 +1,4 @@
-import type { CaseInput, CaseOrderFacts } from '../../workflows/case.messages';
+import { CASE_CODE_REVISION, CaseInput, CaseOrderFacts } from '../../workflows/case.messages';
 import { CURRENT_AFTER_SERVICE_POLICY_VERSION } from '../../workflows/after-service.policy';
 import type { CaseType } from '../../workflows/after-service.policy';
 
@@ -12,6 +12,7 @@ export function sampleCaseInput(caseId: string, type: CaseType, facts: CaseOrder
     description: 'three speakers arrived with cracked grilles',
     policyVersion: CURRENT_AFTER_SERVICE_POLICY_VERSION,
     openedBy: { role: 'buyer', partyId: 'buyer-1' },
+    codeRevision: CASE_CODE_REVISION,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import type { MonitoringInput, ProductDetails } from '../../workflows/monitoring.messages';
+import { MONITORING_CODE_REVISION, MonitoringInput, ProductDetails } from '../../workflows/monitoring.messages';
 import { CURRENT_MONITORING_POLICY_VERSION } from '../../workflows/monitoring.policy';
 
 /** The proforma invoice of the sample order: what the on-site check is verified against. */
@@ -24,6 +24,7 @@ export function sampleMonitoringInput(monitoringId: string, shipmentDate: string
     proforma: sampleProforma,
     policyVersion: CURRENT_MONITORING_POLICY_VERSION,
     createdBy: { role: 'buyer', partyId: 'buyer-1' },
+    codeRevision: MONITORING_CODE_REVISION,
     ...overrides,
   };
 }
