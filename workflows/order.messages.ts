@@ -59,13 +59,16 @@ export interface TradeOrderInput {
    * revision 7 on, a draft's shipping date is held to the policy's shipping period
    * (SHIPPING_PERIOD_CODE_REVISION) and a cancellation tells the order's monitoring tasks. From
    * revision 8 on, its database, ledger and mail effects run first as local activities
-   * (LOCAL_EFFECTS_CODE_REVISION).
+   * (LOCAL_EFFECTS_CODE_REVISION) and an expired draft tells its monitoring tasks.
    */
   codeRevision?: number;
 }
 
 /** The order workflow's code revision new orders start on: see TradeOrderInput.codeRevision. */
 export const ORDER_CODE_REVISION = 8;
+
+/** The first code revision whose expired draft tells its monitoring tasks without a patch marker (ORDER_EXPIRY_TELLS_MONITORING_PATCH). */
+export const EXPIRY_TELLS_MONITORING_CODE_REVISION = 8;
 
 /**
  * The first code revision whose effects run first as local activities, falling back to ordinary ones

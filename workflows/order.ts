@@ -48,6 +48,7 @@ import {
   INVALID_DRAFT,
   SHIPPING_PERIOD_CODE_REVISION,
   CANCEL_TELLS_MONITORING_CODE_REVISION,
+  EXPIRY_TELLS_MONITORING_CODE_REVISION,
   LOCAL_EFFECTS_CODE_REVISION,
   NextStep,
   ORDER_NEXT_STEPS,
@@ -165,6 +166,13 @@ export const ORDER_EVIDENCE_ONCE_PATCH = 'order-evidence-once';
  * ask it only when a cancellation finds tasks linked.
  */
 export const ORDER_CANCEL_TELLS_MONITORING_PATCH = 'order-cancel-tells-monitoring';
+
+/**
+ * A draft that expires tells its monitoring tasks (booked while drafting), which close as with a
+ * cancelled order. Orders of code revision 8 on do without the marker; earlier ones ask it only when
+ * an expiry finds tasks linked.
+ */
+export const ORDER_EXPIRY_TELLS_MONITORING_PATCH = 'order-expiry-tells-monitoring';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
 // From LOCAL_EFFECTS_CODE_REVISION on they run first as local activities (localFirst).
@@ -377,6 +385,12 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   function cancelTellsTasks(): boolean {
     return (input.codeRevision ?? 0) >= CANCEL_TELLS_MONITORING_CODE_REVISION || patched(ORDER_CANCEL_TELLS_MONITORING_PATCH);
   }
+
+  /** Whether an expired draft tells the order's monitoring tasks (code revision 8 on, or the patch); asked only when there are tasks to tell. */
+  function expiryTellsTasks(): boolean {
+    return (input.codeRevision ?? 0) >= EXPIRY_TELLS_MONITORING_CODE_REVISION || patched(ORDER_EXPIRY_TELLS_MONITORING_PATCH);
+  }
+  const expiredReason = `the draft expired: not confirmed by both parties within ${policy.draftExpiryDays} days`;
 
   /** After the cancellation is recorded, in the effect queue's order; a task closed meanwhile ignores it. */
   function tellTasksCancelled(monitoringIds: string[], reason: string): void {
@@ -686,13 +700,17 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
         if (state.status === 'DRAFT' || state.status === 'BUYER_CONFIRMED') {
           state.closedReason = 'draft not confirmed in time';
           clearDeadlines(() => true);
-          await change('EXPIRED', {
+          const expired = change('EXPIRED', {
             type: 'DRAFT_EXPIRED',
             actor: system,
             summary: `Draft expired: not confirmed by both parties within ${policy.draftExpiryDays} days`,
             notify: ['buyer', 'supplier'],
             ...say.draftExpired(policy.draftExpiryDays),
           });
+          // A task booked while drafting closes with the draft, as with a cancelled order.
+          const tasks = state.monitoringIds ?? [];
+          if (tasks.length > 0 && expiryTellsTasks()) tellTasksCancelled(tasks, expiredReason);
+          await expired;
         }
         return;
       case 'deposit-due':
@@ -1085,9 +1103,14 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
   setHandler(linkMonitoringSignal, ({ monitoringId, shipmentDate }) => {
     const linked = state.monitoringIds ?? [];
     if (!linked.includes(monitoringId)) state.monitoringIds = [...linked, monitoringId];
-    // A task that links itself after the order was cancelled (booked just before) closes with it too.
+    // A task that links itself after the order was cancelled (booked just before) closes with it too,
+    // and so does one that links itself to an expired draft.
     if (state.status === 'CANCELLED' && cancelTellsTasks()) {
       tellTasksCancelled([monitoringId], state.closedReason ?? 'the order was cancelled');
+      return;
+    }
+    if (state.status === 'EXPIRED' && expiryTellsTasks()) {
+      tellTasksCancelled([monitoringId], expiredReason);
       return;
     }
     const current = state.shippingDate ?? terms.shippingDate;

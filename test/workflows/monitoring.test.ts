@@ -36,6 +36,7 @@ import { createMockActivities } from '../support/mock-activities';
 import { sampleMonitoringInput, sampleProforma, visaPayment } from '../support/monitoring-fixtures';
 import { buyer, ops, sampleOrderInput, supplier } from '../support/order-fixtures';
 import {
+  ORDER_CODE_REVISION,
   ORDER_WORKFLOW_TYPE,
   OrderState,
   confirmByBuyerUpdate,
@@ -678,6 +679,44 @@ describe('linked to its order', () => {
     }
     return v;
   }
+
+  it('closes a task booked while drafting when the draft expires unconfirmed, its paid fee refunded by policy', async () => {
+    const mocks = createMockActivities();
+    const taskQueue = uniqueId('monitoring');
+    const activities = {
+      ...mocks.activities,
+      async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
+        await env.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+        return { linked: true };
+      },
+    };
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const now = await env.currentTimeMs();
+    const orderId = uniqueId('PO');
+    // Shipping far enough ahead that the task's booking cutoff comes after the draft's expiry.
+    const shippingDate = dateIn(now, 45);
+    const order = { ...sampleOrderInput(orderId, { shippingDate }), codeRevision: ORDER_CODE_REVISION };
+    const task = sampleMonitoringInput(uniqueId('pm'), shippingDate, { orderId, addedVia: 'SUPPLIER_DRAFT', createdBy: supplier });
+    await worker.runUntil(async () => {
+      const o = await env.client.workflow.start(ORDER_WORKFLOW_TYPE, { taskQueue, workflowId: orderWorkflowId(orderId), args: [order] });
+      const h = await env.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue, workflowId: monitoringWorkflowId(task.monitoringId), args: [task] });
+      try {
+        await pay(h);
+        await until<OrderState>(() => o.query(getOrderQuery), (s) => (s.monitoringIds ?? []).includes(task.monitoringId));
+        // Nobody confirms the draft: it expires after its 14 days, and tells the task.
+        await skip(15 * DAY);
+        expect((await o.query(getOrderQuery)).status).toBe('EXPIRED');
+        const closed = await until<MonitoringState>(() => state(h), (s) => s.status === 'CANCELLED');
+        expect(closed.status).toBe('CANCELLED');
+        expect(closed.closedReason).toBe(`its order ${orderId} was cancelled: the draft expired: not confirmed by both parties within 14 days`);
+        expect(closed.fee).toMatchObject({ paid: 29_900, refunded: 29_900 });
+        expect(mocks.calls.feeRefunds).toEqual([expect.objectContaining({ amount: 29_900 })]);
+        expect(closed.deadlines).toEqual([]);
+      } finally {
+        for (const x of [o, h]) await x.terminate('test done').catch(() => undefined);
+      }
+    });
+  });
 
   it("moves the booking cutoff when the order's shipping date is extended, and keeps its search attributes", async () => {
     const mocks = createMockActivities();
