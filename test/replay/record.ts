@@ -250,19 +250,18 @@ const linkedPaths: Record<string, { order: string; monitoring: string; codeRevis
   },
 };
 
+/** A quality case on an order paid 10 days ago, shipped 8 days ago and delivered 2 days ago. */
+function qualityCase(caseId: string) {
+  const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+  return sampleCaseInput(caseId, 'QUALITY', { paidAt: daysAgo(10), shippedAt: daysAgo(8), deliveredAt: daysAgo(2), recallable: false });
+}
+
 /** Case and self-check paths: each starts its workflow with `start` and drives it with `drive`. */
 const otherPaths: Record<string, { type: string; workflowId: string; args: unknown[]; drive(h: Handle): Promise<void> }> = {
   'case-v1-quality-partial-refund': {
     type: CASE_WORKFLOW_TYPE,
     workflowId: caseWorkflowId('fixture-case-v1'),
-    args: [
-      sampleCaseInput('fixture-case-v1', 'QUALITY', {
-        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
-        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
-        recallable: false,
-      }),
-    ],
+    args: [qualityCase('fixture-case-v1')],
     async drive(h) {
       await h.executeUpdate(replyToCaseUpdate, { args: [{ actor: supplier, message: 'Please send photos.' }] });
       await h.executeUpdate(resolveCaseUpdate, { args: [{ actor: ops, kind: 'PARTIAL_REFUND', amount: 4_200, reason: 'three units cracked' }] });
@@ -272,14 +271,7 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
   'case-v2-notices-quality-partial-refund': {
     type: CASE_WORKFLOW_TYPE,
     workflowId: caseWorkflowId('fixture-case-v2-notices'),
-    args: [
-      sampleCaseInput('fixture-case-v2-notices', 'QUALITY', {
-        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
-        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
-        recallable: false,
-      }),
-    ],
+    args: [qualityCase('fixture-case-v2-notices')],
     async drive(h) {
       await otherPaths['case-v1-quality-partial-refund'].drive(h);
     },
@@ -288,14 +280,7 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
   'case-v3-code-revision-1-quality-partial-refund': {
     type: CASE_WORKFLOW_TYPE,
     workflowId: caseWorkflowId('fixture-case-v3-code-revision-1'),
-    args: [
-      sampleCaseInput('fixture-case-v3-code-revision-1', 'QUALITY', {
-        paidAt: new Date(Date.now() - 10 * 86_400_000).toISOString(),
-        shippedAt: new Date(Date.now() - 8 * 86_400_000).toISOString(),
-        deliveredAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
-        recallable: false,
-      }),
-    ],
+    args: [qualityCase('fixture-case-v3-code-revision-1')],
     async drive(h) {
       await otherPaths['case-v1-quality-partial-refund'].drive(h);
     },

@@ -670,6 +670,21 @@ describe('cancellation and refunds', () => {
 
 // Last in the file: a workflow that fails at start lets the test server skip its clock far ahead.
 describe('linked to its order', () => {
+  /** A worker whose link activity does what the real one does: signal the order on this test server. */
+  async function linkedWorker() {
+    const mocks = createMockActivities();
+    const taskQueue = uniqueId('monitoring');
+    const activities = {
+      ...mocks.activities,
+      async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
+        await env.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
+        return { linked: true };
+      },
+    };
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    return { mocks, taskQueue, worker };
+  }
+
   /** Polls `read` until `done` holds (signals between workflows land a moment later). */
   async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
     let v = await read();
@@ -681,16 +696,7 @@ describe('linked to its order', () => {
   }
 
   it('closes a task booked while drafting when the draft expires unconfirmed, its paid fee refunded by policy', async () => {
-    const mocks = createMockActivities();
-    const taskQueue = uniqueId('monitoring');
-    const activities = {
-      ...mocks.activities,
-      async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
-        await env.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
-        return { linked: true };
-      },
-    };
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const { mocks, taskQueue, worker } = await linkedWorker();
     const now = await env.currentTimeMs();
     const orderId = uniqueId('PO');
     // Shipping far enough ahead that the task's booking cutoff comes after the draft's expiry.
@@ -719,17 +725,7 @@ describe('linked to its order', () => {
   });
 
   it("moves the booking cutoff when the order's shipping date is extended, and keeps its search attributes", async () => {
-    const mocks = createMockActivities();
-    const taskQueue = uniqueId('monitoring');
-    // The link activity does what the real one does: signal the order on this test server.
-    const activities = {
-      ...mocks.activities,
-      async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {
-        await env.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
-        return { linked: true };
-      },
-    };
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const { mocks, taskQueue, worker } = await linkedWorker();
     const now = await env.currentTimeMs();
     const orderId = uniqueId('PO');
     const shippingDate = dateIn(now, 20);
