@@ -9,11 +9,9 @@
  *
  * Baseline: the same arrivals against baselineLifecycleWorkflow on its own task queue, through the
  * raw Temporal client, with the same number of starts, updates and activities per lifecycle as the
- * real workflows ran (read from calibration histories), each activity a no-op. TradeGuard runs its
- * database effects as local activities (falling back to ordinary ones); the baseline runs as many
- * activities as ordinary ones, the way a process written without that choice would, unless
- * BENCH_BASELINE_ACTIVITIES=local makes them local too (then the two differ only in what TradeGuard
- * does beyond Temporal's own work). The two sides run in
+ * real workflows ran (read from calibration histories, local activities counted with ordinary ones),
+ * each activity a no-op and an ordinary activity, as TradeGuard's are, unless
+ * BENCH_BASELINE_ACTIVITIES=local makes them local. The two sides run in
  * four segments, baseline, TradeGuard, TradeGuard, baseline, each with half the arrivals, after a
  * warm-up of a tenth of the arrivals on each side, so that neither pays for its warm-up and a drift
  * in the machine's speed during the run weighs on both alike.

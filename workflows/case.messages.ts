@@ -77,9 +77,9 @@ export interface CaseInput {
   openedBy: Actor;
   /**
    * The case workflow's code revision the case starts on (CASE_CODE_REVISION). From revision 1 on,
-   * every change made behind a patch before it applies without asking `patched()`, search attributes
-   * are upserted only when they moved, and the case's database and mail effects run first as local
-   * activities. Cases started without it ask the patches, as their histories recorded.
+   * every change made behind a patch before it applies without asking `patched()` and search
+   * attributes are upserted only when they moved. Cases started without it ask the patches, as their
+   * histories recorded.
    */
   codeRevision?: number;
 }

@@ -10,7 +10,6 @@ import {
   condition,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -43,7 +42,7 @@ import {
 import { formatMoney } from './money';
 import { availableActionsQuery, createActionBook, processActors } from './actions';
 import type { CaseEventType } from './read-model';
-import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, PROCESS_LOCAL_ACTIVITY_OPTIONS, createProcessCore, localFirst, inputKey, iso, nowMs, refuse, runDeadlines, toOpsQueue, withSummaries } from './process-kit';
+import { ChangeHeader, PROCESS_ACTIVITY_OPTIONS, createProcessCore, inputKey, iso, nowMs, refuse, runDeadlines, toOpsQueue, withSummaries } from './process-kit';
 
 /**
  * Cases opened from this version on record each change and its email notices in one activity (one
@@ -58,7 +57,6 @@ export const CASE_NOTICES_PATCH = 'case-notices-with-change';
 export const CASE_EFFECTS_PATCH = 'case-effects-to-ops';
 
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
-const localActivities = proxyLocalActivities<Activities>(PROCESS_LOCAL_ACTIVITY_OPTIONS);
 
 
 const OPEN_STATUSES: CaseStatus[] = ['AWAITING_REPLY', 'IN_PROGRESS'];
@@ -98,10 +96,7 @@ export async function afterServiceCaseWorkflow(input: CaseInput): Promise<CaseSt
   const policy = afterServicePolicy(input.policyVersion);
   const { caseId, order } = input;
   const workflowId = workflowInfo().workflowId;
-  // From revision 1 on, effects run first as local activities; a refund and a cancellation go
-  // through the order's workflow (an Update that may wait its turn) and stay ordinary.
-  const effects = current ? localFirst(localActivities, activities, ['refundForCase', 'cancelOrderForCase']) : activities;
-  const acts = withSummaries(effects, (activity, i) => `${activity} · case ${caseId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
+  const acts = withSummaries(activities, (activity, i) => `${activity} · case ${caseId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const openedAtMs = nowMs();
   // The window is checked again here, in workflow time: the API's check is a courtesy, this one decides.
   const window = caseWindow(policy, input.type, factsOf(input), openedAtMs);

@@ -71,9 +71,8 @@ export interface MonitoringInput {
   /**
    * The monitoring workflow's code revision the task starts on (MONITORING_CODE_REVISION). From
    * revision 1 on, every change made behind a patch before it applies without asking `patched()`
-   * (no patch markers, no TemporalChangeVersion upserts), search attributes are upserted only when
-   * they moved, and the task's database and mail effects run first as local activities. Tasks
-   * started without it ask the patches, as their histories recorded.
+   * (no patch markers, no TemporalChangeVersion upserts) and search attributes are upserted only
+   * when they moved. Tasks started without it ask the patches, as their histories recorded.
    */
   codeRevision?: number;
 }

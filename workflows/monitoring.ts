@@ -12,7 +12,6 @@ import {
   condition,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,8 +34,6 @@ import {
   toOpsQueue,
   withSummaries,
   PROCESS_ACTIVITY_OPTIONS,
-  PROCESS_LOCAL_ACTIVITY_OPTIONS,
-  localFirst,
 } from './process-kit';
 import {
   ActionInput,
@@ -113,7 +110,6 @@ export const MONITORING_EFFECTS_PATCH = 'monitoring-effects-to-ops';
 export const MONITORING_OWN_ORDER_PATCH = 'monitoring-own-order-signals';
 
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
-const localActivities = proxyLocalActivities<Activities>(PROCESS_LOCAL_ACTIVITY_OPTIONS);
 /**
  * A card charge is retried a few times with its key (the same charge at the gateway), then given up
  * with nothing charged: the buyer is waiting for the answer.
@@ -163,10 +159,7 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   const summary = (activity: string, i: unknown) => `${activity} · monitoring ${monitoringId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`;
   // Tasks started on code revision 1 or later need no patch markers: every earlier change applies.
   const current = (input.codeRevision ?? 0) >= 1;
-  // From revision 1 on, effects run first as local activities; the card refund (the gateway) and the
-  // link (a Signal to the order) stay ordinary.
-  const effects = current ? localFirst(localActivities, activities, ['refundMonitoringFee', 'linkMonitoringToOrder']) : activities;
-  const acts = withSummaries(effects, summary);
+  const acts = withSummaries(activities, summary);
   const cardActs = withSummaries(cardActivities, summary);
   /**
    * A card charge is in flight: another payment, a cancel and the booking cutoff wait for its answer.

@@ -58,8 +58,7 @@ export interface TradeOrderInput {
    * attribute). Orders started without it ask the patches, as their histories recorded. From
    * revision 7 on, a draft's shipping date is held to the policy's shipping period
    * (SHIPPING_PERIOD_CODE_REVISION) and a cancellation tells the order's monitoring tasks. From
-   * revision 8 on, its database, ledger and mail effects run first as local activities
-   * (LOCAL_EFFECTS_CODE_REVISION) and an expired draft tells its monitoring tasks.
+   * revision 8 on, an expired draft tells its monitoring tasks too (EXPIRY_TELLS_MONITORING_CODE_REVISION).
    */
   codeRevision?: number;
 }
@@ -69,12 +68,6 @@ export const ORDER_CODE_REVISION = 8;
 
 /** The first code revision whose expired draft tells its monitoring tasks without a patch marker (ORDER_EXPIRY_TELLS_MONITORING_PATCH). */
 export const EXPIRY_TELLS_MONITORING_CODE_REVISION = 8;
-
-/**
- * The first code revision whose effects run first as local activities, falling back to ordinary ones
- * (process-kit's localFirst); orders started before it keep the ordinary activities their histories hold.
- */
-export const LOCAL_EFFECTS_CODE_REVISION = 8;
 
 /**
  * The first code revision whose drafts (and revisions of them) must ship within the policy's

@@ -17,7 +17,6 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   SignalDefinition,
   workflowInfo,
@@ -49,7 +48,6 @@ import {
   SHIPPING_PERIOD_CODE_REVISION,
   CANCEL_TELLS_MONITORING_CODE_REVISION,
   EXPIRY_TELLS_MONITORING_CODE_REVISION,
-  LOCAL_EFFECTS_CODE_REVISION,
   NextStep,
   ORDER_NEXT_STEPS,
   OrderAck,
@@ -95,8 +93,6 @@ import {
   toOpsQueue,
   withSummaries,
   PROCESS_ACTIVITY_OPTIONS,
-  PROCESS_LOCAL_ACTIVITY_OPTIONS,
-  localFirst,
 } from './process-kit';
 import { getCalendar } from './calendar';
 import { runFirstVersionOrder } from './order-v1';
@@ -175,9 +171,7 @@ export const ORDER_CANCEL_TELLS_MONITORING_PATCH = 'order-cancel-tells-monitorin
 export const ORDER_EXPIRY_TELLS_MONITORING_PATCH = 'order-expiry-tells-monitoring';
 
 // Database, ledger and mail activities retry until the dependency is back: nothing is dropped.
-// From LOCAL_EFFECTS_CODE_REVISION on they run first as local activities (localFirst).
 const activities = proxyActivities<Activities>(PROCESS_ACTIVITY_OPTIONS);
-const localActivities = proxyLocalActivities<Activities>(PROCESS_LOCAL_ACTIVITY_OPTIONS);
 
 // A refund payout is asked again, with the same key, until the payment adapter completes it (days, for
 // a bank transfer) or refuses it; retries add nothing to the history.
@@ -219,9 +213,7 @@ export async function tradeOrderWorkflow(input: TradeOrderInput): Promise<OrderS
 
   const { orderId, buyerId, supplierId, terms } = input;
   const workflowId = workflowInfo().workflowId;
-  // The carrier check calls a service outside TradeGuard: it stays an ordinary activity.
-  const effects = (input.codeRevision ?? 0) >= LOCAL_EFFECTS_CODE_REVISION ? localFirst(localActivities, activities, ['trackShipment']) : activities;
-  const acts = withSummaries(effects, (activity, i) => `${activity} · order ${orderId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
+  const acts = withSummaries(activities, (activity, i) => `${activity} · order ${orderId}${inputKey(i) ? ` · ${inputKey(i)}` : ''}`);
   const currency = terms.currency;
   const total = orderTotal(terms.items);
   const createdAt = iso(nowMs());

@@ -2,7 +2,7 @@
  * What every TradeGuard process workflow shares: refusals in the API's terms, workflow time,
  * side effects run in order, and the sorted list of open deadlines. Deterministic; no I/O.
  */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { ACTION_REFUSED, Actor, ACTOR_NOT_ALLOWED, DAY_MS, SA_BUYER, SA_NEXT_DEADLINE, SA_STATUS, SA_SUPPLIER } from './common';
 import type { TimelineEntry, TimelineEventType } from './read-model';
 import { addWorkingDays, localDate, WorkingCalendar } from './calendar';
@@ -255,50 +255,6 @@ export const PROCESS_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
-
-/**
- * The fast path of the same activities: run as local activities, inside the workflow task that asked
- * for them, a few quick attempts only (see localFirst).
- */
-export const PROCESS_LOCAL_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '1 second', maximumAttempts: 3 },
-} as const;
-
-type ActivityProxyFn = ((...args: unknown[]) => Promise<unknown>) & {
-  executeWithOptions: (options: object, args: unknown[]) => Promise<unknown>;
-};
-
-/**
- * A process's effects, each run first as a local activity and, if its quick attempts fail for a
- * reason retrying may fix (an outage, a timeout), again as an ordinary activity with the same input,
- * which retries until the dependency is back. Every effect is idempotent, so the second run cannot
- * apply it twice. A local activity answers in the workflow task that asked for it (no activity task,
- * no second workflow task); an ordinary activity's retries add nothing to the history, where a local
- * activity retrying for long would heartbeat its workflow task and add events all the while.
- * A refusal (a non-retryable failure) also runs once more as an ordinary activity: a local activity
- * reports it bare, and the ordinary run reports it as every effect's failure is reported (an
- * ActivityFailure), which is what sends an effect that failed for good to the ops queue.
- * `remoteOnly` names effects that call a service outside TradeGuard (a carrier), which stay ordinary.
- */
-export function localFirst<A extends object>(local: A, remote: A, remoteOnly: readonly (keyof A & string)[] = []): A {
-  return new Proxy(remote, {
-    get(target, name) {
-      const remoteFn = (target as Record<string | symbol, unknown>)[name] as ActivityProxyFn | undefined;
-      if (typeof name !== 'string' || typeof remoteFn !== 'function' || (remoteOnly as readonly string[]).includes(name)) return remoteFn;
-      const localFn = (local as Record<string, unknown>)[name] as ActivityProxyFn;
-      const executeWithOptions = async (options: object, args: unknown[]): Promise<unknown> => {
-        try {
-          return await localFn.executeWithOptions(options, args);
-        } catch (err) {
-          if (isCancellation(err)) throw err;
-          return remoteFn.executeWithOptions(options, args);
-        }
-      };
-      return Object.assign((...args: unknown[]) => executeWithOptions({}, args), { executeWithOptions });
-    },
-  });
-}
 
 /** What a process's effects failed for good go to: the ops late-task queue, once `raiseToOps()` says its version may. */
 export type EffectFailureRoute = Omit<FailedEffect, 'key' | 'effect' | 'error' | 'occurredAt'> & {

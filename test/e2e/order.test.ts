@@ -8,7 +8,7 @@ import { ACTION_DONE_UNREAD } from '../../api/http';
 import { createOrderAfterAction } from '../../api/after-action';
 import { Prisma } from '../../generated/prisma/client';
 import { workflowsPath } from '../../worker/worker';
-import { activityRuns, isLocalActivity } from '../../bench/history-events';
+import { activityRuns } from '../../bench/history-events';
 import { uniqueId } from '../support/env';
 import { apiClient, draftFromRequest, eventually, expectError, Parties, registerParties as registerPartiesOf, startTestStack, TestStack } from '../support/stack';
 
@@ -147,18 +147,17 @@ describe('order lifecycle through the API', () => {
 
     // Started on the current code revision, its history carries no patch markers and no
     // TemporalChangeVersion upserts; its own search attributes are upserted only when they moved.
-    // Its only markers are its local activities' results: every effect ran as one, the carrier
-    // check (never due here: delivery came first) aside.
+    // Every effect is an ordinary activity, scheduled once the change that asks for it is in the history.
     const history = (await stack.client.workflow.getHandle(`order:${orderId}`).fetchHistory()).events ?? [];
     const E = temporal.api.enums.v1.EventType;
-    expect(history.filter((e) => e.eventType === E.EVENT_TYPE_MARKER_RECORDED && !isLocalActivity(e))).toEqual([]);
+    expect(history.filter((e) => e.eventType === E.EVENT_TYPE_MARKER_RECORDED)).toEqual([]);
     const runs = activityRuns(history);
     // One record per revision, and the money: two holds, the release, coverage reserved and released.
     expect(runs.filter((r) => r.type === 'recordOrderChange')).toHaveLength(row.revision);
     expect(runs.filter((r) => r.type !== 'recordOrderChange').map((r) => r.type).sort()).toEqual(
       ['holdPaymentInEscrow', 'holdPaymentInEscrow', 'releaseCoverage', 'releaseEscrowToSupplier', 'reserveCoverage'],
     );
-    expect(runs.filter((r) => !r.local)).toEqual([]);
+    expect(runs.filter((r) => r.local)).toEqual([]);
     const upserted = history
       .filter((e) => e.eventType === E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)
       .map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort());
@@ -176,7 +175,7 @@ describe('order lifecycle through the API', () => {
     expect(metadata.currentDetails).toContain('**COMPLETED**');
     const summaries = await Promise.all(
       history
-        .filter((e) => e.eventType === E.EVENT_TYPE_TIMER_STARTED || e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || isLocalActivity(e))
+        .filter((e) => e.eventType === E.EVENT_TYPE_TIMER_STARTED || e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
         .map(async (e) => (e.userMetadata?.summary ? String(await stack.client.options.loadedDataConverter.payloadConverter.fromPayload(e.userMetadata.summary)) : '')),
     );
     expect(summaries.length).toBeGreaterThan(0);

@@ -47,8 +47,7 @@ it("serves the SDK's worker metrics for Prometheus on TEMPORAL_METRICS_ADDRESS",
   const ofQueue = result.metrics.text.split('\n').filter((l) => l.startsWith('temporal_') && l.includes(`task_queue="${result.taskQueue}"`));
   expect(ofQueue.length).toBeGreaterThan(0);
   const names = new Set(ofQueue.map((l) => l.split(/[{ ]/)[0]));
-  // The order runs its effects as local activities.
-  expect([...names]).toEqual(expect.arrayContaining([expect.stringMatching(/^temporal_local_activity_execution_latency/), expect.stringMatching(/^temporal_workflow_task_execution_latency/)]));
+  expect([...names]).toEqual(expect.arrayContaining([expect.stringMatching(/^temporal_activity_execution_latency/), expect.stringMatching(/^temporal_workflow_task_execution_latency/)]));
 });
 
 it('logs JSON lines through the Runtime logger with workflowId, runId and activityType', () => {

@@ -170,9 +170,8 @@ const paths: Record<string, { deposit: number; codeRevision?: number; drive(h: H
       await paths['order-v6-revised-draft-refund-payout'].drive(h);
     },
   },
-  // Code revision 8: effects run as local activities; the claim's record fails its local attempts
-  // (the recorder's database is "down" for them) and runs again as an ordinary activity.
-  'order-v9-code-revision-8-local-effects-claim-refund': {
+  // Code revision 8 (its expired draft tells its tasks; the rest as revision 7).
+  'order-v9-code-revision-8-claim-refund': {
     deposit: 210_000,
     codeRevision: 8,
     async drive(h) {
@@ -241,8 +240,7 @@ const linkedPaths: Record<string, { order: string; monitoring: string; codeRevis
     codeRevision: 7,
     cancelOrder: true,
   },
-  // Order code revision 8 and monitoring code revision 1 (sampleMonitoringInput's): both run their
-  // effects as local activities, and the task asks no patches.
+  // Order code revision 8 and monitoring code revision 1 (sampleMonitoringInput's): the task asks no patches.
   'linked-local-effects': {
     order: 'order-v10-code-revision-8-linked-monitoring',
     monitoring: 'monitoring-v6-code-revision-1-linked-order',
@@ -276,7 +274,7 @@ const otherPaths: Record<string, { type: string; workflowId: string; args: unkno
       await otherPaths['case-v1-quality-partial-refund'].drive(h);
     },
   },
-  // Case code revision 1 (sampleCaseInput's): no patch markers, effects as local activities.
+  // Case code revision 1 (sampleCaseInput's): no patch markers.
   'case-v3-code-revision-1-quality-partial-refund': {
     type: CASE_WORKFLOW_TYPE,
     workflowId: caseWorkflowId('fixture-case-v3-code-revision-1'),
@@ -341,18 +339,8 @@ function recorderActivities(client: Client) {
     shipmentId: 'order:PO-1', source: 'order' as const, orderId: 'PO-1', carrier: 'DHL', trackingNumber: 'JD0146',
     shippedAt: new Date(Date.now() - 20 * 86_400_000).toISOString(), problem: 'STALE' as const, carrierStatus: 'InTransit' as const,
   };
-  // The local-effects fixture's claim: its record fails its three local attempts, then succeeds.
-  let recordFailuresLeft = 3;
   return {
     ...activities,
-    async recordOrderChange(change: Parameters<typeof activities.recordOrderChange>[0]) {
-      const orderId = change.view?.orderId ?? change.order?.id ?? '';
-      if (orderId.includes('local-effects') && change.event.type === 'CLAIM_OPENED' && recordFailuresLeft > 0) {
-        recordFailuresLeft -= 1;
-        throw new Error('connect ECONNREFUSED (the recorder plays a database outage)');
-      }
-      return activities.recordOrderChange(change);
-    },
     // A monitoring task links itself to its order for real: the linked pair is recorded together.
     // As the real activity does, a task whose order does not exist (a monitoring path recorded alone) is not linked.
     async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }) {

@@ -158,10 +158,10 @@ describe('the first reply within 24 h', () => {
       expect(m.calls.caseChanges.at(-1)!.case.firstRepliedAt).toBeUndefined();
       // A new case records each change with its notices in one activity: no separate notice activity.
       expect(m.calls.caseChanges.at(-1)!.notices?.ops).toMatchObject({ audience: 'ops-leads' });
-      // Each change's record carries its notices, and runs as a local activity.
+      // Each change's record carries its notices, in one ordinary activity.
       const runs = activityRuns((await h.fetchHistory()).events ?? []);
       expect(runs.filter((r) => r.type.startsWith('notify'))).toEqual([]);
-      expect(runs.filter((r) => r.type === 'recordCaseChange')).toEqual(Array.from({ length: 3 }, () => ({ type: 'recordCaseChange', local: true })));
+      expect(runs.filter((r) => r.type === 'recordCaseChange')).toEqual(Array.from({ length: 3 }, () => ({ type: 'recordCaseChange', local: false })));
     });
   });
 

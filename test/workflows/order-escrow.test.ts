@@ -8,9 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ACTION_REFUSED, EVIDENCE_HELD } from '../../workflows/common';
 import { ORDER_VIEW_MAX_CHARS } from '../../workflows/read-model';
-import { activityRuns } from '../../bench/history-events';
 import {
-  LOCAL_EFFECTS_CODE_REVISION,
   TERMINAL_STATUSES,
   acceptCounterOfferUpdate,
   addEvidenceUpdate,
@@ -318,57 +316,6 @@ describe('bounded histories', () => {
       const ninth = await refusal(openClaim(h, 'QUALITY_MISMATCH', 1_000));
       expect(ninth.message).toMatch(/an order takes at most 8 claims \(limit maxClaims\)/);
     });
-  });
-});
-
-describe('effects run first as local activities', () => {
-  it('records a change again as an ordinary activity when its quick local attempts fail, and the order goes on', async () => {
-    let failuresLeft = 4;
-    await withOrder(
-      async (h, m) => {
-        await confirm(h);
-        await payAll(h);
-        await openClaim(h, 'QUALITY_MISMATCH', 10_000);
-        expect(failuresLeft).toBe(0);
-        expect(m.calls.effectFailures).toEqual([]);
-        expect(events(m).at(-1)).toBe('CLAIM_OPENED');
-        const runs = activityRuns((await h.fetchHistory()).events ?? []).filter((r) => r.type === 'recordOrderChange');
-        // Each earlier change: one local run. The claim's: its local attempts, then one ordinary activity
-        // (which retried once inside its own task, adding nothing to the history).
-        expect(runs.slice(-2)).toEqual([
-          { type: 'recordOrderChange', local: true },
-          { type: 'recordOrderChange', local: false },
-        ]);
-        expect(runs.filter((r) => !r.local)).toHaveLength(1);
-        const s = await state(h);
-        expect(s.claims?.[0]).toMatchObject({ id: 'C1', status: 'OPEN' });
-      },
-      {
-        prepare: (mocks) => {
-          const record = mocks.activities.recordOrderChange;
-          mocks.activities.recordOrderChange = async (change) => {
-            if (change.event.type === 'CLAIM_OPENED' && failuresLeft > 0) {
-              failuresLeft -= 1;
-              throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-            }
-            return record(change);
-          };
-        },
-      },
-    );
-  });
-
-  it('keeps ordinary activities for an order started on an earlier code revision, as its history recorded', async () => {
-    await withOrder(
-      async (h) => {
-        await confirm(h);
-        await payAll(h);
-        const runs = activityRuns((await h.fetchHistory()).events ?? []);
-        expect(runs.length).toBeGreaterThan(0);
-        expect(runs.filter((r) => r.local)).toEqual([]);
-      },
-      { codeRevision: LOCAL_EFFECTS_CODE_REVISION - 1 },
-    );
   });
 });
 
