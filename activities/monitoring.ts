@@ -72,6 +72,13 @@ export interface FeeCharge {
 /** A charge the gateway took or refused; a processing error is not an answer (the activity retries it). */
 export type FeeChargeResult = { status: 'succeeded'; paymentId: string } | { status: 'declined'; reason: string };
 
+/** What linking a task to its order found: linked, or not, and then whether the order had closed without it. */
+export interface MonitoringLink {
+  linked: boolean;
+  /** The order's workflow ended before the task could link: cancelled, or its draft expired. */
+  orderClosed?: 'CANCELLED' | 'EXPIRED';
+}
+
 export function createMonitoringActivities({
   db,
   payments,
@@ -88,15 +95,19 @@ export function createMonitoringActivities({
     /**
      * Links a monitoring task to its order: the order records the task and, from then on, tells it
      * when the shipping date moves. A signal is delivered once per call; the order ignores a task it
-     * already knows. An order that is not there (or closed) is reported, not retried.
+     * already knows. An order that is not there (or closed) is reported, not retried: one whose
+     * workflow ended cancelled or expired (the task was booked just before) is named as such, from
+     * its row, so that the task closes with it.
      */
-    async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }): Promise<{ linked: boolean }> {
+    async linkMonitoringToOrder(link: { orderId: string; monitoringId: string; shipmentDate: string }): Promise<MonitoringLink> {
       try {
         await temporal.client.workflow.getHandle(orderWorkflowId(link.orderId)).signal(linkMonitoringSignal, { monitoringId: link.monitoringId, shipmentDate: link.shipmentDate });
         return { linked: true };
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { linked: false };
-        throw err;
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        const order = await db.order.findUnique({ where: { id: link.orderId }, select: { status: true } });
+        const status = order?.status;
+        return status === 'CANCELLED' || status === 'EXPIRED' ? { linked: false, orderClosed: status } : { linked: false };
       }
     },
     /**

@@ -1127,7 +1127,14 @@ export async function productionMonitoringWorkflow(input: MonitoringInput): Prom
   // Linked both ways: the order records this task and tells it when the shipping date moves.
   if (linkedToOrder) {
     void enqueue(async () => {
-      await acts.linkMonitoringToOrder({ orderId, monitoringId, shipmentDate: input.shipmentDate });
+      const link = await acts.linkMonitoringToOrder({ orderId, monitoringId, shipmentDate: input.shipmentDate });
+      // From code revision 1 on, a task whose order closed before it could link (booked just before
+      // the cancellation or the expiry) closes as if the order had told it. Not awaited: its change
+      // queues behind this effect.
+      if (current && link.orderClosed) {
+        const how = link.orderClosed === 'EXPIRED' ? 'expired unconfirmed' : 'was cancelled';
+        void cancelService(system, `its order ${orderId} ${how} before the task could link to it`, false, closableByOrder);
+      }
     });
   }
   await booked;

@@ -6,7 +6,8 @@
 import { ChargeRequest, ChargeResult, SandboxCardGateway } from '../../adapters/payments';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createTaskAfterAction } from '../../api/after-action';
-import { orderCancelledSignal } from '../../workflows/monitoring.messages';
+import { MONITORING_WORKFLOW_TYPE, getMonitoringQuery, monitoringWorkflowId, orderCancelledSignal } from '../../workflows/monitoring.messages';
+import { sampleMonitoringInput } from '../support/monitoring-fixtures';
 import { reserveMonitoringUpdate } from '../../workflows/order.messages';
 import { Prisma } from '../../generated/prisma/client';
 import { getCalendar, localDate } from '../../workflows/calendar';
@@ -205,6 +206,22 @@ describe('production monitoring through the API', () => {
     await stack.client.workflow.getHandle(`monitoring:${victim}`).signal(orderCancelledSignal, { orderId: other.orderId, reason: 'not yours' });
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await call(p.buyerKey, 'GET', `/monitoring/${victim}`)).body.monitoring).toMatchObject({ status: 'AWAITING_INSPECTOR', fee: { paid: 29_900, refunded: 0 } });
+  });
+
+  it('closes a task whose order ended cancelled before the task could link to it (booked just before the cancellation)', async () => {
+    const p = await registerParties();
+    const orderId = await draftOrder(p, 40);
+    for (const [key, action] of [[p.buyerKey, 'confirm-by-buyer'], [p.supplierKey, 'confirm-by-supplier']] as const) {
+      expect((await call(key, 'POST', `/orders/${orderId}/${action}`, {})).status).toBe(200);
+    }
+    const shipmentDate = (await call(p.buyerKey, 'GET', `/orders/${orderId}`)).body.order.shippingDate.slice(0, 10);
+    expect((await call(p.buyerKey, 'POST', `/orders/${orderId}/cancel`, { reason: 'ordered the wrong model' })).status).toBe(200);
+    await eventually(() => stack.client.workflow.getHandle(`order:${orderId}`).describe(), (d) => d.status.name !== 'RUNNING', "the order's workflow to end");
+    // The booking passed the API's check while the order was open; its task starts after the order ended.
+    const task = sampleMonitoringInput(uniqueId('PM'), shipmentDate, { orderId, buyerId: p.buyerId, supplierId: p.supplierId, createdBy: { role: 'buyer', partyId: p.buyerId } });
+    const h = await stack.client.workflow.start(MONITORING_WORKFLOW_TYPE, { taskQueue: stack.taskQueue, workflowId: monitoringWorkflowId(task.monitoringId), args: [task] });
+    const closed = await eventually(() => h.query(getMonitoringQuery), (s) => s.status === 'CANCELLED', 'the task to close with its ended order');
+    expect(closed).toMatchObject({ closedReason: `its order ${orderId} was cancelled before the task could link to it`, fee: { paid: 0, refunded: 0 }, deadlines: [] });
   });
 
   it("follows its order: the order's shipping extension moves the task's booking cutoff", async () => {
